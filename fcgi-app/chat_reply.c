@@ -1,0 +1,214 @@
+#include "chat_reply.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "json_write.h"
+
+#define CHUNK_MAX_BYTES (64u << 20)
+
+int
+chat_reply_init(struct chat_reply *reply, const char *request_id, const char *model,
+                bool include_usage, size_t max_bytes)
+{
+    memset(reply, 0, sizeof *reply);
+    dynbuf_init(&reply->head, 1u << 16);
+    dynbuf_init(&reply->chunk, CHUNK_MAX_BYTES);
+    dynbuf_init(&reply->text, max_bytes);
+    dynbuf_init(&reply->tool_calls, max_bytes);
+    reply->include_usage = include_usage;
+    int rc = dynbuf_appendf(&reply->head, "\"id\":\"chatcmpl-%s\",\"created\":%lld,\"model\":",
+                            request_id, (long long)time(NULL));
+    if (rc == DYNBUF_OK)
+        rc = json_append_string(&reply->head, model, strlen(model));
+    return rc == DYNBUF_OK ? 0 : -1;
+}
+
+void
+chat_reply_free(struct chat_reply *reply)
+{
+    dynbuf_free(&reply->head);
+    dynbuf_free(&reply->chunk);
+    dynbuf_free(&reply->text);
+    dynbuf_free(&reply->tool_calls);
+}
+
+long
+chat_tokens_estimate(size_t bytes)
+{
+    return (long)((bytes + 3) / 4);
+}
+
+static int
+begin_object(struct chat_reply *reply, const char *object)
+{
+    dynbuf_reset(&reply->chunk);
+    int rc = dynbuf_append(&reply->chunk, "{", 1);
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append(&reply->chunk, reply->head.data, reply->head.len);
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_appendf(&reply->chunk, ",\"object\":\"%s\",\"system_fingerprint\":null,", object);
+    return rc;
+}
+
+/* A chunk whose choice carries `delta_body` (already JSON) and a reason. */
+static int
+delta_chunk(struct chat_reply *reply, int rc, const char *finish_reason)
+{
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_appendf(&reply->chunk, "},\"logprobs\":null,\"finish_reason\":%s%s%s}]%s}",
+                            finish_reason ? "\"" : "", finish_reason ? finish_reason : "null",
+                            finish_reason ? "\"" : "",
+                            reply->include_usage ? ",\"usage\":null" : "");
+    return rc == DYNBUF_OK ? 0 : -1;
+}
+
+static int
+begin_delta(struct chat_reply *reply)
+{
+    int rc = begin_object(reply, "chat.completion.chunk");
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append_str(&reply->chunk, "\"choices\":[{\"index\":0,\"delta\":{");
+    return rc;
+}
+
+int
+chat_reply_chunk_role(struct chat_reply *reply)
+{
+    int rc = begin_delta(reply);
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append_str(&reply->chunk, "\"role\":\"assistant\",\"content\":\"\",\"refusal\":null");
+    return delta_chunk(reply, rc, NULL);
+}
+
+int
+chat_reply_chunk_content(struct chat_reply *reply, const char *text, size_t len)
+{
+    reply->completion_bytes += len;
+    int rc = begin_delta(reply);
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append_str(&reply->chunk, "\"content\":");
+    if (rc == DYNBUF_OK)
+        rc = json_append_string(&reply->chunk, text, len);
+    return delta_chunk(reply, rc, NULL);
+}
+
+/* {"index":i,"id":…,"type":"function","function":{"name":…,"arguments":…}} */
+static int
+append_tool_call(struct dynbuf *out, int index, const char *call_id, const char *name,
+                 const char *arguments)
+{
+    int rc = index >= 0 ? dynbuf_appendf(out, "{\"index\":%d,\"id\":", index)
+                        : dynbuf_append_str(out, "{\"id\":");
+    if (rc == DYNBUF_OK)
+        rc = json_append_string(out, call_id, strlen(call_id));
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append_str(out, ",\"type\":\"function\",\"function\":{\"name\":");
+    if (rc == DYNBUF_OK)
+        rc = json_append_string(out, name, strlen(name));
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append_str(out, ",\"arguments\":");
+    if (rc == DYNBUF_OK)
+        rc = json_append_string(out, arguments, strlen(arguments));
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append_str(out, "}}");
+    return rc;
+}
+
+int
+chat_reply_chunk_tool_call(struct chat_reply *reply, const char *call_id, const char *name,
+                           const char *arguments)
+{
+    reply->completion_bytes += strlen(name) + strlen(arguments);
+    int rc = begin_delta(reply);
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append_str(&reply->chunk, "\"tool_calls\":[");
+    if (rc == DYNBUF_OK)
+        rc = append_tool_call(&reply->chunk, (int)reply->tool_call_count++, call_id, name, arguments);
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append(&reply->chunk, "]", 1);
+    return delta_chunk(reply, rc, NULL);
+}
+
+int
+chat_reply_chunk_finish(struct chat_reply *reply, const char *finish_reason)
+{
+    return delta_chunk(reply, begin_delta(reply), finish_reason);
+}
+
+static int
+append_usage(struct dynbuf *out, const struct chat_usage *usage)
+{
+    return dynbuf_appendf(out,
+                          "\"usage\":{\"prompt_tokens\":%ld,\"completion_tokens\":%ld,"
+                          "\"total_tokens\":%ld,\"prompt_tokens_details\":{\"cached_tokens\":0},"
+                          "\"completion_tokens_details\":{\"reasoning_tokens\":0}}",
+                          usage->prompt_tokens, usage->completion_tokens,
+                          usage->prompt_tokens + usage->completion_tokens);
+}
+
+int
+chat_reply_chunk_usage(struct chat_reply *reply, const struct chat_usage *usage)
+{
+    int rc = begin_object(reply, "chat.completion.chunk");
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append_str(&reply->chunk, "\"choices\":[],");
+    if (rc == DYNBUF_OK)
+        rc = append_usage(&reply->chunk, usage);
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append(&reply->chunk, "}", 1);
+    return rc == DYNBUF_OK ? 0 : -1;
+}
+
+int
+chat_reply_add_text(struct chat_reply *reply, const char *text, size_t len)
+{
+    reply->completion_bytes += len;
+    return dynbuf_append(&reply->text, text, len) == DYNBUF_OK ? 0 : -1;
+}
+
+int
+chat_reply_add_tool_call(struct chat_reply *reply, const char *call_id, const char *name,
+                         const char *arguments)
+{
+    reply->completion_bytes += strlen(name) + strlen(arguments);
+    int rc = DYNBUF_OK;
+    if (reply->tool_call_count++ > 0)
+        rc = dynbuf_append(&reply->tool_calls, ",", 1);
+    if (rc == DYNBUF_OK)
+        rc = append_tool_call(&reply->tool_calls, -1, call_id, name, arguments);
+    return rc == DYNBUF_OK ? 0 : -1;
+}
+
+int
+chat_reply_completion(struct chat_reply *reply, const char *finish_reason,
+                      const struct chat_usage *usage)
+{
+    int rc = begin_object(reply, "chat.completion");
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append_str(&reply->chunk,
+                               "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
+    /* OpenAI sends content null when the reply is only tool calls. */
+    if (rc == DYNBUF_OK && reply->text.len == 0 && reply->tool_call_count > 0)
+        rc = dynbuf_append_str(&reply->chunk, "null");
+    else if (rc == DYNBUF_OK)
+        rc = json_append_string(&reply->chunk, reply->text.data ? reply->text.data : "",
+                                reply->text.len);
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append_str(&reply->chunk, ",\"refusal\":null");
+    if (rc == DYNBUF_OK && reply->tool_call_count > 0) {
+        rc = dynbuf_append_str(&reply->chunk, ",\"tool_calls\":[");
+        if (rc == DYNBUF_OK)
+            rc = dynbuf_append(&reply->chunk, reply->tool_calls.data, reply->tool_calls.len);
+        if (rc == DYNBUF_OK)
+            rc = dynbuf_append(&reply->chunk, "]", 1);
+    }
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_appendf(&reply->chunk, "},\"logprobs\":null,\"finish_reason\":\"%s\"}],",
+                            finish_reason);
+    if (rc == DYNBUF_OK)
+        rc = append_usage(&reply->chunk, usage);
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append(&reply->chunk, "}", 1);
+    return rc == DYNBUF_OK ? 0 : -1;
+}

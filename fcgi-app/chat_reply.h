@@ -1,0 +1,52 @@
+/*
+ * chat_reply: formats what the client receives for one chat completion:
+ * `chat.completion.chunk` events while streaming, or one `chat.completion`
+ * object at the end.  The chunks are written by hand around escaped
+ * strings, since they are the hot path (one per model delta).
+ */
+#ifndef LITELLM_CHAT_REPLY_H
+#define LITELLM_CHAT_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dynbuf.h"
+
+struct chat_usage {
+    long prompt_tokens;
+    long completion_tokens;
+};
+
+struct chat_reply {
+    struct dynbuf head;         /* "id","object":...,"model":"…", shared by all */
+    struct dynbuf chunk;        /* the event being built; reused */
+    struct dynbuf text;         /* non-stream: the content so far */
+    struct dynbuf tool_calls;   /* non-stream: tool call objects, comma-separated */
+    unsigned tool_call_count;
+    bool include_usage;
+    size_t completion_bytes;
+};
+
+int chat_reply_init(struct chat_reply *reply, const char *request_id, const char *model,
+                    bool include_usage, size_t max_bytes);
+void chat_reply_free(struct chat_reply *reply);
+
+/* Each returns the event's JSON in reply->chunk, or -1 (out of memory). */
+int chat_reply_chunk_role(struct chat_reply *reply);
+int chat_reply_chunk_content(struct chat_reply *reply, const char *text, size_t len);
+int chat_reply_chunk_tool_call(struct chat_reply *reply, const char *call_id, const char *name,
+                               const char *arguments);
+int chat_reply_chunk_finish(struct chat_reply *reply, const char *finish_reason);
+int chat_reply_chunk_usage(struct chat_reply *reply, const struct chat_usage *usage);
+
+/* Non-stream: collect, then build the whole object into reply->chunk. */
+int chat_reply_add_text(struct chat_reply *reply, const char *text, size_t len);
+int chat_reply_add_tool_call(struct chat_reply *reply, const char *call_id, const char *name,
+                             const char *arguments);
+int chat_reply_completion(struct chat_reply *reply, const char *finish_reason,
+                          const struct chat_usage *usage);
+
+/* A rough count for usage when the window reports none: ~4 bytes a token. */
+long chat_tokens_estimate(size_t bytes);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * chat_request: parses and validates a Chat Completions body, and builds
+ * the pipe `request` frame from it.  Fields OpenAI clients send that we do
+ * not use are ignored, as OpenAI's own server does for unknown fields.
+ */
+#ifndef LITELLM_CHAT_REQUEST_H
+#define LITELLM_CHAT_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "api_error.h"
+
+struct chat_request {
+    cJSON *root;                /* owned: the parsed body */
+    const char *model;          /* NULL when omitted */
+    bool stream;
+    bool include_usage;         /* stream_options.include_usage */
+    const cJSON *messages;
+    const cJSON *tools;         /* NULL or a non-empty array */
+    const cJSON *tool_choice;   /* NULL, a string or an object */
+    long max_tokens;            /* 0: no cap asked for */
+};
+
+/* Returns 0, or -1 with `err` filled in (400s). */
+int chat_request_parse(const char *body, size_t len, struct chat_request *req,
+                       struct api_error *err);
+void chat_request_free(struct chat_request *req);
+/* {"type":"request","id","model","messages","tools","tool_choice","options"};
+ * it refers to the request's own nodes, so delete it before the request. */
+cJSON *chat_request_frame(const struct chat_request *req, const char *id, const char *model_id);
+/* Rough prompt size in bytes of text, for usage when the window sends none. */
+size_t chat_request_text_bytes(const struct chat_request *req);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * config: the responder's settings.  One table of options drives the
+ * config file (`name = value`), the command line (`--name value`) and
+ * `--help`, so the three can never disagree.
+ */
+#ifndef LITELLM_CONFIG_H
+#define LITELLM_CONFIG_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define CONFIG_MAX_ALLOWED_UIDS 16
+
+struct config {
+    char *fcgi_socket;          /* Unix path or host:port */
+    unsigned fcgi_mode;         /* permission bits of a Unix FastCGI socket */
+    char *fcgi_group;           /* group that owns it (nginx's workers), or NULL */
+    char *pipe_path;            /* the named pipe the extension connects to */
+    uid_t pipe_allowed_uids[CONFIG_MAX_ALLOWED_UIDS];
+    size_t pipe_allowed_uid_count;
+    unsigned threads;
+    size_t max_body;
+    unsigned request_timeout;   /* seconds the model may stay silent */
+    unsigned drain_timeout;     /* seconds in-flight requests get on SIGTERM */
+    unsigned keepalive_interval; /* seconds between SSE keep-alive comments */
+    int log_level;
+    char *log_file;
+    char *pid_file;
+};
+
+enum config_result {
+    CONFIG_OK = 0,
+    CONFIG_EXIT_SUCCESS = 1,    /* --help or --version was printed */
+    CONFIG_ERROR = -1,          /* a message was printed to stderr */
+};
+
+void config_init(struct config *cfg);
+void config_free(struct config *cfg);
+/* Reads --config FILE (if given) and then the rest of the command line,
+ * so that flags override the file. */
+int config_from_args(struct config *cfg, int argc, char **argv);
+int config_load_file(struct config *cfg, const char *path);
+/* Sets one option by its long name; on failure writes a reason to `err`. */
+int config_set(struct config *cfg, const char *name, const char *value,
+               char *err, size_t err_size);
+int config_parse_size(const char *text, size_t *out);
+
+#endif

@@ -1,0 +1,359 @@
+/*
+ * POST /v1/chat/completions: validate, pick a window, send it the request
+ * frame, then relay its frames to the client as they arrive (SSE) or as one
+ * object at the end.  One loop waits for the window's frames, the client's
+ * hang-up, the silence deadline and shutdown, whichever comes first.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat_reply.h"
+#include "chat_request.h"
+#include "handlers.h"
+#include "inflight.h"
+#include "log.h"
+#include "openai_error.h"
+#include "pipe_conn.h"
+#include "router.h"
+#include "sse.h"
+
+#define NO_WINDOW_MESSAGE \
+    "No VS Code window is connected to the gateway. Open VS Code and run " \
+    "'VSCode LiteLLM: Start LM Proxy Server' (Ctrl+Shift+L S)."
+
+struct chat_exchange {
+    struct http_request *req;
+    const struct config *cfg;
+    struct request_outcome *outcome;
+    struct chat_request chat;
+    struct router_pick pick;
+    struct chat_reply reply;
+    struct inflight *box;
+    bool finished;              /* the response is complete (or failed) */
+    bool cancel_window;         /* tell the window to stop working on it */
+};
+
+static const char *
+frame_string(const cJSON *frame, const char *field)
+{
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(frame, field);
+    return cJSON_IsString(value) ? value->valuestring : NULL;
+}
+
+static long
+frame_count(const cJSON *object, const char *field)
+{
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(object, field);
+    if (!cJSON_IsNumber(value) || value->valuedouble < 0 || value->valuedouble > 1e12)
+        return -1;
+    return (long)value->valuedouble;
+}
+
+/* Streaming: the head goes out with the first frame, so that a window that
+ * fails at once still produces a proper HTTP status. */
+static int
+stream_begin(struct chat_exchange *ex)
+{
+    if (ex->req->head_sent)
+        return 0;
+    if (sse_begin(ex->req, NULL) != 0 || chat_reply_chunk_role(&ex->reply) != 0)
+        return -1;
+    return sse_send_data(ex->req, ex->reply.chunk.data, ex->reply.chunk.len);
+}
+
+static int
+send_chunk(struct chat_exchange *ex, int built)
+{
+    if (built != 0)
+        return -1;
+    return sse_send_data(ex->req, ex->reply.chunk.data, ex->reply.chunk.len);
+}
+
+static void
+fail(struct chat_exchange *ex, int status, const char *code, const char *message)
+{
+    http_send_error(ex->req, status, NULL, code, NULL, "%s", message);
+    ex->outcome->note = code;
+    ex->finished = true;
+}
+
+static void
+on_delta(struct chat_exchange *ex, const cJSON *frame)
+{
+    const char *text = frame_string(frame, "text");
+    if (text == NULL || *text == '\0')
+        return;
+    size_t len = strlen(text);
+    if (!ex->chat.stream) {
+        if (chat_reply_add_text(&ex->reply, text, len) != 0) {
+            fail(ex, 502, "reply_too_large", "The model's reply is larger than this gateway keeps.");
+            ex->cancel_window = true;
+        }
+        return;
+    }
+    if (stream_begin(ex) != 0 ||
+        send_chunk(ex, chat_reply_chunk_content(&ex->reply, text, len)) != 0)
+        ex->cancel_window = true;   /* the client is gone */
+}
+
+static void
+on_tool_call(struct chat_exchange *ex, const cJSON *frame)
+{
+    const char *call_id = frame_string(frame, "call_id");
+    const char *name = frame_string(frame, "name");
+    const char *arguments = frame_string(frame, "arguments");
+    if (call_id == NULL || name == NULL) {
+        log_warn("request %s: window sent a tool_call without call_id or name", ex->req->request_id);
+        return;
+    }
+    if (arguments == NULL)
+        arguments = "{}";
+    if (!ex->chat.stream) {
+        if (chat_reply_add_tool_call(&ex->reply, call_id, name, arguments) != 0) {
+            fail(ex, 502, "reply_too_large", "The model's reply is larger than this gateway keeps.");
+            ex->cancel_window = true;
+        }
+        return;
+    }
+    if (stream_begin(ex) != 0 ||
+        send_chunk(ex, chat_reply_chunk_tool_call(&ex->reply, call_id, name, arguments)) != 0)
+        ex->cancel_window = true;
+}
+
+static const char *
+finish_reason_of(const struct chat_exchange *ex, const cJSON *frame)
+{
+    const char *given = frame_string(frame, "finish_reason");
+    static const char *const known[] = { "stop", "length", "tool_calls", "content_filter" };
+    for (size_t i = 0; given && i < sizeof known / sizeof *known; i++)
+        if (strcmp(given, known[i]) == 0)
+            return known[i];
+    return ex->reply.tool_call_count > 0 ? "tool_calls" : "stop";
+}
+
+static void
+on_done(struct chat_exchange *ex, const cJSON *frame)
+{
+    const cJSON *counted = cJSON_GetObjectItemCaseSensitive(frame, "usage");
+    struct chat_usage usage = {
+        .prompt_tokens = frame_count(counted, "prompt_tokens"),
+        .completion_tokens = frame_count(counted, "completion_tokens"),
+    };
+    /* Windows count with the model's own tokenizer; estimate only if not. */
+    if (usage.prompt_tokens < 0)
+        usage.prompt_tokens = chat_tokens_estimate(chat_request_text_bytes(&ex->chat));
+    if (usage.completion_tokens < 0)
+        usage.completion_tokens = chat_tokens_estimate(ex->reply.completion_bytes);
+    ex->outcome->prompt_tokens = usage.prompt_tokens;
+    ex->outcome->completion_tokens = usage.completion_tokens;
+    const char *finish_reason = finish_reason_of(ex, frame);
+    ex->finished = true;
+
+    if (!ex->chat.stream) {
+        if (chat_reply_completion(&ex->reply, finish_reason, &usage) != 0) {
+            fail(ex, 500, "internal_error", "Out of memory while building the reply.");
+            return;
+        }
+        http_send_body(ex->req, 200, "application/json", NULL, ex->reply.chunk.data,
+                       ex->reply.chunk.len);
+        return;
+    }
+    if (stream_begin(ex) != 0 ||
+        send_chunk(ex, chat_reply_chunk_finish(&ex->reply, finish_reason)) != 0 ||
+        (ex->chat.include_usage && send_chunk(ex, chat_reply_chunk_usage(&ex->reply, &usage)) != 0))
+        return;
+    sse_send_done(ex->req);
+}
+
+static void
+on_window_error(struct chat_exchange *ex, const cJSON *frame)
+{
+    const char *code = frame_string(frame, "code");
+    const char *message = frame_string(frame, "message");
+    static const struct {
+        const char *window_code;
+        int status;
+        const char *api_code;
+        const char *fallback;
+    } mapping[] = {
+        { "no_permissions", 403, "no_permissions",
+          "VS Code did not allow this extension to use the model. Run 'VSCode LiteLLM: Start LM "
+          "Proxy Server' in VS Code and accept the access request." },
+        { "not_found", 404, "model_not_found", "VS Code no longer offers this model." },
+        { "rate_limited", 429, "rate_limit_exceeded",
+          "VS Code blocked the request: the model's quota is used up for now." },
+        { "cancelled", 502, "cancelled", "The model call was cancelled in VS Code." },
+    };
+    for (size_t i = 0; i < sizeof mapping / sizeof *mapping; i++) {
+        if (code != NULL && strcmp(code, mapping[i].window_code) == 0) {
+            fail(ex, mapping[i].status, mapping[i].api_code,
+                 message && *message ? message : mapping[i].fallback);
+            return;
+        }
+    }
+    char text[1024];
+    snprintf(text, sizeof text, "The model call failed in VS Code: %s",
+             message && *message ? message : "no reason given");
+    fail(ex, 502, "upstream_error", text);
+}
+
+static void
+on_frame(struct chat_exchange *ex, cJSON *frame)
+{
+    const char *type = frame_string(frame, "type");
+    if (type == NULL)
+        return;
+    if (strcmp(type, "delta") == 0)
+        on_delta(ex, frame);
+    else if (strcmp(type, "tool_call") == 0)
+        on_tool_call(ex, frame);
+    else if (strcmp(type, "done") == 0)
+        on_done(ex, frame);
+    else if (strcmp(type, "error") == 0)
+        on_window_error(ex, frame);
+}
+
+/* Relays the window's frames until the reply is complete or cannot be. */
+static void
+relay(struct chat_exchange *ex)
+{
+    struct http_request *req = ex->req;
+    const long long silence_limit_us = (long long)ex->cfg->request_timeout * 1000000;
+    const long long keepalive_us = (long long)ex->cfg->keepalive_interval * 1000000;
+    long long last_frame_us = http_now_us();
+    long long last_write_us = last_frame_us;
+
+    while (!ex->finished && !ex->cancel_window) {
+        long long now = http_now_us();
+        long long wait_us = last_frame_us + silence_limit_us - now;
+        if (req->head_sent && last_write_us + keepalive_us - now < wait_us)
+            wait_us = last_write_us + keepalive_us - now;
+        if (wait_us < 0)
+            wait_us = 0;
+        struct pollfd fds[2] = {
+            { .fd = inflight_fd(ex->box), .events = POLLIN },
+            { .fd = req->fcgi->ipcFd, .events = POLLIN | POLLRDHUP },
+        };
+        int ready = poll(fds, req->peer_watch ? 2 : 1, (int)((wait_us + 999) / 1000));
+        if (ready < 0 && errno != EINTR) {
+            fail(ex, 500, "internal_error", "poll() failed while waiting for the model.");
+            ex->cancel_window = true;
+            break;
+        }
+        now = http_now_us();
+        if (req->peer_watch && fds[1].revents != 0 && http_client_hung_up(req))
+            break;
+
+        enum inflight_event event;
+        cJSON *frame;
+        while (!ex->finished && !ex->cancel_window && inflight_pop(ex->box, &event, &frame)) {
+            last_frame_us = now;
+            if (event == INFLIGHT_FRAME) {
+                on_frame(ex, frame);
+                if (req->head_sent)
+                    last_write_us = now;
+            } else if (event == INFLIGHT_WINDOW_LOST) {
+                fail(ex, 502, "vscode_disconnected",
+                     "The VS Code window serving this request disconnected (closed, reloaded, or "
+                     "the server was stopped) before the reply was complete.");
+            } else {
+                fail(ex, 503, "server_shutting_down",
+                     "The gateway is shutting down; retry in a moment.");
+                ex->cancel_window = true;
+            }
+            cJSON_Delete(frame);
+        }
+        if (ex->finished || ex->cancel_window)
+            break;
+        if (now - last_frame_us >= silence_limit_us) {
+            char message[160];
+            snprintf(message, sizeof message,
+                     "The model sent nothing for %u seconds (--request-timeout); the request was "
+                     "cancelled.", ex->cfg->request_timeout);
+            fail(ex, 504, "timeout", message);
+            ex->cancel_window = true;
+        } else if (req->head_sent && now - last_write_us >= keepalive_us) {
+            if (sse_send_keepalive(req) != 0)
+                break;
+            last_write_us = now;
+        }
+    }
+    if (req->client_gone) {
+        ex->cancel_window = true;
+        ex->outcome->note = "client gone";
+        if (req->status == 0 || req->status == 200)
+            req->status = 499;  /* nginx's "client closed request" */
+    }
+}
+
+void
+handle_chat_completions(struct http_request *req, const struct config *cfg,
+                        struct request_outcome *outcome)
+{
+    int body = http_read_body(req, cfg->max_body);
+    if (body == HTTP_BODY_TOO_BIG) {
+        http_send_error(req, 413, NULL, "request_too_large", NULL,
+                        "The request body is larger than %zu bytes (--max-body).", cfg->max_body);
+        return;
+    }
+    if (body != HTTP_BODY_OK) {
+        http_send_error(req, 400, NULL, "invalid_body", NULL, "The request body could not be read.");
+        return;
+    }
+
+    struct chat_exchange ex = { .req = req, .cfg = cfg, .outcome = outcome };
+    struct api_error err;
+    if (chat_request_parse(req->body.data ? req->body.data : "", req->body.len, &ex.chat, &err) != 0) {
+        http_send_error(req, err.status, NULL, err.code, err.param[0] ? err.param : NULL, "%s",
+                        err.message);
+        chat_request_free(&ex.chat);
+        return;
+    }
+
+    struct dynbuf available;
+    dynbuf_init(&available, 1u << 16);
+    int routed = router_resolve(ex.chat.model, &ex.pick, &available);
+    if (routed == ROUTER_NO_WINDOWS) {
+        http_send_error(req, 503, NULL, "no_vscode_connected", NULL, NO_WINDOW_MESSAGE);
+    } else if (routed == ROUTER_UNKNOWN_MODEL) {
+        http_send_error(req, 404, NULL, "model_not_found", "model",
+                        "The model '%s' does not exist or no connected VS Code window offers it. "
+                        "Available models: %s.", ex.chat.model ? ex.chat.model : "(default)",
+                        available.len ? available.data : "none");
+    } else if (routed != ROUTER_OK) {
+        http_send_error(req, 500, NULL, "internal_error", NULL, "Out of memory.");
+    }
+    dynbuf_free(&available);
+    if (routed != ROUTER_OK) {
+        chat_request_free(&ex.chat);
+        return;
+    }
+    snprintf(outcome->model, sizeof outcome->model, "%s", ex.pick.model_id);
+    outcome->window = ex.pick.conn->serial;
+
+    cJSON *frame = NULL;
+    if (chat_reply_init(&ex.reply, req->request_id, ex.pick.model_id, ex.chat.include_usage,
+                        cfg->max_body * 4) != 0 ||
+        (ex.box = inflight_open(req->request_id, ex.pick.conn)) == NULL ||
+        (frame = chat_request_frame(&ex.chat, req->request_id, ex.pick.model_id)) == NULL) {
+        http_send_error(req, 500, NULL, "internal_error", NULL, "Out of memory.");
+    } else if (pipe_conn_send(ex.pick.conn, frame) != 0) {
+        http_send_error(req, 502, NULL, "vscode_unreachable", NULL,
+                        "The request could not be sent to the VS Code window; it may have just "
+                        "closed. Retry.");
+    } else {
+        log_debug("request %s: sent to window #%lu as %s", req->request_id,
+                  ex.pick.conn->serial, ex.pick.model_id);
+        relay(&ex);
+        if (ex.cancel_window)
+            pipe_conn_send_cancel(ex.pick.conn, req->request_id);
+    }
+    cJSON_Delete(frame);
+    inflight_close(ex.box);
+    chat_reply_free(&ex.reply);
+    chat_request_free(&ex.chat);
+    router_release(&ex.pick);
+}

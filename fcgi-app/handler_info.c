@@ -1,0 +1,65 @@
+/* GET /v1/models, /v1/models/{id} and /health: what the windows offer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "handlers.h"
+#include "inflight.h"
+#include "openai_error.h"
+#include "router.h"
+
+static void
+send_json(struct http_request *req, cJSON *object)
+{
+    char *text = object ? cJSON_PrintUnformatted(object) : NULL;
+    if (text == NULL) {
+        http_send_error(req, 500, NULL, "internal_error", NULL, "Out of memory.");
+        return;
+    }
+    http_send_body(req, 200, "application/json", NULL, text, strlen(text));
+    free(text);
+}
+
+void
+handle_models(struct http_request *req, const char *model_id)
+{
+    if (model_id == NULL) {
+        cJSON *list = router_models_list();
+        send_json(req, list);
+        cJSON_Delete(list);
+        return;
+    }
+    cJSON *model = router_model_get(model_id);
+    if (model == NULL) {
+        http_send_error(req, 404, NULL, "model_not_found", "model",
+                        "The model '%s' does not exist or no connected VS Code window offers it.",
+                        model_id);
+        return;
+    }
+    send_json(req, model);
+    cJSON_Delete(model);
+}
+
+void
+handle_health(struct http_request *req)
+{
+    cJSON *health = cJSON_CreateObject();
+    if (health != NULL) {
+        unsigned windows = router_window_count();
+        cJSON_AddStringToObject(health, "status", windows > 0 ? "ok" : "degraded");
+        if (windows == 0)
+            cJSON_AddStringToObject(health, "message",
+                                    "No VS Code window is connected: run 'VSCode LiteLLM: Start LM "
+                                    "Proxy Server' in VS Code.");
+        cJSON_AddStringToObject(health, "version", PACKAGE_VERSION);
+        if (router_describe(health) != 0) {
+            cJSON_Delete(health);
+            health = NULL;
+        } else {
+            cJSON_AddNumberToObject(health, "in_flight", (double)inflight_count());
+        }
+    }
+    send_json(req, health);
+    cJSON_Delete(health);
+}

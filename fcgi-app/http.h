@@ -1,0 +1,56 @@
+/*
+ * http: one HTTP exchange over a FastCGI request: the parameters nginx
+ * passed, the body (bounded by --max-body), the response head and body, and
+ * noticing a client that went away.
+ *
+ * Pointers from FCGX_GetParam stay valid until FCGX_Finish_r, which happens
+ * only after the handler returns, so they are used in place, not copied.
+ */
+#ifndef LITELLM_HTTP_H
+#define LITELLM_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <fcgiapp.h>
+
+#include "dynbuf.h"
+
+#define HTTP_REQUEST_ID_MAX 64
+
+struct http_request {
+    FCGX_Request *fcgi;
+    const char *method;
+    const char *path;           /* without the query string */
+    char request_id[HTTP_REQUEST_ID_MAX + 1];
+    struct dynbuf body;
+    int status;                 /* what we answered, for the log */
+    bool head_sent;
+    bool event_stream;          /* the head said text/event-stream */
+    bool client_gone;
+    bool peer_watch;            /* ipcFd still worth polling for hang-up */
+    long long started_us;
+};
+
+enum http_body_result { HTTP_BODY_OK = 0, HTTP_BODY_TOO_BIG = -1, HTTP_BODY_READ_ERROR = -2 };
+
+void http_request_init(struct http_request *req, FCGX_Request *fcgi);
+void http_request_free(struct http_request *req);
+const char *http_param(const struct http_request *req, const char *name);
+int http_read_body(struct http_request *req, size_t max_body);
+
+/* Writes "Status:" and the headers.  `extra_headers` is NULL or lines of
+ * "Name: value\r\n". */
+int http_write_head(struct http_request *req, int status, const char *content_type,
+                    const char *extra_headers);
+/* Writes and flushes; returns -1 and marks the client gone when nginx (and
+ * so the client) is no longer there. */
+int http_write(struct http_request *req, const char *data, size_t len);
+int http_send_body(struct http_request *req, int status, const char *content_type,
+                   const char *extra_headers, const char *body, size_t len);
+/* Non-blocking check for a client that hung up (nginx closed the
+ * FastCGI connection). */
+bool http_client_hung_up(struct http_request *req);
+long long http_now_us(void);
+
+#endif

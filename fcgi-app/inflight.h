@@ -1,0 +1,47 @@
+/*
+ * inflight: the mailbox of every request waiting on a VS Code window.
+ *
+ * The pipe reader thread delivers each frame to the request it names; the
+ * request's own thread waits on the mailbox's eventfd (poll()-able beside
+ * the FastCGI connection, so a client hang-up is noticed at once) and pops
+ * the frames.  Events that do not come from the peer (the window vanished,
+ * the responder is shutting down) arrive as frames too, so a request has one
+ * loop to handle everything.
+ */
+#ifndef LITELLM_INFLIGHT_H
+#define LITELLM_INFLIGHT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "pipe_conn.h"
+
+enum inflight_event {
+    INFLIGHT_FRAME,             /* a frame from the window */
+    INFLIGHT_WINDOW_LOST,       /* the window's connection closed */
+    INFLIGHT_SHUTDOWN,          /* the drain deadline passed */
+};
+
+struct inflight;
+
+/* Registers a mailbox for request `id` served by `conn` (not referenced:
+ * the caller's router pick keeps the connection alive). */
+struct inflight *inflight_open(const char *id, const struct pipe_conn *conn);
+/* Unregisters and frees the mailbox with anything still queued. */
+void inflight_close(struct inflight *box);
+int inflight_fd(const struct inflight *box);
+/* Pops the next event; NULL frame and false when the mailbox is empty.
+ * The caller owns the returned frame. */
+bool inflight_pop(struct inflight *box, enum inflight_event *event, cJSON **frame);
+
+/* From the reader of `from`: hands `frame` to request `id`.  Returns false
+ * (and keeps ownership with the caller) when no such request is waiting on
+ * that connection, e.g. a late frame after a cancel. */
+bool inflight_deliver(const char *id, const struct pipe_conn *from, cJSON *frame);
+void inflight_window_lost(const struct pipe_conn *conn);
+void inflight_shutdown_all(void);
+size_t inflight_count(void);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * router: the registry of connected VS Code windows and the models each
+ * offers; picks the window that serves a request.
+ *
+ * A model is named by its exact id, by family (`gpt-4o`), by a prefixed or
+ * dated variant (`copilot/gpt-4o`, `gpt-4o-2024-08-06`), or not at all (or
+ * "default"), which means the model picked in VS Code with Select Language
+ * Model.  Among windows that offer the model, the least busy one wins.
+ */
+#ifndef LITELLM_ROUTER_H
+#define LITELLM_ROUTER_H
+
+#include <cjson/cJSON.h>
+
+#include "dynbuf.h"
+#include "pipe_conn.h"
+
+enum router_result {
+    ROUTER_OK = 0,
+    ROUTER_NO_WINDOWS,          /* nobody connected: 503 */
+    ROUTER_UNKNOWN_MODEL,       /* 404; `available` lists the model ids */
+    ROUTER_NO_MEMORY,
+};
+
+struct router_pick {
+    struct pipe_conn *conn;     /* a reference the caller must release */
+    char *model_id;             /* resolved id; caller frees */
+    long max_input_tokens;      /* 0 when the window did not say */
+};
+
+/* Takes ownership of `models` (a JSON array) and `default_model`. */
+void router_add(struct pipe_conn *conn, cJSON *models, char *default_model);
+void router_update(struct pipe_conn *conn, cJSON *models, char *default_model);
+void router_remove(struct pipe_conn *conn);
+
+int router_resolve(const char *requested, struct router_pick *pick, struct dynbuf *available);
+/* Ends a pick: releases the window's in-flight count and reference. */
+void router_release(struct router_pick *pick);
+
+/* {"object":"list","data":[{"id","object":"model","created","owned_by"}...]} */
+cJSON *router_models_list(void);
+/* The Model object of one id, or NULL when nobody offers it. */
+cJSON *router_model_get(const char *id);
+unsigned router_window_count(void);
+/* Adds "windows", "models" and "default_model" to `health`. */
+int router_describe(cJSON *health);
+
+#endif

@@ -1,0 +1,188 @@
+#include "server.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "handlers.h"
+#include "http.h"
+#include "listen_socket.h"
+#include "log.h"
+
+#define SERVER_BACKLOG 1024
+#define WORKER_STACK_SIZE (256 * 1024)
+
+static const struct config *server_cfg;
+static int server_listen_fd = -1;
+static char *server_socket_path;        /* Unix socket to unlink at exit */
+static pthread_t *server_threads;
+static unsigned server_thread_count;
+static atomic_uint server_busy;
+
+static pthread_mutex_t server_exit_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t server_exit_cond;     /* on CLOCK_MONOTONIC */
+static unsigned server_running;
+
+static void
+log_request(const struct http_request *req, const struct request_outcome *outcome)
+{
+    double ms = (double)(http_now_us() - req->started_us) / 1000.0;
+    if (outcome->model[0] != '\0')
+        log_info("request %s %s %s status=%d model=%s window=#%lu prompt_tokens=%ld "
+                 "completion_tokens=%ld ms=%.2f%s%s",
+                 req->request_id, req->method, req->path, req->status, outcome->model,
+                 outcome->window, outcome->prompt_tokens, outcome->completion_tokens, ms,
+                 outcome->note ? " note=" : "", outcome->note ? outcome->note : "");
+    else
+        log_info("request %s %s %s status=%d ms=%.2f%s%s", req->request_id, req->method,
+                 req->path, req->status, ms, outcome->note ? " note=" : "",
+                 outcome->note ? outcome->note : "");
+}
+
+static void *
+worker_main(void *arg)
+{
+    (void)arg;
+    FCGX_Request fcgi;
+    if (FCGX_InitRequest(&fcgi, server_listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+        log_error("fastcgi: cannot initialise a request");
+        goto out;
+    }
+    for (;;) {
+        int rc = FCGX_Accept_r(&fcgi);
+        if (rc < 0) {
+            /* EINTR from a stray signal: go on; anything else means the
+             * listener was shut down (or is broken): stop this worker. */
+            if (rc == -EINTR)
+                continue;
+            break;
+        }
+        atomic_fetch_add(&server_busy, 1);
+        struct http_request req;
+        struct request_outcome outcome = { .model = "" };
+        http_request_init(&req, &fcgi);
+        handle_request(&req, server_cfg, &outcome);
+        if (!req.head_sent && !req.client_gone)
+            http_send_body(&req, 500, "application/json", NULL, "{}", 2);
+        log_request(&req, &outcome);
+        http_request_free(&req);
+        FCGX_Finish_r(&fcgi);
+        atomic_fetch_sub(&server_busy, 1);
+    }
+    FCGX_Free(&fcgi, 1);
+out:
+    pthread_mutex_lock(&server_exit_lock);
+    server_running--;
+    pthread_cond_broadcast(&server_exit_cond);
+    pthread_mutex_unlock(&server_exit_lock);
+    return NULL;
+}
+
+int
+server_start(const struct config *cfg)
+{
+    char err[512];
+    server_cfg = cfg;
+    pthread_condattr_t cond_attr;
+    pthread_condattr_init(&cond_attr);
+    pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&server_exit_cond, &cond_attr);
+    pthread_condattr_destroy(&cond_attr);
+    if (FCGX_Init() != 0) {
+        log_error("fastcgi: FCGX_Init failed");
+        return -1;
+    }
+    if (listen_spec_is_tcp(cfg->fcgi_socket)) {
+        server_listen_fd = listen_tcp(cfg->fcgi_socket, SERVER_BACKLOG, err, sizeof err);
+        if (server_listen_fd >= 0)
+            log_warn("fastcgi: listening on TCP %s: anyone who can reach it bypasses nginx; "
+                     "allow only nginx's host (Debian's libfcgi lacks part of the "
+                     "CVE-2025-23016 fix)", cfg->fcgi_socket);
+    } else {
+        server_listen_fd = listen_unix(cfg->fcgi_socket, cfg->fcgi_mode, cfg->fcgi_group,
+                                       SERVER_BACKLOG, err, sizeof err);
+        if (server_listen_fd >= 0)
+            server_socket_path = strdup(cfg->fcgi_socket);
+    }
+    if (server_listen_fd < 0) {
+        log_error("fastcgi: %s", err);
+        return -1;
+    }
+
+    server_threads = calloc(cfg->threads, sizeof *server_threads);
+    if (server_threads == NULL) {
+        log_error("fastcgi: out of memory for %u threads", cfg->threads);
+        return -1;
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
+    for (unsigned i = 0; i < cfg->threads; i++) {
+        pthread_mutex_lock(&server_exit_lock);
+        int rc = pthread_create(&server_threads[i], &attr, worker_main, NULL);
+        if (rc == 0)
+            server_running++;
+        pthread_mutex_unlock(&server_exit_lock);
+        if (rc != 0) {
+            log_error("fastcgi: cannot start worker thread %u: %s", i, strerror(rc));
+            pthread_attr_destroy(&attr);
+            return -1;
+        }
+        server_thread_count++;
+    }
+    pthread_attr_destroy(&attr);
+    log_info("fastcgi: listening on %s with %u threads", cfg->fcgi_socket, cfg->threads);
+    return 0;
+}
+
+void
+server_stop_accepting(void)
+{
+    if (server_listen_fd < 0)
+        return;
+    /* Wakes every thread blocked in accept() (DESIGN.md, "Signals"). */
+    shutdown(server_listen_fd, SHUT_RDWR);
+    if (server_socket_path != NULL) {
+        unlink(server_socket_path);
+        free(server_socket_path);
+        server_socket_path = NULL;
+    }
+}
+
+unsigned
+server_busy_count(void)
+{
+    return atomic_load(&server_busy);
+}
+
+unsigned
+server_wait(long long deadline_ms)
+{
+    struct timespec until = { .tv_sec = deadline_ms / 1000,
+                              .tv_nsec = (deadline_ms % 1000) * 1000000 };
+    pthread_mutex_lock(&server_exit_lock);
+    while (server_running > 0) {
+        int rc = pthread_cond_timedwait(&server_exit_cond, &server_exit_lock, &until);
+        if (rc == ETIMEDOUT)
+            break;
+    }
+    unsigned left = server_running;
+    pthread_mutex_unlock(&server_exit_lock);
+    if (left == 0) {
+        for (unsigned i = 0; i < server_thread_count; i++)
+            pthread_join(server_threads[i], NULL);
+        free(server_threads);
+        server_threads = NULL;
+        server_thread_count = 0;
+        close(server_listen_fd);
+        server_listen_fd = -1;
+    }
+    return left;
+}

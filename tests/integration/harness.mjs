@@ -1,0 +1,649 @@
+// harness.mjs: starts the REAL stack (litellmctl → private nginx + litellm-fcgi)
+// in a temp prefix on a free port, plus the pipe-protocol test worker, and
+// gives the tests small HTTP/SSE/curl helpers. No timing is ever measured:
+// every wait here is a bounded failure guard.
+//
+// Paths come from the environment (set by the Makefile):
+//   LITELLMCTL         built litellmctl script
+//   LITELLM_FCGI       built responder binary
+//   LITELLM_TEMPLATES  nginx templates directory
+//   TEST_WORKER        tests/worker/test-worker.mjs
+// Optional: LITELLM_NGINX (nginx binary), CURL (curl binary, default "curl").
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const GUARD_MS = 10_000;       // generous bound for things that should happen "now"
+export const COMMAND_GUARD_MS = 60_000; // bound for a litellmctl command
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..', '..');
+
+function resolvePath(envName, fallbacks) {
+  const fromEnv = process.env[envName];
+  if (fromEnv) {
+    if (!fs.existsSync(fromEnv)) throw new Error(`${envName}=${fromEnv} does not exist`);
+    return path.resolve(fromEnv);
+  }
+  for (const candidate of fallbacks) {
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  throw new Error(`${envName} is not set and none of ${fallbacks.join(', ')} exists; build the project ` +
+    'and run the suite through `make check` (or set the variable)');
+}
+
+/** Paths of the binaries under test. */
+export function stackPaths() {
+  return {
+    litellmctl: resolvePath('LITELLMCTL', [path.join(repoRoot, 'build', 'litellmctl'), path.join(repoRoot, 'contrib', 'litellmctl')]),
+    fcgi: resolvePath('LITELLM_FCGI', [path.join(repoRoot, 'build', 'fcgi-app', 'litellm-fcgi'), path.join(repoRoot, 'fcgi-app', 'litellm-fcgi')]),
+    templates: resolvePath('LITELLM_TEMPLATES', [path.join(repoRoot, 'nginx')]),
+    worker: resolvePath('TEST_WORKER', [path.join(repoRoot, 'tests', 'worker', 'test-worker.mjs')]),
+  };
+}
+
+export const repoReadme = path.join(process.env.top_srcdir ? path.resolve(process.env.top_srcdir) : repoRoot, 'README.md');
+
+// ---------------------------------------------------------------- small utilities
+
+export function withTimeout(promise, what, ms = GUARD_MS) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` until it returns a truthy value; fails after `ms`. Returns that value. */
+export async function waitUntil(probe, what, ms = GUARD_MS) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await probe();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    }
+    await sleep(50);
+  }
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs a command to completion: {code, signal, stdout, stderr}. */
+export function run(command, args, { env = process.env, input, timeout = COMMAND_GUARD_MS } = {}) {
+  return withTimeout(new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c) => { stdout += c; });
+    child.stderr.setEncoding('utf8').on('data', (c) => { stderr += c; });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
+  }), `${path.basename(command)} ${args.join(' ')}`, timeout);
+}
+
+/** Is a process with this pid alive (and not a zombie)? */
+export function isAlive(pid) {
+  if (!pid) return false;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Live processes whose command line or working directory mentions `text`. */
+export function processesMentioning(text) {
+  const found = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let cmdline = '';
+    let cwd = '';
+    try {
+      cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+    } catch { continue; }
+    try { cwd = fs.readlinkSync(`/proc/${entry}/cwd`); } catch { /* gone or not ours */ }
+    if ((cmdline.includes(text) || cwd.startsWith(text)) && isAlive(Number(entry))) {
+      found.push({ pid: Number(entry), cmdline });
+    }
+  }
+  return found;
+}
+
+/** Children of `pid` (by /proc/N/stat ppid). */
+export function childrenOf(pid) {
+  const children = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch { /* gone */ }
+  }
+  return children;
+}
+
+/** Does anything accept TCP connections on host:port right now? */
+export function canConnect(port, host = '127.0.0.1') {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+// ---------------------------------------------------------------- HTTP
+
+/** A plain HTTP request on a fresh connection; resolves with the whole response. */
+export function httpRequest(port, { method = 'GET', path: urlPath = '/', headers = {}, body } = {}) {
+  return withTimeout(new Promise((resolve, reject) => {
+    let responded = false;
+    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: false }, (res) => {
+      responded = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => {
+        let json;
+        try { json = JSON.parse(text); } catch { json = undefined; }
+        resolve({ status: res.statusCode, headers: res.headers, text, json });
+      });
+      res.on('error', reject);
+    });
+    // A server may answer (413) before it has read the whole body and close:
+    // a write error after the response started is not a failure.
+    req.on('error', (err) => { if (!responded) reject(err); });
+    if (body !== undefined) req.write(body);
+    req.end();
+  }), `${method} ${urlPath}`);
+}
+
+/** POST a JSON value (or a raw string) to /v1/chat/completions. */
+export function postChat(port, body, { path: urlPath = '/v1/chat/completions', headers = {} } = {}) {
+  const payload = typeof body === 'string' ? body : JSON.stringify(body);
+  return httpRequest(port, {
+    method: 'POST',
+    path: urlPath,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: payload,
+  });
+}
+
+/** Splits an SSE text into events: [{data, comment}] (data joined over data: lines). */
+export function parseSse(text) {
+  const events = [];
+  for (const block of text.split(/\r?\n\r?\n/)) {
+    if (block.trim() === '') continue;
+    const data = [];
+    let comment = false;
+    for (const line of block.split(/\r?\n/)) {
+      if (line.startsWith(':')) comment = true;
+      else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+    }
+    if (data.length) events.push({ data: data.join('\n') });
+    else if (comment) events.push({ comment: true });
+  }
+  return events;
+}
+
+/** The JSON payloads of an SSE text, with "[DONE]" kept as the string. Comments dropped. */
+export function sseData(text) {
+  return parseSse(text).filter((e) => e.data !== undefined).map((e) => (e.data === '[DONE]' ? '[DONE]' : JSON.parse(e.data)));
+}
+
+/**
+ * Starts a POST and returns at once {ready, destroy}: `ready` resolves once the
+ * response headers are in, with {status, headers, text(), ended(),
+ * readUntil(pred, what), readToEnd(), destroy()}; `destroy()` closes the client
+ * connection (the client goes away), usable before any header arrived.
+ */
+export function openRequest(port, body, { path: urlPath = '/v1/chat/completions', headers = {} } = {}) {
+  let req;
+  const ready = withTimeout(new Promise((resolve, reject) => {
+    req = http.request({
+      host: '127.0.0.1', port, method: 'POST', path: urlPath, agent: false,
+      headers: { 'content-type': 'application/json', ...headers },
+    }, (res) => {
+      let text = '';
+      let ended = false;
+      let failure = null;
+      const waiters = new Set();
+      const wake = () => { for (const w of [...waiters]) w(); };
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; wake(); });
+      res.on('end', () => { ended = true; wake(); });
+      res.on('error', (err) => { failure = err; ended = true; wake(); });
+      res.on('close', () => { ended = true; wake(); });
+      resolve({
+        status: res.statusCode,
+        headers: res.headers,
+        text: () => text,
+        ended: () => ended,
+        /** Waits until pred(text) is true; fails if the stream ends first or after the guard. */
+        readUntil(pred, what, ms = GUARD_MS) {
+          return withTimeout(new Promise((ok, fail) => {
+            const check = () => {
+              if (pred(text)) { waiters.delete(check); ok(text); } else if (ended) {
+                waiters.delete(check);
+                fail(new Error(`stream ended before ${what}; got: ${JSON.stringify(text)}${failure ? ` (${failure.message})` : ''}`));
+              }
+            };
+            waiters.add(check);
+            check();
+          }), what, ms);
+        },
+        /** Waits for the end of the response and returns all its text. */
+        readToEnd(ms = GUARD_MS) {
+          return withTimeout(new Promise((ok) => {
+            const check = () => { if (ended) { waiters.delete(check); ok(text); } };
+            waiters.add(check);
+            check();
+          }), 'the end of the stream', ms);
+        },
+        destroy() { req.destroy(); res.destroy(); },
+      });
+    });
+    req.on('error', reject);
+    req.end(typeof body === 'string' ? body : JSON.stringify(body));
+  }), `response headers of POST ${urlPath}`);
+  ready.catch(() => {}); // a caller that only destroys need not await it
+  return { ready, destroy: () => req.destroy() };
+}
+
+/** openRequest(...).ready: a POST whose response headers are in. */
+export function openStream(port, body, options) {
+  return openRequest(port, body, options).ready;
+}
+
+/** Runs the real curl binary. */
+export function curl(args, options) {
+  return run(process.env.CURL || 'curl', args, options);
+}
+
+/** Splits `curl -i` / `-D -` output into {status, headers (lower-case names), body}. */
+export function parseCurlResponse(output) {
+  let rest = output;
+  let head;
+  // Skip interim responses (100 Continue).
+  for (;;) {
+    const end = rest.search(/\r?\n\r?\n/);
+    if (end < 0) throw new Error(`no header block in curl output: ${JSON.stringify(output.slice(0, 500))}`);
+    head = rest.slice(0, end);
+    rest = rest.slice(end).replace(/^\r?\n\r?\n/, '');
+    if (!/^HTTP\/\S+ 1\d\d/.test(head)) break;
+  }
+  const lines = head.split(/\r?\n/);
+  const status = Number(lines[0].split(' ')[1]);
+  const headers = {};
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { status, headers, body: rest };
+}
+
+// ---------------------------------------------------------------- OpenAI error shape
+
+/** Asserts the body is {"error":{"message","type","param","code"}} and returns the error. */
+export function openAiError(assert, response, status) {
+  assert.equal(response.status, status, `HTTP status; body: ${response.text}`);
+  assert.match(String(response.headers['content-type']), /application\/json/, 'content-type of an error');
+  assert.ok(response.headers['x-request-id'], 'x-request-id header on an error');
+  assert.ok(response.json && typeof response.json === 'object', `error body is JSON: ${response.text}`);
+  const error = response.json.error;
+  assert.ok(error && typeof error === 'object', `body has "error": ${response.text}`);
+  for (const key of ['message', 'type', 'param', 'code']) {
+    assert.ok(key in error, `error.${key} is present in ${response.text}`);
+  }
+  assert.equal(typeof error.message, 'string');
+  assert.ok(error.message.length > 0, 'error.message is not empty');
+  assert.equal(typeof error.type, 'string');
+  return error;
+}
+
+// ---------------------------------------------------------------- test worker
+
+export class TestWorker {
+  constructor(workerPath, args) {
+    this.events = [];
+    this.waiters = new Set();
+    this.exit = undefined;
+    this.stderr = '';
+    this.child = spawn(process.execPath, [workerPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.pid = this.child.pid;
+    let buffered = '';
+    this.child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      buffered += chunk;
+      let newline;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        try { this.events.push(JSON.parse(line)); } catch { this.events.push({ event: 'unparsed', line }); }
+        this.wake();
+      }
+    });
+    this.child.stderr.setEncoding('utf8').on('data', (c) => { this.stderr += c; });
+    this.child.stdin.on('error', () => {});
+    this.exited = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => {
+        this.exit = { code, signal };
+        this.wake();
+        resolve(this.exit);
+      });
+    });
+  }
+  wake() { for (const w of [...this.waiters]) w(); }
+  command(line) { this.child.stdin.write(line + '\n'); }
+  /** Waits for the first event matching `predicate`. */
+  waitEvent(predicate, what, ms = GUARD_MS) {
+    return withTimeout(new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.events.find(predicate);
+        if (found) { this.waiters.delete(check); resolve(found); } else if (this.exit) {
+          this.waiters.delete(check);
+          reject(new Error(`test worker exited ${JSON.stringify(this.exit)} before ${what}; stderr: ${this.stderr}`));
+        }
+      };
+      this.waiters.add(check);
+      check();
+    }), what, ms);
+  }
+  /** The request event whose last user message contains `marker` (use a unique nonce). */
+  waitRequest(marker, ms = GUARD_MS) {
+    return this.waitEvent((e) => e.event === 'request' && JSON.stringify(lastUser(e.messages)).includes(marker),
+      `a request frame carrying ${JSON.stringify(marker)}`, ms);
+  }
+  has(predicate) { return this.events.some(predicate); }
+  async stop() {
+    if (!this.exit) {
+      this.child.kill('SIGTERM');
+      try {
+        await withTimeout(this.exited, 'the test worker to exit');
+      } catch {
+        this.child.kill('SIGKILL');
+        await this.exited;
+      }
+    }
+    return this.exit;
+  }
+}
+
+function lastUser(messages) {
+  if (!Array.isArray(messages)) return null;
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return messages[i];
+  return null;
+}
+
+let nonceCounter = 0;
+/** A marker unique within this run, to find one request among the worker's events. */
+export function nonce(tag = 'n') {
+  return `${tag}-${process.pid}-${++nonceCounter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+// ---------------------------------------------------------------- the stack
+
+export class Stack {
+  constructor() {
+    this.paths = stackPaths();
+    this.prefix = null;
+    this.port = null;
+    this.worker = null;
+    this.pipe = null;
+    this.knownPids = new Set();
+  }
+
+  get baseUrl() { return `http://127.0.0.1:${this.port}`; }
+
+  env(extra = {}) {
+    const env = { ...process.env };
+    delete env.LITELLM_PREFIX;
+    delete env.LITELLM_LISTEN;
+    delete env.LITELLM_MODE;
+    return {
+      ...env,
+      LITELLM_FCGI: this.paths.fcgi,
+      LITELLM_TEMPLATES: this.paths.templates,
+      LITELLM_DEMO_WORKER: this.paths.worker,
+      ...extra,
+    };
+  }
+
+  /** Runs `litellmctl --prefix P --listen 127.0.0.1:PORT ...args`. */
+  ctl(args, { listen = `127.0.0.1:${this.port}`, prefix = this.prefix, env } = {}) {
+    return run(this.paths.litellmctl, ['--prefix', prefix, '--listen', listen, ...args], { env: this.env(env) });
+  }
+
+  async status() {
+    const result = await this.ctl(['status', '--json']);
+    let json;
+    try { json = JSON.parse(result.stdout); } catch {
+      throw new Error(`litellmctl status --json printed no JSON (exit ${result.code}): ${result.stdout} ${result.stderr}`);
+    }
+    return { ...result, json };
+  }
+
+  /** Creates the prefix, picks a port and runs `litellmctl start`; starts the test worker unless worker:false. */
+  async start({ worker = true, workerArgs = [], ctlArgs = [] } = {}) {
+    this.prefix = fs.mkdtempSync(path.join('/tmp', 'll-'));
+    this.port = await freePort();
+    const started = await this.ctl([...ctlArgs, 'start']);
+    if (started.code !== 0) {
+      throw new Error(`litellmctl start failed (exit ${started.code}): ${started.stderr}${started.stdout}\n${this.logs()}`);
+    }
+    const { json } = await this.status();
+    this.pipe = json.pipe;
+    this.rememberPids(json);
+    await waitUntil(() => canConnect(this.port), `nginx to listen on ${this.port}`);
+    if (worker) await this.startWorker(workerArgs);
+    return this;
+  }
+
+  rememberPids(status) {
+    for (const pid of [status.nginx_pid, status.responder_pid]) {
+      if (Number.isInteger(pid) && pid > 0) {
+        this.knownPids.add(pid);
+        for (const child of childrenOf(pid)) this.knownPids.add(child);
+      }
+    }
+  }
+
+  /** Starts the test worker on the pipe and waits until /health counts it. */
+  async startWorker(args = []) {
+    if (!this.pipe) throw new Error('no pipe path (status --json has no "pipe")');
+    const windowsBefore = (await this.health()).json?.windows ?? 0;
+    this.worker = new TestWorker(this.paths.worker, [
+      '--pipe', this.pipe, '--label', 'test', '--models', 'gpt-4o,claude-3.5-sonnet', '--default', 'gpt-4o', ...args,
+    ]);
+    await this.worker.waitEvent((e) => e.event === 'welcome', 'the worker to be welcomed');
+    await this.waitWindows((n) => n > windowsBefore, `/health windows > ${windowsBefore}`);
+    return this.worker;
+  }
+
+  async stopWorker() {
+    if (!this.worker) return;
+    const worker = this.worker;
+    this.worker = null;
+    await worker.stop();
+  }
+
+  health() {
+    return httpRequest(this.port, { path: '/health' });
+  }
+
+  /** Waits until /health's "windows" satisfies pred. */
+  waitWindows(pred, what) {
+    return waitUntil(async () => {
+      const response = await this.health();
+      return response.status === 200 && response.json && pred(response.json.windows) ? response.json : false;
+    }, what);
+  }
+
+  /** Waits until a worker is connected again (after [[disconnect]]). */
+  waitReady() {
+    return this.waitWindows((n) => n >= 1, '/health windows >= 1');
+  }
+
+  logs() {
+    if (!this.prefix) return '';
+    const parts = [];
+    for (const name of ['error.log', 'litellm-fcgi.log']) {
+      const file = path.join(this.prefix, 'logs', name);
+      try {
+        const text = fs.readFileSync(file, 'utf8');
+        parts.push(`--- ${file} (tail)\n${text.split('\n').slice(-30).join('\n')}`);
+      } catch { /* absent */ }
+    }
+    return parts.join('\n');
+  }
+
+  /**
+   * `litellmctl shutdown`, stop the worker, then check nothing is left:
+   * no process of this prefix, none of the pids seen, no listener on the port.
+   */
+  async teardown() {
+    if (!this.prefix) return;
+    const problems = [];
+    try {
+      const { json } = await this.status();
+      this.rememberPids(json);
+    } catch { /* best effort */ }
+    const wasRunning = this.knownPids.size > 0 || processesMentioning(this.prefix).length > 0;
+    const shutdown = await this.ctl(['shutdown']);
+    if (shutdown.code !== 0 && wasRunning) problems.push(`litellmctl shutdown exited ${shutdown.code}: ${shutdown.stderr}`);
+    await this.stopWorker();
+    try {
+      await waitUntil(() => processesMentioning(this.prefix).length === 0 &&
+        [...this.knownPids].every((pid) => !isAlive(pid)), 'every process of the stack to exit');
+    } catch {
+      const left = processesMentioning(this.prefix).map((p) => `${p.pid} ${p.cmdline}`);
+      const pids = [...this.knownPids].filter(isAlive);
+      problems.push(`processes left after shutdown: ${JSON.stringify(left)} pids alive: ${JSON.stringify(pids)}`);
+      for (const pid of new Set([...pids, ...left.map((l) => Number(l.split(' ')[0]))])) {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      }
+    }
+    if (await canConnect(this.port)) problems.push(`port ${this.port} still accepts connections after shutdown`);
+    if (problems.length === 0) fs.rmSync(this.prefix, { recursive: true, force: true });
+    else problems.push(`prefix kept for inspection: ${this.prefix}\n${this.logs()}`);
+    this.prefix = null;
+    if (problems.length) throw new Error(problems.join('\n'));
+  }
+}
+
+/** Per-file setup: one stack for all tests of a file (node:test before/after). */
+export function useStack(hooks, options) {
+  const stack = new Stack();
+  hooks.before(async () => { await stack.start(options); });
+  hooks.after(async () => { await stack.teardown(); });
+  return stack;
+}
+
+export const tmpRoot = os.tmpdir();
+
+// ---------------------------------------------------------------- OpenAI shapes
+
+/** Asserts a non-stream chat.completion body; returns choices[0]. */
+export function assertCompletion(assert, body) {
+  assert.ok(body && typeof body === 'object', 'completion body is an object');
+  assert.equal(body.object, 'chat.completion');
+  assert.equal(typeof body.id, 'string');
+  assert.ok(body.id.length > 0, 'completion id');
+  assert.ok(Number.isInteger(body.created), 'created is an integer');
+  assert.equal(typeof body.model, 'string');
+  assert.ok(Array.isArray(body.choices) && body.choices.length === 1, 'one choice');
+  const choice = body.choices[0];
+  assert.equal(choice.index, 0);
+  assert.equal(choice.message.role, 'assistant');
+  assert.ok(body.usage, 'usage present');
+  for (const key of ['prompt_tokens', 'completion_tokens', 'total_tokens']) {
+    assert.ok(Number.isInteger(body.usage[key]), `usage.${key} is an integer`);
+  }
+  assert.equal(body.usage.total_tokens, body.usage.prompt_tokens + body.usage.completion_tokens);
+  return choice;
+}
+
+/**
+ * Asserts an SSE chat.completion.chunk stream that ends normally; returns
+ * {chunks, content, finishReason, toolCalls} (tool call deltas merged by index).
+ */
+export function assertStreamBody(assert, text) {
+  const events = sseData(text);
+  assert.ok(events.length >= 3, `at least role, final and [DONE] events; got ${text}`);
+  assert.equal(events.at(-1), '[DONE]', 'the stream ends with data: [DONE]');
+  assert.ok(/data: \[DONE\]\n\n$/.test(text), 'the body ends with "data: [DONE]\\n\\n"');
+  const chunks = events.slice(0, -1);
+  for (const chunk of chunks) {
+    assert.notEqual(chunk, '[DONE]', '[DONE] only once, at the end');
+    assert.equal(chunk.error, undefined, `no error event in a good stream: ${JSON.stringify(chunk)}`);
+    assert.equal(chunk.object, 'chat.completion.chunk');
+    assert.equal(chunk.id, chunks[0].id, 'every chunk has the same id');
+    assert.ok(Array.isArray(chunk.choices));
+  }
+  const first = chunks[0];
+  assert.equal(first.choices[0].delta.role, 'assistant', 'first chunk has delta.role assistant');
+  const withChoices = chunks.filter((c) => c.choices.length > 0);
+  const final = withChoices.at(-1);
+  assert.ok(final.choices[0].finish_reason, 'the last chunk with a choice has finish_reason');
+  for (const chunk of withChoices.slice(0, -1)) {
+    assert.equal(chunk.choices[0].finish_reason ?? null, null, 'finish_reason only in the final chunk');
+  }
+  let content = '';
+  const toolCalls = [];
+  for (const chunk of withChoices) {
+    const delta = chunk.choices[0].delta || {};
+    if (typeof delta.content === 'string') content += delta.content;
+    for (const call of delta.tool_calls || []) {
+      const index = call.index ?? 0;
+      toolCalls[index] ??= { id: '', type: '', function: { name: '', arguments: '' } };
+      if (call.id) toolCalls[index].id += call.id;
+      if (call.type) toolCalls[index].type = call.type;
+      if (call.function?.name) toolCalls[index].function.name += call.function.name;
+      if (call.function?.arguments) toolCalls[index].function.arguments += call.function.arguments;
+    }
+  }
+  return { chunks, content, finishReason: final.choices[0].finish_reason, toolCalls };
+}
+
+/** Asserts an SSE stream that ends with an error event (and no [DONE]); returns {content, error}. */
+export function assertStreamError(assert, text) {
+  const events = sseData(text);
+  assert.ok(!events.includes('[DONE]'), `no [DONE] after an error; got ${text}`);
+  const last = events.at(-1);
+  assert.ok(last && last.error, `the stream ends with an error event; got ${text}`);
+  for (const key of ['message', 'type', 'param', 'code']) assert.ok(key in last.error, `error.${key} in ${JSON.stringify(last)}`);
+  let content = '';
+  for (const chunk of events.slice(0, -1)) {
+    assert.equal(chunk.object, 'chat.completion.chunk');
+    content += chunk.choices?.[0]?.delta?.content ?? '';
+  }
+  return { content, error: last.error };
+}

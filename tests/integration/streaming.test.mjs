@@ -1,0 +1,129 @@
+// Streaming behaviour that must hold end to end through nginx: no buffering,
+// client disconnects cancel the model call, extension failures mid-stream.
+// Nothing here measures time: the gate makes the ordering deterministic, and
+// every wait is a generous failure guard.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  useStack, openStream, openRequest, waitUntil, postChat, nonce, sseData, assertStreamBody, assertStreamError, openAiError, httpRequest,
+} from './harness.mjs';
+
+const stack = useStack({ before, after });
+
+function streamBody(text, extra = {}) {
+  return { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: text }], ...extra };
+}
+
+test('no buffering: "before-gate" reaches the client while the worker still holds the gate', async () => {
+  const marker = nonce('gate');
+  const stream = await openStream(stack.port, streamBody(`[[gate]] ${marker}`));
+  assert.equal(stream.status, 200);
+  assert.match(stream.headers['content-type'], /^text\/event-stream/);
+  assert.match(stream.headers['cache-control'] ?? '', /no-cache/);
+  assert.ok(stream.headers['x-request-id'], 'x-request-id on a stream');
+  const request = await stack.worker.waitRequest(marker);
+  await stream.readUntil((text) => text.includes('before-gate'), 'the "before-gate" chunk');
+  // The worker is at the gate right now and nobody has released it:
+  assert.ok(stack.worker.has((e) => e.event === 'gate' && e.id === request.id), 'the worker reports the gate');
+  assert.ok(!stack.worker.has((e) => e.event === 'release' && e.id === request.id), 'not released yet');
+  assert.ok(!stream.text().includes('after-gate'), 'nothing after the gate yet');
+  assert.ok(!stream.text().includes('[DONE]'), 'the stream is not finished');
+  assert.equal(stream.ended(), false, 'the response is still open');
+  // While the request is in flight /health counts it.
+  const health = await httpRequest(stack.port, { path: '/health' });
+  assert.ok(health.json.in_flight >= 1, `in_flight counts the gated request: ${health.text}`);
+
+  stack.worker.command(`release ${request.id}`);
+  const text = await stream.readToEnd();
+  const { content, finishReason } = assertStreamBody(assert, text);
+  assert.equal(content, 'before-gateafter-gate');
+  assert.equal(finishReason, 'stop');
+});
+
+test('client aborts a [[gate]] stream after the first chunk → the worker gets cancel for that id', async () => {
+  const marker = nonce('abort');
+  const stream = await openStream(stack.port, streamBody(`[[gate]] ${marker}`));
+  const request = await stack.worker.waitRequest(marker);
+  await stream.readUntil((text) => text.includes('before-gate'), 'the first content chunk');
+  stream.destroy();
+  await expectCancel(request.id);
+});
+
+test('client aborts a [[hang]] stream (no output yet) → the worker gets cancel for that id', async () => {
+  const marker = nonce('hang');
+  const pending = openRequest(stack.port, streamBody(`[[hang]] ${marker}`));
+  const request = await stack.worker.waitRequest(marker);
+  pending.destroy(); // the model has said nothing, so no header has come: the client just leaves
+  await expectCancel(request.id);
+});
+
+test('client aborts a non-stream [[hang]] request → the worker gets cancel for that id', async () => {
+  const marker = nonce('hangjson');
+  const pending = openRequest(stack.port, { model: 'gpt-4o', messages: [{ role: 'user', content: `[[hang]] ${marker}` }] });
+  const request = await stack.worker.waitRequest(marker);
+  pending.destroy();
+  await expectCancel(request.id);
+});
+
+/** The worker gets a cancel frame for `id`, and the responder stops counting the request. */
+async function expectCancel(id) {
+  const cancel = await stack.worker.waitEvent((e) => e.event === 'cancel' && e.id === id, `a cancel frame for ${id}`);
+  assert.equal(cancel.id, id);
+  await waitUntil(async () => (await httpRequest(stack.port, { path: '/health' })).json?.in_flight === 0,
+    '/health in_flight to drop back to 0 after the cancel');
+}
+
+test('an extension error after the first delta ends the stream with an SSE error event', async () => {
+  const stream = await openStream(stack.port, streamBody('[[error-after-delta:internal]]'));
+  assert.equal(stream.status, 200);
+  const { content, error } = assertStreamError(assert, await stream.readToEnd());
+  assert.equal(content, 'partial ');
+  assert.equal(typeof error.message, 'string');
+});
+
+test('an extension error before any output gets a JSON error with its HTTP status, even for stream:true', async () => {
+  const response = await postChat(stack.port, streamBody('[[error:no_permissions:consent was not given]]'));
+  const error = openAiError(assert, response, 403);
+  assert.match(error.message, /consent was not given/);
+});
+
+test('non-stream error after a delta → 502', async () => {
+  const response = await postChat(stack.port, { model: 'gpt-4o', messages: [{ role: 'user', content: '[[error-after-delta:internal]]' }] });
+  openAiError(assert, response, 502);
+});
+
+test('the worker disconnects mid-stream → the client gets an SSE error event', async () => {
+  const marker = nonce('disc');
+  const stream = await openStream(stack.port, streamBody(`[[disconnect]] ${marker}`));
+  assert.equal(stream.status, 200);
+  const { content, error } = assertStreamError(assert, await stream.readToEnd());
+  assert.equal(content, 'before-disconnect ');
+  assert.ok(error.message.length > 0);
+  await stack.waitReady();
+});
+
+test('the worker disconnects during a non-stream request → 502', async () => {
+  const marker = nonce('discjson');
+  const response = await postChat(stack.port, { model: 'gpt-4o', messages: [{ role: 'user', content: `[[disconnect]] ${marker}` }] });
+  openAiError(assert, response, 502);
+  await stack.waitReady();
+});
+
+test('a slow model still streams every delta in order', async () => {
+  const stream = await openStream(stack.port, streamBody('[[slow:20:5]]'));
+  const { content } = assertStreamBody(assert, await stream.readToEnd());
+  assert.equal(content, 's1 s2 s3 s4 s5 ');
+});
+
+test('many concurrent streams each get their own reply', async () => {
+  const markers = Array.from({ length: 8 }, () => nonce('conc'));
+  const streams = await Promise.all(markers.map((m) => openStream(stack.port, streamBody(`echo ${m}`))));
+  const texts = await Promise.all(streams.map((s) => s.readToEnd()));
+  texts.forEach((text, i) => {
+    const { content } = assertStreamBody(assert, text);
+    assert.equal(content, `echo ${markers[i]}`);
+  });
+  const ids = texts.map((t) => sseData(t)[0].id);
+  assert.equal(new Set(ids).size, ids.length, 'distinct completion ids');
+});
