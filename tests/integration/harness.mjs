@@ -451,9 +451,20 @@ export class Stack {
     return { ...result, json };
   }
 
+  /**
+   * A fresh short prefix under /tmp. mkdtemp makes it 0700; nginx workers may
+   * run as another user (www-data when the suite runs as root) and must reach
+   * run/fcgi.sock inside it, so it is made searchable.
+   */
+  static makePrefix() {
+    const prefix = fs.mkdtempSync(path.join('/tmp', 'll-'));
+    fs.chmodSync(prefix, 0o755);
+    return prefix;
+  }
+
   /** Creates the prefix, picks a port and runs `litellmctl start`; starts the test worker unless worker:false. */
   async start({ worker = true, workerArgs = [], ctlArgs = [] } = {}) {
-    this.prefix = fs.mkdtempSync(path.join('/tmp', 'll-'));
+    this.prefix = Stack.makePrefix();
     this.port = await freePort();
     const started = await this.ctl([...ctlArgs, 'start']);
     if (started.code !== 0) {

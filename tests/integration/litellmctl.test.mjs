@@ -90,7 +90,7 @@ test('start on a port that is already taken fails, names the port, and leaves no
   const port = await freePort();
   await new Promise((resolve) => blocker.listen(port, '127.0.0.1', resolve));
   const other = new Stack();
-  other.prefix = fs.mkdtempSync('/tmp/ll-');
+  other.prefix = Stack.makePrefix();
   other.port = port;
   try {
     const result = await other.ctl(['start']);

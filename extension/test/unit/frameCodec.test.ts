@@ -73,7 +73,7 @@ describe('frame codec', () => {
 
   it('accepts a line of exactly the maximum size', () => {
     const max = 64;
-    const line = `{"type":"x","pad":"${'a'.repeat(max - 20)}"}`;
+    const line = `{"type":"x","pad":"${'a'.repeat(max - '{"type":"x","pad":""}'.length)}"}`;
     assert.equal(Buffer.byteLength(line), max);
     const result = new FrameDecoder(max).push(Buffer.from(`${line}\n`));
     assert.equal(result.error, undefined);
