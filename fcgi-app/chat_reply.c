@@ -36,7 +36,7 @@ chat_reply_free(struct chat_reply *reply)
 long
 chat_tokens_estimate(size_t bytes)
 {
-    return (long)((bytes + 3) / 4);
+    return (long)((bytes + CHAT_BYTES_PER_TOKEN - 1) / CHAT_BYTES_PER_TOKEN);
 }
 
 static int

@@ -46,7 +46,9 @@ int chat_reply_add_tool_call(struct chat_reply *reply, const char *call_id, cons
 int chat_reply_completion(struct chat_reply *reply, const char *finish_reason,
                           const struct chat_usage *usage);
 
-/* A rough count for usage when the window reports none: ~4 bytes a token. */
+/* A rough count for usage when the window reports none, and the byte
+ * budget of max_tokens: ~4 bytes a token for English text and code. */
+#define CHAT_BYTES_PER_TOKEN 4
 long chat_tokens_estimate(size_t bytes);
 
 #endif

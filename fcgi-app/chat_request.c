@@ -369,6 +369,8 @@ chat_request_parse(const char *body, size_t len, struct chat_request *req, struc
     req->tool_choice = is_absent(choice) ? NULL : choice;
     if (read_max_tokens(root, &req->max_tokens, err) != 0 || validate_options(root, err) != 0)
         return -1;
+    const cJSON *stop = cJSON_GetObjectItemCaseSensitive(root, "stop");
+    req->stop = is_absent(stop) ? NULL : stop;
     return 0;
 }
 

@@ -22,6 +22,7 @@ struct chat_request {
     const cJSON *tools;         /* NULL or a non-empty array */
     const cJSON *tool_choice;   /* NULL, a string or an object */
     long max_tokens;            /* 0: no cap asked for */
+    const cJSON *stop;          /* NULL, a string or an array of strings */
 };
 
 /* Returns 0, or -1 with `err` filled in (400s). */

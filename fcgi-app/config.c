@@ -36,7 +36,7 @@ static const struct option_spec option_specs[] = {
     { "pipe-allow-uid", "UID", OPT_UID, 0, 0, 0,
       "also let this uid connect to the pipe (repeatable; our own uid always may)" },
     { "threads", "N", OPT_UINT, FIELD(threads), 1, 4096,
-      "FastCGI worker threads = concurrent requests (default 64)" },
+      "FastCGI worker threads = concurrent requests; an open stream holds one (default 256)" },
     { "max-body", "SIZE", OPT_SIZE, FIELD(max_body), 0, 0,
       "largest request body accepted, e.g. 16m (default 16m)" },
     { "request-timeout", "SECONDS", OPT_UINT, FIELD(request_timeout), 1, 86400,
@@ -62,7 +62,7 @@ config_init(struct config *cfg)
     cfg->fcgi_socket = strdup("/run/vscode-litellm/fcgi.sock");
     cfg->pipe_path = strdup("/run/vscode-litellm/litellm.sock");
     cfg->fcgi_mode = 0660;
-    cfg->threads = 64;
+    cfg->threads = 256;
     cfg->max_body = 16u * 1024 * 1024;
     cfg->request_timeout = 300;
     cfg->drain_timeout = 30;

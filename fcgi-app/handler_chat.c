@@ -19,6 +19,7 @@
 #include "pipe_conn.h"
 #include "router.h"
 #include "sse.h"
+#include "stop_cutter.h"
 
 #define NO_WINDOW_MESSAGE \
     "No VS Code window is connected to the gateway. Open VS Code and run " \
@@ -32,6 +33,11 @@ struct chat_exchange {
     struct router_pick pick;
     struct chat_reply reply;
     struct inflight *box;
+    struct stop_cutter stops;   /* the request's `stop` sequences */
+    struct dynbuf sendable;     /* a delta's text once stop sequences are cut */
+    size_t sent_bytes;          /* reply text sent or collected so far */
+    size_t byte_budget;         /* from max_tokens; 0: no cap */
+    const char *cut_reason;     /* "stop" or "length" once the responder ends it */
     bool finished;              /* the response is complete (or failed) */
     bool cancel_window;         /* tell the window to stop working on it */
 };
@@ -75,18 +81,34 @@ send_chunk(struct chat_exchange *ex, int built)
 static void
 fail(struct chat_exchange *ex, int status, const char *code, const char *message)
 {
-    http_send_error(ex->req, status, NULL, code, NULL, "%s", message);
+    /* VS Code's Blocked carries no retry time; a short one keeps SDKs that
+     * honour Retry-After from hammering a spent quota. */
+    const char *headers = status == 429 ? "Retry-After: 10\r\nretry-after-ms: 10000\r\n" : NULL;
+    http_send_error(ex->req, status, headers, code, NULL, "%s", message);
     ex->outcome->note = code;
     ex->finished = true;
 }
 
-static void
-on_delta(struct chat_exchange *ex, const cJSON *frame)
+/* The largest length <= len that does not split a UTF-8 character. */
+static size_t
+utf8_floor(const char *text, size_t len)
 {
-    const char *text = frame_string(frame, "text");
-    if (text == NULL || *text == '\0')
+    while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+        len--;
+    return len;
+}
+
+/* Sends (or collects) reply text, cutting it at the max_tokens budget. */
+static void
+emit_text(struct chat_exchange *ex, const char *text, size_t len)
+{
+    if (ex->byte_budget > 0 && len > ex->byte_budget - ex->sent_bytes) {
+        len = utf8_floor(text, ex->byte_budget - ex->sent_bytes);
+        ex->cut_reason = "length";
+    }
+    if (len == 0)
         return;
-    size_t len = strlen(text);
+    ex->sent_bytes += len;
     if (!ex->chat.stream) {
         if (chat_reply_add_text(&ex->reply, text, len) != 0) {
             fail(ex, 502, "reply_too_large", "The model's reply is larger than this gateway keeps.");
@@ -97,6 +119,31 @@ on_delta(struct chat_exchange *ex, const cJSON *frame)
     if (stream_begin(ex) != 0 ||
         send_chunk(ex, chat_reply_chunk_content(&ex->reply, text, len)) != 0)
         ex->cancel_window = true;   /* the client is gone */
+}
+
+static void complete(struct chat_exchange *ex, const char *finish_reason, const cJSON *counted);
+
+static void
+on_delta(struct chat_exchange *ex, const cJSON *frame)
+{
+    const char *text = frame_string(frame, "text");
+    if (text == NULL || *text == '\0')
+        return;
+    dynbuf_reset(&ex->sendable);
+    int stopped = stop_cutter_feed(&ex->stops, text, strlen(text), &ex->sendable);
+    if (stopped < 0) {
+        fail(ex, 502, "reply_too_large", "The model's reply is larger than this gateway keeps.");
+        ex->cancel_window = true;
+        return;
+    }
+    emit_text(ex, ex->sendable.data, ex->sendable.len);
+    if (stopped && ex->cut_reason == NULL)
+        ex->cut_reason = "stop";
+    /* The responder ends the reply itself: the window's work is done. */
+    if (ex->cut_reason != NULL && !ex->finished) {
+        complete(ex, ex->cut_reason, NULL);
+        ex->cancel_window = true;
+    }
 }
 
 static void
@@ -134,10 +181,12 @@ finish_reason_of(const struct chat_exchange *ex, const cJSON *frame)
     return ex->reply.tool_call_count > 0 ? "tool_calls" : "stop";
 }
 
+/* Ends the reply: the finish chunk, usage and [DONE], or the whole
+ * object.  `counted` is the window's usage, NULL when the responder cut
+ * the reply short and only estimates exist. */
 static void
-on_done(struct chat_exchange *ex, const cJSON *frame)
+complete(struct chat_exchange *ex, const char *finish_reason, const cJSON *counted)
 {
-    const cJSON *counted = cJSON_GetObjectItemCaseSensitive(frame, "usage");
     struct chat_usage usage = {
         .prompt_tokens = frame_count(counted, "prompt_tokens"),
         .completion_tokens = frame_count(counted, "completion_tokens"),
@@ -147,9 +196,11 @@ on_done(struct chat_exchange *ex, const cJSON *frame)
         usage.prompt_tokens = chat_tokens_estimate(chat_request_text_bytes(&ex->chat));
     if (usage.completion_tokens < 0)
         usage.completion_tokens = chat_tokens_estimate(ex->reply.completion_bytes);
+    if (ex->chat.max_tokens > 0 && usage.completion_tokens > ex->chat.max_tokens &&
+        strcmp(finish_reason, "length") == 0)
+        usage.completion_tokens = ex->chat.max_tokens;
     ex->outcome->prompt_tokens = usage.prompt_tokens;
     ex->outcome->completion_tokens = usage.completion_tokens;
-    const char *finish_reason = finish_reason_of(ex, frame);
     ex->finished = true;
 
     if (!ex->chat.stream) {
@@ -166,6 +217,19 @@ on_done(struct chat_exchange *ex, const cJSON *frame)
         (ex->chat.include_usage && send_chunk(ex, chat_reply_chunk_usage(&ex->reply, &usage)) != 0))
         return;
     sse_send_done(ex->req);
+}
+
+static void
+on_done(struct chat_exchange *ex, const cJSON *frame)
+{
+    /* Text held back because it might have begun a stop sequence. */
+    dynbuf_reset(&ex->sendable);
+    if (stop_cutter_flush(&ex->stops, &ex->sendable) == 0)
+        emit_text(ex, ex->sendable.data, ex->sendable.len);
+    if (ex->finished)
+        return;
+    const char *finish_reason = ex->cut_reason ? ex->cut_reason : finish_reason_of(ex, frame);
+    complete(ex, finish_reason, cJSON_GetObjectItemCaseSensitive(frame, "usage"));
 }
 
 static void
@@ -334,8 +398,22 @@ handle_chat_completions(struct http_request *req, const struct config *cfg,
     snprintf(outcome->model, sizeof outcome->model, "%s", ex.pick.model_id);
     outcome->window = ex.pick.conn->serial;
 
+    stop_cutter_init(&ex.stops);
+    dynbuf_init(&ex.sendable, 64u << 20);
+    if (ex.chat.max_tokens > 0)
+        ex.byte_budget = (size_t)ex.chat.max_tokens * CHAT_BYTES_PER_TOKEN;
+    bool stops_ok = true;
+    if (cJSON_IsString(ex.chat.stop)) {
+        stops_ok = stop_cutter_add(&ex.stops, ex.chat.stop->valuestring) == 0;
+    } else {
+        const cJSON *sequence;
+        cJSON_ArrayForEach(sequence, ex.chat.stop)
+            stops_ok = stops_ok && stop_cutter_add(&ex.stops, sequence->valuestring) == 0;
+    }
+
     cJSON *frame = NULL;
-    if (chat_reply_init(&ex.reply, req->request_id, ex.pick.model_id, ex.chat.include_usage,
+    if (!stops_ok ||
+        chat_reply_init(&ex.reply, req->request_id, ex.pick.model_id, ex.chat.include_usage,
                         cfg->max_body * 4) != 0 ||
         (ex.box = inflight_open(req->request_id, ex.pick.conn)) == NULL ||
         (frame = chat_request_frame(&ex.chat, req->request_id, ex.pick.model_id)) == NULL) {
@@ -352,6 +430,8 @@ handle_chat_completions(struct http_request *req, const struct config *cfg,
             pipe_conn_send_cancel(ex.pick.conn, req->request_id);
     }
     cJSON_Delete(frame);
+    stop_cutter_free(&ex.stops);
+    dynbuf_free(&ex.sendable);
     inflight_close(ex.box);
     chat_reply_free(&ex.reply);
     chat_request_free(&ex.chat);

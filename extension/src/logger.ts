@@ -6,6 +6,7 @@
  *
  * Never log prompt or completion text at info level or above.
  */
+import { inspect } from 'node:util';
 
 export interface Logger {
   trace(message: string, ...args: unknown[]): void;
@@ -49,10 +50,14 @@ export function describeError(err: unknown): string {
   let current: unknown = err;
   for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
     if (current instanceof Error) {
-      parts.push(current.message);
+      // A wrapper often repeats its cause's message; say it once.
+      const message = current.message;
+      if (!parts.some((part) => part.includes(message))) {
+        parts.push(message);
+      }
       current = (current as { cause?: unknown }).cause;
     } else {
-      parts.push(String(current));
+      parts.push(typeof current === 'string' ? current : inspect(current, { depth: 2, breakLength: Infinity }));
       break;
     }
   }

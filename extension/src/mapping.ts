@@ -326,20 +326,20 @@ export function errorToFrame(id: string, err: unknown, cancelledByUs: boolean): 
     return { type: 'error', id, code: 'cancelled', message: 'request cancelled' };
   }
   const message = err instanceof Error ? err.message : String(err);
-  switch (languageModelErrorCode(err)) {
-    case 'NoPermissions':
-      return {
-        type: 'error',
-        id,
-        code: 'no_permissions',
-        message: `VS Code does not allow this extension to use the model (${message}). ${GRANT_ACCESS_HINT}`,
-      };
-    case 'Blocked':
-      return { type: 'error', id, code: 'rate_limited', message: `the model provider blocked the request: ${message}` };
-    case 'NotFound':
-      return { type: 'error', id, code: 'not_found', message: `the model is no longer available: ${message}` };
-    default:
-      break;
+  const code = languageModelErrorCode(err);
+  if (code === 'NoPermissions') {
+    return {
+      type: 'error',
+      id,
+      code: 'no_permissions',
+      message: `VS Code does not allow this extension to use the model (${message}). ${GRANT_ACCESS_HINT}`,
+    };
+  }
+  if (code === 'Blocked') {
+    return { type: 'error', id, code: 'rate_limited', message: `the model provider blocked the request: ${message}` };
+  }
+  if (code === 'NotFound') {
+    return { type: 'error', id, code: 'not_found', message: `the model is no longer available: ${message}` };
   }
   if (err instanceof Error && err.name === 'Canceled') {
     return {

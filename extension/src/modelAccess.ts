@@ -46,8 +46,7 @@ export async function requestModelAccess(
     // Access is settled once the request is accepted; the answer is not needed.
     source.cancel();
     try {
-      for await (const part of response.stream) {
-        void part;
+      for await (const _part of response.stream) {
         break;
       }
     } catch {

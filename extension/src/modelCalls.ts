@@ -152,7 +152,7 @@ export class ModelCalls<M extends CallableModel> implements Disposable {
     }
     const running: Running = { source: new this.options.api.CancellationTokenSource() };
     requests.set(id, running);
-    this.changeActive(+1);
+    this.changeActive(1);
     const token = running.source.token;
     let usage: Usage | undefined;
     let outcome: string;

@@ -8,6 +8,7 @@
  */
 import * as vscode from 'vscode';
 
+import type { Disposable } from './events';
 import type { Logger } from './logger';
 import { describeError } from './logger';
 import { ModelCatalog } from './modelCatalog';
@@ -22,7 +23,7 @@ interface ModelItem extends vscode.QuickPickItem {
 export class ModelPicker implements vscode.Disposable {
   readonly catalog = new ModelCatalog<vscode.LanguageModelChat>();
   private readonly changeEmitter = new vscode.EventEmitter<void>();
-  private readonly subscriptions: vscode.Disposable[];
+  private readonly subscriptions: Disposable[];
   private refreshSerial = 0;
 
   /** The announcement (models or default) changed. */

@@ -130,14 +130,13 @@ export class PipeClient implements Disposable {
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         const transient = typeof code === 'string' && TRANSIENT_CONNECT_ERRORS.has(code);
-        if (!this.wanted || !transient || Date.now() + delay > deadline) {
+        if (!this.isWanted() || !transient || Date.now() + delay > deadline) {
           this.wanted = false;
           this.setState('idle');
-          throw new Error(`cannot connect to the responder's pipe ${this.options.path}: ${describeError(err)}`, {
-            cause: err,
-          });
+          const reason = err instanceof Error ? err.message : String(err);
+          throw new Error(`cannot connect to the responder's pipe ${this.options.path}: ${reason}`, { cause: err });
         }
-        this.options.logger.debug(`pipe: ${this.options.path} not ready (${String(code)}), retrying in ${delay} ms`);
+        this.options.logger.debug(`pipe: ${this.options.path} not ready (${code}), retrying in ${delay} ms`);
         await sleep(delay);
         delay = Math.min(delay * 2, 1_000);
       }
@@ -175,7 +174,7 @@ export class PipeClient implements Disposable {
   /** Opens one connection and completes the handshake. */
   private async open(): Promise<void> {
     const socket = await connectSocket(this.options.path);
-    if (!this.wanted) {
+    if (!this.isWanted()) {
       socket.destroy();
       throw new Error('closed while connecting');
     }
@@ -196,7 +195,7 @@ export class PipeClient implements Disposable {
       connection.destroy('handshake failed');
       throw err;
     }
-    if (!this.wanted || connection.closed) {
+    if (!this.isWanted() || connection.closed) {
       connection.destroy('closed while connecting');
       throw new Error(`connection closed during the handshake (${connection.closeReason})`);
     }
@@ -242,7 +241,11 @@ export class PipeClient implements Disposable {
         this.scheduleReconnect();
       });
     }, delay);
-    this.reconnectTimer.unref();
+  }
+
+  /** Read through a method: close() may change it while open() awaits. */
+  private isWanted(): boolean {
+    return this.wanted;
   }
 
   private setState(state: PipeState): void {

@@ -85,8 +85,8 @@ export function buildInvocation(settings: ServerSettings, action: ServerAction):
   const optional: [string, string][] = [
     ['LITELLM_FCGI', settings.responderPath],
     ['LITELLM_NGINX', settings.nginxPath],
-    ['LITELLM_SYSTEM_SNIPPET', settings.systemSnippetPath],
-    ['LITELLM_SYSTEM_RELOAD', settings.systemReloadCommand],
+    ['LITELLM_SNIPPET', settings.systemSnippetPath],
+    ['LITELLM_RELOAD_CMD', settings.systemReloadCommand],
   ];
   for (const [name, value] of optional) {
     if (value !== '') {
@@ -160,10 +160,12 @@ export class ServerControl {
     const extraEnv = Object.entries(invocation.env)
       .map(([name, value]) => `${name}=${value}`)
       .join(' ');
-    (action === 'status' ? this.logger.trace : this.logger.info).call(
-      this.logger,
-      `run: ${extraEnv !== '' ? `${extraEnv} ` : ''}${command}`,
-    );
+    const line = `run: ${extraEnv !== '' ? `${extraEnv} ` : ''}${command}`;
+    if (action === 'status') {
+      this.logger.trace(line);
+    } else {
+      this.logger.info(line);
+    }
     return new Promise<string>((resolve, reject) => {
       execFile(
         invocation.file,
@@ -177,8 +179,12 @@ export class ServerControl {
         },
         (error, stdout, stderr) => {
           if (stderr.trim() !== '') {
-            for (const line of stderr.trimEnd().split('\n')) {
-              (error ? this.logger.warn : this.logger.debug).call(this.logger, `litellmctl ${action}: ${line}`);
+            for (const stderrLine of stderr.trimEnd().split('\n')) {
+              if (error) {
+                this.logger.warn(`litellmctl ${action}: ${stderrLine}`);
+              } else {
+                this.logger.debug(`litellmctl ${action}: ${stderrLine}`);
+              }
             }
           }
           if (!error) {

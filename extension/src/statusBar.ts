@@ -10,6 +10,7 @@
  */
 import * as vscode from 'vscode';
 
+import type { Disposable } from './events';
 import type { ModelCalls } from './modelCalls';
 import type { ModelPicker } from './modelPicker';
 import type { ProxyController, ProxyState } from './proxyController';
@@ -18,7 +19,7 @@ export const SHOW_ACTIONS_COMMAND = 'vscode-litellm.showActions';
 
 export class StatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
-  private readonly subscriptions: vscode.Disposable[];
+  private readonly subscriptions: Disposable[];
 
   constructor(
     private readonly controller: ProxyController,

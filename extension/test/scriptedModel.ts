@@ -47,7 +47,7 @@ export class ScriptedModel implements ChatModelInfo {
 
   /** Typed as the vscode model, for code that expects one. */
   get asChatModel(): CallableModel {
-    return this as unknown as CallableModel;
+    return this;
   }
 
   sendRequest(

@@ -26,6 +26,7 @@ test('curl: non-stream chat completion returns one chat.completion JSON', async 
   assert.equal(choice.finish_reason, 'stop');
   const request = await stack.worker.waitRequest(marker);
   assert.equal(request.model, 'test/gpt-4o', 'the family resolves to the worker model id');
+  assert.equal(request.id, response.headers['x-request-id'], 'the pipe request id is the x-request-id (one id in every log)');
 });
 
 test('curl -N: streaming has SSE headers, role chunk, content chunks, finish_reason and [DONE]', async () => {

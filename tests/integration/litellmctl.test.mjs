@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {
-  Stack, useStack, openStream, postChat, httpRequest, canConnect, waitUntil, isAlive, processesMentioning,
+  Stack, useStack, openStream, postChat, httpRequest, canConnect, isAlive, processesMentioning,
   freePort, assertStreamBody, nonce,
 } from './harness.mjs';
 
@@ -64,7 +64,7 @@ test('stop refuses new connections while a stream started before it still finish
 
   const stopped = await stack.ctl(['stop']);
   assert.equal(stopped.code, 0, stopped.stderr);
-  await waitUntil(async () => !(await canConnect(stack.port)), `port ${stack.port} to refuse connections after stop`);
+  assert.equal(await canConnect(stack.port), false, `port ${stack.port} refuses connections once stop has returned`);
   const status = (await stack.status()).json;
   assert.equal(status.running, false, 'status says not running after stop');
   assert.equal(status.windows, 1, 'the responder (and its window) outlive stop');
@@ -77,7 +77,7 @@ test('stop refuses new connections while a stream started before it still finish
 
   const started = await stack.ctl(['start']);
   assert.equal(started.code, 0, started.stderr);
-  await waitUntil(() => canConnect(stack.port), `port ${stack.port} to accept connections after start`);
+  assert.equal(await canConnect(stack.port), true, `port ${stack.port} accepts connections once start has returned`);
   const again = nonce('restart');
   const response = await postChat(stack.port, { model: 'gpt-4o', messages: [{ role: 'user', content: again }] });
   assert.equal(response.status, 200, response.text);
@@ -96,8 +96,7 @@ test('start on a port that is already taken fails, names the port, and leaves no
     const result = await other.ctl(['start']);
     assert.notEqual(result.code, 0, `start must fail; stdout: ${result.stdout}`);
     assert.ok(result.stderr.includes(String(port)), `stderr names port ${port}: ${result.stderr}`);
-    await waitUntil(() => processesMentioning(other.prefix).length === 0,
-      `no process of ${other.prefix} left (found ${JSON.stringify(processesMentioning(other.prefix))})`);
+    assert.deepEqual(processesMentioning(other.prefix), [], `no process of ${other.prefix} is left once start has failed`);
     const status = await other.ctl(['status', '--json']);
     const json = JSON.parse(status.stdout);
     assert.equal(json.running, false);

@@ -94,7 +94,8 @@ test('a second window adds its models; requests route to the window that offers 
     const response = await postChat(stack.port, { model: 'gemini-2.0', messages: [{ role: 'user', content: '[[model]]' }] });
     assert.equal(response.status, 200, response.text);
     assert.equal(response.json.choices[0].message.content, 'second/gemini-2.0');
-    assert.ok(second.has((e) => e.event === 'request'), 'the second window served it');
+    await second.waitEvent((e) => e.event === 'request' && e.model === 'second/gemini-2.0', 'the second window to serve it');
+    assert.ok(!stack.worker.has((e) => e.event === 'request' && e.model === 'second/gemini-2.0'), 'the first window did not');
   } finally {
     await second.stop();
   }

@@ -35,4 +35,5 @@ cd "$tests_dir"
 if [ $# -eq 0 ]; then
     set -- worker/test-worker.test.mjs integration/
 fi
-exec "$NODE" --test "$@"
+# --test-timeout: a last-resort bound per test (each wait inside has its own guard).
+exec "$NODE" --test --test-timeout=120000 "$@"

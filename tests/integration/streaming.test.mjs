@@ -25,7 +25,7 @@ test('no buffering: "before-gate" reaches the client while the worker still hold
   const request = await stack.worker.waitRequest(marker);
   await stream.readUntil((text) => text.includes('before-gate'), 'the "before-gate" chunk');
   // The worker is at the gate right now and nobody has released it:
-  assert.ok(stack.worker.has((e) => e.event === 'gate' && e.id === request.id), 'the worker reports the gate');
+  await stack.worker.waitEvent((e) => e.event === 'gate' && e.id === request.id, 'the worker to report the gate');
   assert.ok(!stack.worker.has((e) => e.event === 'release' && e.id === request.id), 'not released yet');
   assert.ok(!stream.text().includes('after-gate'), 'nothing after the gate yet');
   assert.ok(!stream.text().includes('[DONE]'), 'the stream is not finished');

@@ -72,9 +72,8 @@ test('round trip: the tool result goes back and the model answers with it', asyn
   assert.equal(choice.message.content, 'tool result: 22 C and sunny');
   assert.equal(choice.finish_reason, 'stop');
   // The request frame carried the assistant's tool call and the tool message with its id.
-  const requests = stack.worker.events.filter((e) => e.event === 'request' && JSON.stringify(e.messages).includes(marker));
-  assert.equal(requests.length, 2);
-  const frame = requests[1];
+  const frame = await stack.worker.waitEvent((e) => e.event === 'request' && JSON.stringify(e.messages).includes(marker) &&
+    e.messages.some((m) => m.role === 'tool'), 'the round-trip request frame');
   assert.deepEqual(frame.messages.map((m) => m.role), ['user', 'assistant', 'tool']);
   assert.equal(frame.messages[1].tool_calls[0].id, call.id);
   assert.equal(frame.messages[1].tool_calls[0].function.name, 'get_weather');

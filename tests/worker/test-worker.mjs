@@ -105,7 +105,7 @@ const options = parseOptions(process.argv.slice(2));
 
 function recordEvent(event) {
   const line = JSON.stringify(event) + '\n';
-  process.stdout.write(line);
+  // The file first: whoever reads stdout may then rely on the file holding the line.
   if (options.eventsFile) {
     try {
       fs.appendFileSync(options.eventsFile, line);
@@ -113,6 +113,7 @@ function recordEvent(event) {
       process.stderr.write(`test-worker: cannot write ${options.eventsFile}: ${err.message}\n`);
     }
   }
+  process.stdout.write(line);
 }
 
 // ---------------------------------------------------------------- models

@@ -419,7 +419,8 @@ test('[[disconnect]] sends one delta, drops the socket, then reconnects with a n
     await worker.waitEvent((e) => e.event === 'disconnected', 'disconnected event');
     const second = await responder.connection(1);
     await second.waitFrame((f) => f.type === 'hello', 'second hello');
-    assert.equal(worker.events.filter((e) => e.event === 'connected').length >= 2, true);
+    await worker.waitEvent((e) => e.event === 'connected' && worker.events.filter((x) => x.event === 'connected').length >= 2,
+      'a second connected event');
   });
 });
 

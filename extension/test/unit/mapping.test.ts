@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import type * as vscode from 'vscode';
+
 import {
   CodedError,
   MappingError,
@@ -11,7 +13,6 @@ import {
 } from '../../src/mapping';
 import type { OpenAiMessage, OpenAiTool } from '../../src/protocol';
 import {
-  LanguageModelChatMessage,
   LanguageModelChatMessageRole,
   LanguageModelChatToolMode,
   LanguageModelError,
@@ -23,11 +24,11 @@ import {
 
 const { User, Assistant } = LanguageModelChatMessageRole;
 
-function map(messages: OpenAiMessage[]): LanguageModelChatMessage[] {
-  return toChatMessages(lmApi, messages).messages as unknown as LanguageModelChatMessage[];
+function map(messages: OpenAiMessage[]): vscode.LanguageModelChatMessage[] {
+  return toChatMessages(lmApi, messages).messages;
 }
 
-function texts(message: LanguageModelChatMessage | undefined): string[] {
+function texts(message: vscode.LanguageModelChatMessage | undefined): string[] {
   assert.ok(message);
   return message.content.map((part) => {
     assert.ok(part instanceof LanguageModelTextPart, 'a text part');
@@ -74,7 +75,7 @@ describe('messages', () => {
         ],
       },
     ]);
-    const [message] = messages as unknown as LanguageModelChatMessage[];
+    const [message] = messages;
     assert.equal(message?.name, 'alice');
     assert.deepEqual(texts(message), ['Look: ', 'what is it?']);
     assert.equal(notes.length, 1);
