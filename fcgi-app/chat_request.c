@@ -100,6 +100,18 @@ validate_tool_calls(const cJSON *calls, const char *path, struct api_error *err)
                           "'function.arguments' strings.", where);
             return -1;
         }
+        /* VS Code takes a tool call's input as an object, not text. */
+        const char *arguments = cJSON_GetObjectItemCaseSensitive(function, "arguments")->valuestring;
+        cJSON *parsed = cJSON_Parse(arguments);
+        bool is_object = cJSON_IsObject(parsed);
+        cJSON_Delete(parsed);
+        if (!is_object) {
+            char where[160];
+            snprintf(where, sizeof where, "%s[%d].function.arguments", path, index);
+            api_error_set(err, 400, "invalid_value", where,
+                          "Invalid value for '%s': expected a JSON object encoded as a string.", where);
+            return -1;
+        }
         index++;
     }
     return 0;
@@ -419,29 +431,4 @@ fail:
     cJSON_Delete(options);
     cJSON_Delete(frame);
     return NULL;
-}
-
-static size_t
-content_bytes(const cJSON *content)
-{
-    if (cJSON_IsString(content))
-        return strlen(content->valuestring);
-    size_t total = 0;
-    const cJSON *part;
-    cJSON_ArrayForEach(part, content) {
-        const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
-        if (cJSON_IsString(text))
-            total += strlen(text->valuestring);
-    }
-    return total;
-}
-
-size_t
-chat_request_text_bytes(const struct chat_request *req)
-{
-    size_t total = 0;
-    const cJSON *message;
-    cJSON_ArrayForEach(message, req->messages)
-        total += content_bytes(cJSON_GetObjectItemCaseSensitive(message, "content")) + 4;
-    return total;
 }

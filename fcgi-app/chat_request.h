@@ -32,7 +32,5 @@ void chat_request_free(struct chat_request *req);
 /* {"type":"request","id","model","messages","tools","tool_choice","options"};
  * it refers to the request's own nodes, so delete it before the request. */
 cJSON *chat_request_frame(const struct chat_request *req, const char *id, const char *model_id);
-/* Rough prompt size in bytes of text, for usage when the window sends none. */
-size_t chat_request_text_bytes(const struct chat_request *req);
 
 #endif

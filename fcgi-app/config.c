@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -11,7 +12,10 @@
 #include "log.h"
 
 
-enum option_kind { OPT_STRING, OPT_UINT, OPT_MODE, OPT_SIZE, OPT_LOG_LEVEL, OPT_UID };
+enum option_kind {
+    OPT_STRING, OPT_UINT, OPT_LONG, OPT_MODE, OPT_SIZE, OPT_LOG_LEVEL, OPT_UID,
+    OPT_AUTH, OPT_MODEL_RULE, OPT_KEY_MODEL_RULE,
+};
 
 struct option_spec {
     const char *name;
@@ -51,6 +55,28 @@ static const struct option_spec option_specs[] = {
       "append logs to PATH instead of stderr" },
     { "pid-file", "PATH", OPT_STRING, FIELD(pid_file), 0, 0,
       "write our pid to PATH (removed on exit)" },
+    { "keys-file", "PATH", OPT_STRING, FIELD(keys_file), 0, 0,
+      "API keys (hashes and limits; see litellmctl keys), re-read when it changes" },
+    { "auth", "auto|required", OPT_AUTH, FIELD(auth), 0, 0,
+      "auto (default): keys required once one exists, and always off loopback" },
+    { "limits-rpm", "N", OPT_LONG, FIELD(global_limit.rpm), 0, 0,
+      "requests per minute for everyone together (0: none)" },
+    { "limits-tpm", "N", OPT_LONG, FIELD(global_limit.tpm), 0, 0,
+      "tokens per minute for everyone together (0: none)" },
+    { "limits-concurrent", "N", OPT_LONG, FIELD(global_limit.concurrent), 0, 0,
+      "requests in flight for everyone together (0: none)" },
+    { "limits-model", "MODEL:rpm=N,tpm=N,concurrent=N", OPT_MODEL_RULE, 0, 0, 0,
+      "limits of one model, by id or family (repeatable)" },
+    { "limits-key-model", "KEY@MODEL:rpm=N,...", OPT_KEY_MODEL_RULE, 0, 0, 0,
+      "limits of one API key on one model (repeatable)" },
+    { "limits-default-completion-tokens", "N", OPT_LONG, FIELD(default_completion_tokens), 0, 0,
+      "tokens reserved for the reply when a request sets no max_tokens (default 1024)" },
+    { "limits-wait-max", "SECONDS", OPT_UINT, FIELD(wait_max), 0, 600,
+      "let a request wait this long for capacity instead of a 429 (default 0)" },
+    { "limits-store", "shm|redis://HOST[:PORT][/DB]", OPT_STRING, FIELD(limits_store), 0, 0,
+      "where the limits' state lives: the state file, or Redis shared by hosts (default shm)" },
+    { "limits-state-file", "PATH", OPT_STRING, FIELD(limits_state_file), 0, 0,
+      "the shared state file (default /run/vscode-litellm/limits.state)" },
 };
 
 #define OPTION_COUNT (sizeof option_specs / sizeof option_specs[0])
@@ -68,6 +94,9 @@ config_init(struct config *cfg)
     cfg->drain_timeout = 30;
     cfg->keepalive_interval = 15;
     cfg->log_level = LOG_INFO;
+    cfg->default_completion_tokens = 1024;
+    cfg->limits_store = strdup("shm");
+    cfg->limits_state_file = strdup("/run/vscode-litellm/limits.state");
 }
 
 void
@@ -78,6 +107,14 @@ config_free(struct config *cfg)
     free(cfg->pipe_path);
     free(cfg->log_file);
     free(cfg->pid_file);
+    free(cfg->keys_file);
+    free(cfg->limits_store);
+    free(cfg->limits_state_file);
+    for (size_t i = 0; i < cfg->model_rule_count; i++) {
+        free(cfg->model_rules[i].key);
+        free(cfg->model_rules[i].model);
+    }
+    free(cfg->model_rules);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -118,10 +155,64 @@ parse_uint(const char *text, unsigned long *out, int base)
 static const struct option_spec *
 option_find(const char *name)
 {
+    /* "limits.wait_max" and "limits-wait-max" name the same option. */
+    char canonical[64];
+    size_t len = strlen(name);
+    if (len >= sizeof canonical)
+        return NULL;
+    for (size_t i = 0; i <= len; i++)
+        canonical[i] = name[i] == '.' || name[i] == '_' ? '-' : name[i];
     for (size_t i = 0; i < OPTION_COUNT; i++)
-        if (strcmp(option_specs[i].name, name) == 0)
+        if (strcmp(option_specs[i].name, canonical) == 0)
             return &option_specs[i];
     return NULL;
+}
+
+/* "MODEL:rpm=N,tpm=N,concurrent=N" (with_key: "KEY@MODEL:...") */
+static int
+add_scoped_rule(struct config *cfg, const char *value, bool with_key, char *err, size_t err_size)
+{
+    const char *colon = strchr(value, ':');
+    const char *at = with_key ? strchr(value, '@') : NULL;
+    if (colon == NULL || (with_key && (at == NULL || at > colon || at == value)) ||
+        colon == (at ? at + 1 : value)) {
+        snprintf(err, err_size, "'%s' should look like %s:rpm=N,tpm=N,concurrent=N", value,
+                 with_key ? "KEY@MODEL" : "MODEL");
+        return -1;
+    }
+    struct scoped_rule rule = { 0 };
+    const char *model = at ? at + 1 : value;
+    rule.model = strndup(model, (size_t)(colon - model));
+    rule.key = at ? strndup(value, (size_t)(at - value)) : NULL;
+    const char *p = colon + 1;
+    while (*p) {
+        long *target = strncmp(p, "rpm=", 4) == 0 ? &rule.rule.rpm
+                     : strncmp(p, "tpm=", 4) == 0 ? &rule.rule.tpm
+                     : strncmp(p, "concurrent=", 11) == 0 ? &rule.rule.concurrent : NULL;
+        char *end;
+        long number = target ? strtol(strchr(p, '=') + 1, &end, 10) : -1;
+        if (target == NULL || number < 0 || (*end != ',' && *end != '\0')) {
+            snprintf(err, err_size, "'%s': expected rpm=N, tpm=N or concurrent=N", value);
+            free(rule.model);
+            free(rule.key);
+            return -1;
+        }
+        *target = number;
+        p = *end == ',' ? end + 1 : end;
+    }
+    struct scoped_rule *grown = realloc(cfg->model_rules,
+                                        (cfg->model_rule_count + 1) * sizeof *grown);
+    if (grown == NULL || rule.model == NULL || (at && rule.key == NULL)) {
+        snprintf(err, err_size, "out of memory");
+        free(rule.model);
+        free(rule.key);
+        if (grown != NULL)
+            cfg->model_rules = grown;
+        return -1;
+    }
+    cfg->model_rules = grown;
+    cfg->model_rules[cfg->model_rule_count++] = rule;
+    return 0;
 }
 
 int
@@ -154,6 +245,31 @@ config_set(struct config *cfg, const char *name, const char *value,
         }
         *(unsigned *)field = (unsigned)number;
         return 0;
+    case OPT_LONG: {
+        char *end;
+        errno = 0;
+        long value_long = strtol(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0' || value_long < 0) {
+            snprintf(err, err_size, "%s: '%s' is not a whole number", name, value);
+            return -1;
+        }
+        *(long *)field = value_long;
+        return 0;
+    }
+    case OPT_AUTH:
+        if (strcmp(value, "auto") == 0) {
+            *(enum auth_mode *)field = AUTH_AUTO;
+        } else if (strcmp(value, "required") == 0) {
+            *(enum auth_mode *)field = AUTH_REQUIRED;
+        } else {
+            snprintf(err, err_size, "%s: '%s' is not auto or required", name, value);
+            return -1;
+        }
+        return 0;
+    case OPT_MODEL_RULE:
+        return add_scoped_rule(cfg, value, false, err, err_size);
+    case OPT_KEY_MODEL_RULE:
+        return add_scoped_rule(cfg, value, true, err, err_size);
     case OPT_MODE:
         if (parse_uint(value, &number, 8) != 0 || number > 0777) {
             snprintf(err, err_size, "%s: '%s' is not an octal mode like 0660", name, value);

@@ -9,7 +9,21 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "ratelimit.h"
+
 #define CONFIG_MAX_ALLOWED_UIDS 16
+
+enum auth_mode {
+    AUTH_AUTO = 0,      /* keys required once any exists, or off loopback */
+    AUTH_REQUIRED,      /* every request needs a key */
+};
+
+/* A limit for one model (matched by id or family), optionally of one key. */
+struct scoped_rule {
+    char *key;                  /* NULL: every key */
+    char *model;
+    struct limit_rule rule;
+};
 
 struct config {
     char *fcgi_socket;          /* Unix path or host:port */
@@ -26,6 +40,16 @@ struct config {
     int log_level;
     char *log_file;
     char *pid_file;
+
+    char *keys_file;            /* NULL: no keys */
+    enum auth_mode auth;
+    struct limit_rule global_limit;
+    struct scoped_rule *model_rules;
+    size_t model_rule_count;
+    long default_completion_tokens; /* reserved when max_tokens is absent */
+    unsigned wait_max;          /* seconds a request may wait for capacity */
+    char *limits_store;         /* "shm" or redis://host:port/db */
+    char *limits_state_file;
 };
 
 enum config_result {

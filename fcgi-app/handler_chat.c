@@ -14,12 +14,14 @@
 #include "chat_request.h"
 #include "handlers.h"
 #include "inflight.h"
+#include "ratelimit_policy.h"
 #include "log.h"
 #include "openai_error.h"
 #include "pipe_conn.h"
 #include "router.h"
 #include "sse.h"
 #include "stop_cutter.h"
+#include "token_estimate.h"
 
 #define NO_WINDOW_MESSAGE \
     "No VS Code window is connected to the gateway. Open VS Code and run " \
@@ -33,6 +35,7 @@ struct chat_exchange {
     struct router_pick pick;
     struct chat_reply reply;
     struct inflight *box;
+    long prompt_tokens;         /* estimated before dispatch */
     struct stop_cutter stops;   /* the request's `stop` sequences */
     struct dynbuf sendable;     /* a delta's text once stop sequences are cut */
     size_t sent_bytes;          /* reply text sent or collected so far */
@@ -193,7 +196,7 @@ complete(struct chat_exchange *ex, const char *finish_reason, const cJSON *count
     };
     /* Windows count with the model's own tokenizer; estimate only if not. */
     if (usage.prompt_tokens < 0)
-        usage.prompt_tokens = chat_tokens_estimate(chat_request_text_bytes(&ex->chat));
+        usage.prompt_tokens = ex->prompt_tokens;
     if (usage.completion_tokens < 0)
         usage.completion_tokens = chat_tokens_estimate(ex->reply.completion_bytes);
     if (ex->chat.max_tokens > 0 && usage.completion_tokens > ex->chat.max_tokens &&
@@ -353,9 +356,91 @@ relay(struct chat_exchange *ex)
     }
 }
 
+/* Refuses what must not reach VS Code: a model the key may not use, a
+ * prompt over the model's context.  0: go on; -1: answered. */
+static int
+check_request_fits(struct chat_exchange *ex, const struct auth_identity *identity)
+{
+    struct http_request *req = ex->req;
+    if (!auth_allows_model(identity, ex->pick.model_id, ex->pick.family)) {
+        http_send_error(req, 403, "x-should-retry: false\r\n", "model_not_allowed", "model",
+                        "The API key '%s' may not use the model '%s'.", identity->name,
+                        ex->pick.model_id);
+        return -1;
+    }
+    enum token_family family = token_family_of(*ex->pick.family ? ex->pick.family
+                                                                : ex->pick.model_id);
+    ex->prompt_tokens = token_estimate_messages(ex->chat.messages, family) +
+                        token_estimate_tools(ex->chat.tools, family);
+    /* VS Code's own figure for the model wins over the family's. */
+    long context = ex->pick.max_input_tokens > 0 ? ex->pick.max_input_tokens
+                                                 : token_context_limit(family);
+    if (ex->prompt_tokens > context) {
+        http_send_error(req, 400, "x-should-retry: false\r\n", "context_length_exceeded",
+                        "messages",
+                        "This model's maximum context length is %ld tokens. However, your "
+                        "messages resulted in about %ld tokens (estimated). Please reduce the "
+                        "length of the messages.", context, ex->prompt_tokens);
+        return -1;
+    }
+    return 0;
+}
+
+/* Tokens the reply really cost, or our best estimate if it never ended. */
+static long
+tokens_used(const struct chat_exchange *ex)
+{
+    if (ex->outcome->prompt_tokens > 0 || ex->outcome->completion_tokens > 0)
+        return ex->outcome->prompt_tokens + ex->outcome->completion_tokens;
+    return ex->prompt_tokens + chat_tokens_estimate(ex->reply.completion_bytes);
+}
+
+/* Sends the request to the window and relays its reply. */
+static void
+serve(struct chat_exchange *ex)
+{
+    struct http_request *req = ex->req;
+    stop_cutter_init(&ex->stops);
+    dynbuf_init(&ex->sendable, 64u << 20);
+    if (ex->chat.max_tokens > 0)
+        ex->byte_budget = (size_t)ex->chat.max_tokens * CHAT_BYTES_PER_TOKEN;
+    bool stops_ok = true;
+    if (cJSON_IsString(ex->chat.stop)) {
+        stops_ok = stop_cutter_add(&ex->stops, ex->chat.stop->valuestring) == 0;
+    } else {
+        const cJSON *sequence;
+        cJSON_ArrayForEach(sequence, ex->chat.stop)
+            stops_ok = stops_ok && stop_cutter_add(&ex->stops, sequence->valuestring) == 0;
+    }
+
+    cJSON *frame = NULL;
+    if (!stops_ok ||
+        chat_reply_init(&ex->reply, req->request_id, ex->pick.model_id, ex->chat.include_usage,
+                        ex->cfg->max_body * 4) != 0 ||
+        (ex->box = inflight_open(req->request_id, ex->pick.conn)) == NULL ||
+        (frame = chat_request_frame(&ex->chat, req->request_id, ex->pick.model_id)) == NULL) {
+        http_send_error(req, 500, NULL, "internal_error", NULL, "Out of memory.");
+    } else if (pipe_conn_send(ex->pick.conn, frame) != 0) {
+        http_send_error(req, 502, NULL, "vscode_unreachable", NULL,
+                        "The request could not be sent to the VS Code window; it may have just "
+                        "closed. Retry.");
+    } else {
+        log_debug("request %s: sent to window #%lu as %s", req->request_id,
+                  ex->pick.conn->serial, ex->pick.model_id);
+        relay(ex);
+        if (ex->cancel_window)
+            pipe_conn_send_cancel(ex->pick.conn, req->request_id);
+    }
+    cJSON_Delete(frame);
+    stop_cutter_free(&ex->stops);
+    dynbuf_free(&ex->sendable);
+    inflight_close(ex->box);
+    chat_reply_free(&ex->reply);
+}
+
 void
 handle_chat_completions(struct http_request *req, const struct config *cfg,
-                        struct request_outcome *outcome)
+                        const struct auth_identity *identity, struct request_outcome *outcome)
 {
     int body = http_read_body(req, cfg->max_body);
     if (body == HTTP_BODY_TOO_BIG) {
@@ -398,42 +483,21 @@ handle_chat_completions(struct http_request *req, const struct config *cfg,
     snprintf(outcome->model, sizeof outcome->model, "%s", ex.pick.model_id);
     outcome->window = ex.pick.conn->serial;
 
-    stop_cutter_init(&ex.stops);
-    dynbuf_init(&ex.sendable, 64u << 20);
-    if (ex.chat.max_tokens > 0)
-        ex.byte_budget = (size_t)ex.chat.max_tokens * CHAT_BYTES_PER_TOKEN;
-    bool stops_ok = true;
-    if (cJSON_IsString(ex.chat.stop)) {
-        stops_ok = stop_cutter_add(&ex.stops, ex.chat.stop->valuestring) == 0;
-    } else {
-        const cJSON *sequence;
-        cJSON_ArrayForEach(sequence, ex.chat.stop)
-            stops_ok = stops_ok && stop_cutter_add(&ex.stops, sequence->valuestring) == 0;
+    if (check_request_fits(&ex, identity) == 0) {
+        long reserve = ex.prompt_tokens +
+                       (ex.chat.max_tokens > 0 ? ex.chat.max_tokens : cfg->default_completion_tokens);
+        struct limit_request limits;
+        bool limited = limits_policy_prepare(&limits, req->request_id, identity,
+                                             ex.pick.model_id, ex.pick.family, reserve);
+        if (!limited) {
+            serve(&ex);
+        } else if (limits_policy_admit(&limits, req) == 0) {
+            serve(&ex);
+            limits_policy_finish(&limits, tokens_used(&ex));
+        } else {
+            outcome->note = req->status == 499 ? "client gone while queued" : "rate limited";
+        }
     }
-
-    cJSON *frame = NULL;
-    if (!stops_ok ||
-        chat_reply_init(&ex.reply, req->request_id, ex.pick.model_id, ex.chat.include_usage,
-                        cfg->max_body * 4) != 0 ||
-        (ex.box = inflight_open(req->request_id, ex.pick.conn)) == NULL ||
-        (frame = chat_request_frame(&ex.chat, req->request_id, ex.pick.model_id)) == NULL) {
-        http_send_error(req, 500, NULL, "internal_error", NULL, "Out of memory.");
-    } else if (pipe_conn_send(ex.pick.conn, frame) != 0) {
-        http_send_error(req, 502, NULL, "vscode_unreachable", NULL,
-                        "The request could not be sent to the VS Code window; it may have just "
-                        "closed. Retry.");
-    } else {
-        log_debug("request %s: sent to window #%lu as %s", req->request_id,
-                  ex.pick.conn->serial, ex.pick.model_id);
-        relay(&ex);
-        if (ex.cancel_window)
-            pipe_conn_send_cancel(ex.pick.conn, req->request_id);
-    }
-    cJSON_Delete(frame);
-    stop_cutter_free(&ex.stops);
-    dynbuf_free(&ex.sendable);
-    inflight_close(ex.box);
-    chat_reply_free(&ex.reply);
     chat_request_free(&ex.chat);
     router_release(&ex.pick);
 }

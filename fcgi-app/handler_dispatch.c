@@ -40,26 +40,40 @@ method_not_allowed(struct http_request *req, const char *allowed)
                     "Method %s is not allowed on %s; use %s.", req->method, req->path, allowed);
 }
 
+/* The API routes need a key (when keys are in use); /health does not, so
+ * that monitors and litellmctl can read it. */
+static bool
+authenticated(struct http_request *req, struct auth_identity *identity,
+              struct request_outcome *outcome)
+{
+    if (auth_check(req, identity) != 0)
+        return false;
+    if (identity->has_key)
+        snprintf(outcome->key_name, sizeof outcome->key_name, "%s", identity->name);
+    return true;
+}
+
 void
 handle_request(struct http_request *req, const struct config *cfg, struct request_outcome *outcome)
 {
     bool get = method_is(req, "GET") || method_is(req, "HEAD");
     const char *model_id;
+    struct auth_identity identity = { 0 };
     if (path_is(req->path, "/chat/completions")) {
-        if (method_is(req, "POST"))
-            handle_chat_completions(req, cfg, outcome);
-        else
+        if (!method_is(req, "POST"))
             method_not_allowed(req, "POST");
+        else if (authenticated(req, &identity, outcome))
+            handle_chat_completions(req, cfg, &identity, outcome);
     } else if (path_is(req->path, "/models")) {
-        if (get)
-            handle_models(req, NULL);
-        else
+        if (!get)
             method_not_allowed(req, "GET");
+        else if (authenticated(req, &identity, outcome))
+            handle_models(req, NULL, &identity);
     } else if ((model_id = model_path_id(req->path)) != NULL) {
-        if (get)
-            handle_models(req, model_id);
-        else
+        if (!get)
             method_not_allowed(req, "GET");
+        else if (authenticated(req, &identity, outcome))
+            handle_models(req, model_id, &identity);
     } else if (path_is(req->path, "/health")) {
         if (get)
             handle_health(req);
@@ -70,4 +84,5 @@ handle_request(struct http_request *req, const struct config *cfg, struct reques
                         "Unknown request URL: %s %s. This server offers POST /v1/chat/completions, "
                         "GET /v1/models and GET /health.", req->method, req->path);
     }
+    auth_identity_free(&identity);
 }

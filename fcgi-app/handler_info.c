@@ -6,6 +6,7 @@
 
 #include "handlers.h"
 #include "inflight.h"
+#include "ratelimit_policy.h"
 #include "openai_error.h"
 #include "router.h"
 
@@ -21,16 +22,39 @@ send_json(struct http_request *req, cJSON *object)
     free(text);
 }
 
+static const char *
+object_string(const cJSON *object, const char *field)
+{
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(object, field);
+    return cJSON_IsString(value) ? value->valuestring : NULL;
+}
+
 void
-handle_models(struct http_request *req, const char *model_id)
+handle_models(struct http_request *req, const char *model_id,
+                  const struct auth_identity *identity)
 {
     if (model_id == NULL) {
         cJSON *list = router_models_list();
+        /* A key limited to some models sees only those. */
+        cJSON *data = cJSON_GetObjectItemCaseSensitive(list, "data");
+        cJSON *model = data ? data->child : NULL;
+        while (model != NULL) {
+            cJSON *next = model->next;
+            if (!auth_allows_model(identity, object_string(model, "id"),
+                                   object_string(model, "family")))
+                cJSON_Delete(cJSON_DetachItemViaPointer(data, model));
+            model = next;
+        }
         send_json(req, list);
         cJSON_Delete(list);
         return;
     }
     cJSON *model = router_model_get(model_id);
+    if (model != NULL && !auth_allows_model(identity, object_string(model, "id"),
+                                            object_string(model, "family"))) {
+        cJSON_Delete(model);
+        model = NULL;
+    }
     if (model == NULL) {
         http_send_error(req, 404, NULL, "model_not_found", "model",
                         "The model '%s' does not exist or no connected VS Code window offers it.",
@@ -53,7 +77,8 @@ handle_health(struct http_request *req)
                                     "No VS Code window is connected: run 'VSCode LiteLLM: Start LM "
                                     "Proxy Server' in VS Code.");
         cJSON_AddStringToObject(health, "version", PACKAGE_VERSION);
-        if (router_describe(health) != 0) {
+        if (router_describe(health) != 0 || auth_describe(health) != 0 ||
+            limits_policy_describe(health) != 0) {
             cJSON_Delete(health);
             health = NULL;
         } else {

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ http_request_init(struct http_request *req, FCGX_Request *fcgi)
     req->started_us = http_now_us();
     req->peer_watch = fcgi->ipcFd >= 0;
     dynbuf_init(&req->body, 0);
+    dynbuf_init(&req->headers, 1u << 16);
     const char *method = http_param(req, "REQUEST_METHOD");
     req->method = method ? method : "GET";
     const char *path = http_param(req, "DOCUMENT_URI");
@@ -72,6 +74,23 @@ void
 http_request_free(struct http_request *req)
 {
     dynbuf_free(&req->body);
+    dynbuf_free(&req->headers);
+}
+
+int
+http_add_header(struct http_request *req, const char *name, const char *fmt, ...)
+{
+    if (req->head_sent)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = dynbuf_appendf(&req->headers, "%s: ", name);
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_vappendf(&req->headers, fmt, ap);
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append(&req->headers, "\r\n", 2);
+    va_end(ap);
+    return rc == DYNBUF_OK ? 0 : -1;
 }
 
 const char *
@@ -151,6 +170,8 @@ http_write_head(struct http_request *req, int status, const char *content_type,
                  status, reason_phrase(status), content_type, req->request_id);
     if (extra_headers != NULL)
         FCGX_PutS(extra_headers, out);
+    if (req->headers.len > 0)
+        FCGX_PutStr(req->headers.data, (int)req->headers.len, out);
     FCGX_PutS("\r\n", out);
     if (stream_failed(out)) {
         req->client_gone = true;

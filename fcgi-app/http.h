@@ -24,6 +24,7 @@ struct http_request {
     const char *path;           /* without the query string */
     char request_id[HTTP_REQUEST_ID_MAX + 1];
     struct dynbuf body;
+    struct dynbuf headers;      /* added to whatever response goes out */
     int status;                 /* what we answered, for the log */
     bool head_sent;
     bool event_stream;          /* the head said text/event-stream */
@@ -37,6 +38,10 @@ enum http_body_result { HTTP_BODY_OK = 0, HTTP_BODY_TOO_BIG = -1, HTTP_BODY_READ
 void http_request_init(struct http_request *req, FCGX_Request *fcgi);
 void http_request_free(struct http_request *req);
 const char *http_param(const struct http_request *req, const char *name);
+/* Adds "Name: value" to the response head, whatever the response will be
+ * (success, error or stream).  Must be called before the head is sent. */
+int http_add_header(struct http_request *req, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int http_read_body(struct http_request *req, size_t max_body);
 
 /* Writes "Status:" and the headers.  `extra_headers` is NULL or lines of

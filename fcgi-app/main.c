@@ -12,8 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "config.h"
 #include "inflight.h"
+#include "ratelimit_policy.h"
 #include "log.h"
 #include "pipe_server.h"
 #include "server.h"
@@ -103,11 +105,15 @@ main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &shutdown_signals, NULL);
 
     int status = EXIT_FAILURE;
-    if (pipe_server_start(&cfg) != 0)
+    if (auth_init(&cfg) != 0)
         goto out;
+    if (limits_policy_init(&cfg) != 0)
+        goto out_auth;
+    if (pipe_server_start(&cfg) != 0)
+        goto out_limits;
     if (server_start(&cfg) != 0) {
         pipe_server_stop();
-        goto out;
+        goto out_limits;
     }
     if (cfg.pid_file != NULL && write_pid_file(cfg.pid_file) != 0) {
         drain(&cfg);
@@ -131,6 +137,10 @@ main(int argc, char **argv)
         unlink(cfg.pid_file);
     log_info("litellm-fcgi stopped");
     status = EXIT_SUCCESS;
+out_limits:
+    limits_policy_shutdown();
+out_auth:
+    auth_shutdown();
 out:
     log_close();
     config_free(&cfg);

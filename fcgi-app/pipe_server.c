@@ -140,7 +140,7 @@ handle_hello(struct pipe_reader *reader, cJSON *frame)
 }
 
 static void
-handle_models(struct pipe_reader *reader, cJSON *frame)
+handle_models_frame(struct pipe_reader *reader, cJSON *frame)
 {
     cJSON *models;
     char *default_model;
@@ -178,7 +178,7 @@ handle_line(void *ctx, const char *line, size_t len)
         send_simple(conn, "error", "protocol", "send hello first");
         reader->close_reason = "frames before hello";
     } else if (strcmp(kind, "models") == 0) {
-        handle_models(reader, frame);
+        handle_models_frame(reader, frame);
     } else if (strcmp(kind, "delta") == 0 || strcmp(kind, "tool_call") == 0 ||
                strcmp(kind, "done") == 0 || strcmp(kind, "error") == 0) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(frame, "id");

@@ -172,6 +172,7 @@ router_resolve(const char *requested, struct router_pick *pick, struct dynbuf *a
 {
     pick->conn = NULL;
     pick->model_id = NULL;
+    pick->family = NULL;
     pick->max_input_tokens = 0;
 
     pthread_mutex_lock(&router_lock);
@@ -212,8 +213,13 @@ router_resolve(const char *requested, struct router_pick *pick, struct dynbuf *a
         pthread_mutex_unlock(&router_lock);
         return ROUTER_UNKNOWN_MODEL;
     }
+    const char *family = model_string(best_model, "family");
     pick->model_id = strdup(model_string(best_model, "id"));
-    if (pick->model_id == NULL) {
+    pick->family = strdup(family ? family : "");
+    if (pick->model_id == NULL || pick->family == NULL) {
+        free(pick->model_id);
+        free(pick->family);
+        pick->model_id = pick->family = NULL;
         pthread_mutex_unlock(&router_lock);
         return ROUTER_NO_MEMORY;
     }
@@ -237,8 +243,10 @@ router_release(struct router_pick *pick)
         pipe_conn_unref(pick->conn);
     }
     free(pick->model_id);
+    free(pick->family);
     pick->conn = NULL;
     pick->model_id = NULL;
+    pick->family = NULL;
 }
 
 static cJSON *

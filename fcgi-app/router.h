@@ -25,6 +25,7 @@ enum router_result {
 struct router_pick {
     struct pipe_conn *conn;     /* a reference the caller must release */
     char *model_id;             /* resolved id; caller frees */
+    char *family;               /* its family ("" if unknown); caller frees */
     long max_input_tokens;      /* 0 when the window did not say */
 };
 

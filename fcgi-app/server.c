@@ -34,15 +34,16 @@ static void
 log_request(const struct http_request *req, const struct request_outcome *outcome)
 {
     double ms = (double)(http_now_us() - req->started_us) / 1000.0;
+    const char *key = outcome->key_name[0] ? outcome->key_name : "-";
     if (outcome->model[0] != '\0')
-        log_info("request %s %s %s status=%d model=%s window=#%lu prompt_tokens=%ld "
+        log_info("request %s %s %s status=%d key=%s model=%s window=#%lu prompt_tokens=%ld "
                  "completion_tokens=%ld ms=%.2f%s%s",
-                 req->request_id, req->method, req->path, req->status, outcome->model,
+                 req->request_id, req->method, req->path, req->status, key, outcome->model,
                  outcome->window, outcome->prompt_tokens, outcome->completion_tokens, ms,
                  outcome->note ? " note=" : "", outcome->note ? outcome->note : "");
     else
-        log_info("request %s %s %s status=%d ms=%.2f%s%s", req->request_id, req->method,
-                 req->path, req->status, ms, outcome->note ? " note=" : "",
+        log_info("request %s %s %s status=%d key=%s ms=%.2f%s%s", req->request_id, req->method,
+                 req->path, req->status, key, ms, outcome->note ? " note=" : "",
                  outcome->note ? outcome->note : "");
 }
 
@@ -66,7 +67,7 @@ worker_main(void *arg)
         }
         atomic_fetch_add(&server_busy, 1);
         struct http_request req;
-        struct request_outcome outcome = { .model = "" };
+        struct request_outcome outcome = { .note = NULL };
         http_request_init(&req, &fcgi);
         handle_request(&req, server_cfg, &outcome);
         if (!req.head_sent && !req.client_gone)

@@ -16,7 +16,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const GUARD_MS = 10_000;       // generous bound for things that should happen "now"
 export const COMMAND_GUARD_MS = 60_000; // bound for a litellmctl command
@@ -45,6 +45,32 @@ export function stackPaths() {
     templates: resolvePath('LITELLM_TEMPLATES', [path.join(repoRoot, 'nginx')]),
     worker: resolvePath('TEST_WORKER', [path.join(repoRoot, 'tests', 'worker', 'test-worker.mjs')]),
   };
+}
+
+/**
+ * The extension's harness bundle (extension/out/harness.mjs, built by
+ * `npm run build:harness` in extension/; run.sh builds it and passes its path
+ * as LITELLM_EXTENSION_HARNESS): the extension's real pipe client and model
+ * calls, plus ScriptedModel and the `vscode` stand-in classes.
+ */
+export function extensionHarnessPath() {
+  const fromEnv = process.env.LITELLM_EXTENSION_HARNESS;
+  const candidates = fromEnv ? [path.resolve(fromEnv)] : [
+    ...(process.env.top_srcdir ? [path.join(path.resolve(process.env.top_srcdir), 'extension', 'out', 'harness.mjs')] : []),
+    path.join(repoRoot, 'extension', 'out', 'harness.mjs'),
+  ];
+  const found = candidates.find((candidate) => fs.existsSync(candidate));
+  if (!found) {
+    throw new Error(`the extension harness is missing (looked for ${candidates.join(', ')}); build it with ` +
+      '`npm ci && npm run build:harness` in extension/, or run the suite through tests/integration/run.sh ' +
+      '(`make check`), which does');
+  }
+  return found;
+}
+
+/** Imports the extension's harness bundle (see extensionHarnessPath). */
+export function loadExtensionHarness() {
+  return import(pathToFileURL(extensionHarnessPath()).href);
 }
 
 export const repoReadme = path.join(process.env.top_srcdir ? path.resolve(process.env.top_srcdir) : repoRoot, 'README.md');
@@ -497,6 +523,23 @@ export class Stack {
     await this.worker.waitEvent((e) => e.event === 'welcome', 'the worker to be welcomed');
     await this.waitWindows((n) => n > windowsBefore, `/health windows > ${windowsBefore}`);
     return this.worker;
+  }
+
+  /**
+   * Stops the responder only (SIGTERM to `status --json`'s responder_pid, as
+   * a crash or an admin would), leaving nginx up; waits until it has exited.
+   * `litellmctl start` brings it back. Returns the pid it stopped.
+   */
+  async stopResponder(signal = 'SIGTERM') {
+    const { json } = await this.status();
+    const pid = json.responder_pid;
+    if (!Number.isInteger(pid) || pid <= 0) {
+      throw new Error(`litellmctl status --json names no responder_pid: ${JSON.stringify(json)}`);
+    }
+    this.rememberPids(json);
+    process.kill(pid, signal);
+    await waitUntil(() => !isAlive(pid), `the responder (pid ${pid}) to exit after ${signal}`, COMMAND_GUARD_MS);
+    return pid;
   }
 
   async stopWorker() {

@@ -4,31 +4,91 @@
 # `make check` (Makefile.am TESTS), which sets:
 #   top_srcdir top_builddir LITELLMCTL LITELLM_FCGI LITELLM_TEMPLATES TEST_WORKER NODE
 # Extra arguments are passed to `node --test` (e.g. a single test file).
+#
+# Before the tests it makes sure of two things, installing with `npm ci`:
+#   - tests/node_modules has the pinned `openai` SDK (tests/package-lock.json);
+#   - extension/out/harness.mjs (the extension's real pipe client and model
+#     calls, for extension.test.mjs) exists and is newer than its sources;
+#     otherwise `npm ci` (if extension/node_modules is missing or older than
+#     package-lock.json) and `npm run build:harness` in extension/. Its path
+#     is passed to the tests as LITELLM_EXTENSION_HARNESS.
+# When the source tree is read-only (make distcheck), both are done on copies
+# under the build directory, which are removed when the suite ends.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 export top_srcdir
+build_root=$(cd "${top_builddir:-.}" && pwd)
 NODE=${NODE:-node}
 NPM=${NPM:-npm}
 tests_dir="$top_srcdir/tests"
+ext_dir="$top_srcdir/extension"
+# What out/harness.mjs is built from (extension/, never node_modules/out/dist).
+harness_inputs="package.json package-lock.json tsconfig.json scripts src test"
 
-# The suite needs the pinned `openai` package (tests/package-lock.json).
-# Install it next to the tests; when the source tree is read-only (distcheck)
-# run a copy of the test tree from the build directory instead.
+copies=""
+cleanup() {
+    for dir in $copies; do rm -rf "$dir"; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Writable for us, judged by the mode bits too: root may write anywhere, but
+# a tree made read-only (distcheck's `chmod a-w`) must be left alone.
+writable() {
+    [ -w "$1" ] && [ -n "$(find "$1" -maxdepth 0 -perm -u+w -print)" ]
+}
+
+# Does anything in $1 (relative paths $2...) have an mtime newer than file $1/$ref?
+newer_than() {
+    dir=$1 ref=$2
+    shift 2
+    [ -n "$(cd "$dir" && find "$@" -newer "$ref" -print 2>/dev/null | head -n 1)" ]
+}
+
+# Copies $2... (relative to $1) into a fresh directory $3, writable.
+copy_tree() {
+    src=$1 dest=$2
+    shift 2
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    (cd "$src" && cp -R "$@" "$dest/")
+    chmod -R u+w "$dest"
+    copies="$copies $dest"
+}
+
+# ---- the `openai` SDK for the tests
 if [ ! -f "$tests_dir/node_modules/openai/package.json" ]; then
-    if [ -w "$tests_dir" ]; then
+    if writable "$tests_dir"; then
         (cd "$tests_dir" && "$NPM" ci --no-audit --no-fund)
     else
-        copy="${top_builddir:-.}/tests-run"
-        rm -rf "$copy"
-        mkdir -p "$copy"
-        cp -R "$tests_dir/package.json" "$tests_dir/package-lock.json" \
-              "$tests_dir/integration" "$tests_dir/worker" "$copy/"
-        chmod -R u+w "$copy"
+        copy="$build_root/tests-run"
+        copy_tree "$tests_dir" "$copy" package.json package-lock.json integration worker
         (cd "$copy" && "$NPM" ci --no-audit --no-fund)
         tests_dir=$copy
     fi
+fi
+
+# ---- the extension's harness for extension.test.mjs
+if [ -z "${LITELLM_EXTENSION_HARNESS:-}" ] && [ -f "$ext_dir/package.json" ]; then
+    if ! writable "$ext_dir"; then
+        copy="$build_root/extension-run"
+        # shellcheck disable=SC2086
+        copy_tree "$ext_dir" "$copy" $harness_inputs
+        ext_dir=$copy
+    fi
+    # shellcheck disable=SC2086
+    if [ ! -f "$ext_dir/out/harness.mjs" ] || newer_than "$ext_dir" out/harness.mjs $harness_inputs; then
+        if [ ! -f "$ext_dir/node_modules/.package-lock.json" ] ||
+            newer_than "$ext_dir" node_modules/.package-lock.json package.json package-lock.json; then
+            (cd "$ext_dir" && "$NPM" ci --no-audit --no-fund)
+        fi
+        (cd "$ext_dir" && "$NPM" run build:harness)
+    fi
+    LITELLM_EXTENSION_HARNESS="$ext_dir/out/harness.mjs"
+    export LITELLM_EXTENSION_HARNESS
 fi
 
 cd "$tests_dir"
@@ -36,4 +96,6 @@ if [ $# -eq 0 ]; then
     set -- worker/test-worker.test.mjs integration/
 fi
 # --test-timeout: a last-resort bound per test (each wait inside has its own guard).
-exec "$NODE" --test --test-timeout=120000 "$@"
+status=0
+"$NODE" --test --test-timeout=120000 "$@" || status=$?
+exit "$status"

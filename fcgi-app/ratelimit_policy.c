@@ -1,0 +1,290 @@
+#include "ratelimit_policy.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ratelimit_redis.h"
+#include "ratelimit_shm.h"
+#include "log.h"
+#include "openai_error.h"
+
+static const struct config *policy_cfg;
+static struct limit_store *policy_store;
+
+int
+limits_policy_init(const struct config *cfg)
+{
+    policy_cfg = cfg;
+    char err[512];
+    struct limit_store *local = limits_shm_open(cfg->limits_state_file, err, sizeof err);
+    if (local == NULL) {
+        log_error("limits: %s", err);
+        return -1;
+    }
+    if (strcmp(cfg->limits_store, "shm") == 0) {
+        policy_store = local;
+    } else {
+        policy_store = limits_redis_open(cfg->limits_store, local, err, sizeof err);
+        if (policy_store == NULL) {
+            local->close(local);
+            log_error("limits: %s", err);
+            return -1;
+        }
+    }
+    log_info("limits: state in %s%s%s", strcmp(policy_store->name, "shm") == 0 ? "" : cfg->limits_store,
+             strcmp(policy_store->name, "shm") == 0 ? "" : ", falling back to ",
+             cfg->limits_state_file);
+    return 0;
+}
+
+void
+limits_policy_shutdown(void)
+{
+    if (policy_store != NULL)
+        policy_store->close(policy_store);
+    policy_store = NULL;
+}
+
+static bool
+rule_set(const struct limit_rule *rule)
+{
+    return rule->rpm > 0 || rule->tpm > 0 || rule->concurrent > 0;
+}
+
+static bool
+model_matches(const char *pattern, const char *model_id, const char *family)
+{
+    return (model_id && strcasecmp(pattern, model_id) == 0) ||
+           (family && strcasecmp(pattern, family) == 0);
+}
+
+/* Scope keys: "global", "key:NAME", "model:MODEL", "key:NAME|model:MODEL". */
+static void
+add_scope(struct limit_request *lr, const struct limit_rule *rule, const char *key,
+          const char *model)
+{
+    if (!rule_set(rule) || lr->scope_count == LIMIT_MAX_SCOPES)
+        return;
+    struct limit_scope *scope = &lr->scopes[lr->scope_count++];
+    if (key == NULL && model == NULL)
+        snprintf(scope->key, sizeof scope->key, "global");
+    else if (model == NULL)
+        snprintf(scope->key, sizeof scope->key, "key:%s", key);
+    else if (key == NULL)
+        snprintf(scope->key, sizeof scope->key, "model:%s", model);
+    else
+        snprintf(scope->key, sizeof scope->key, "key:%s|model:%s", key, model);
+    scope->rule = *rule;
+}
+
+bool
+limits_policy_prepare(struct limit_request *lr, const char *request_id,
+                      const struct auth_identity *identity, const char *model_id,
+                      const char *family, long tokens)
+{
+    memset(lr, 0, sizeof *lr);
+    snprintf(lr->lease, sizeof lr->lease, "%s", request_id);
+    lr->tokens = tokens;
+    const char *key = identity->has_key ? identity->name : NULL;
+    add_scope(lr, &policy_cfg->global_limit, NULL, NULL);
+    if (key != NULL)
+        add_scope(lr, &identity->rule, key, NULL);
+    /* The first matching rule of each kind applies; scope keys use the rule's
+     * own model name, so "gpt-4o" by id or by family is one budget. */
+    bool model_done = false, key_model_done = false;
+    for (size_t i = 0; i < policy_cfg->model_rule_count; i++) {
+        const struct scoped_rule *rule = &policy_cfg->model_rules[i];
+        if (!model_matches(rule->model, model_id, family))
+            continue;
+        if (rule->key == NULL && !model_done) {
+            add_scope(lr, &rule->rule, NULL, rule->model);
+            model_done = true;
+        } else if (rule->key != NULL && key != NULL && strcmp(rule->key, key) == 0 &&
+                   !key_model_done) {
+            add_scope(lr, &rule->rule, key, rule->model);
+            key_model_done = true;
+        }
+    }
+    return lr->scope_count > 0;
+}
+
+static const char *
+scope_label(const struct limit_scope *scope, char *buf, size_t size)
+{
+    if (strcmp(scope->key, "global") == 0)
+        snprintf(buf, size, "the gateway as a whole");
+    else if (strncmp(scope->key, "key:", 4) == 0 && strchr(scope->key, '|') != NULL)
+        snprintf(buf, size, "API key '%.*s' on model '%s'",
+                 (int)(strchr(scope->key, '|') - scope->key - 4), scope->key + 4,
+                 strchr(scope->key, '|') + 7);
+    else if (strncmp(scope->key, "key:", 4) == 0)
+        snprintf(buf, size, "API key '%s'", scope->key + 4);
+    else
+        snprintf(buf, size, "model '%s'", scope->key + 6);
+    return buf;
+}
+
+static long
+rule_value(const struct limit_rule *rule, enum limit_kind kind)
+{
+    return kind == LIMIT_REQUESTS ? rule->rpm : kind == LIMIT_TOKENS ? rule->tpm : rule->concurrent;
+}
+
+static void
+add_status_headers(struct http_request *req, const struct limit_status *status)
+{
+    char reset[32];
+    if (status->has_requests) {
+        limit_format_duration(status->reset_requests_ns, reset, sizeof reset);
+        http_add_header(req, "x-ratelimit-limit-requests", "%ld", status->limit_requests);
+        http_add_header(req, "x-ratelimit-remaining-requests", "%ld", status->remaining_requests);
+        http_add_header(req, "x-ratelimit-reset-requests", "%s", reset);
+    }
+    if (status->has_tokens) {
+        limit_format_duration(status->reset_tokens_ns, reset, sizeof reset);
+        http_add_header(req, "x-ratelimit-limit-tokens", "%ld", status->limit_tokens);
+        http_add_header(req, "x-ratelimit-remaining-tokens", "%ld", status->remaining_tokens);
+        http_add_header(req, "x-ratelimit-reset-tokens", "%s", reset);
+    }
+}
+
+/* Sleeps up to `ns`, returning early (true) if the client hangs up. */
+static bool
+wait_or_hang_up(struct http_request *req, int64_t ns)
+{
+    struct pollfd pfd = { .fd = req->fcgi->ipcFd, .events = POLLIN | POLLRDHUP };
+    int timeout_ms = (int)((ns + 999999) / 1000000);
+    int ready = poll(&pfd, req->peer_watch ? 1 : 0, timeout_ms);
+    return ready > 0 && http_client_hung_up(req);
+}
+
+int
+limits_policy_admit(struct limit_request *lr, struct http_request *req)
+{
+    const int64_t wait_budget = (int64_t)policy_cfg->wait_max * 1000000000LL;
+    const int64_t first_try = limit_now_ns();
+    struct limit_verdict verdict;
+    for (;;) {
+        int64_t now = limit_now_ns();
+        policy_store->admit(policy_store, lr, now, &verdict);
+        if (verdict.allowed)
+            break;
+        int64_t waited = now - first_try;
+        if (verdict.retry_after_ns < 0 || waited + verdict.retry_after_ns > wait_budget)
+            break;
+        /* Queue: wait for capacity; a client that leaves stops waiting. */
+        if (wait_or_hang_up(req, verdict.retry_after_ns + 1000000)) {
+            req->status = 499;
+            return -1;
+        }
+    }
+    add_status_headers(req, &verdict.status);
+    if (verdict.allowed)
+        return 0;
+
+    const struct limit_scope *scope = &lr->scopes[verdict.scope];
+    char label[200];
+    scope_label(scope, label, sizeof label);
+    long limit = rule_value(&scope->rule, verdict.kind);
+    if (verdict.retry_after_ns < 0) {
+        http_add_header(req, "x-should-retry", "false");
+        http_send_error(req, 429, NULL, "rate_limit_exceeded", NULL,
+                        "Request too large: it needs about %ld tokens, more than the limit of %ld "
+                        "tokens per minute for %s. Send less, or lower max_tokens.",
+                        lr->tokens, limit, label);
+        return -1;
+    }
+    int64_t retry_ms = (verdict.retry_after_ns + 999999) / 1000000;
+    http_add_header(req, "Retry-After", "%lld", (long long)((retry_ms + 999) / 1000));
+    http_add_header(req, "retry-after-ms", "%lld", (long long)retry_ms);
+    char retry[32];
+    limit_format_duration(verdict.retry_after_ns, retry, sizeof retry);
+    http_send_error(req, 429, NULL, "rate_limit_exceeded", NULL,
+                    "Rate limit reached: %ld %s for %s. Please try again in %s.",
+                    limit, limit_kind_name(verdict.kind), label, retry);
+    return -1;
+}
+
+void
+limits_policy_finish(struct limit_request *lr, long tokens_used)
+{
+    int64_t now = limit_now_ns();
+    long delta = tokens_used - lr->tokens;
+    if (delta != 0)
+        policy_store->adjust_tokens(policy_store, lr, delta, now);
+    policy_store->release(policy_store, lr);
+}
+
+static void
+describe_rule(cJSON *list, const char *scope_key, const char *label, const struct limit_rule *rule)
+{
+    if (!rule_set(rule))
+        return;
+    struct limit_scope scope = { .rule = *rule };
+    snprintf(scope.key, sizeof scope.key, "%s", scope_key);
+    struct limit_verdict use;
+    if (policy_store->peek(policy_store, &scope, limit_now_ns(), &use) != 0)
+        return;
+    cJSON *item = cJSON_CreateObject();
+    if (item == NULL)
+        return;
+    cJSON_AddStringToObject(item, "scope", label);
+    char reset[32];
+    if (rule->rpm > 0) {
+        cJSON *requests = cJSON_AddObjectToObject(item, "requests_per_minute");
+        limit_format_duration(use.status.reset_requests_ns, reset, sizeof reset);
+        cJSON_AddNumberToObject(requests, "limit", (double)rule->rpm);
+        cJSON_AddNumberToObject(requests, "remaining", (double)use.status.remaining_requests);
+        cJSON_AddStringToObject(requests, "reset", reset);
+    }
+    if (rule->tpm > 0) {
+        cJSON *tokens = cJSON_AddObjectToObject(item, "tokens_per_minute");
+        limit_format_duration(use.status.reset_tokens_ns, reset, sizeof reset);
+        cJSON_AddNumberToObject(tokens, "limit", (double)rule->tpm);
+        cJSON_AddNumberToObject(tokens, "remaining", (double)use.status.remaining_tokens);
+        cJSON_AddStringToObject(tokens, "reset", reset);
+    }
+    if (rule->concurrent > 0) {
+        cJSON *concurrent = cJSON_AddObjectToObject(item, "concurrent");
+        cJSON_AddNumberToObject(concurrent, "limit", (double)rule->concurrent);
+        cJSON_AddNumberToObject(concurrent, "in_flight", (double)use.in_flight);
+    }
+    cJSON_AddItemToArray(list, item);
+}
+
+int
+limits_policy_describe(cJSON *health)
+{
+    cJSON *store = cJSON_AddObjectToObject(health, "limits_store");
+    if (store == NULL)
+        return -1;
+    cJSON_AddStringToObject(store, "configured", policy_cfg->limits_store);
+    char outage[256];
+    const char *down = strcmp(policy_store->name, "redis") == 0
+        ? limits_redis_outage(policy_store, outage, sizeof outage) : NULL;
+    cJSON_AddStringToObject(store, "active", down ? "shm (Redis unreachable: local fallback)"
+                                                  : policy_store->name);
+    if (down != NULL)
+        cJSON_AddStringToObject(store, "error", down);
+
+    cJSON *list = cJSON_AddArrayToObject(health, "limits");
+    if (list == NULL)
+        return -1;
+    describe_rule(list, "global", "global", &policy_cfg->global_limit);
+    for (size_t i = 0; i < policy_cfg->model_rule_count; i++) {
+        const struct scoped_rule *rule = &policy_cfg->model_rules[i];
+        char key[LIMIT_SCOPE_KEY_MAX], label[LIMIT_SCOPE_KEY_MAX];
+        if (rule->key == NULL) {
+            snprintf(key, sizeof key, "model:%s", rule->model);
+            snprintf(label, sizeof label, "model %s", rule->model);
+        } else {
+            snprintf(key, sizeof key, "key:%s|model:%s", rule->key, rule->model);
+            snprintf(label, sizeof label, "key %s on model %s", rule->key, rule->model);
+        }
+        describe_rule(list, key, label, &rule->rule);
+    }
+    return 0;
+}

@@ -1,0 +1,354 @@
+#include "ratelimit_shm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SHM_MAGIC 0x4c4c4d31u          /* "LLM1" */
+#define SHM_VERSION 1u
+#define SHM_ENTRIES 4096u              /* scopes; a power of two */
+#define SHM_LEASES 8192u               /* concurrent requests across processes */
+
+struct shm_entry {
+    uint64_t hash;                     /* 0: free */
+    char key[LIMIT_SCOPE_KEY_MAX];
+    int64_t request_tat;
+    int64_t token_tat;
+    int32_t in_flight;
+    uint32_t pad;
+};
+
+struct shm_lease {
+    int32_t pid;                       /* 0: free */
+    uint32_t entry_count;
+    uint32_t entries[LIMIT_MAX_SCOPES];
+    char id[72];
+};
+
+struct shm_state {
+    uint32_t magic, version, entry_capacity, lease_capacity;
+    pthread_mutex_t lock;
+    struct shm_entry entries[SHM_ENTRIES];
+    struct shm_lease leases[SHM_LEASES];
+};
+
+struct shm_store {
+    struct limit_store base;
+    struct shm_state *state;
+    pid_t pid;
+};
+
+static uint64_t
+key_hash(const char *key)
+{
+    uint64_t hash = 1469598103934665603ULL;    /* FNV-1a, never 0 */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        hash = (hash ^ *p) * 1099511628211ULL;
+    return hash ? hash : 1;
+}
+
+static void
+shm_lock(struct shm_state *state)
+{
+    int rc = pthread_mutex_lock(&state->lock);
+    /* The holder died mid-update: the numbers are at worst one request
+     * stale, which is harmless for a rate limit. */
+    if (rc == EOWNERDEAD)
+        pthread_mutex_consistent(&state->lock);
+}
+
+/* Open addressing with linear probing; entries are never removed, so
+ * probe chains stay intact.  A full table (4096 scopes) admits the rest
+ * unlimited rather than refusing service. */
+static struct shm_entry *
+entry_find(struct shm_state *state, const char *key, bool create)
+{
+    uint64_t hash = key_hash(key);
+    uint32_t mask = SHM_ENTRIES - 1;
+    for (uint32_t probe = 0; probe < SHM_ENTRIES; probe++) {
+        struct shm_entry *entry = &state->entries[(hash + probe) & mask];
+        if (entry->hash == hash && strcmp(entry->key, key) == 0)
+            return entry;
+        if (entry->hash == 0) {
+            if (!create)
+                return NULL;
+            memset(entry, 0, sizeof *entry);
+            entry->hash = hash;
+            snprintf(entry->key, sizeof entry->key, "%s", key);
+            return entry;
+        }
+    }
+    return NULL;
+}
+
+/* Frees the leases of processes that no longer exist. */
+static void
+reclaim_dead_leases(struct shm_state *state, pid_t self)
+{
+    for (uint32_t i = 0; i < SHM_LEASES; i++) {
+        struct shm_lease *lease = &state->leases[i];
+        if (lease->pid == 0 || lease->pid == self)
+            continue;
+        if (kill(lease->pid, 0) == 0 || errno != ESRCH)
+            continue;
+        for (uint32_t j = 0; j < lease->entry_count; j++)
+            if (state->entries[lease->entries[j]].in_flight > 0)
+                state->entries[lease->entries[j]].in_flight--;
+        memset(lease, 0, sizeof *lease);
+    }
+}
+
+/* Keeps the refusal that takes longest to clear; one for good (< 0)
+ * outranks all. */
+static void
+refuse(struct limit_verdict *verdict, enum limit_kind kind, size_t scope, int64_t retry_after_ns)
+{
+    bool first = verdict->allowed;
+    if (first || (retry_after_ns < 0 && verdict->retry_after_ns >= 0) ||
+        (verdict->retry_after_ns >= 0 && retry_after_ns > verdict->retry_after_ns)) {
+        verdict->kind = kind;
+        verdict->scope = scope;
+        verdict->retry_after_ns = retry_after_ns;
+    }
+    verdict->allowed = false;
+}
+
+static int
+shm_admit(struct limit_store *base, struct limit_request *req, int64_t now_ns,
+          struct limit_verdict *verdict)
+{
+    struct shm_store *store = (struct shm_store *)base;
+    struct shm_state *state = store->state;
+    struct shm_entry *entries[LIMIT_MAX_SCOPES] = { 0 };
+    struct gcra_result requests[LIMIT_MAX_SCOPES], tokens[LIMIT_MAX_SCOPES];
+    memset(verdict, 0, sizeof *verdict);
+    verdict->allowed = true;
+
+    shm_lock(state);
+    bool swept = false;
+    /* Every scope is evaluated, even after a refusal, so that the headers
+     * describe all limits; the refusal that takes longest to clear is the
+     * one reported, as waiting for any other would not be enough. */
+    for (size_t i = 0; i < req->scope_count; i++) {
+        const struct limit_scope *scope = &req->scopes[i];
+        entries[i] = entry_find(state, scope->key, true);
+        if (entries[i] == NULL)
+            continue;          /* table full of scopes: do not block serving */
+        if (scope->rule.rpm > 0) {
+            gcra_check(entries[i]->request_tat, now_ns, scope->rule.rpm, 1, &requests[i]);
+            limit_status_merge(&verdict->status, LIMIT_REQUESTS, scope->rule.rpm,
+                               requests[i].remaining, requests[i].reset_ns);
+            if (!requests[i].allowed)
+                refuse(verdict, LIMIT_REQUESTS, i, requests[i].retry_after_ns);
+        }
+        if (scope->rule.tpm > 0) {
+            gcra_check(entries[i]->token_tat, now_ns, scope->rule.tpm, req->tokens, &tokens[i]);
+            limit_status_merge(&verdict->status, LIMIT_TOKENS, scope->rule.tpm,
+                               tokens[i].remaining, tokens[i].reset_ns);
+            if (!tokens[i].allowed)
+                refuse(verdict, LIMIT_TOKENS, i, tokens[i].retry_after_ns);
+        }
+        if (scope->rule.concurrent > 0 && entries[i]->in_flight >= scope->rule.concurrent) {
+            if (!swept) {
+                reclaim_dead_leases(state, store->pid);
+                swept = true;
+            }
+            /* Nothing tells when a slot frees up: suggest a short wait. */
+            if (entries[i]->in_flight >= scope->rule.concurrent)
+                refuse(verdict, LIMIT_CONCURRENT, i, 1000000000LL);
+        }
+    }
+    if (verdict->allowed) {
+        struct shm_lease *lease = NULL;
+        for (uint32_t i = 0; i < SHM_LEASES && lease == NULL; i++)
+            if (state->leases[i].pid == 0)
+                lease = &state->leases[i];
+        for (size_t i = 0; i < req->scope_count; i++) {
+            if (entries[i] == NULL)
+                continue;
+            if (req->scopes[i].rule.rpm > 0)
+                entries[i]->request_tat = requests[i].new_tat;
+            if (req->scopes[i].rule.tpm > 0)
+                entries[i]->token_tat = tokens[i].new_tat;
+            if (lease != NULL) {
+                entries[i]->in_flight++;
+                lease->entries[lease->entry_count++] = (uint32_t)(entries[i] - state->entries);
+            }
+        }
+        if (lease != NULL) {
+            lease->pid = (int32_t)store->pid;
+            snprintf(lease->id, sizeof lease->id, "%s", req->lease);
+        }
+    }
+    pthread_mutex_unlock(&state->lock);
+    return 0;
+}
+
+static void
+shm_adjust_tokens(struct limit_store *base, const struct limit_request *req, long delta,
+                  int64_t now_ns)
+{
+    struct shm_store *store = (struct shm_store *)base;
+    shm_lock(store->state);
+    for (size_t i = 0; i < req->scope_count; i++) {
+        long tpm = req->scopes[i].rule.tpm;
+        struct shm_entry *entry = tpm > 0 ? entry_find(store->state, req->scopes[i].key, false) : NULL;
+        if (entry == NULL)
+            continue;
+        int64_t interval = LIMIT_PERIOD_NS / tpm;
+        entry->token_tat += (int64_t)delta * (interval > 0 ? interval : 1);
+        /* Tokens given back cannot make the bucket fuller than full. */
+        if (entry->token_tat < now_ns)
+            entry->token_tat = now_ns;
+    }
+    pthread_mutex_unlock(&store->state->lock);
+}
+
+static void
+shm_release(struct limit_store *base, const struct limit_request *req)
+{
+    struct shm_store *store = (struct shm_store *)base;
+    struct shm_state *state = store->state;
+    shm_lock(state);
+    for (uint32_t i = 0; i < SHM_LEASES; i++) {
+        struct shm_lease *lease = &state->leases[i];
+        if (lease->pid != (int32_t)store->pid || strcmp(lease->id, req->lease) != 0)
+            continue;
+        for (uint32_t j = 0; j < lease->entry_count; j++)
+            if (state->entries[lease->entries[j]].in_flight > 0)
+                state->entries[lease->entries[j]].in_flight--;
+        memset(lease, 0, sizeof *lease);
+        break;
+    }
+    pthread_mutex_unlock(&state->lock);
+}
+
+static int
+shm_peek(struct limit_store *base, const struct limit_scope *scope, int64_t now_ns,
+         struct limit_verdict *use)
+{
+    struct shm_store *store = (struct shm_store *)base;
+    memset(use, 0, sizeof *use);
+    shm_lock(store->state);
+    const struct shm_entry *entry = entry_find(store->state, scope->key, false);
+    struct shm_entry copy = entry ? *entry : (struct shm_entry){ 0 };
+    pthread_mutex_unlock(&store->state->lock);
+    struct gcra_result result;
+    if (scope->rule.rpm > 0) {
+        gcra_check(copy.request_tat, now_ns, scope->rule.rpm, 0, &result);
+        limit_status_merge(&use->status, LIMIT_REQUESTS, scope->rule.rpm, result.remaining,
+                           result.reset_ns);
+    }
+    if (scope->rule.tpm > 0) {
+        gcra_check(copy.token_tat, now_ns, scope->rule.tpm, 0, &result);
+        limit_status_merge(&use->status, LIMIT_TOKENS, scope->rule.tpm, result.remaining,
+                           result.reset_ns);
+    }
+    use->in_flight = copy.in_flight;
+    return 0;
+}
+
+static void
+shm_close(struct limit_store *base)
+{
+    struct shm_store *store = (struct shm_store *)base;
+    munmap(store->state, sizeof *store->state);
+    free(store);
+}
+
+static int
+init_state(struct shm_state *state)
+{
+    pthread_mutexattr_t attr;
+    if (pthread_mutexattr_init(&attr) != 0 ||
+        pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) != 0 ||
+        pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) != 0 ||
+        pthread_mutex_init(&state->lock, &attr) != 0)
+        return -1;
+    pthread_mutexattr_destroy(&attr);
+    state->version = SHM_VERSION;
+    state->entry_capacity = SHM_ENTRIES;
+    state->lease_capacity = SHM_LEASES;
+    __atomic_store_n(&state->magic, SHM_MAGIC, __ATOMIC_RELEASE);
+    return 0;
+}
+
+struct limit_store *
+limits_shm_open(const char *path, char *err, size_t err_size)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, err_size, "cannot open limiter state %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    /* One process at a time sizes and initialises a new file. */
+    struct shm_state *state = MAP_FAILED;
+    struct stat st;
+    if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0) {
+        snprintf(err, err_size, "cannot lock %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    bool fresh = (size_t)st.st_size != sizeof *state;
+    if (fresh && ftruncate(fd, 0) != 0) {
+        snprintf(err, err_size, "cannot reset %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (fresh && ftruncate(fd, (off_t)sizeof *state) != 0) {
+        snprintf(err, err_size, "cannot size %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    state = mmap(NULL, sizeof *state, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (state == MAP_FAILED) {
+        snprintf(err, err_size, "cannot map %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (__atomic_load_n(&state->magic, __ATOMIC_ACQUIRE) != SHM_MAGIC ||
+        state->version != SHM_VERSION) {
+        memset(state, 0, sizeof *state);
+        if (init_state(state) != 0) {
+            snprintf(err, err_size, "cannot initialise the lock in %s", path);
+            goto fail;
+        }
+    }
+    flock(fd, LOCK_UN);
+    close(fd);
+
+    struct shm_store *store = calloc(1, sizeof *store);
+    if (store == NULL) {
+        munmap(state, sizeof *state);
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    store->state = state;
+    store->pid = getpid();
+    store->base = (struct limit_store){
+        .name = "shm", .admit = shm_admit, .adjust_tokens = shm_adjust_tokens,
+        .release = shm_release, .peek = shm_peek, .close = shm_close,
+    };
+    /* Leases left by an earlier process that had our pid are stale. */
+    shm_lock(state);
+    for (uint32_t i = 0; i < SHM_LEASES; i++) {
+        struct shm_lease *lease = &state->leases[i];
+        if (lease->pid != (int32_t)store->pid)
+            continue;
+        for (uint32_t j = 0; j < lease->entry_count; j++)
+            if (state->entries[lease->entries[j]].in_flight > 0)
+                state->entries[lease->entries[j]].in_flight--;
+        memset(lease, 0, sizeof *lease);
+    }
+    pthread_mutex_unlock(&state->lock);
+    return &store->base;
+fail:
+    if (state != MAP_FAILED)
+        munmap(state, sizeof *state);
+    close(fd);
+    return NULL;
+}

