@@ -24,12 +24,13 @@ usage() {
     exit "${1:-0}"
 }
 
-# Debian packages: the build (autotools, libfcgi, cJSON), the front (nginx),
-# litellmctl's helpers (cgi-fcgi, ss) and the tests' clients (curl, node).
+# Debian packages: the build (autotools, libfcgi, cJSON, libsodium, hiredis),
+# the front (nginx), litellmctl's helpers (cgi-fcgi, ss, setsid) and what the
+# tests run against (curl, node, a real Redis).
 debian_packages=(
     build-essential autoconf automake pkg-config
-    libfcgi-dev libfcgi-bin libcjson-dev
-    nginx iproute2 curl ca-certificates procps
+    libfcgi-dev libfcgi-bin libcjson-dev libsodium-dev libhiredis-dev
+    nginx iproute2 util-linux curl ca-certificates procps redis-server
 )
 
 install_debian_packages() {
@@ -50,10 +51,14 @@ install_debian_packages() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    # Debian's nginx package starts a server on port 80; ours is separate.
-    if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q nginx 2>/dev/null; then
-        systemctl disable --now nginx >/dev/null 2>&1 || true
-    fi
+    # Debian's nginx and redis packages start servers of their own where
+    # systemd runs; ours are separate (the tests start their own Redis).
+    local unit
+    for unit in nginx redis-server; do
+        if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q "$unit" 2>/dev/null; then
+            systemctl disable --now "$unit" >/dev/null 2>&1 || true
+        fi
+    done
 }
 
 # The extension's tools (@vscode/vsce, esbuild) need Node.js >= 20; Debian 12

@@ -16,7 +16,7 @@ import OpenAI, {
   APIError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError,
 } from 'openai';
 import {
-  COMMAND_GUARD_MS, Stack, isAlive, loadExtensionHarness, nonce, waitUntil,
+  COMMAND_GUARD_MS, Stack, isAlive, loadExtensionHarness, nonce, waitUntil, withTimeout,
 } from './harness.mjs';
 
 const {
@@ -446,7 +446,7 @@ test('extension: a plain Error from the model -> 502 InternalServerError, code u
   assert.match(late.message, /provider exploded halfway/);
 });
 
-// ---------------------------------------------------------------- responder restart (last: it changes the stack)
+// ---------------------------------------------------------------- responder restart and crash (last: they change the stack)
 
 test('extension: responder restart -> the pipe client reconnects by itself and serves again', async () => {
   const before = await sdk.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'before' }] });
@@ -495,4 +495,55 @@ test('extension: responder restart -> the pipe client reconnects by itself and s
   assert.equal(content, `You said: ${marker}`);
   assert.equal(callsWith(echo, marker).length, 1);
   assert.ok(logLines.some((line) => line.startsWith('warn pipe: connection #1 lost')), 'the loss was logged');
+});
+
+test('extension: responder killed mid-stream -> the model call is cancelled (connection lost), nothing hangs', async () => {
+  const marker = nonce('killed');
+  const stream = await sdk.chat.completions.create({
+    model: 'hang', stream: true, messages: [{ role: 'user', content: marker }],
+  });
+  const chunks = stream[Symbol.asyncIterator]();
+  let content = '';
+  while (content === '') {
+    const next = await withTimeout(chunks.next(), 'the first part');
+    assert.equal(next.done, false, 'the stream has the model\'s first part');
+    content += next.value.choices[0]?.delta?.content ?? '';
+  }
+  assert.equal(content, 'first ');
+  const record = hangRecords.get(marker);
+  assert.ok(record, 'the model was called');
+
+  await stack.stopResponder('SIGKILL');
+
+  // The extension: the lost connection cancels the call (no cancel frame can come).
+  await waitUntil(() => record.listenerFired, 'the model\'s CancellationToken to fire');
+  await waitUntil(() => core.calls.activeCount === 0, 'no model call in flight');
+  assert.ok(logLines.some((line) => line.startsWith('info request ') && line.includes('model=scripted/hang') &&
+    line.includes('outcome=cancelled detail="connection lost"')), 'the extension logs the lost connection');
+
+  // The client: its stream ends (with an error or without a finish_reason), it does not hang.
+  const finishReasons = [];
+  try {
+    await withTimeout((async () => {
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done) return;
+        content += next.value.choices[0]?.delta?.content ?? '';
+        if (next.value.choices[0]?.finish_reason) finishReasons.push(next.value.choices[0].finish_reason);
+      }
+    })(), 'the client\'s stream to end');
+  } catch (err) {
+    assert.doesNotMatch(String(err?.message), /timed out/, 'the stream ended');
+  }
+  assert.equal(content, 'first ', 'nothing after the crash');
+  assert.deepEqual(finishReasons, [], 'a cut stream is not reported as finished');
+
+  // Back up: the same client object reconnects again.
+  const started = await stack.ctl(['start']);
+  assert.equal(started.code, 0, `litellmctl start: ${started.stderr}${started.stdout}`);
+  stack.rememberPids((await stack.status()).json);
+  await waitUntil(() => connections === 3 && core.pipe.state === 'connected', 'the pipe client to reconnect', COMMAND_GUARD_MS);
+  await stack.waitWindows((n) => n === 1, '/health to count the window again');
+  const after = await sdk.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'after the crash' }] });
+  assert.equal(after.choices[0].message.content, 'You said: after the crash');
 });
