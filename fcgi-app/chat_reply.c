@@ -3,13 +3,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "json_write.h"
 
 #define CHUNK_MAX_BYTES (64u << 20)
 
 int
 chat_reply_init(struct chat_reply *reply, const char *request_id, const char *model,
-                bool include_usage, size_t max_bytes)
+                bool include_usage, bool legacy_functions, size_t max_bytes)
 {
     memset(reply, 0, sizeof *reply);
     dynbuf_init(&reply->head, 1u << 16);
@@ -17,6 +19,7 @@ chat_reply_init(struct chat_reply *reply, const char *request_id, const char *mo
     dynbuf_init(&reply->text, max_bytes);
     dynbuf_init(&reply->tool_calls, max_bytes);
     reply->include_usage = include_usage;
+    reply->legacy_functions = legacy_functions;
     int rc = dynbuf_appendf(&reply->head, "\"id\":\"chatcmpl-%s\",\"created\":%lld,\"model\":",
                             request_id, (long long)time(NULL));
     if (rc == DYNBUF_OK)
@@ -116,24 +119,58 @@ append_tool_call(struct dynbuf *out, int index, const char *call_id, const char 
 }
 
 int
-chat_reply_chunk_tool_call(struct chat_reply *reply, const char *call_id, const char *name,
-                           const char *arguments)
+chat_reply_chunk_tool_call(struct chat_reply *reply, const char *call_id, const char *name)
 {
-    reply->completion_bytes += strlen(name) + strlen(arguments);
+    reply->completion_bytes += strlen(name);
     int rc = begin_delta(reply);
+    if (reply->legacy_functions) {
+        reply->tool_call_count++;
+        if (rc == DYNBUF_OK)
+            rc = dynbuf_append_str(&reply->chunk, "\"function_call\":{\"name\":");
+        if (rc == DYNBUF_OK)
+            rc = json_append_string(&reply->chunk, name, strlen(name));
+        if (rc == DYNBUF_OK)
+            rc = dynbuf_append_str(&reply->chunk, ",\"arguments\":\"\"}");
+        return delta_chunk(reply, rc, NULL);
+    }
     if (rc == DYNBUF_OK)
         rc = dynbuf_append_str(&reply->chunk, "\"tool_calls\":[");
     if (rc == DYNBUF_OK)
-        rc = append_tool_call(&reply->chunk, (int)reply->tool_call_count++, call_id, name, arguments);
+        rc = append_tool_call(&reply->chunk, (int)reply->tool_call_count++, call_id, name, "");
     if (rc == DYNBUF_OK)
         rc = dynbuf_append(&reply->chunk, "]", 1);
     return delta_chunk(reply, rc, NULL);
 }
 
 int
+chat_reply_chunk_tool_arguments(struct chat_reply *reply, const char *arguments)
+{
+    reply->completion_bytes += strlen(arguments);
+    int rc = begin_delta(reply);
+    if (rc == DYNBUF_OK)
+        rc = reply->legacy_functions
+            ? dynbuf_append_str(&reply->chunk, "\"function_call\":{\"arguments\":")
+            : dynbuf_appendf(&reply->chunk, "\"tool_calls\":[{\"index\":%u,\"function\":{\"arguments\":",
+                             reply->tool_call_count - 1);
+    if (rc == DYNBUF_OK)
+        rc = json_append_string(&reply->chunk, arguments, strlen(arguments));
+    if (rc == DYNBUF_OK)
+        rc = dynbuf_append_str(&reply->chunk, reply->legacy_functions ? "}" : "}}]");
+    return delta_chunk(reply, rc, NULL);
+}
+
+const char *
+chat_reply_finish_reason(const struct chat_reply *reply, const char *finish_reason)
+{
+    if (reply->legacy_functions && strcmp(finish_reason, "tool_calls") == 0)
+        return "function_call";
+    return finish_reason;
+}
+
+int
 chat_reply_chunk_finish(struct chat_reply *reply, const char *finish_reason)
 {
-    return delta_chunk(reply, begin_delta(reply), finish_reason);
+    return delta_chunk(reply, begin_delta(reply), chat_reply_finish_reason(reply, finish_reason));
 }
 
 static int
@@ -173,6 +210,21 @@ chat_reply_add_tool_call(struct chat_reply *reply, const char *call_id, const ch
 {
     reply->completion_bytes += strlen(name) + strlen(arguments);
     int rc = DYNBUF_OK;
+    /* The legacy API has one function call per reply: keep the first. */
+    if (reply->legacy_functions) {
+        if (reply->tool_call_count++ > 0)
+            return 0;
+        rc = dynbuf_append_str(&reply->tool_calls, "{\"name\":");
+        if (rc == DYNBUF_OK)
+            rc = json_append_string(&reply->tool_calls, name, strlen(name));
+        if (rc == DYNBUF_OK)
+            rc = dynbuf_append_str(&reply->tool_calls, ",\"arguments\":");
+        if (rc == DYNBUF_OK)
+            rc = json_append_string(&reply->tool_calls, arguments, strlen(arguments));
+        if (rc == DYNBUF_OK)
+            rc = dynbuf_append(&reply->tool_calls, "}", 1);
+        return rc == DYNBUF_OK ? 0 : -1;
+    }
     if (reply->tool_call_count++ > 0)
         rc = dynbuf_append(&reply->tool_calls, ",", 1);
     if (rc == DYNBUF_OK)
@@ -197,18 +249,47 @@ chat_reply_completion(struct chat_reply *reply, const char *finish_reason,
     if (rc == DYNBUF_OK)
         rc = dynbuf_append_str(&reply->chunk, ",\"refusal\":null");
     if (rc == DYNBUF_OK && reply->tool_call_count > 0) {
-        rc = dynbuf_append_str(&reply->chunk, ",\"tool_calls\":[");
+        rc = dynbuf_append_str(&reply->chunk, reply->legacy_functions ? ",\"function_call\":"
+                                                                      : ",\"tool_calls\":[");
         if (rc == DYNBUF_OK)
             rc = dynbuf_append(&reply->chunk, reply->tool_calls.data, reply->tool_calls.len);
-        if (rc == DYNBUF_OK)
+        if (rc == DYNBUF_OK && !reply->legacy_functions)
             rc = dynbuf_append(&reply->chunk, "]", 1);
     }
     if (rc == DYNBUF_OK)
         rc = dynbuf_appendf(&reply->chunk, "},\"logprobs\":null,\"finish_reason\":\"%s\"}],",
-                            finish_reason);
+                            chat_reply_finish_reason(reply, finish_reason));
     if (rc == DYNBUF_OK)
         rc = append_usage(&reply->chunk, usage);
     if (rc == DYNBUF_OK)
         rc = dynbuf_append(&reply->chunk, "}", 1);
     return rc == DYNBUF_OK ? 0 : -1;
+}
+
+static bool
+parses_as_json(const char *text, size_t len)
+{
+    cJSON *parsed = cJSON_ParseWithLength(text, len);
+    bool ok = parsed != NULL;
+    cJSON_Delete(parsed);
+    return ok;
+}
+
+bool
+chat_reply_unwrap_json(struct chat_reply *reply)
+{
+    const char *text = reply->text.data ? reply->text.data : "";
+    if (parses_as_json(text, reply->text.len))
+        return true;
+    /* ```json\n{...}\n``` : models often fence JSON despite being told not to. */
+    const char *open = strstr(text, "```");
+    const char *body = open ? strchr(open + 3, '\n') : NULL;
+    const char *close = body ? strstr(body + 1, "```") : NULL;
+    if (close == NULL || !parses_as_json(body + 1, (size_t)(close - body - 1)))
+        return false;
+    size_t inner = (size_t)(close - body - 1);
+    memmove(reply->text.data, body + 1, inner);
+    reply->text.len = inner;
+    reply->text.data[inner] = '\0';
+    return true;
 }

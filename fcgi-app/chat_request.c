@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const message_roles[] = {
@@ -65,9 +66,22 @@ validate_content_part(const cJSON *part, const char *path, const char *role,
     }
     if (strcmp(kind, "image_url") == 0 && strcmp(role, "user") == 0) {
         const cJSON *image = cJSON_GetObjectItemCaseSensitive(part, "image_url");
-        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(image, "url"))) {
-            api_error_set(err, 400, "invalid_type", path,
-                          "Invalid value for '%s.image_url.url': expected a string.", path);
+        const cJSON *url = cJSON_GetObjectItemCaseSensitive(image, "url");
+        char where[160];
+        snprintf(where, sizeof where, "%s.image_url.url", path);
+        if (!cJSON_IsString(url)) {
+            api_error_set(err, 400, "invalid_type", where,
+                          "Invalid value for '%s': expected a string.", where);
+            return -1;
+        }
+        /* VS Code's models take the image's bytes; the gateway fetches
+         * nothing from the network on a client's behalf. */
+        if (strncmp(url->valuestring, "data:image/", 11) != 0 ||
+            strstr(url->valuestring, ";base64,") == NULL) {
+            api_error_set(err, 400, "invalid_image_url", where,
+                          "Invalid value for '%s': only data: URLs (data:image/png;base64,...) are "
+                          "supported; remote image URLs are not. Download the image and send it "
+                          "inline.", where);
             return -1;
         }
         return 0;
@@ -308,6 +322,184 @@ validate_options(const cJSON *root, struct api_error *err)
     return 0;
 }
 
+/* Rewrites the legacy `functions` / `function_call` API (and `function`
+ * messages) into tools, so that one path serves both; the reply is then
+ * written back in the legacy shape. */
+static int
+normalise_legacy_functions(struct chat_request *req)
+{
+    cJSON *root = req->root;
+    cJSON *functions = cJSON_GetObjectItemCaseSensitive(root, "functions");
+    cJSON *function_call = cJSON_GetObjectItemCaseSensitive(root, "function_call");
+    if (cJSON_IsArray(functions) && !cJSON_GetObjectItemCaseSensitive(root, "tools")) {
+        cJSON *tools = cJSON_AddArrayToObject(root, "tools");
+        const cJSON *function;
+        cJSON_ArrayForEach(function, functions) {
+            cJSON *tool = cJSON_CreateObject();
+            if (tools == NULL || tool == NULL || !cJSON_AddItemToArray(tools, tool) ||
+                !cJSON_AddStringToObject(tool, "type", "function") ||
+                !cJSON_AddItemToObject(tool, "function", cJSON_Duplicate(function, true)))
+                return -1;
+        }
+        req->legacy_functions = true;
+    }
+    if (function_call != NULL && !cJSON_GetObjectItemCaseSensitive(root, "tool_choice")) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(function_call, "name");
+        cJSON *choice = cJSON_IsString(function_call) ? cJSON_CreateString(function_call->valuestring)
+                      : cJSON_IsString(name) ? cJSON_CreateObject() : NULL;
+        if (choice != NULL && cJSON_IsObject(choice)) {
+            cJSON *inner = cJSON_AddObjectToObject(choice, "function");
+            if (!cJSON_AddStringToObject(choice, "type", "function") || inner == NULL ||
+                !cJSON_AddStringToObject(inner, "name", name->valuestring)) {
+                cJSON_Delete(choice);
+                return -1;
+            }
+        }
+        if (choice != NULL)
+            cJSON_AddItemToObject(root, "tool_choice", choice);
+    }
+    /* History: assistant function_call → tool_calls; function → tool. */
+    cJSON *messages = cJSON_GetObjectItemCaseSensitive(root, "messages");
+    char call_id[32] = "call_function_0";
+    int calls = 0;
+    cJSON *message;
+    cJSON_ArrayForEach(message, messages) {
+        cJSON *role = cJSON_GetObjectItemCaseSensitive(message, "role");
+        if (!cJSON_IsString(role))
+            continue;
+        cJSON *call = cJSON_GetObjectItemCaseSensitive(message, "function_call");
+        if (strcmp(role->valuestring, "assistant") == 0 && cJSON_IsObject(call) &&
+            !cJSON_GetObjectItemCaseSensitive(message, "tool_calls")) {
+            snprintf(call_id, sizeof call_id, "call_function_%d", ++calls);
+            cJSON *list = cJSON_AddArrayToObject(message, "tool_calls");
+            cJSON *entry = cJSON_CreateObject();
+            if (list == NULL || entry == NULL || !cJSON_AddItemToArray(list, entry) ||
+                !cJSON_AddStringToObject(entry, "id", call_id) ||
+                !cJSON_AddStringToObject(entry, "type", "function"))
+                return -1;
+            cJSON_AddItemToObject(entry, "function", cJSON_DetachItemViaPointer(message, call));
+            req->legacy_functions = true;
+        } else if (strcmp(role->valuestring, "function") == 0) {
+            if (!cJSON_SetValuestring(role, "tool") ||
+                !cJSON_AddStringToObject(message, "tool_call_id", call_id))
+                return -1;
+            req->legacy_functions = true;
+        }
+    }
+    return 0;
+}
+
+/* response_format: VS Code has no JSON mode, so the model is told in words
+ * (a leading system message) and the reply is checked afterwards. */
+static int
+apply_response_format(struct chat_request *req, struct api_error *err)
+{
+    const cJSON *format = cJSON_GetObjectItemCaseSensitive(req->root, "response_format");
+    if (is_absent(format))
+        return 0;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(format, "type");
+    if (!cJSON_IsObject(format) || !cJSON_IsString(type)) {
+        api_error_set(err, 400, "invalid_type", "response_format",
+                      "Invalid value for 'response_format': expected {\"type\": \"text\" | "
+                      "\"json_object\" | \"json_schema\"}.");
+        return -1;
+    }
+    const char *kind = type->valuestring;
+    if (strcmp(kind, "text") == 0)
+        return 0;
+    char *instruction = NULL;
+    if (strcmp(kind, "json_object") == 0) {
+        req->response_format = "json_object";
+        instruction = strdup("Respond with one valid JSON object and nothing else: no prose, "
+                             "no Markdown code fences.");
+    } else if (strcmp(kind, "json_schema") == 0) {
+        const cJSON *spec = cJSON_GetObjectItemCaseSensitive(format, "json_schema");
+        const cJSON *schema = cJSON_GetObjectItemCaseSensitive(spec, "schema");
+        char *schema_text = schema ? cJSON_PrintUnformatted(schema) : NULL;
+        const char *prefix = "Respond with one valid JSON value and nothing else (no prose, no "
+                             "Markdown code fences) that conforms to this JSON Schema: ";
+        if (schema_text != NULL && (instruction = malloc(strlen(prefix) + strlen(schema_text) + 1)))
+            strcat(strcpy(instruction, prefix), schema_text);
+        free(schema_text);
+        req->response_format = "json_schema";
+        if (schema == NULL) {
+            api_error_set(err, 400, "missing_required_parameter", "response_format.json_schema",
+                          "Missing required parameter: 'response_format.json_schema.schema'.");
+            return -1;
+        }
+    } else {
+        api_error_set(err, 400, "invalid_value", "response_format.type",
+                      "Invalid value for 'response_format.type': '%.32s' is not one of text, "
+                      "json_object, json_schema.", kind);
+        return -1;
+    }
+    cJSON *message = cJSON_CreateObject();
+    if (instruction == NULL || message == NULL ||
+        !cJSON_AddStringToObject(message, "role", "system") ||
+        !cJSON_AddStringToObject(message, "content", instruction) ||
+        !cJSON_InsertItemInArray(cJSON_GetObjectItemCaseSensitive(req->root, "messages"), 0, message)) {
+        free(instruction);
+        cJSON_Delete(message);
+        api_error_set(err, 500, "internal_error", NULL, "Out of memory.");
+        return -1;
+    }
+    free(instruction);
+    return 0;
+}
+
+/* tool_choice naming one function: the model gets only that tool, and must
+ * call it (VS Code's Required mode). */
+static int
+narrow_to_named_tool(struct chat_request *req, struct api_error *err)
+{
+    const cJSON *function = cJSON_GetObjectItemCaseSensitive(req->tool_choice, "function");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(function, "name");
+    if (!cJSON_IsString(name))
+        return 0;
+    cJSON *tools = (cJSON *)req->tools;
+    cJSON *tool = tools ? tools->child : NULL;
+    cJSON *chosen = NULL;
+    while (tool != NULL) {
+        cJSON *next = tool->next;
+        const cJSON *tool_name = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(tool, "function"), "name");
+        if (chosen == NULL && cJSON_IsString(tool_name) && strcmp(tool_name->valuestring, name->valuestring) == 0)
+            chosen = tool;
+        else
+            cJSON_Delete(cJSON_DetachItemViaPointer(tools, tool));
+        tool = next;
+    }
+    if (chosen == NULL) {
+        api_error_set(err, 400, "invalid_value", "tool_choice",
+                      "Invalid value for 'tool_choice': the function '%.64s' is not in 'tools'.",
+                      name->valuestring);
+        return -1;
+    }
+    cJSON *required = cJSON_CreateString("required");
+    if (required == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(req->root, "tool_choice", required)) {
+        cJSON_Delete(required);
+        api_error_set(err, 500, "internal_error", NULL, "Out of memory.");
+        return -1;
+    }
+    req->tool_choice = required;
+    return 0;
+}
+
+static bool
+messages_have_images(const cJSON *messages)
+{
+    const cJSON *message;
+    cJSON_ArrayForEach(message, messages) {
+        const cJSON *part;
+        cJSON_ArrayForEach(part, cJSON_GetObjectItemCaseSensitive(message, "content")) {
+            const cJSON *type = cJSON_GetObjectItemCaseSensitive(part, "type");
+            if (cJSON_IsString(type) && strcmp(type->valuestring, "image_url") == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
 int
 chat_request_parse(const char *body, size_t len, struct chat_request *req, struct api_error *err)
 {
@@ -322,6 +514,10 @@ chat_request_parse(const char *body, size_t len, struct chat_request *req, struc
     const cJSON *root = req->root;
     if (!cJSON_IsObject(root)) {
         api_error_set(err, 400, "invalid_type", NULL, "The request body must be a JSON object.");
+        return -1;
+    }
+    if (normalise_legacy_functions(req) != 0) {
+        api_error_set(err, 500, "internal_error", NULL, "Out of memory.");
         return -1;
     }
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
@@ -383,7 +579,10 @@ chat_request_parse(const char *body, size_t len, struct chat_request *req, struc
         return -1;
     const cJSON *stop = cJSON_GetObjectItemCaseSensitive(root, "stop");
     req->stop = is_absent(stop) ? NULL : stop;
-    return 0;
+    if (cJSON_IsObject(req->tool_choice) && narrow_to_named_tool(req, err) != 0)
+        return -1;
+    req->has_images = messages_have_images(req->messages);
+    return apply_response_format(req, err);
 }
 
 void

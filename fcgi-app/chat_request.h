@@ -23,6 +23,9 @@ struct chat_request {
     const cJSON *tool_choice;   /* NULL, a string or an object */
     long max_tokens;            /* 0: no cap asked for */
     const cJSON *stop;          /* NULL, a string or an array of strings */
+    bool legacy_functions;      /* asked with functions/function_call: answer so */
+    bool has_images;            /* some message carries an image part */
+    const char *response_format; /* NULL, "json_object" or "json_schema" */
 };
 
 /* Returns 0, or -1 with `err` filled in (400s). */

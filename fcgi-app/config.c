@@ -14,7 +14,7 @@
 
 enum option_kind {
     OPT_STRING, OPT_UINT, OPT_LONG, OPT_MODE, OPT_SIZE, OPT_LOG_LEVEL, OPT_UID,
-    OPT_AUTH, OPT_MODEL_RULE, OPT_KEY_MODEL_RULE,
+    OPT_AUTH, OPT_MODEL_RULE, OPT_KEY_MODEL_RULE, OPT_ALIAS,
 };
 
 struct option_spec {
@@ -55,6 +55,8 @@ static const struct option_spec option_specs[] = {
       "append logs to PATH instead of stderr" },
     { "pid-file", "PATH", OPT_STRING, FIELD(pid_file), 0, 0,
       "write our pid to PATH (removed on exit)" },
+    { "model-alias", "NAME=MODEL", OPT_ALIAS, 0, 0, 0,
+      "let clients name MODEL (an id or family) as NAME, e.g. gpt-4=gpt-4o (repeatable)" },
     { "keys-file", "PATH", OPT_STRING, FIELD(keys_file), 0, 0,
       "API keys (hashes and limits; see litellmctl keys), re-read when it changes" },
     { "auth", "auto|required", OPT_AUTH, FIELD(auth), 0, 0,
@@ -115,6 +117,11 @@ config_free(struct config *cfg)
         free(cfg->model_rules[i].model);
     }
     free(cfg->model_rules);
+    for (size_t i = 0; i < cfg->alias_count; i++) {
+        free(cfg->aliases[i].name);
+        free(cfg->aliases[i].model);
+    }
+    free(cfg->aliases);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -268,6 +275,29 @@ config_set(struct config *cfg, const char *name, const char *value,
         return 0;
     case OPT_MODEL_RULE:
         return add_scoped_rule(cfg, value, false, err, err_size);
+    case OPT_ALIAS: {
+        const char *eq = strchr(value, '=');
+        if (eq == NULL || eq == value || eq[1] == '\0') {
+            snprintf(err, err_size, "%s: '%s' should look like NAME=MODEL", name, value);
+            return -1;
+        }
+        struct model_alias *grown = realloc(cfg->aliases, (cfg->alias_count + 1) * sizeof *grown);
+        if (grown == NULL) {
+            snprintf(err, err_size, "out of memory");
+            return -1;
+        }
+        cfg->aliases = grown;
+        grown[cfg->alias_count].name = strndup(value, (size_t)(eq - value));
+        grown[cfg->alias_count].model = strdup(eq + 1);
+        if (grown[cfg->alias_count].name == NULL || grown[cfg->alias_count].model == NULL) {
+            free(grown[cfg->alias_count].name);
+            free(grown[cfg->alias_count].model);
+            snprintf(err, err_size, "out of memory");
+            return -1;
+        }
+        cfg->alias_count++;
+        return 0;
+    }
     case OPT_KEY_MODEL_RULE:
         return add_scoped_rule(cfg, value, true, err, err_size);
     case OPT_MODE:
@@ -438,4 +468,13 @@ config_from_args(struct config *cfg, int argc, char **argv)
         }
     }
     return CONFIG_OK;
+}
+
+const char *
+config_model_alias(const struct config *cfg, const char *requested)
+{
+    for (size_t i = 0; requested != NULL && i < cfg->alias_count; i++)
+        if (strcmp(cfg->aliases[i].name, requested) == 0)
+            return cfg->aliases[i].model;
+    return requested;
 }

@@ -49,6 +49,8 @@ struct config {
     long default_completion_tokens; /* reserved when max_tokens is absent */
     unsigned wait_max;          /* seconds a request may wait for capacity */
     char *limits_store;         /* "shm" or redis://host:port/db */
+    struct model_alias { char *name, *model; } *aliases;
+    size_t alias_count;
     char *limits_state_file;
 };
 
@@ -68,5 +70,7 @@ int config_load_file(struct config *cfg, const char *path);
 int config_set(struct config *cfg, const char *name, const char *value,
                char *err, size_t err_size);
 int config_parse_size(const char *text, size_t *out);
+/* The model an alias stands for, or `requested` itself. */
+const char *config_model_alias(const struct config *cfg, const char *requested);
 
 #endif

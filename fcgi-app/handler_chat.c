@@ -86,7 +86,8 @@ fail(struct chat_exchange *ex, int status, const char *code, const char *message
 {
     /* VS Code's Blocked carries no retry time; a short one keeps SDKs that
      * honour Retry-After from hammering a spent quota. */
-    const char *headers = status == 429 ? "Retry-After: 10\r\nretry-after-ms: 10000\r\n" : NULL;
+    const char *headers = status == 429 ? "Retry-After: 10\r\nretry-after-ms: 10000\r\n"
+                        : status == 403 ? "x-should-retry: false\r\n" : NULL;
     http_send_error(ex->req, status, headers, code, NULL, "%s", message);
     ex->outcome->note = code;
     ex->finished = true;
@@ -169,7 +170,8 @@ on_tool_call(struct chat_exchange *ex, const cJSON *frame)
         return;
     }
     if (stream_begin(ex) != 0 ||
-        send_chunk(ex, chat_reply_chunk_tool_call(&ex->reply, call_id, name, arguments)) != 0)
+        send_chunk(ex, chat_reply_chunk_tool_call(&ex->reply, call_id, name)) != 0 ||
+        send_chunk(ex, chat_reply_chunk_tool_arguments(&ex->reply, arguments)) != 0)
         ex->cancel_window = true;
 }
 
@@ -207,6 +209,9 @@ complete(struct chat_exchange *ex, const char *finish_reason, const cJSON *count
     ex->finished = true;
 
     if (!ex->chat.stream) {
+        if (ex->chat.response_format != NULL && !chat_reply_unwrap_json(&ex->reply))
+            log_warn("request %s: asked for %s, but the model's reply is not JSON",
+                     ex->req->request_id, ex->chat.response_format);
         if (chat_reply_completion(&ex->reply, finish_reason, &usage) != 0) {
             fail(ex, 500, "internal_error", "Out of memory while building the reply.");
             return;
@@ -368,6 +373,13 @@ check_request_fits(struct chat_exchange *ex, const struct auth_identity *identit
                         ex->pick.model_id);
         return -1;
     }
+    if (ex->chat.has_images && ex->pick.image_input == ROUTER_CAPABILITY_NO) {
+        http_send_error(req, 400, "x-should-retry: false\r\n", "image_input_not_supported",
+                        "messages",
+                        "The model '%s' does not accept images; remove the image parts or choose "
+                        "a model that does.", ex->pick.model_id);
+        return -1;
+    }
     enum token_family family = token_family_of(*ex->pick.family ? ex->pick.family
                                                                 : ex->pick.model_id);
     ex->prompt_tokens = token_estimate_messages(ex->chat.messages, family) +
@@ -416,7 +428,7 @@ serve(struct chat_exchange *ex)
     cJSON *frame = NULL;
     if (!stops_ok ||
         chat_reply_init(&ex->reply, req->request_id, ex->pick.model_id, ex->chat.include_usage,
-                        ex->cfg->max_body * 4) != 0 ||
+                        ex->chat.legacy_functions, ex->cfg->max_body * 4) != 0 ||
         (ex->box = inflight_open(req->request_id, ex->pick.conn)) == NULL ||
         (frame = chat_request_frame(&ex->chat, req->request_id, ex->pick.model_id)) == NULL) {
         http_send_error(req, 500, NULL, "internal_error", NULL, "Out of memory.");
@@ -464,7 +476,7 @@ handle_chat_completions(struct http_request *req, const struct config *cfg,
 
     struct dynbuf available;
     dynbuf_init(&available, 1u << 16);
-    int routed = router_resolve(ex.chat.model, &ex.pick, &available);
+    int routed = router_resolve(config_model_alias(cfg, ex.chat.model), &ex.pick, &available);
     if (routed == ROUTER_NO_WINDOWS) {
         http_send_error(req, 503, NULL, "no_vscode_connected", NULL, NO_WINDOW_MESSAGE);
     } else if (routed == ROUTER_UNKNOWN_MODEL) {

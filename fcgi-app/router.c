@@ -174,6 +174,7 @@ router_resolve(const char *requested, struct router_pick *pick, struct dynbuf *a
     pick->model_id = NULL;
     pick->family = NULL;
     pick->max_input_tokens = 0;
+    pick->image_input = ROUTER_CAPABILITY_UNKNOWN;
 
     pthread_mutex_lock(&router_lock);
     if (router_windows == NULL) {
@@ -226,6 +227,10 @@ router_resolve(const char *requested, struct router_pick *pick, struct dynbuf *a
     const cJSON *limit = cJSON_GetObjectItemCaseSensitive(best_model, "max_input_tokens");
     if (cJSON_IsNumber(limit) && limit->valuedouble > 0 && limit->valuedouble < 1e12)
         pick->max_input_tokens = (long)limit->valuedouble;
+    const cJSON *images = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(best_model, "capabilities"), "image_input");
+    pick->image_input = cJSON_IsTrue(images) ? ROUTER_CAPABILITY_YES
+                      : cJSON_IsFalse(images) ? ROUTER_CAPABILITY_NO : ROUTER_CAPABILITY_UNKNOWN;
     best_conn->in_flight++;
     pipe_conn_ref(best_conn);
     pick->conn = best_conn;

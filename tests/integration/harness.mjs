@@ -190,10 +190,10 @@ export function canConnect(port, host = '127.0.0.1') {
 // ---------------------------------------------------------------- HTTP
 
 /** A plain HTTP request on a fresh connection; resolves with the whole response. */
-export function httpRequest(port, { method = 'GET', path: urlPath = '/', headers = {}, body } = {}) {
+export function httpRequest(port, { method = 'GET', path: urlPath = '/', headers = {}, body, host = '127.0.0.1' } = {}) {
   return withTimeout(new Promise((resolve, reject) => {
     let responded = false;
-    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: false }, (res) => {
+    const req = http.request({ host, port, method, path: urlPath, headers, agent: false }, (res) => {
       responded = true;
       let text = '';
       res.setEncoding('utf8');
@@ -214,10 +214,11 @@ export function httpRequest(port, { method = 'GET', path: urlPath = '/', headers
 }
 
 /** POST a JSON value (or a raw string) to /v1/chat/completions. */
-export function postChat(port, body, { path: urlPath = '/v1/chat/completions', headers = {} } = {}) {
+export function postChat(port, body, { path: urlPath = '/v1/chat/completions', headers = {}, host } = {}) {
   const payload = typeof body === 'string' ? body : JSON.stringify(body);
   return httpRequest(port, {
     method: 'POST',
+    host,
     path: urlPath,
     headers: { 'content-type': 'application/json', ...headers },
     body: payload,
@@ -252,11 +253,11 @@ export function sseData(text) {
  * readUntil(pred, what), readToEnd(), destroy()}; `destroy()` closes the client
  * connection (the client goes away), usable before any header arrived.
  */
-export function openRequest(port, body, { path: urlPath = '/v1/chat/completions', headers = {} } = {}) {
+export function openRequest(port, body, { path: urlPath = '/v1/chat/completions', headers = {}, host = '127.0.0.1' } = {}) {
   let req;
   const ready = withTimeout(new Promise((resolve, reject) => {
     req = http.request({
-      host: '127.0.0.1', port, method: 'POST', path: urlPath, agent: false,
+      host, port, method: 'POST', path: urlPath, agent: false,
       headers: { 'content-type': 'application/json', ...headers },
     }, (res) => {
       let text = '';
@@ -445,9 +446,10 @@ export class Stack {
     this.worker = null;
     this.pipe = null;
     this.knownPids = new Set();
+    this.host = '127.0.0.1';            // the address nginx listens on (start({host}))
   }
 
-  get baseUrl() { return `http://127.0.0.1:${this.port}`; }
+  get baseUrl() { return `http://${this.host}:${this.port}`; }
 
   env(extra = {}) {
     const env = { ...process.env };
@@ -463,8 +465,8 @@ export class Stack {
     };
   }
 
-  /** Runs `litellmctl --prefix P --listen 127.0.0.1:PORT ...args`. */
-  ctl(args, { listen = `127.0.0.1:${this.port}`, prefix = this.prefix, env } = {}) {
+  /** Runs `litellmctl --prefix P --listen HOST:PORT ...args` (HOST: 127.0.0.1 unless start({host})). */
+  ctl(args, { listen = `${this.host}:${this.port}`, prefix = this.prefix, env } = {}) {
     return run(this.paths.litellmctl, ['--prefix', prefix, '--listen', listen, ...args], { env: this.env(env) });
   }
 
@@ -488,10 +490,20 @@ export class Stack {
     return prefix;
   }
 
-  /** Creates the prefix, picks a port and runs `litellmctl start`; starts the test worker unless worker:false. */
-  async start({ worker = true, workerArgs = [], ctlArgs = [] } = {}) {
+  /**
+   * Creates the prefix, picks a port and runs `litellmctl start`; starts the test worker unless worker:false.
+   * host: the local address nginx listens on (default 127.0.0.1). stateFile: makes PREFIX/state/limits.state
+   * (the limiter state litellmctl always hands its responder) a symlink to this file, so that the
+   * responders of several prefixes share one budget.
+   */
+  async start({ worker = true, workerArgs = [], ctlArgs = [], host = '127.0.0.1', stateFile } = {}) {
     this.prefix = Stack.makePrefix();
+    this.host = host;
     this.port = await freePort();
+    if (stateFile) {
+      fs.mkdirSync(path.join(this.prefix, 'state'), { recursive: true });
+      fs.symlinkSync(stateFile, path.join(this.prefix, 'state', 'limits.state'));
+    }
     const started = await this.ctl([...ctlArgs, 'start']);
     if (started.code !== 0) {
       throw new Error(`litellmctl start failed (exit ${started.code}): ${started.stderr}${started.stdout}\n${this.logs()}`);
@@ -499,7 +511,7 @@ export class Stack {
     const { json } = await this.status();
     this.pipe = json.pipe;
     this.rememberPids(json);
-    await waitUntil(() => canConnect(this.port), `nginx to listen on ${this.port}`);
+    await waitUntil(() => canConnect(this.port, this.host), `nginx to listen on ${this.host}:${this.port}`);
     if (worker) await this.startWorker(workerArgs);
     return this;
   }
@@ -550,7 +562,7 @@ export class Stack {
   }
 
   health() {
-    return httpRequest(this.port, { path: '/health' });
+    return httpRequest(this.port, { path: '/health', host: this.host });
   }
 
   /** Waits until /health's "windows" satisfies pred. */
@@ -579,6 +591,26 @@ export class Stack {
     return parts.join('\n');
   }
 
+  /** The pid of the stack's responder (litellmctl status --json). */
+  async responderPid() {
+    const { json } = await this.status();
+    this.rememberPids(json);
+    if (!Number.isInteger(json.responder_pid) || json.responder_pid <= 0) {
+      throw new Error(`litellmctl status --json names no responder_pid: ${JSON.stringify(json)}`);
+    }
+    return json.responder_pid;
+  }
+
+  /** `litellmctl keys ...args` for this prefix. */
+  keys(args) {
+    return this.ctl(['keys', ...args]);
+  }
+
+  /** The whole text of a log file under PREFIX/logs ('' if absent). */
+  logText(name = 'litellm-fcgi.log') {
+    try { return fs.readFileSync(path.join(this.prefix, 'logs', name), 'utf8'); } catch { return ''; }
+  }
+
   /**
    * `litellmctl shutdown`, stop the worker, then check nothing is left:
    * no process of this prefix, none of the pids seen, no listener on the port.
@@ -605,11 +637,151 @@ export class Stack {
         try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       }
     }
-    if (await canConnect(this.port)) problems.push(`port ${this.port} still accepts connections after shutdown`);
+    if (await canConnect(this.port, this.host)) problems.push(`port ${this.port} still accepts connections after shutdown`);
     if (problems.length === 0) fs.rmSync(this.prefix, { recursive: true, force: true });
     else problems.push(`prefix kept for inspection: ${this.prefix}\n${this.logs()}`);
     this.prefix = null;
     if (problems.length) throw new Error(problems.join('\n'));
+  }
+}
+
+// ---------------------------------------------------------------- limits, keys, Redis (issue 6)
+
+/**
+ * Writes a responder configuration file (`name = value` lines, what
+ * `litellmctl --fcgi-config FILE` hands the responder as --config); an array
+ * value repeats the name (limits-model, limits-key-model). Returns `file`.
+ */
+export function writeFcgiConfig(file, settings) {
+  const lines = [];
+  for (const [name, value] of Object.entries(settings)) {
+    for (const one of Array.isArray(value) ? value : [value]) lines.push(`${name} = ${one}`);
+  }
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+/** A fresh temp directory under /tmp (short, for sockets); removed by the caller. */
+export function makeTempDir(tag = 'lt') {
+  return fs.mkdtempSync(path.join('/tmp', `${tag}-`));
+}
+
+/** The x-ratelimit-* and retry headers of a response (lower-case names; absent ones left out). */
+export function rateLimitHeaders(headers) {
+  const picked = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith('x-ratelimit-') || name === 'retry-after' || name === 'retry-after-ms' || name === 'x-should-retry') {
+      picked[name] = value;
+    }
+  }
+  return picked;
+}
+
+/**
+ * A Go duration as time.Duration.String() prints it, which is what OpenAI's
+ * x-ratelimit-reset-* headers carry: "0s", "850ms", "1.5s", "12s", "6m0s",
+ * "1h0m0s" (minutes always with seconds, hours always with minutes, no
+ * trailing zeros in a fraction).
+ */
+export const GO_DURATION = /^(?:0s|[1-9]\d*ms|(?:(?:[1-9]\d*h)?(?:\d+m))?\d+(?:\.\d*[1-9])?s)$/;
+
+/** Milliseconds of a GO_DURATION text. */
+export function goDurationMs(text) {
+  if (!GO_DURATION.test(text)) throw new Error(`not a Go duration: ${JSON.stringify(text)}`);
+  if (text.endsWith('ms')) return Number(text.slice(0, -2));
+  const match = text.match(/^(?:(\d+)h)?(?:(\d+)m)?([\d.]+)s$/);
+  return ((Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0)) * 60 + Number(match[3])) * 1000;
+}
+
+/** The request's (non-stream) body asking `text` of `model`, with extra fields. */
+export function chatBody(text, { model = 'gpt-4o', ...extra } = {}) {
+  return { model, messages: [{ role: 'user', content: text }], ...extra };
+}
+
+/** How many open file descriptors of `pid` are sockets (a FastCGI connection the responder accepted is one). */
+export function socketFdCount(pid) {
+  let count = 0;
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) count++;
+    } catch { /* closed meanwhile */ }
+  }
+  return count;
+}
+
+/**
+ * A real redis-server of the tests' own: loopback only, no persistence, on a
+ * free port (kept across stop/start so that a responder finds it again).
+ */
+export class RedisServer {
+  static binary() {
+    const fromEnv = process.env.REDIS_SERVER;
+    if (fromEnv) return fromEnv;
+    for (const dir of (process.env.PATH || '').split(':').concat(['/usr/bin', '/usr/sbin', '/usr/local/bin'])) {
+      const candidate = path.join(dir || '.', 'redis-server');
+      try { fs.accessSync(candidate, fs.constants.X_OK); return candidate; } catch { /* next */ }
+    }
+    return null;
+  }
+
+  constructor() {
+    this.port = null;
+    this.child = null;
+    this.dir = null;
+    this.output = '';
+  }
+
+  get url() { return `redis://127.0.0.1:${this.port}`; }
+
+  async start() {
+    const binary = RedisServer.binary();
+    if (!binary) {
+      throw new Error('redis-server is not installed: the limits tests start a real Redis ' +
+        '(apt-get install redis-server; contrib/bootstrap.sh test installs it)');
+    }
+    this.port ??= await freePort();
+    this.dir ??= makeTempDir('redis');
+    const child = spawn(binary, [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--dir', this.dir, '--daemonize', 'no',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout.setEncoding('utf8').on('data', (c) => { this.output = (this.output + c).slice(-4000); });
+    child.stderr.setEncoding('utf8').on('data', (c) => { this.output = (this.output + c).slice(-4000); });
+    child.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    await waitUntil(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server exited: ${this.output}`);
+      return (await this.command('PING')).startsWith('+PONG');
+    }, `redis-server to answer PING on ${this.port}`);
+    return this;
+  }
+
+  /** Sends one inline command, resolves with the raw reply text. */
+  command(line) {
+    return withTimeout(new Promise((resolve, reject) => {
+      const socket = net.connect({ port: this.port, host: '127.0.0.1' });
+      let reply = '';
+      socket.setEncoding('utf8');
+      socket.on('connect', () => socket.write(`${line}\r\n`));
+      socket.on('data', (c) => { reply += c; if (reply.includes('\r\n')) { socket.destroy(); resolve(reply); } });
+      socket.on('error', reject);
+      socket.on('close', () => resolve(reply));
+    }), `redis ${line}`);
+  }
+
+  /** Stops the server (SIGKILL: as a crash would) and waits for it. */
+  async stop(signal = 'SIGKILL') {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    await withTimeout(child.exited, 'redis-server to exit');
+  }
+
+  async teardown() {
+    await this.stop();
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+    this.dir = null;
   }
 }
 

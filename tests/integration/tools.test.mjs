@@ -96,13 +96,18 @@ test('SDK: tool call and round trip through the openai client', async () => {
   assert.equal(content, 'tool result: {"temp":22}');
 });
 
-test('tool_choice is passed to the extension', async () => {
+test('tool_choice naming a function sends only that tool, as required', async () => {
   const marker = nonce('choice');
   const toolChoice = { type: 'function', function: { name: 'get_weather' } };
   const response = await postChat(stack.port, {
-    model: 'gpt-4o', messages: [{ role: 'user', content: askWeather(marker) }], tools: TOOLS, tool_choice: toolChoice,
+    model: 'gpt-4o',
+    messages: [{ role: 'user', content: askWeather(marker) }],
+    tools: [{ type: 'function', function: { name: 'get_time', parameters: { type: 'object' } } }, ...TOOLS],
+    tool_choice: toolChoice,
   });
   assert.equal(response.status, 200, response.text);
   const request = await stack.worker.waitRequest(marker);
-  assert.deepEqual(request.tool_choice, toolChoice);
+  // VS Code has no "call this tool" mode: only that tool, and Required.
+  assert.equal(request.tool_choice, 'required');
+  assert.deepEqual(request.tools.map((tool) => tool.function.name), ['get_weather']);
 });

@@ -28,7 +28,7 @@ static void
 test_stream_chunks(void)
 {
     struct chat_reply reply;
-    CHECK(chat_reply_init(&reply, "abc", "test/gpt-\"4o\"", true, 1 << 20) == 0);
+    CHECK(chat_reply_init(&reply, "abc", "test/gpt-\"4o\"", true, false, 1 << 20) == 0);
 
     CHECK(chat_reply_chunk_role(&reply) == 0);
     cJSON *json = parsed_chunk(&reply);
@@ -48,12 +48,20 @@ test_stream_chunks(void)
     CHECK_STR(cJSON_GetObjectItem(delta, "content")->valuestring, "line\n\"quoted\"");
     cJSON_Delete(json);
 
-    CHECK(chat_reply_chunk_tool_call(&reply, "call_1", "get_weather", "{\"city\":\"Paris\"}") == 0);
+    CHECK(chat_reply_chunk_tool_call(&reply, "call_1", "get_weather") == 0);
     json = parsed_chunk(&reply);
     const cJSON *call = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(first_choice(json), "delta"), "tool_calls"), 0);
     CHECK(cJSON_GetObjectItem(call, "index")->valueint == 0);
     CHECK_STR(cJSON_GetObjectItem(call, "id")->valuestring, "call_1");
     CHECK_STR(cJSON_GetObjectItem(call, "type")->valuestring, "function");
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(call, "function"), "name")->valuestring, "get_weather");
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(call, "function"), "arguments")->valuestring, "");
+    cJSON_Delete(json);
+    CHECK(chat_reply_chunk_tool_arguments(&reply, "{\"city\":\"Paris\"}") == 0);
+    json = parsed_chunk(&reply);
+    call = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(first_choice(json), "delta"), "tool_calls"), 0);
+    CHECK(cJSON_GetObjectItem(call, "index")->valueint == 0);
+    CHECK(cJSON_GetObjectItem(call, "id") == NULL);
     CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(call, "function"), "arguments")->valuestring,
               "{\"city\":\"Paris\"}");
     cJSON_Delete(json);
@@ -76,7 +84,7 @@ static void
 test_completion(void)
 {
     struct chat_reply reply;
-    CHECK(chat_reply_init(&reply, "xyz", "m", false, 1 << 20) == 0);
+    CHECK(chat_reply_init(&reply, "xyz", "m", false, false, 1 << 20) == 0);
     CHECK(chat_reply_add_text(&reply, "Hello, ", 7) == 0);
     CHECK(chat_reply_add_text(&reply, "world", 5) == 0);
     struct chat_usage usage = { 3, 2 };
@@ -93,7 +101,7 @@ test_completion(void)
     chat_reply_free(&reply);
 
     /* Only tool calls: content is null, as OpenAI sends it. */
-    CHECK(chat_reply_init(&reply, "t", "m", false, 1 << 20) == 0);
+    CHECK(chat_reply_init(&reply, "t", "m", false, false, 1 << 20) == 0);
     CHECK(chat_reply_add_tool_call(&reply, "c1", "f", "{}") == 0);
     CHECK(chat_reply_add_tool_call(&reply, "c2", "g", "{\"a\":1}") == 0);
     CHECK(chat_reply_completion(&reply, "tool_calls", &usage) == 0);
@@ -104,13 +112,25 @@ test_completion(void)
     CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(message, "tool_calls"), 1), "id")->valuestring, "c2");
     cJSON_Delete(json);
     chat_reply_free(&reply);
+
+    /* Legacy functions: function_call instead of tool_calls. */
+    CHECK(chat_reply_init(&reply, "f", "m", false, true, 1 << 20) == 0);
+    CHECK(chat_reply_add_tool_call(&reply, "c1", "f", "{}") == 0);
+    CHECK(chat_reply_completion(&reply, "tool_calls", &usage) == 0);
+    json = parsed_chunk(&reply);
+    message = cJSON_GetObjectItem(first_choice(json), "message");
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(message, "function_call"), "name")->valuestring, "f");
+    CHECK(cJSON_GetObjectItem(message, "tool_calls") == NULL);
+    CHECK_STR(cJSON_GetObjectItem(first_choice(json), "finish_reason")->valuestring, "function_call");
+    cJSON_Delete(json);
+    chat_reply_free(&reply);
 }
 
 static void
 test_limit(void)
 {
     struct chat_reply reply;
-    CHECK(chat_reply_init(&reply, "l", "m", false, 8) == 0);
+    CHECK(chat_reply_init(&reply, "l", "m", false, false, 8) == 0);
     CHECK(chat_reply_add_text(&reply, "12345678", 8) == 0);
     CHECK(chat_reply_add_text(&reply, "9", 1) == -1);
     chat_reply_free(&reply);

@@ -9,6 +9,9 @@
 // Usage:
 //   node test-worker.mjs --pipe PATH [--models gpt-4o,claude-3.5-sonnet]
 //        [--default gpt-4o] [--label test] [--no-reconnect] [--events FILE]
+//        [--max-input-tokens N]   (what the models report; default 128000;
+//                                  0: the field is left out, as a model
+//                                  that does not say)
 //
 // stdin commands (one a line):
 //   release <id>        open the gate of request <id> ([[gate]])
@@ -54,7 +57,7 @@ function usage(message) {
   if (message) process.stderr.write(`test-worker: ${message}\n`);
   process.stderr.write(
     'usage: node test-worker.mjs --pipe PATH [--models a,b] [--default FAMILY] ' +
-      '[--label LABEL] [--no-reconnect] [--events FILE]\n',
+      '[--label LABEL] [--no-reconnect] [--events FILE] [--max-input-tokens N]\n',
   );
   process.exit(2);
 }
@@ -67,6 +70,7 @@ function parseOptions(argv) {
     label: 'test',
     reconnect: true,
     eventsFile: null,
+    maxInputTokens: MAX_INPUT_TOKENS,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -85,6 +89,12 @@ function parseOptions(argv) {
       case '--label': options.label = value(); break;
       case '--no-reconnect': options.reconnect = false; break;
       case '--events': options.eventsFile = value(); break;
+      case '--max-input-tokens': {
+        const text = value();
+        if (!/^\d+$/.test(text)) usage(`--max-input-tokens must be a whole number, not '${text}'`);
+        options.maxInputTokens = Number(text);
+        break;
+      }
       case '-h': case '--help': usage(); break;
       default: usage(`unknown argument ${arg}`);
     }
@@ -125,14 +135,15 @@ function modelId(family) {
 }
 
 function modelEntry(family) {
-  return {
+  const entry = {
     id: modelId(family),
     vendor: options.label,
     family,
     name: `${displayLabel} ${family}`,
     version: '1',
-    max_input_tokens: MAX_INPUT_TOKENS,
   };
+  if (options.maxInputTokens > 0) entry.max_input_tokens = options.maxInputTokens;
+  return entry;
 }
 
 let currentFamilies = options.families.slice();

@@ -253,6 +253,24 @@ test('--label demo puts "demo" in every model id', async () => {
   });
 });
 
+test('--max-input-tokens N is what every model reports; 0 leaves the field out', async () => {
+  await withPair(['--models', 'gpt-4o,o1', '--max-input-tokens', '4000'], async ({ responder }) => {
+    const conn = await responder.connection(0);
+    const hello = await conn.waitFrame((f) => f.type === 'hello', 'hello');
+    assert.deepEqual(hello.models.map((m) => m.max_input_tokens), [4000, 4000]);
+  });
+  await withPair(['--models', 'gpt-4o', '--max-input-tokens=0'], async ({ responder }) => {
+    const conn = await responder.connection(0);
+    const hello = await conn.waitFrame((f) => f.type === 'hello', 'hello');
+    assert.equal(hello.models.length, 1);
+    assert.ok(!('max_input_tokens' in hello.models[0]), `no max_input_tokens: ${JSON.stringify(hello.models[0])}`);
+  });
+  const worker = new Worker(['--pipe', '/nonexistent/x.sock', '--max-input-tokens', 'lots']);
+  const { code } = await withTimeout(worker.exited, 'the worker to exit');
+  assert.equal(code, 2);
+  assert.match(worker.stderr, /--max-input-tokens/);
+});
+
 test('plain text is echoed word by word, spaces kept, then done with usage', async () => {
   await withPair([], async ({ responder, worker }) => {
     const conn = await responder.connection(0);

@@ -55,15 +55,24 @@ export function codeServerLayout(tmp, { nodeBin, extraEnv = {} }) {
   return layout;
 }
 
-/** The user settings.json of the private user-data directory. */
-export function writeUserSettings(layout, settings) {
-  const dir = path.join(layout.userData, 'User');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'settings.json'), `${JSON.stringify({
+/**
+ * The settings files of the private user-data directory: `user` into
+ * User/settings.json, `machine` into Machine/settings.json. A code-server
+ * window is a remote window: settings of scope "machine" (the extension's
+ * paths and prefix) are ignored in User settings there and read from the
+ * remote machine's settings only.
+ */
+export function writeSettings(layout, { user = {}, machine = {} }) {
+  const write = (dir, settings) => {
+    fs.mkdirSync(path.join(layout.userData, dir), { recursive: true });
+    fs.writeFileSync(path.join(layout.userData, dir, 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
+  };
+  write('User', {
     'security.workspace.trust.enabled': false,
     'workbench.startupEditor': 'none',
     'workbench.tips.enabled': false,
     'workbench.welcomePage.walkthroughs.openOnInstall': false,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
     'telemetry.telemetryLevel': 'off',
     'update.mode': 'none',
     'extensions.autoCheckUpdates': false,
@@ -71,8 +80,9 @@ export function writeUserSettings(layout, settings) {
     'extensions.ignoreRecommendations': true,
     'git.enabled': false,
     'git.openRepositoryInParentFolders': 'never',
-    ...settings,
-  }, null, 2)}\n`);
+    ...user,
+  });
+  write('Machine', machine);
 }
 
 function cliArgs(layout) {
