@@ -36,9 +36,13 @@ static const struct option_spec option_specs[] = {
     { "fcgi-group", "GROUP", OPT_STRING, FIELD(fcgi_group), 0, 0,
       "group to own the Unix FastCGI socket, e.g. nginx's www-data" },
     { "pipe", "PATH", OPT_STRING, FIELD(pipe_path), 0, 0,
-      "named pipe (Unix socket, mode 0600) VS Code windows connect to" },
+      "named pipe (a Unix socket) VS Code windows connect to; peers' uids are checked" },
+    { "pipe-mode", "OCTAL", OPT_MODE, FIELD(pipe_mode), 0, 0,
+      "permission bits of the pipe (default 0600; 0660 with --pipe-group)" },
+    { "pipe-group", "GROUP", OPT_STRING, FIELD(pipe_group), 0, 0,
+      "group to own the pipe, so that the uids of --pipe-allow-uid can reach it" },
     { "pipe-allow-uid", "UID", OPT_UID, 0, 0, 0,
-      "also let this uid connect to the pipe (repeatable; our own uid always may)" },
+      "also let this uid connect (repeatable; our own uid always may)" },
     { "threads", "N", OPT_UINT, FIELD(threads), 1, 4096,
       "FastCGI worker threads = concurrent requests; an open stream holds one (default 256)" },
     { "max-body", "SIZE", OPT_SIZE, FIELD(max_body), 0, 0,
@@ -90,6 +94,7 @@ config_init(struct config *cfg)
     cfg->fcgi_socket = strdup("/run/vscode-litellm/fcgi.sock");
     cfg->pipe_path = strdup("/run/vscode-litellm/litellm.sock");
     cfg->fcgi_mode = 0660;
+    cfg->pipe_mode = 0600;
     cfg->threads = 256;
     cfg->max_body = 16u * 1024 * 1024;
     cfg->request_timeout = 300;
@@ -107,6 +112,7 @@ config_free(struct config *cfg)
     free(cfg->fcgi_socket);
     free(cfg->fcgi_group);
     free(cfg->pipe_path);
+    free(cfg->pipe_group);
     free(cfg->log_file);
     free(cfg->pid_file);
     free(cfg->keys_file);
@@ -399,9 +405,12 @@ print_help(FILE *out)
             "  -c, --config FILE            read 'name = value' lines (names as below, without --);\n"
             "                               flags given on the command line win\n");
     for (size_t i = 0; i < OPTION_COUNT; i++) {
-        char left[64];
+        char left[96];
         snprintf(left, sizeof left, "--%s %s", option_specs[i].name, option_specs[i].value_name);
-        fprintf(out, "      %-27s%s\n", left, option_specs[i].help);
+        if (strlen(left) < 27)
+            fprintf(out, "      %-27s%s\n", left, option_specs[i].help);
+        else
+            fprintf(out, "      %s\n      %-27s%s\n", left, "", option_specs[i].help);
     }
     fprintf(out,
             "  -h, --help                   show this help and exit\n"

@@ -30,6 +30,8 @@ struct config {
     unsigned fcgi_mode;         /* permission bits of a Unix FastCGI socket */
     char *fcgi_group;           /* group that owns it (nginx's workers), or NULL */
     char *pipe_path;            /* the named pipe the extension connects to */
+    unsigned pipe_mode;         /* 0600; 0660 with pipe_group for other users */
+    char *pipe_group;
     uid_t pipe_allowed_uids[CONFIG_MAX_ALLOWED_UIDS];
     size_t pipe_allowed_uid_count;
     unsigned threads;

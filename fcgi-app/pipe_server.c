@@ -362,7 +362,8 @@ pipe_server_start(const struct config *cfg)
     for (size_t i = 0; i < cfg->pipe_allowed_uid_count; i++)
         pipe_allowed_uids[pipe_allowed_uid_count++] = cfg->pipe_allowed_uids[i];
 
-    pipe_listen_fd = listen_unix(cfg->pipe_path, 0600, NULL, 64, err, sizeof err);
+    pipe_listen_fd = listen_unix(cfg->pipe_path, cfg->pipe_mode, cfg->pipe_group, 64, err,
+                                 sizeof err);
     if (pipe_listen_fd < 0) {
         log_error("pipe: %s", err);
         return -1;
