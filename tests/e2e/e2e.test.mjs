@@ -241,6 +241,8 @@ before(async () => {
 
   // Short: the pipe's Unix socket path lives under the prefix (108 bytes at most).
   s.tmp = fs.mkdtempSync('/tmp/lle2e-');
+  // mkdtemp makes it 0700; nginx's workers (www-data when run as root) must reach the prefix.
+  fs.chmodSync(s.tmp, 0o755);
   s.prefix = path.join(s.tmp, 'prefix');
   const providerDir = path.join(s.tmp, 'provider');
   s.events = new ProviderEvents(providerDir);
