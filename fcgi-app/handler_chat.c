@@ -499,13 +499,13 @@ handle_chat_completions(struct http_request *req, const struct config *cfg,
         long reserve = ex.prompt_tokens +
                        (ex.chat.max_tokens > 0 ? ex.chat.max_tokens : cfg->default_completion_tokens);
         struct limit_request limits;
-        bool limited = limits_policy_prepare(&limits, req->request_id, identity,
+        bool limited = ratelimit_policy_prepare(&limits, req->request_id, identity,
                                              ex.pick.model_id, ex.pick.family, reserve);
         if (!limited) {
             serve(&ex);
-        } else if (limits_policy_admit(&limits, req) == 0) {
+        } else if (ratelimit_policy_admit(&limits, req) == 0) {
             serve(&ex);
-            limits_policy_finish(&limits, tokens_used(&ex));
+            ratelimit_policy_finish(&limits, tokens_used(&ex));
         } else {
             outcome->note = req->status == 499 ? "client gone while queued" : "rate limited";
         }

@@ -78,7 +78,7 @@ handle_health(struct http_request *req)
                                     "Proxy Server' in VS Code.");
         cJSON_AddStringToObject(health, "version", PACKAGE_VERSION);
         if (router_describe(health) != 0 || auth_describe(health) != 0 ||
-            limits_policy_describe(health) != 0) {
+            ratelimit_policy_describe(health) != 0) {
             cJSON_Delete(health);
             health = NULL;
         } else {

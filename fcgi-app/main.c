@@ -107,7 +107,7 @@ main(int argc, char **argv)
     int status = EXIT_FAILURE;
     if (auth_init(&cfg) != 0)
         goto out;
-    if (limits_policy_init(&cfg) != 0)
+    if (ratelimit_policy_init(&cfg) != 0)
         goto out_auth;
     if (pipe_server_start(&cfg) != 0)
         goto out_limits;
@@ -138,7 +138,7 @@ main(int argc, char **argv)
     log_info("litellm-fcgi stopped");
     status = EXIT_SUCCESS;
 out_limits:
-    limits_policy_shutdown();
+    ratelimit_policy_shutdown();
 out_auth:
     auth_shutdown();
 out:

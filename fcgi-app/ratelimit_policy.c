@@ -15,11 +15,11 @@ static const struct config *policy_cfg;
 static struct limit_store *policy_store;
 
 int
-limits_policy_init(const struct config *cfg)
+ratelimit_policy_init(const struct config *cfg)
 {
     policy_cfg = cfg;
     char err[512];
-    struct limit_store *local = limits_shm_open(cfg->limits_state_file, err, sizeof err);
+    struct limit_store *local = ratelimit_shm_open(cfg->limits_state_file, err, sizeof err);
     if (local == NULL) {
         log_error("limits: %s", err);
         return -1;
@@ -27,7 +27,7 @@ limits_policy_init(const struct config *cfg)
     if (strcmp(cfg->limits_store, "shm") == 0) {
         policy_store = local;
     } else {
-        policy_store = limits_redis_open(cfg->limits_store, local, err, sizeof err);
+        policy_store = ratelimit_redis_open(cfg->limits_store, local, err, sizeof err);
         if (policy_store == NULL) {
             local->close(local);
             log_error("limits: %s", err);
@@ -41,7 +41,7 @@ limits_policy_init(const struct config *cfg)
 }
 
 void
-limits_policy_shutdown(void)
+ratelimit_policy_shutdown(void)
 {
     if (policy_store != NULL)
         policy_store->close(policy_store);
@@ -81,7 +81,7 @@ add_scope(struct limit_request *lr, const struct limit_rule *rule, const char *k
 }
 
 bool
-limits_policy_prepare(struct limit_request *lr, const char *request_id,
+ratelimit_policy_prepare(struct limit_request *lr, const char *request_id,
                       const struct auth_identity *identity, const char *model_id,
                       const char *family, long tokens)
 {
@@ -162,7 +162,7 @@ wait_or_hang_up(struct http_request *req, int64_t ns)
 }
 
 int
-limits_policy_admit(struct limit_request *lr, struct http_request *req)
+ratelimit_policy_admit(struct limit_request *lr, struct http_request *req)
 {
     const int64_t wait_budget = (int64_t)policy_cfg->wait_max * 1000000000LL;
     const int64_t first_try = limit_now_ns();
@@ -209,7 +209,7 @@ limits_policy_admit(struct limit_request *lr, struct http_request *req)
 }
 
 void
-limits_policy_finish(struct limit_request *lr, long tokens_used)
+ratelimit_policy_finish(struct limit_request *lr, long tokens_used)
 {
     int64_t now = limit_now_ns();
     long delta = tokens_used - lr->tokens;
@@ -256,7 +256,7 @@ describe_rule(cJSON *list, const char *scope_key, const char *label, const struc
 }
 
 int
-limits_policy_describe(cJSON *health)
+ratelimit_policy_describe(cJSON *health)
 {
     cJSON *store = cJSON_AddObjectToObject(health, "limits_store");
     if (store == NULL)
@@ -264,7 +264,7 @@ limits_policy_describe(cJSON *health)
     cJSON_AddStringToObject(store, "configured", policy_cfg->limits_store);
     char outage[256];
     const char *down = strcmp(policy_store->name, "redis") == 0
-        ? limits_redis_outage(policy_store, outage, sizeof outage) : NULL;
+        ? ratelimit_redis_outage(policy_store, outage, sizeof outage) : NULL;
     cJSON_AddStringToObject(store, "active", down ? "shm (Redis unreachable: local fallback)"
                                                   : policy_store->name);
     if (down != NULL)

@@ -18,18 +18,18 @@
 #include "http.h"
 #include "ratelimit.h"
 
-int limits_policy_init(const struct config *cfg);
-void limits_policy_shutdown(void);
+int ratelimit_policy_init(const struct config *cfg);
+void ratelimit_policy_shutdown(void);
 
 /* Fills `lr` with the scopes that have a limit; false when none has. */
-bool limits_policy_prepare(struct limit_request *lr, const char *request_id,
+bool ratelimit_policy_prepare(struct limit_request *lr, const char *request_id,
                            const struct auth_identity *identity, const char *model_id,
                            const char *family, long tokens);
 /* 0: admitted (headers added); -1: a 429 was sent or the client left. */
-int limits_policy_admit(struct limit_request *lr, struct http_request *req);
+int ratelimit_policy_admit(struct limit_request *lr, struct http_request *req);
 /* The reply ended having used `tokens_used` in all: settle and free the slot. */
-void limits_policy_finish(struct limit_request *lr, long tokens_used);
+void ratelimit_policy_finish(struct limit_request *lr, long tokens_used);
 /* Adds "limits" (each rule's current use) and "limits_store" to /health. */
-int limits_policy_describe(cJSON *health);
+int ratelimit_policy_describe(cJSON *health);
 
 #endif

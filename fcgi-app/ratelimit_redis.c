@@ -383,7 +383,7 @@ redis_close(struct limit_store *base)
 }
 
 const char *
-limits_redis_outage(const struct limit_store *base, char *buf, size_t size)
+ratelimit_redis_outage(const struct limit_store *base, char *buf, size_t size)
 {
     struct redis_store *store = (struct redis_store *)base;
     if (!atomic_load(&store->down))
@@ -395,7 +395,7 @@ limits_redis_outage(const struct limit_store *base, char *buf, size_t size)
 }
 
 struct limit_store *
-limits_redis_open(const char *url, struct limit_store *fallback, char *err, size_t err_size)
+ratelimit_redis_open(const char *url, struct limit_store *fallback, char *err, size_t err_size)
 {
     const char *prefix = "redis://";
     if (strncmp(url, prefix, strlen(prefix)) != 0) {

@@ -282,7 +282,7 @@ init_state(struct shm_state *state)
 }
 
 struct limit_store *
-limits_shm_open(const char *path, char *err, size_t err_size)
+ratelimit_shm_open(const char *path, char *err, size_t err_size)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {

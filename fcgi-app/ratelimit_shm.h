@@ -12,6 +12,6 @@
 
 /* Opens (creating if needed) the state file.  NULL and a reason in `err`
  * on failure. */
-struct limit_store *limits_shm_open(const char *path, char *err, size_t err_size);
+struct limit_store *ratelimit_shm_open(const char *path, char *err, size_t err_size);
 
 #endif

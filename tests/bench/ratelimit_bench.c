@@ -47,7 +47,7 @@ main(int argc, char **argv)
         return 1;
     close(fd);
     char err[256];
-    struct limit_store *shm = limits_shm_open(path, err, sizeof err);
+    struct limit_store *shm = ratelimit_shm_open(path, err, sizeof err);
     if (shm == NULL) {
         fprintf(stderr, "%s\n", err);
         return 1;
@@ -56,15 +56,15 @@ main(int argc, char **argv)
            measure(shm, iterations));
     const char *url = getenv("REDIS_URL");
     if (url != NULL) {
-        struct limit_store *fallback = limits_shm_open(path, err, sizeof err);
-        struct limit_store *redis = limits_redis_open(url, fallback, err, sizeof err);
+        struct limit_store *fallback = ratelimit_shm_open(path, err, sizeof err);
+        struct limit_store *redis = ratelimit_redis_open(url, fallback, err, sizeof err);
         if (redis == NULL) {
             fprintf(stderr, "%s\n", err);
         } else {
             long n = iterations / 20 > 0 ? iterations / 20 : 1;
             printf("redis %s: %.0f ns per request (3 round trips)\n", url, measure(redis, n));
             char outage[256];
-            if (limits_redis_outage(redis, outage, sizeof outage) != NULL)
+            if (ratelimit_redis_outage(redis, outage, sizeof outage) != NULL)
                 printf("  (Redis was unreachable: %s; that figure is the fallback's)\n", outage);
             redis->close(redis);
         }

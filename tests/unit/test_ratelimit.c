@@ -70,8 +70,8 @@ static void
 test_shared_file(const char *path)
 {
     char err[256];
-    struct limit_store *a = limits_shm_open(path, err, sizeof err);
-    struct limit_store *b = limits_shm_open(path, err, sizeof err);
+    struct limit_store *a = ratelimit_shm_open(path, err, sizeof err);
+    struct limit_store *b = ratelimit_shm_open(path, err, sizeof err);
     CHECK(a != NULL && b != NULL);
     if (a == NULL || b == NULL)
         return;
@@ -89,7 +89,7 @@ test_shared_file(const char *path)
 
     /* A restart (a new mapping of the same file) keeps the window. */
     a->close(a);
-    a = limits_shm_open(path, err, sizeof err);
+    a = ratelimit_shm_open(path, err, sizeof err);
     struct limit_request lr = request("r", 4, 0, 0, 0);
     a->admit(a, &lr, now, &v);
     CHECK(!v.allowed && v.kind == LIMIT_REQUESTS && v.retry_after_ns > 0);
@@ -114,7 +114,7 @@ static void
 test_concurrency(const char *path)
 {
     char err[256];
-    struct limit_store *store = limits_shm_open(path, err, sizeof err);
+    struct limit_store *store = ratelimit_shm_open(path, err, sizeof err);
     CHECK(store != NULL);
     if (store == NULL)
         return;
@@ -134,7 +134,7 @@ test_concurrency(const char *path)
     /* A process that dies holding a slot does not keep it. */
     pid_t child = fork();
     if (child == 0) {
-        struct limit_store *mine = limits_shm_open(path, err, sizeof err);
+        struct limit_store *mine = ratelimit_shm_open(path, err, sizeof err);
         struct limit_request held = request("child", 0, 0, 1, 0);
         struct limit_verdict cv;
         mine->admit(mine, &held, limit_now_ns(), &cv);
