@@ -94,6 +94,11 @@ static const char adjust_script[] =
     "end\n"
     "return 1\n";
 
+/* ARGV[1] = the lease; frees its concurrency slot in every scope given. */
+static const char release_script[] =
+    "for i = 1, #KEYS do redis.call('ZREM', KEYS[i] .. ':c', ARGV[1]) end\n"
+    "return 1\n";
+
 /* KEYS[1] = scope; returns request tat, token tat, in-flight count, now. */
 static const char peek_script[] =
     "local t = redis.call('TIME')\n"
@@ -314,6 +319,12 @@ redis_adjust_tokens(struct limit_store *base, const struct limit_request *req, l
     freeReplyObject(run_script(store, call.argc, call.argv, call.argv_len));
 }
 
+static bool
+has_concurrency(const struct limit_scope *scope)
+{
+    return scope->rule.concurrent > 0;
+}
+
 static void
 redis_release(struct limit_store *base, const struct limit_request *req)
 {
@@ -322,20 +333,13 @@ redis_release(struct limit_store *base, const struct limit_request *req)
         store->fallback->release(store->fallback, req);
         return;
     }
-    redisContext *context = connection(store);
-    for (size_t i = 0; context != NULL && i < req->scope_count; i++) {
-        if (req->scopes[i].rule.concurrent <= 0)
-            continue;
-        redisReply *reply = redisCommand(context, "ZREM " REDIS_KEY_PREFIX "%s:c %s",
-                                         req->scopes[i].key, req->lease);
-        if (reply == NULL) {
-            pthread_setspecific(store->connection_key, NULL);
-            redisFree(context);
-            mark_down(store, "connection lost");
-            return;
-        }
-        freeReplyObject(reply);
-    }
+    struct script_call call;
+    call_begin(&call, release_script, req, has_concurrency);
+    if (strcmp(call.argv[2], "0") == 0)
+        return;                 /* no concurrency limit: nothing to free */
+    call.argv[call.argc++] = req->lease;
+    call_lengths(&call);
+    freeReplyObject(run_script(store, call.argc, call.argv, call.argv_len));
 }
 
 static int
