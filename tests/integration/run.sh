@@ -5,8 +5,13 @@
 #   top_srcdir top_builddir LITELLMCTL LITELLM_FCGI LITELLM_TEMPLATES TEST_WORKER NODE
 # Extra arguments are passed to `node --test` (e.g. a single test file).
 #
-# Before the tests it makes sure of two things, installing with `npm ci`:
-#   - tests/node_modules has the pinned `openai` SDK (tests/package-lock.json);
+# Before the tests it makes sure of three things, installing with `npm ci`:
+#   - tests/node_modules has the pinned packages of tests/package-lock.json
+#     (the `openai` SDK, LangChain, the AI SDK, ajv, yaml): `npm ci` when it
+#     is missing or older than package.json / package-lock.json;
+#   - the schemas of OpenAI's OpenAPI document (tests/spec/) are extracted
+#     once for the whole run (LITELLM_OPENAPI_BUNDLE, removed at the end), so
+#     that each test file need not parse the 3 MB YAML;
 #   - extension/out/harness.mjs (the extension's real pipe client and model
 #     calls, for extension.test.mjs) exists and is newer than its sources;
 #     otherwise `npm ci` (if extension/node_modules is missing or older than
@@ -59,17 +64,25 @@ copy_tree() {
     copies="$copies $dest"
 }
 
-# ---- the `openai` SDK for the tests
-if [ ! -f "$tests_dir/node_modules/openai/package.json" ]; then
+# ---- the tests' npm packages (the openai SDK, LangChain, the AI SDK, ajv, yaml)
+if [ ! -f "$tests_dir/node_modules/.package-lock.json" ] ||
+    newer_than "$tests_dir" node_modules/.package-lock.json package.json package-lock.json; then
     if writable "$tests_dir"; then
         (cd "$tests_dir" && "$NPM" ci --no-audit --no-fund)
     else
         copy="$build_root/tests-run"
-        copy_tree "$tests_dir" "$copy" package.json package-lock.json integration worker
+        copy_tree "$tests_dir" "$copy" package.json package-lock.json integration worker spec
         (cd "$copy" && "$NPM" ci --no-audit --no-fund)
         tests_dir=$copy
     fi
 fi
+
+# ---- OpenAI's response schemas, extracted once for every test file
+bundle="$build_root/openapi-bundle.$$.json"
+copies="$copies $bundle"
+"$NODE" "$tests_dir/spec/openapi.mjs" --write "$bundle"
+LITELLM_OPENAPI_BUNDLE=$bundle
+export LITELLM_OPENAPI_BUNDLE
 
 # ---- the extension's harness for extension.test.mjs
 if [ -z "${LITELLM_EXTENSION_HARNESS:-}" ] && [ -f "$ext_dir/package.json" ]; then
