@@ -133,16 +133,21 @@ on_delta(struct chat_exchange *ex, const cJSON *frame)
     const char *text = frame_string(frame, "text");
     if (text == NULL || *text == '\0')
         return;
-    dynbuf_reset(&ex->sendable);
-    int stopped = stop_cutter_feed(&ex->stops, text, strlen(text), &ex->sendable);
-    if (stopped < 0) {
-        fail(ex, 502, "reply_too_large", "The model's reply is larger than this gateway keeps.");
-        ex->cancel_window = true;
-        return;
+    size_t len = strlen(text);
+    if (!stop_cutter_active(&ex->stops)) {
+        emit_text(ex, text, len);   /* the common case: no copy */
+    } else {
+        dynbuf_reset(&ex->sendable);
+        int stopped = stop_cutter_feed(&ex->stops, text, len, &ex->sendable);
+        if (stopped < 0) {
+            fail(ex, 502, "reply_too_large", "The model's reply is larger than this gateway keeps.");
+            ex->cancel_window = true;
+            return;
+        }
+        emit_text(ex, ex->sendable.data, ex->sendable.len);
+        if (stopped && ex->cut_reason == NULL)
+            ex->cut_reason = "stop";
     }
-    emit_text(ex, ex->sendable.data, ex->sendable.len);
-    if (stopped && ex->cut_reason == NULL)
-        ex->cut_reason = "stop";
     /* The responder ends the reply itself: the window's work is done. */
     if (ex->cut_reason != NULL && !ex->finished) {
         complete(ex, ex->cut_reason, NULL);
