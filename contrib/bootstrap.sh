@@ -123,6 +123,8 @@ test)
     make -s check || { cat tests/integration/*.log test-suite.log 2>/dev/null | tail -n 200; exit 1; }
     say "make distcheck"
     make -s distcheck
+    say "make check-e2e (the packaged extension in a real VS Code, headless)"
+    make -s check-e2e
     say "All tests passed"
     ;;
 -h|--help|help) usage 0 ;;

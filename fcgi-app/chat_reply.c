@@ -50,7 +50,7 @@ begin_object(struct chat_reply *reply, const char *object)
     if (rc == DYNBUF_OK)
         rc = dynbuf_append(&reply->chunk, reply->head.data, reply->head.len);
     if (rc == DYNBUF_OK)
-        rc = dynbuf_appendf(&reply->chunk, ",\"object\":\"%s\",\"system_fingerprint\":null,", object);
+        rc = dynbuf_appendf(&reply->chunk, ",\"object\":\"%s\",", object);
     return rc;
 }
 

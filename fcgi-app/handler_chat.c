@@ -373,12 +373,14 @@ check_request_fits(struct chat_exchange *ex, const struct auth_identity *identit
 {
     struct http_request *req = ex->req;
     if (!auth_allows_model(identity, ex->pick.model_id, ex->pick.family)) {
+        ratelimit_policy_add_idle_headers(req, identity);
         http_send_error(req, 403, "x-should-retry: false\r\n", "model_not_allowed", "model",
                         "The API key '%s' may not use the model '%s'.", identity->name,
                         ex->pick.model_id);
         return -1;
     }
     if (ex->chat.has_images && ex->pick.image_input == ROUTER_CAPABILITY_NO) {
+        ratelimit_policy_add_idle_headers(req, identity);
         http_send_error(req, 400, "x-should-retry: false\r\n", "image_input_not_supported",
                         "messages",
                         "The model '%s' does not accept images; remove the image parts or choose "
@@ -393,6 +395,7 @@ check_request_fits(struct chat_exchange *ex, const struct auth_identity *identit
     long context = ex->pick.max_input_tokens > 0 ? ex->pick.max_input_tokens
                                                  : token_context_limit(family);
     if (ex->prompt_tokens > context) {
+        ratelimit_policy_add_idle_headers(req, identity);
         http_send_error(req, 400, "x-should-retry: false\r\n", "context_length_exceeded",
                         "messages",
                         "This model's maximum context length is %ld tokens. However, your "
@@ -461,11 +464,13 @@ handle_chat_completions(struct http_request *req, const struct config *cfg,
 {
     int body = http_read_body(req, cfg->max_body);
     if (body == HTTP_BODY_TOO_BIG) {
+        ratelimit_policy_add_idle_headers(req, identity);
         http_send_error(req, 413, NULL, "request_too_large", NULL,
                         "The request body is larger than %zu bytes (--max-body).", cfg->max_body);
         return;
     }
     if (body != HTTP_BODY_OK) {
+        ratelimit_policy_add_idle_headers(req, identity);
         http_send_error(req, 400, NULL, "invalid_body", NULL, "The request body could not be read.");
         return;
     }
@@ -473,6 +478,7 @@ handle_chat_completions(struct http_request *req, const struct config *cfg,
     struct chat_exchange ex = { .req = req, .cfg = cfg, .outcome = outcome };
     struct api_error err;
     if (chat_request_parse(req->body.data ? req->body.data : "", req->body.len, &ex.chat, &err) != 0) {
+        ratelimit_policy_add_idle_headers(req, identity);
         http_send_error(req, err.status, NULL, err.code, err.param[0] ? err.param : NULL, "%s",
                         err.message);
         chat_request_free(&ex.chat);
@@ -483,13 +489,16 @@ handle_chat_completions(struct http_request *req, const struct config *cfg,
     dynbuf_init(&available, 1u << 16);
     int routed = router_resolve(config_model_alias(cfg, ex.chat.model), &ex.pick, &available);
     if (routed == ROUTER_NO_WINDOWS) {
+        ratelimit_policy_add_idle_headers(req, identity);
         http_send_error(req, 503, NULL, "no_vscode_connected", NULL, NO_WINDOW_MESSAGE);
     } else if (routed == ROUTER_UNKNOWN_MODEL) {
+        ratelimit_policy_add_idle_headers(req, identity);
         http_send_error(req, 404, NULL, "model_not_found", "model",
                         "The model '%s' does not exist or no connected VS Code window offers it. "
                         "Available models: %s.", ex.chat.model ? ex.chat.model : "(default)",
                         available.len ? available.data : "none");
     } else if (routed != ROUTER_OK) {
+        ratelimit_policy_add_idle_headers(req, identity);
         http_send_error(req, 500, NULL, "internal_error", NULL, "Out of memory.");
     }
     dynbuf_free(&available);

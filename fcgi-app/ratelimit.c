@@ -1,5 +1,6 @@
 #include "ratelimit.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -99,12 +100,13 @@ limit_format_duration(int64_t ns, char *out, size_t size)
 }
 
 const char *
-limit_kind_name(enum limit_kind kind)
+limit_kind_name(enum limit_kind kind, long limit)
 {
+    bool one = limit == 1;
     switch (kind) {
-    case LIMIT_REQUESTS: return "requests per minute";
-    case LIMIT_TOKENS: return "tokens per minute";
-    case LIMIT_CONCURRENT: return "concurrent requests";
+    case LIMIT_REQUESTS: return one ? "request per minute" : "requests per minute";
+    case LIMIT_TOKENS: return one ? "token per minute" : "tokens per minute";
+    case LIMIT_CONCURRENT: return one ? "concurrent request" : "concurrent requests";
     }
     return "limit";
 }

@@ -99,7 +99,8 @@ void limit_status_merge(struct limit_status *status, enum limit_kind kind, long 
 
 /* "6m0s", "1.5s", "20ms": the Go duration format OpenAI's headers use. */
 void limit_format_duration(int64_t ns, char *out, size_t size);
-const char *limit_kind_name(enum limit_kind kind);
+/* "requests per minute"; singular when `limit` is 1. */
+const char *limit_kind_name(enum limit_kind kind, long limit);
 
 int64_t limit_now_ns(void);
 

@@ -161,6 +161,28 @@ wait_or_hang_up(struct http_request *req, int64_t ns)
     return ready > 0 && http_client_hung_up(req);
 }
 
+void
+ratelimit_policy_add_idle_headers(struct http_request *req, const struct auth_identity *identity)
+{
+    struct limit_request lr;
+    if (!ratelimit_policy_prepare(&lr, req->request_id, identity, NULL, NULL, 0))
+        return;
+    struct limit_status status = { 0 };
+    int64_t now = limit_now_ns();
+    for (size_t i = 0; i < lr.scope_count; i++) {
+        struct limit_verdict use;
+        if (policy_store->peek(policy_store, &lr.scopes[i], now, &use) != 0)
+            continue;
+        if (use.status.has_requests)
+            limit_status_merge(&status, LIMIT_REQUESTS, use.status.limit_requests,
+                               use.status.remaining_requests, use.status.reset_requests_ns);
+        if (use.status.has_tokens)
+            limit_status_merge(&status, LIMIT_TOKENS, use.status.limit_tokens,
+                               use.status.remaining_tokens, use.status.reset_tokens_ns);
+    }
+    add_status_headers(req, &status);
+}
+
 int
 ratelimit_policy_admit(struct limit_request *lr, struct http_request *req)
 {
@@ -198,13 +220,14 @@ ratelimit_policy_admit(struct limit_request *lr, struct http_request *req)
         return -1;
     }
     int64_t retry_ms = (verdict.retry_after_ns + 999999) / 1000000;
+    const char *what = limit_kind_name(verdict.kind, limit);
     http_add_header(req, "Retry-After", "%lld", (long long)((retry_ms + 999) / 1000));
     http_add_header(req, "retry-after-ms", "%lld", (long long)retry_ms);
     char retry[32];
     limit_format_duration(verdict.retry_after_ns, retry, sizeof retry);
     http_send_error(req, 429, NULL, "rate_limit_exceeded", NULL,
                     "Rate limit reached: %ld %s for %s. Please try again in %s.",
-                    limit, limit_kind_name(verdict.kind), label, retry);
+                    limit, what, label, retry);
     return -1;
 }
 
@@ -258,18 +281,8 @@ describe_rule(cJSON *list, const char *scope_key, const char *label, const struc
 int
 ratelimit_policy_describe(cJSON *health)
 {
-    cJSON *store = cJSON_AddObjectToObject(health, "limits_store");
-    if (store == NULL)
-        return -1;
-    cJSON_AddStringToObject(store, "configured", policy_cfg->limits_store);
-    char outage[256];
-    const char *down = strcmp(policy_store->name, "redis") == 0
-        ? ratelimit_redis_outage(policy_store, outage, sizeof outage) : NULL;
-    cJSON_AddStringToObject(store, "active", down ? "shm (Redis unreachable: local fallback)"
-                                                  : policy_store->name);
-    if (down != NULL)
-        cJSON_AddStringToObject(store, "error", down);
-
+    /* The limits first: reading them is what notices a Redis outage, which
+     * the store's status below then reports. */
     cJSON *list = cJSON_AddArrayToObject(health, "limits");
     if (list == NULL)
         return -1;
@@ -286,5 +299,17 @@ ratelimit_policy_describe(cJSON *health)
         }
         describe_rule(list, key, label, &rule->rule);
     }
+
+    cJSON *store = cJSON_AddObjectToObject(health, "limits_store");
+    if (store == NULL)
+        return -1;
+    cJSON_AddStringToObject(store, "configured", policy_cfg->limits_store);
+    char outage[256];
+    const char *down = strcmp(policy_store->name, "redis") == 0
+        ? ratelimit_redis_outage(policy_store, outage, sizeof outage) : NULL;
+    cJSON_AddStringToObject(store, "active", down ? "shm (Redis unreachable: local fallback)"
+                                                  : policy_store->name);
+    if (down != NULL)
+        cJSON_AddStringToObject(store, "error", down);
     return 0;
 }

@@ -27,6 +27,10 @@ bool ratelimit_policy_prepare(struct limit_request *lr, const char *request_id,
                            const char *family, long tokens);
 /* 0: admitted (headers added); -1: a 429 was sent or the client left. */
 int ratelimit_policy_admit(struct limit_request *lr, struct http_request *req);
+/* For a request refused before admission (bad body, unknown model...):
+ * the x-ratelimit-* headers of its global and key scopes, unchanged. */
+void ratelimit_policy_add_idle_headers(struct http_request *req,
+                                       const struct auth_identity *identity);
 /* The reply ended having used `tokens_used` in all: settle and free the slot. */
 void ratelimit_policy_finish(struct limit_request *lr, long tokens_used);
 /* Adds "limits" (each rule's current use) and "limits_store" to /health. */

@@ -78,12 +78,19 @@ stop_cutter_feed(struct stop_cutter *cutter, const char *text, size_t len, struc
     const char *data = cutter->pending.data;
     size_t total = cutter->pending.len;
 
-    /* The earliest stop wins, whichever sequence it is. */
-    const char *first = NULL;
+    /* The stop that is complete first wins (the earliest end; of two that
+     * end together, the one that starts first), whichever sequence it is:
+     * that is where the text stops as it arrives, so how the reply was cut
+     * into deltas does not change the answer. */
+    const char *first = NULL, *first_end = NULL;
     for (size_t i = 0; i < cutter->count; i++) {
         const char *found = memmem(data, total, cutter->sequences[i], cutter->lengths[i]);
-        if (found != NULL && (first == NULL || found < first))
+        const char *end = found ? found + cutter->lengths[i] : NULL;
+        if (found != NULL &&
+            (first == NULL || end < first_end || (end == first_end && found < first))) {
             first = found;
+            first_end = end;
+        }
     }
     if (first != NULL) {
         cutter->stopped = true;

@@ -391,32 +391,12 @@ add_nonascii(struct scan *s, const struct unit *u)
         s->category[u->cat]++;
 }
 
-/* The number of bytes from p in lo..hi (ASCII), eight at a time where
- * eight are left: words end at unpredictable places, and one branch per
- * eight bytes mispredicts less than one per byte. */
+/* The number of bytes from p in lo..hi. */
 HOT_INLINE size_t
 run_of(const unsigned char *p, const unsigned char *end, unsigned char lo, unsigned char hi)
 {
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
     const unsigned char *start = p;
 
-    while (end - p >= 8) {
-        uint64_t x;
-        memcpy(&x, p, 8);
-        /* high bit of each byte: set when lo <= byte <= hi and byte < 0x80 */
-        uint64_t ge_lo = (x | high) - ones * lo;
-        uint64_t gt_hi = (x | high) - ones * (unsigned char)(hi + 1);
-        uint64_t in = ge_lo & ~gt_hi & ~x & high;
-        if (in != high) {
-            uint64_t out = ~in & high;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-            return (size_t)(p - start) + (size_t)__builtin_clzll(out) / 8;
-#else
-            return (size_t)(p - start) + (size_t)__builtin_ctzll(out) / 8;
-#endif
-        }
-        p += 8;
-    }
     while (p < end && *p >= lo && *p <= hi)
         p++;
     return (size_t)(p - start);
@@ -636,7 +616,8 @@ piece_cost(const struct scan *s)
 static uint64_t
 estimate_256(const char *text, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)text, *end = p + len;
+    /* text may be NULL when len is 0, and NULL + 0 is undefined in C. */
+    const unsigned char *p = (const unsigned char *)text, *end = text ? p + len : p;
     struct scan s = { 0 };
     uint64_t sum = 0;
 
@@ -669,7 +650,8 @@ void
 token_estimate_pieces(const char *text, size_t len,
                       void (*each)(void *ctx, const struct token_piece *piece), void *ctx)
 {
-    const unsigned char *start = (const unsigned char *)text, *p = start, *end = p + len;
+    const unsigned char *start = (const unsigned char *)text, *p = start;
+    const unsigned char *end = text ? p + len : p;
     struct token_piece piece;
     struct scan s = { 0 };
 

@@ -5,8 +5,9 @@
  * may appear now rather than during an HTTP request) -> `litellmctl start`
  * (idempotent: a second window joins the running server) -> pipe path from
  * `litellmctl status --json` -> connect, hello with every model -> running.
- * A failure leaves nothing half-started: if this window started the server
- * (it was not running before), `litellmctl stop` undoes it.
+ * A failure leaves nothing half-started: if this window's `litellmctl start`
+ * started the server (it was not running before) and a later step failed,
+ * `litellmctl stop` undoes it; a failed `litellmctl start` undoes itself.
  * Stop: `litellmctl stop` (the site is disabled, nginx reloads, streams in
  * flight finish), wait for this window's requests to end, disconnect.
  * While started, `status --json` is polled so the state follows reality
@@ -108,11 +109,14 @@ export class ProxyController implements vscode.Disposable {
         log.debug(`start: status before start failed: ${describeError(err)}`);
         return undefined;
       });
-      startedByUs = before?.running !== true;
-      if (!startedByUs) {
-        log.info(`start: joining the server already running on ${before?.listen ?? '?'}`);
+      const wasRunning = before?.running === true;
+      if (wasRunning) {
+        log.info(`start: joining the server already running on ${before.listen}`);
       }
       await control.start();
+      // Only now: a `litellmctl start` that fails undoes what it started itself,
+      // and a server this window did not start is not this window's to stop.
+      startedByUs = !wasRunning;
       const status = await control.status();
       if (status.pipe === '') {
         throw new StartError('litellmctl status --json did not name the pipe; is litellmctl up to date?');

@@ -24,6 +24,12 @@ export interface ServerSettings {
   nginxPath: string;
   systemSnippetPath: string;
   systemReloadCommand: string;
+  /**
+   * vscode.env.remoteName ('' or absent: a local window). Only for messages:
+   * in a remote window (Remote-SSH, WSL, code-server…) machine-scoped
+   * settings are read from the Remote settings, not from User settings.
+   */
+  remoteName?: string;
 }
 
 /** `litellmctl status --json`, camel-cased. */
@@ -155,7 +161,8 @@ export class ServerControl {
   }
 
   private run(action: ServerAction): Promise<string> {
-    const invocation = buildInvocation(this.settings(), action);
+    const settings = this.settings();
+    const invocation = buildInvocation(settings, action);
     const command = [invocation.file, ...invocation.args].join(' ');
     const extraEnv = Object.entries(invocation.env)
       .map(([name, value]) => `${name}=${value}`)
@@ -195,7 +202,7 @@ export class ServerControl {
             return;
           }
           const failure = new ServerControlError(
-            describeFailure(invocation.file, action, error, stderr),
+            describeFailure(invocation.file, action, error, stderr, settings.remoteName ?? ''),
             command,
             stdout,
             stderr,
@@ -213,9 +220,15 @@ function describeFailure(
   action: ServerAction,
   error: Error & { code?: unknown; killed?: boolean; signal?: unknown },
   stderr: string,
+  remoteName: string,
 ): string {
   if (error.code === 'ENOENT') {
-    return `${file} not found: install litellmctl or set "vscode-litellm.litellmctlPath"`;
+    // In a remote window the path set in User settings is ignored, silently.
+    const where =
+      remoteName !== ''
+        ? ' in the Remote settings (Preferences: Open Remote Settings); User settings do not apply in a remote window'
+        : '';
+    return `${file} not found: install litellmctl or set "vscode-litellm.litellmctlPath"${where}`;
   }
   if (error.code === 'EACCES') {
     return `${file} is not executable`;

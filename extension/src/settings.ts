@@ -46,6 +46,7 @@ export function readSettings(): ExtensionSettings {
     systemReloadCommand: text('systemReloadCommand', ''),
     defaultModel: text('defaultModel', ''),
     autoStart: config.get<unknown>('autoStart') === true,
+    remoteName: vscode.env.remoteName ?? '',
   };
 }
 

@@ -183,6 +183,7 @@ const s = {
   client: undefined,
   OpenAI: undefined,
   litellmctl: undefined,
+  litellmctlWrapper: undefined,
   litellmEnv: undefined,
 };
 
@@ -245,8 +246,9 @@ before(async () => {
   fs.chmodSync(s.tmp, 0o755);
   s.prefix = path.join(s.tmp, 'prefix');
   const providerDir = path.join(s.tmp, 'provider');
+  s.litellmctlWrapper = path.join(s.tmp, 'bin', 'litellmctl');
   s.events = new ProviderEvents(providerDir);
-  s.apiPort = await freePort();
+  s.apiPort = process.env.E2E_API_PORT ? Number(process.env.E2E_API_PORT) : await freePort();
   const codeServerPort = await freePort();
   s.litellmEnv = { ...process.env, LITELLM_FCGI: fcgi, LITELLM_TEMPLATES: templates };
   s.layout = codeServerLayout(s.tmp, {
@@ -262,7 +264,8 @@ before(async () => {
     user: { 'vscode-litellm.port': s.apiPort, 'litellmTestProvider.dir': providerDir },
     machine: {
       'vscode-litellm.prefix': s.prefix,
-      'vscode-litellm.litellmctlPath': s.litellmctl,
+      // Missing at first (the Start that fails), then a wrapper of the built one.
+      'vscode-litellm.litellmctlPath': s.litellmctlWrapper,
       'vscode-litellm.responderPath': fcgi,
     },
   });
@@ -288,7 +291,7 @@ before(async () => {
     args: ['--no-sandbox', '--disable-dev-shm-usage'],
     env: { ...s.layout.env },
   });
-  s.context = await s.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  s.context = await s.browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 2 });
   await s.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: s.codeServer.url });
   s.window1 = new Workbench(await s.context.newPage(), 'window1', output);
   await s.window1.open(s.codeServer.workspaceUrl);
@@ -324,8 +327,36 @@ step('Ctrl+Shift+L M opens the model quick pick; Test GPT-4o is picked', async (
   await w.page.locator('.part.statusbar', { hasText: 'default model is now Test GPT-4o' }).waitFor({ timeout: 15_000 });
 }, { critical: true });
 
+step('Start without litellmctl: the status bar shows error, the notification says where to set its path', async () => {
+  const w = s.window1;
+  await w.chord('KeyS');
+  await w.waitForStatus((text) => /error/.test(text), 'error', 30_000);
+  assert.match(await w.statusLabel(), /Start failed: .*litellmctl not found/);
+  const toast = w.page.locator('.notification-toast', { hasText: 'litellmctl not found' });
+  await toast.waitFor({ timeout: 10_000 });
+  const message = await toast.textContent();
+  // A code-server window is a remote window: machine settings come from the Remote settings.
+  const [activated] = s.events.find({ event: 'activated' });
+  if (activated.remoteName) {
+    assert.match(message, /set "vscode-litellm\.litellmctlPath" in the Remote settings \(Preferences: Open Remote Settings\)/);
+  }
+  assert.match(message, /Show Logs/);
+  await w.statusScreenshots('error');
+  await w.screenshot('start-failed');
+  await w.runCommand('Notifications: Clear All Notifications');
+  assert.equal(await canConnect(s.apiPort), false);
+  const channel = await waitUntil(() => {
+    const text = extensionLogFiles(s.layout).map((file) => fs.readFileSync(file, 'utf8')).join('');
+    return /start failed: .*litellmctl not found/.test(text) && text;
+  }, 'the failure in the log channel');
+  // Nothing was started, so nothing is stopped (no second, confusing failure).
+  assert.doesNotMatch(channel, /cleanup with litellmctl stop/);
+}, { critical: true });
+
 step('Ctrl+Shift+L S starts the server: the status bar shows running with Test GPT-4o', async () => {
   const w = s.window1;
+  fs.mkdirSync(path.dirname(s.litellmctlWrapper), { recursive: true });
+  fs.writeFileSync(s.litellmctlWrapper, `#!/bin/sh\nexec '${s.litellmctl}' "$@"\n`, { mode: 0o755 });
   await w.chord('KeyS');
   const starting = await w.waitForStatus((text) => /starting/.test(text), 'starting', 10_000).catch(() => null);
   if (starting) await w.statusScreenshots('starting');
@@ -334,6 +365,13 @@ step('Ctrl+Shift+L S starts the server: the status bar shows running with Test G
   assert.match(await w.statusLabel(), new RegExp(`serving http://127\\.0\\.0\\.1:${s.apiPort}/v1`));
   await w.statusScreenshots('running');
   await w.screenshot('running');
+  // A click on the item offers the actions; Stop first while running.
+  await w.statusItem().click();
+  await w.quickPickRow('Stop LM Proxy Server').waitFor({ timeout: 10_000 });
+  await w.quickPickRow('Copy curl Example').waitFor({ timeout: 10_000 });
+  await w.screenshot('actions');
+  await w.page.keyboard.press('Escape');
+  await w.quickInput().waitFor({ state: 'hidden', timeout: 10_000 });
   const status = await litellmctl('status', '--json');
   const json = JSON.parse(status.stdout);
   assert.equal(json.running, true, status.stdout);
@@ -455,6 +493,7 @@ step('openai SDK: a client abort cancels the model call in VS Code', async () =>
   await s.events.wait({ event: 'hang', name: 'abort' });
   await w.waitForStatus((text) => text.endsWith('· 1 active'), '1 active', 10_000);
   await w.statusScreenshots('running-1-active');
+  await w.hoverScreenshot('running-hover', /is serving http:\/\/127\.0\.0\.1:\d+\/v1/);
   abort.abort();
   await assert.rejects(pending, (err) => err instanceof s.OpenAI.APIUserAbortError || err.name === 'AbortError');
   await s.events.wait({ event: 'cancel', name: 'abort' });
@@ -505,14 +544,29 @@ step('a provider error is a 502 upstream_error with its message; mid-stream it e
       return true;
     },
   );
-  const stream = await s.client.chat.completions.create({
-    model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: '[[error-after-delta:broke mid-stream]]' }],
-  });
+  // A model that fails after it has streamed: the client got 200 and a part,
+  // then an error event, and no [DONE].
+  const stream = await within(s.client.chat.completions.create({
+    model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: '[[error-after-gate:midstream:broke mid-stream]]' }],
+  }), 15_000, 'the stream to start');
+  const iterator = stream[Symbol.asyncIterator]();
   let content = '';
-  await assert.rejects(async () => {
-    for await (const chunk of stream) content += chunk.choices[0]?.delta?.content ?? '';
-  }, /broke mid-stream/);
+  while (content === '') {
+    const next = await within(iterator.next(), 15_000, 'the first part');
+    assert.ok(!next.done, 'the stream ended before its first part');
+    content += next.value.choices[0]?.delta?.content ?? '';
+  }
   assert.equal(content, 'partial ');
+  s.events.release('midstream');
+  await assert.rejects(async () => {
+    for (;;) {
+      const next = await within(iterator.next(), 15_000, 'the error event');
+      if (next.done) break;
+    }
+  }, (err) => {
+    assert.match(err.message, /broke mid-stream/);
+    return true;
+  });
 });
 
 step('a LanguageModelError from the provider keeps its meaning (Blocked → 429, NoPermissions → 403)', async () => {
@@ -547,6 +601,22 @@ step('Copy curl Example (command palette): the clipboard holds a curl command th
   assert.ok(sse.done, `no [DONE] in:\n${result.stdout}`);
   assert.equal(sse.content, 'Say hello in one sentence.');
   assert.ok(sse.chunks.every((chunk) => chunk.object === 'chat.completion.chunk'));
+});
+
+step('Show Logs opens the log channel: Start steps and one line per request, no prompt text', async () => {
+  const w = s.window1;
+  await w.runCommand('VSCode LiteLLM: Show Logs');
+  const panel = w.page.locator('.part.panel');
+  await panel.locator('.view-lines', { hasText: 'outcome=' }).waitFor({ timeout: 15_000 });
+  await w.screenshot('logs');
+  const channel = extensionLogFiles(s.layout).map((file) => fs.readFileSync(file, 'utf8')).join('');
+  assert.match(channel, /start: serving on 127\.0\.0\.1:\d+ through /);
+  assert.match(channel, /request id=\w+ model=test\/gpt-4o prompt_tokens=\d+ completion_tokens=\d+ ms=\d+ outcome=stop/);
+  assert.match(channel, /outcome=cancelled/);
+  assert.doesNotMatch(channel, /Hello from the e2e test/, 'prompt text in the log');
+  await w.focus();
+  await w.page.keyboard.press('Control+KeyJ'); // View: Toggle Panel
+  await panel.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
 });
 
 step('Ctrl+Shift+L X stops: the port closes at once, the stream in flight finishes, the status bar shows stopped', async () => {
@@ -627,13 +697,33 @@ step('Start again with a second window on the workspace: both connect and both s
   assert.equal((await health()).windows, 2);
 });
 
+step('models appearing and vanishing in VS Code are announced at once', async () => {
+  const listed = async () => {
+    const ids = [];
+    for await (const model of s.client.models.list()) ids.push(model.id);
+    return ids.sort().join(',');
+  };
+  s.events.setExtraModels(['o1']);
+  await waitUntil(async () => (await listed()) === 'test/claude-3.5-sonnet,test/gpt-4o,test/o1', '/v1/models to list test/o1');
+  const reply = await s.client.chat.completions.create({ model: 'o1', messages: [{ role: 'user', content: '[[model]]' }] });
+  assert.equal(reply.choices[0].message.content, 'family=o1 id=test-o1');
+  s.events.setExtraModels([]);
+  await waitUntil(async () => (await listed()) === 'test/claude-3.5-sonnet,test/gpt-4o', '/v1/models to drop test/o1');
+  await assert.rejects(
+    s.client.chat.completions.create({ model: 'o1', messages: [{ role: 'user', content: 'hi' }] }),
+    (err) => err.status === 404,
+  );
+  // The picked default survived the changes.
+  assert.equal((await health()).default_model, 'test/gpt-4o');
+}, { needs: () => s.window2 !== undefined });
+
 step('Stop in one window: the other window shows the error state, then Stop there too', async () => {
   const [w1, w2] = [s.window1, s.window2];
   await w1.chord('KeyX');
   await w1.waitForStatus((text) => text === 'LiteLLM', 'stopped', 40_000);
   await w2.waitForStatus((text) => /error/.test(text), 'error (the server stopped under it)', 20_000);
   assert.match(await w2.statusLabel(), /The server is not running/);
-  await w2.statusScreenshots('error');
+  await w2.statusScreenshots('error-stopped-elsewhere');
   await w2.chord('KeyX');
   await w2.waitForStatus((text) => text === 'LiteLLM', 'stopped', 40_000);
   assert.equal(await canConnect(s.apiPort), false);

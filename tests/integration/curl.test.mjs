@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  useStack, curl, parseCurlResponse, assertCompletion, assertStreamBody, repoReadme, nonce, run,
+  useStack, curl, parseCurlResponse, assertCompletion, assertStreamBody, repoReadme, nonce, run, checkCurlOutput,
 } from './harness.mjs';
 
 const stack = useStack({ before, after });
@@ -80,10 +80,13 @@ test('README.md contains each README example verbatim', () => {
   }
 });
 
-function runExample(line) {
+async function runExample(line) {
   const command = line.replaceAll('localhost:4000', `localhost:${stack.port}`);
   assert.notEqual(command, line, 'the example names port 4000');
-  return run('bash', ['-c', `${command} --silent --show-error`]);
+  const result = await run('bash', ['-c', `${command} --silent --show-error`]);
+  // What curl printed is validated against OpenAI's OpenAPI document like every response.
+  if (result.code === 0) checkCurlOutput(command.match(/http:\/\/\S+/)[0], 'POST', result.stdout);
+  return result;
 }
 
 test('README example 1 (non-stream) works as written', async () => {

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import OpenAI, {
   APIError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError,
 } from 'openai';
-import {
+import { validatingFetch,
   COMMAND_GUARD_MS, Stack, isAlive, loadExtensionHarness, nonce, waitUntil, withTimeout,
 } from './harness.mjs';
 
@@ -132,7 +132,7 @@ before(async () => {
   connections = 1; // serveModels resolves after the first welcome
   core.pipe.onDidConnect(() => { connections++; });
   await stack.waitWindows((n) => n === 1, '/health to count the extension as one window');
-  sdk = new OpenAI({ baseURL: `${stack.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+  sdk = new OpenAI({ fetch: validatingFetch, baseURL: `${stack.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
 });
 
 after(async () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import OpenAI, { RateLimitError } from 'openai';
-import {
+import { validatingFetch,
   Stack, RedisServer, makeTempDir, writeFcgiConfig, nonce, postChat, chatBody, openAiError, openRequest,
   rateLimitHeaders, waitUntil, COMMAND_GUARD_MS,
 } from './harness.mjs';
@@ -17,10 +17,10 @@ const MODELS = 'gpt-4o,claude-3.5-sonnet,o1';
 const RPM = 4;
 
 const skip = process.env.LITELLM_SKIP_REDIS === '1' ? 'LITELLM_SKIP_REDIS=1' : false;
+const a = new Stack();        // first: a missing binary fails here, before any temp file exists
+const b = new Stack();
 const redis = new RedisServer();
 const dir = makeTempDir('lredis');
-const a = new Stack();
-const b = new Stack();
 let config;
 
 before(async () => {
@@ -64,7 +64,7 @@ test(`N parallel SDK clients (retries off) against RPM ${RPM} over two responder
   const N = 12;
   const results = await Promise.allSettled(Array.from({ length: N }, (_, i) => {
     const stack = i % 2 ? b : a;
-    const client = new OpenAI({ baseURL: `${stack.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const client = new OpenAI({ fetch: validatingFetch, baseURL: `${stack.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
     return client.chat.completions.create({
       model: 'gpt-4o', messages: [{ role: 'user', content: `redis parallel ${nonce('rp')}` }],
     });
@@ -113,6 +113,11 @@ test('Redis killed mid-test: requests keep working on the local fallback, /healt
   assert.equal((await postChat(a.port, chatBody('o1 one', { model: 'o1' }))).status, 200);
   assert.equal((await postChat(a.port, chatBody('o1 two', { model: 'o1' }))).status, 200);
   openAiError(assert, await postChat(a.port, chatBody('o1 three', { model: 'o1' })), 429);
+
+  // B too serves on its fallback (its first use of Redis since the outage finds it gone).
+  const bMarker = nonce('fallback-b');
+  assert.equal((await postChat(b.port, chatBody(`fallback ${bMarker}`, { model: 'claude-3.5-sonnet' }))).status, 200);
+  await b.worker.waitRequest(bMarker);
 
   for (const stack of [a, b]) {
     const state = await store(stack);

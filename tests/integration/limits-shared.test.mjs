@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import OpenAI, { RateLimitError } from 'openai';
-import {
+import { validatingFetch,
   Stack, makeTempDir, writeFcgiConfig, nonce, postChat, chatBody, openAiError, openRequest,
   waitUntil, isAlive, COMMAND_GUARD_MS,
 } from './harness.mjs';
@@ -21,14 +21,14 @@ const MODELS = 'gpt-4o,claude-3.5-sonnet,o1';
 const PARALLEL_RPM = 5;      // gpt-4o: one every 12 s after the burst
 const RESTART_RPM = 2;       // o1: one every 30 s after the burst
 
+const a = new Stack();        // first: a missing binary fails here, before any temp file exists
+const b = new Stack();
 const dir = makeTempDir('lshared');
 const stateFile = path.join(dir, 'limits.state');
 const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), {
   'limits-model': [`gpt-4o:rpm=${PARALLEL_RPM}`, 'claude-3.5-sonnet:concurrent=1', `o1:rpm=${RESTART_RPM}`],
 });
 const ctlArgs = ['--fcgi-config', config];
-const a = new Stack();
-const b = new Stack();
 
 before(async () => {
   await a.start({ ctlArgs, stateFile, workerArgs: ['--models', MODELS] });
@@ -45,7 +45,7 @@ after(async () => {
 });
 
 function sdk(stack) {
-  return new OpenAI({ baseURL: `${stack.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+  return new OpenAI({ fetch: validatingFetch, baseURL: `${stack.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
 }
 
 /** The /health "limits" entry of a scope label ("global", "model gpt-4o", ...). */
@@ -107,12 +107,18 @@ test(`N parallel SDK clients (retries off) against RPM ${PARALLEL_RPM} over two 
         `a refused request (${marker}) never reached its worker`);
     }
   }
-  // /health of either process tells the same story.
+  // /health of either process tells the same story, and so does litellmctl status.
   for (const stack of [a, b]) {
     const entry = await healthLimit(stack, 'model gpt-4o');
     assert.equal(entry.requests_per_minute.limit, PARALLEL_RPM);
     assert.ok(entry.requests_per_minute.remaining <= 1, `remaining after the burst: ${JSON.stringify(entry)}`);
   }
+  const status = await b.status();
+  const listed = status.json.limits.find((l) => l.scope === 'model gpt-4o');
+  assert.ok(listed && listed.requests_per_minute.remaining <= 1, `status --json lists the limit's use: ${status.stdout}`);
+  assert.deepEqual(status.json.limits_store, { configured: 'shm', active: 'shm' });
+  const text = await b.ctl(['status']);
+  assert.match(text.stdout, /^limits: .*model gpt-4o/m, 'litellmctl status shows the limits');
 });
 
 test('a restarted responder keeps enforcing the same window (state file, not memory)', async () => {

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI, { InternalServerError } from 'openai';
-import { useStack, postChat, httpRequest, openAiError, nonce } from './harness.mjs';
+import { validatingFetch, useStack, postChat, httpRequest, openAiError, nonce } from './harness.mjs';
 
 const stack = useStack({ before, after }, { worker: false });
 const COMMAND_NAME = 'VSCode LiteLLM: Start LM Proxy Server';
@@ -37,7 +37,7 @@ for (const stream of [false, true]) {
 }
 
 test('no window: the SDK gets InternalServerError 503 with code no_vscode_connected', async () => {
-  const client = new OpenAI({ baseURL: `http://127.0.0.1:${stack.port}/v1`, apiKey: 'unused', maxRetries: 0 });
+  const client = new OpenAI({ fetch: validatingFetch, baseURL: `http://127.0.0.1:${stack.port}/v1`, apiKey: 'unused', maxRetries: 0 });
   let caught = null;
   try {
     await client.chat.completions.create(chat());

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import OpenAI, {
   APIError, BadRequestError, NotFoundError, PermissionDeniedError, RateLimitError, InternalServerError,
 } from 'openai';
-import { useStack, nonce } from './harness.mjs';
+import { validatingFetch, useStack, nonce } from './harness.mjs';
 
 const stack = useStack({ before, after });
 let openai;
@@ -15,7 +15,7 @@ const client = {
   get models() { return sdk().models; },
 };
 function sdk() {
-  openai ??= new OpenAI({ baseURL: `http://127.0.0.1:${stack.port}/v1`, apiKey: 'unused', maxRetries: 0 });
+  openai ??= new OpenAI({ fetch: validatingFetch, baseURL: `http://127.0.0.1:${stack.port}/v1`, apiKey: 'unused', maxRetries: 0 });
   return openai;
 }
 

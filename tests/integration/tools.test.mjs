@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { useStack, postChat, openStream, assertCompletion, assertStreamBody, nonce } from './harness.mjs';
+import { validatingFetch, useStack, postChat, openStream, assertCompletion, assertStreamBody, nonce } from './harness.mjs';
 
 const stack = useStack({ before, after });
 
@@ -81,7 +81,7 @@ test('round trip: the tool result goes back and the model answers with it', asyn
 });
 
 test('SDK: tool call and round trip through the openai client', async () => {
-  const client = new OpenAI({ baseURL: `http://127.0.0.1:${stack.port}/v1`, apiKey: 'unused', maxRetries: 0 });
+  const client = new OpenAI({ fetch: validatingFetch, baseURL: `http://127.0.0.1:${stack.port}/v1`, apiKey: 'unused', maxRetries: 0 });
   const marker = nonce('sdktool');
   const messages = [{ role: 'user', content: askWeather(marker) }];
   const first = await client.chat.completions.create({ model: 'gpt-4o', messages, tools: TOOLS });

@@ -12,6 +12,10 @@
 //        [--max-input-tokens N]   (what the models report; default 128000;
 //                                  0: the field is left out, as a model
 //                                  that does not say)
+//        [--image-input a,b]      (every model entry gets "capabilities":
+//                                  {"image_input": true} for these families,
+//                                  false for the others; without the flag no
+//                                  entry has "capabilities")
 //
 // stdin commands (one a line):
 //   release <id>        open the gate of request <id> ([[gate]])
@@ -36,6 +40,20 @@
 //   [[disconnect]]              one delta, then the socket is destroyed
 //   [[slow:MS:N]]               N deltas, MS milliseconds apart
 //   [[model]]                   the resolved model id of the request frame
+//   [[reply:TEXT]]              TEXT exactly, as one delta (TEXT runs to the last "]]")
+//   [[deltas:["a","b",...]]]    exactly these deltas, in order (a JSON array)
+//   [[tools:[{"name":N,"arguments":{...}},...]]]
+//                               several tool_call frames in one turn, done with
+//                               "tool_calls"; once the conversation has `tool`
+//                               messages after the last assistant message: the
+//                               text "tool results: <c1> | <c2> ..." instead
+//   [[tool-seq:[{"name":N,"arguments":{...}},...]]]
+//                               one tool call per turn, in this order: the k-th
+//                               call once k-1 tool messages follow the last user
+//                               message; after the last one the text
+//                               "tool results: <c1> | <c2> ..." (multi-step loops)
+//   [[images]]                  "images: N <media types>" of the image_url parts
+//                               of the last user message (data: URLs)
 //
 // No dependencies beyond node:net, node:fs and node:readline.
 
@@ -57,7 +75,7 @@ function usage(message) {
   if (message) process.stderr.write(`test-worker: ${message}\n`);
   process.stderr.write(
     'usage: node test-worker.mjs --pipe PATH [--models a,b] [--default FAMILY] ' +
-      '[--label LABEL] [--no-reconnect] [--events FILE] [--max-input-tokens N]\n',
+      '[--label LABEL] [--no-reconnect] [--events FILE] [--max-input-tokens N] [--image-input a,b]\n',
   );
   process.exit(2);
 }
@@ -71,6 +89,7 @@ function parseOptions(argv) {
     reconnect: true,
     eventsFile: null,
     maxInputTokens: MAX_INPUT_TOKENS,
+    imageFamilies: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -95,6 +114,7 @@ function parseOptions(argv) {
         options.maxInputTokens = Number(text);
         break;
       }
+      case '--image-input': options.imageFamilies = splitList(value()); break;
       case '-h': case '--help': usage(); break;
       default: usage(`unknown argument ${arg}`);
     }
@@ -143,6 +163,7 @@ function modelEntry(family) {
     version: '1',
   };
   if (options.maxInputTokens > 0) entry.max_input_tokens = options.maxInputTokens;
+  if (options.imageFamilies) entry.capabilities = { image_input: options.imageFamilies.includes(family) };
   return entry;
 }
 
@@ -369,8 +390,67 @@ function handleRequest(frame, serial) {
     finish('stop', text);
   };
 
+  /** Sends tool_call frames for [{name, arguments}], done with tool_calls. */
+  const callTools = (calls) => {
+    let argumentsText = '';
+    for (const call of calls) {
+      if (!live()) return;
+      const text = JSON.stringify(call.arguments ?? {});
+      argumentsText += text;
+      send({ type: 'tool_call', id, call_id: 'call_' + randomBytes(9).toString('hex'), name: String(call.name), arguments: text }, serial);
+    }
+    finish('tool_calls', argumentsText);
+  };
+  /** The contents of the tool messages after the last message with role `after`. */
+  const toolResultsAfter = (after) => {
+    let start = 0;
+    for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === after) { start = i + 1; break; }
+    return messages.slice(start).filter((m) => m?.role === 'tool').map((m) => textOfContent(m.content));
+  };
+  const parseCalls = (text) => {
+    try {
+      const calls = JSON.parse(text);
+      if (Array.isArray(calls) && calls.every((c) => c && typeof c.name === 'string')) return calls;
+    } catch { /* below */ }
+    fail('internal', `test worker: expected a JSON array of {"name","arguments"}: ${text}`);
+    return null;
+  };
+
   let match;
-  if ((match = userText.match(/\[\[tool:([^:\]]+):([\s\S]*)\]\]/))) {
+  if ((match = userText.match(/\[\[tools:(\[[\s\S]*\])\]\]/))) {
+    const results = toolResultsAfter('assistant');
+    if (results.length && lastMessageWithRole(messages, 'assistant')) {
+      echo(`tool results: ${results.join(' | ')}`);
+      return;
+    }
+    const calls = parseCalls(match[1]);
+    if (calls) callTools(calls);
+  } else if ((match = userText.match(/\[\[tool-seq:(\[[\s\S]*\])\]\]/))) {
+    const calls = parseCalls(match[1]);
+    if (!calls) return;
+    const results = toolResultsAfter('user');
+    if (results.length >= calls.length) echo(`tool results: ${results.join(' | ')}`);
+    else callTools([calls[results.length]]);
+  } else if ((match = userText.match(/\[\[deltas:(\[[\s\S]*\])\]\]/))) {
+    let pieces;
+    try { pieces = JSON.parse(match[1]); } catch { pieces = null; }
+    if (!Array.isArray(pieces)) {
+      fail('internal', `test worker: [[deltas:...]] needs a JSON array of strings: ${match[1]}`);
+      return;
+    }
+    for (const piece of pieces) delta(String(piece));
+    finish('stop', pieces.join(''));
+  } else if ((match = userText.match(/\[\[reply:([\s\S]*)\]\]/))) {
+    delta(match[1]);
+    finish('stop', match[1]);
+  } else if (userText.includes('[[images]]')) {
+    const last = lastMessageWithRole(messages, 'user');
+    const parts = Array.isArray(last?.content) ? last.content.filter((p) => p && p.type === 'image_url') : [];
+    const types = parts.map((p) => /^data:([^;,]+)/.exec(String(p.image_url?.url ?? ''))?.[1] ?? 'unknown');
+    const text = `images: ${parts.length}${types.length ? ' ' + types.join(' ') : ''}`;
+    delta(text);
+    finish('stop', text);
+  } else if ((match = userText.match(/\[\[tool:([^:\]]+):([\s\S]*)\]\]/))) {
     const toolMessage = lastMessageWithRole(messages, 'tool');
     if (toolMessage) {
       echo(`tool result: ${textOfContent(toolMessage.content)}`);

@@ -511,3 +511,91 @@ test('bad command-line arguments exit 2 with a usage line', async () => {
   assert.equal(code, 2);
   assert.match(worker.stderr, /usage:/);
 });
+
+// ---------------------------------------------------------------- scripts for issue 7 (clients, images, JSON)
+
+test('--image-input a,b gives every model capabilities.image_input (true for those, false for the rest)', async () => {
+  await withPair(['--models', 'gpt-4o,o1', '--image-input', 'gpt-4o'], async ({ responder }) => {
+    const conn = await responder.connection(0);
+    const hello = await conn.waitFrame((f) => f.type === 'hello', 'hello');
+    assert.deepEqual(hello.models.map((m) => [m.family, m.capabilities]),
+      [['gpt-4o', { image_input: true }], ['o1', { image_input: false }]]);
+  });
+  await withPair(['--models', 'gpt-4o'], async ({ responder }) => {
+    const conn = await responder.connection(0);
+    const hello = await conn.waitFrame((f) => f.type === 'hello', 'hello');
+    assert.ok(!('capabilities' in hello.models[0]), 'no capabilities without the flag');
+  });
+});
+
+test('[[reply:TEXT]] and [[deltas:[...]]] send exactly that text', async () => {
+  await withPair([], async ({ responder }) => {
+    const conn = await responder.connection(0);
+    let id = request(conn, 'x [[reply:{"a": [1, 2]}]]');
+    let frames = await conn.reply(id);
+    assert.deepEqual(frames.filter((f) => f.type === 'delta').map((f) => f.text), ['{"a": [1, 2]}']);
+    id = request(conn, '[[deltas:["Hel", "lo ST", "OP there"]]]');
+    frames = await conn.reply(id);
+    assert.deepEqual(frames.filter((f) => f.type === 'delta').map((f) => f.text), ['Hel', 'lo ST', 'OP there']);
+    assert.equal(frames.at(-1).finish_reason, 'stop');
+    id = request(conn, '[[deltas:[not json]]]');
+    frames = await conn.reply(id);
+    assert.equal(frames.at(-1).type, 'error');
+  });
+});
+
+test('[[tools:[...]]] calls several tools in one turn, then answers with all their results', async () => {
+  await withPair([], async ({ responder }) => {
+    const conn = await responder.connection(0);
+    const text = '[[tools:[{"name":"a","arguments":{"x":1}},{"name":"b","arguments":{}}]]]';
+    const id = request(conn, text);
+    const frames = await conn.reply(id);
+    assert.deepEqual(frames.map((f) => f.type), ['tool_call', 'tool_call', 'done']);
+    assert.deepEqual(frames.slice(0, 2).map((f) => [f.name, JSON.parse(f.arguments)]), [['a', { x: 1 }], ['b', {}]]);
+    assert.notEqual(frames[0].call_id, frames[1].call_id);
+    assert.equal(frames[2].finish_reason, 'tool_calls');
+    const calls = frames.slice(0, 2).map((f) => ({ id: f.call_id, type: 'function', function: { name: f.name, arguments: f.arguments } }));
+    const id2 = request(conn, text, {
+      messages: [
+        { role: 'user', content: text },
+        { role: 'assistant', content: null, tool_calls: calls },
+        { role: 'tool', tool_call_id: calls[0].id, content: 'one' },
+        { role: 'tool', tool_call_id: calls[1].id, content: 'two' },
+      ],
+    });
+    const reply = await conn.reply(id2);
+    assert.equal(reply.filter((f) => f.type === 'delta').map((f) => f.text).join(''), 'tool results: one | two');
+  });
+});
+
+test('[[tool-seq:[...]]] calls one tool per turn in order, then answers with all results', async () => {
+  await withPair([], async ({ responder }) => {
+    const conn = await responder.connection(0);
+    const text = '[[tool-seq:[{"name":"first","arguments":{"n":1}},{"name":"second","arguments":{"n":2}}]]]';
+    const history = [{ role: 'user', content: text }];
+    const names = [];
+    for (let turn = 0; turn < 2; turn++) {
+      const frames = await conn.reply(request(conn, text, { messages: history }));
+      assert.deepEqual(frames.map((f) => f.type), ['tool_call', 'done']);
+      names.push(frames[0].name);
+      history.push({ role: 'assistant', content: null, tool_calls: [{ id: frames[0].call_id, type: 'function', function: { name: frames[0].name, arguments: frames[0].arguments } }] });
+      history.push({ role: 'tool', tool_call_id: frames[0].call_id, content: `r${turn + 1}` });
+    }
+    assert.deepEqual(names, ['first', 'second']);
+    const last = await conn.reply(request(conn, text, { messages: history }));
+    assert.equal(last.filter((f) => f.type === 'delta').map((f) => f.text).join(''), 'tool results: r1 | r2');
+  });
+});
+
+test('[[images]] reports the image parts of the last user message', async () => {
+  await withPair([], async ({ responder }) => {
+    const conn = await responder.connection(0);
+    const content = [
+      { type: 'text', text: 'what is this? [[images]]' },
+      { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+      { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4AAQ' } },
+    ];
+    const frames = await conn.reply(request(conn, '', { messages: [{ role: 'user', content }] }));
+    assert.equal(frames.filter((f) => f.type === 'delta').map((f) => f.text).join(''), 'images: 2 image/png image/jpeg');
+  });
+});

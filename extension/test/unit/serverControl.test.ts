@@ -131,6 +131,17 @@ describe('ServerControl', () => {
 
   it('says when litellmctl is missing', async () => {
     const control = new ServerControl(() => ({ ...base, litellmctlPath: join(dir, 'nope') }), silentLogger);
-    await assert.rejects(control.stop(), /not found: install litellmctl or set "vscode-litellm.litellmctlPath"/);
+    await assert.rejects(control.stop(), /not found: install litellmctl or set "vscode-litellm.litellmctlPath"$/);
+  });
+
+  it('says where to set the path in a remote window (machine settings come from the Remote settings there)', async () => {
+    const control = new ServerControl(
+      () => ({ ...base, litellmctlPath: join(dir, 'nope'), remoteName: 'ssh-remote' }),
+      silentLogger,
+    );
+    await assert.rejects(
+      control.start(),
+      /set "vscode-litellm.litellmctlPath" in the Remote settings \(Preferences: Open Remote Settings\); User settings do not apply in a remote window$/,
+    );
   });
 });

@@ -67,7 +67,7 @@ export function writeSettings(layout, { user = {}, machine = {} }) {
     fs.mkdirSync(path.join(layout.userData, dir), { recursive: true });
     fs.writeFileSync(path.join(layout.userData, dir, 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
   };
-  write('User', {
+  const userSettings = {
     'security.workspace.trust.enabled': false,
     'workbench.startupEditor': 'none',
     'workbench.tips.enabled': false,
@@ -80,8 +80,10 @@ export function writeSettings(layout, { user = {}, machine = {} }) {
     'extensions.ignoreRecommendations': true,
     'git.enabled': false,
     'git.openRepositoryInParentFolders': 'never',
+    'remote.autoForwardPorts': false,
     ...user,
-  });
+  };
+  write('User', userSettings);
   write('Machine', machine);
 }
 

@@ -45,6 +45,11 @@ export class ProviderEvents {
     fs.writeFileSync(path.join(this.dir, `release-${name}`), '');
   }
 
+  /** Families the provider offers besides its two (it polls the file). */
+  setExtraModels(families) {
+    fs.writeFileSync(path.join(this.dir, 'extra-models'), families.map((family) => `${family}\n`).join(''));
+  }
+
   /** The last lines of the event file, for a failure report. */
   tail(lines = 30) {
     return this.all().slice(-lines).map((event) => JSON.stringify(event)).join('\n');

@@ -113,6 +113,28 @@ export class Workbench {
     return file;
   }
 
+  /**
+   * Hovers our item until its tooltip (matching `text`) shows, and takes the
+   * corner of the window holding both; returns its path.
+   */
+  async hoverScreenshot(name, text) {
+    await this.statusItem().hover();
+    const hover = this.page.locator('.monaco-hover, .workbench-hover', { hasText: text }).first();
+    await hover.waitFor({ timeout: 10_000 });
+    const a = await hover.boundingBox();
+    const b = await this.statusItem().boundingBox();
+    const size = this.page.viewportSize();
+    const pad = 16;
+    const x = Math.max(0, Math.min(a.x, b.x) - pad);
+    const y = Math.max(0, Math.min(a.y, b.y) - pad);
+    const right = Math.min(size.width, Math.max(a.x + a.width, b.x + b.width) + pad);
+    const file = path.join(this.output, `${this.name}-${name}.png`);
+    await this.page.screenshot({ path: file, clip: { x, y, width: right - x, height: size.height - y } });
+    this.screenshots.push(file);
+    await this.page.mouse.move(size.width / 2, size.height / 2);
+    return file;
+  }
+
   /** Screenshots of the status bar: the whole bar, and the corner around our item. */
   async statusScreenshots(state) {
     const bar = this.page.locator('.part.statusbar');

@@ -2,7 +2,8 @@
 //
 // Registers vendor "test" with vscode.lm.registerLanguageModelChatProvider and
 // offers two models, claude-3.5-sonnet first (so it is the default until the
-// test picks gpt-4o) and gpt-4o. Replies are scripted by the text of the last
+// test picks gpt-4o) and gpt-4o; and o1 while the file DIR/extra-models
+// lists "o1" (models appearing and vanishing). Replies are scripted by the text of the last
 // user message, like tests/worker/test-worker.mjs:
 //
 //   plain text                 echoed back, one part per word (spaces kept)
@@ -12,7 +13,10 @@
 //   [[tool:NAME:{json}]]       a LanguageModelToolCallPart; when the conversation
 //                              holds a tool result: "tool result: <its text>"
 //   [[error:MESSAGE]]          throws new Error(MESSAGE)
-//   [[error-after-delta:MSG]]  "partial ", then throws
+//   [[error-after-delta:MSG]]  "partial ", then throws at once (VS Code 1.139 then
+//                              drops the part: the consumer sees only the error)
+//   [[error-after-gate:NAME:MSG]] "partial ", event gate, waits for the gate like
+//                              [[gate:NAME]], then throws new Error(MSG)
 //   [[lm-error:CODE:MESSAGE]]  throws vscode.LanguageModelError[CODE](MESSAGE)
 //   [[hang:NAME]]              event hang, then nothing until the request is
 //                              cancelled; event cancel {name}
@@ -23,7 +27,7 @@
 // litellmTestProvider.dir, else $LITELLM_E2E_PROVIDER_DIR), each with the pid
 // of the extension host, which tells the windows apart: activated, request
 // (family, text, message roles and part kinds, tools), gate, release, hang,
-// cancel (any request whose token fired), error, done.
+// cancel (any request whose token fired), error, done, models_changed.
 
 'use strict';
 
@@ -36,6 +40,23 @@ const MODELS = [
   { id: 'test-claude-3.5-sonnet', name: 'Test Claude 3.5 Sonnet', family: 'claude-3.5-sonnet', maxInputTokens: 200000 },
   { id: 'test-gpt-4o', name: 'Test GPT-4o', family: 'gpt-4o', maxInputTokens: 128000 },
 ];
+/** Offered too while DIR/extra-models (families, one a line) names them. */
+const EXTRA_MODELS = [
+  { id: 'test-o1', name: 'Test o1', family: 'o1', maxInputTokens: 200000 },
+];
+
+function extraFamilies() {
+  try {
+    return fs.readFileSync(path.join(eventsDir(), 'extra-models'), 'utf8').split('\n').map((line) => line.trim()).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+function offeredModels() {
+  const wanted = extraFamilies();
+  return [...MODELS, ...EXTRA_MODELS.filter((model) => wanted.includes(model.family))];
+}
 
 let serial = 0;
 
@@ -137,7 +158,7 @@ class TestProvider {
   }
 
   provideLanguageModelChatInformation() {
-    return MODELS.map((model) => ({
+    return offeredModels().map((model) => ({
       ...model,
       version: '1',
       maxOutputTokens: 4096,
@@ -191,6 +212,13 @@ class TestProvider {
         record({ event: 'hang', request, family: model.family, name });
         await cancelled(token);
         throw new vscode.CancellationError();
+      } else if ((match = text.match(/\[\[error-after-gate:([\w-]+):([^\]]*)\]\]/))) {
+        name = match[1];
+        say('partial ');
+        record({ event: 'gate', request, family: model.family, name });
+        await gate(name, token);
+        record({ event: 'release', request, name });
+        throw new Error(match[2]);
       } else if ((match = text.match(/\[\[error-after-delta:([^\]]*)\]\]/))) {
         say('partial ');
         throw new Error(match[1]);
@@ -224,8 +252,22 @@ class TestProvider {
 }
 
 function activate(context) {
-  context.subscriptions.push(vscode.lm.registerLanguageModelChatProvider('test', new TestProvider()));
-  record({ event: 'activated', vscode: vscode.version });
+  const provider = new TestProvider();
+  context.subscriptions.push(
+    vscode.lm.registerLanguageModelChatProvider('test', provider),
+  );
+  // The test edits DIR/extra-models; a change is announced to VS Code.
+  let extra = extraFamilies().join(',');
+  const timer = setInterval(() => {
+    const now = extraFamilies().join(',');
+    if (now !== extra) {
+      extra = now;
+      record({ event: 'models_changed', families: offeredModels().map((model) => model.family) });
+      provider.changeEmitter.fire();
+    }
+  }, 50);
+  context.subscriptions.push({ dispose: () => clearInterval(timer) });
+  record({ event: 'activated', vscode: vscode.version, remoteName: vscode.env.remoteName ?? null });
 }
 
 function deactivate() {}

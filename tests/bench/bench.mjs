@@ -1,0 +1,669 @@
+// bench.mjs: what `make bench` runs (through run.sh).  Starts, in temp
+// directories under /tmp, side by side on 127.0.0.1:
+//   - a tiny nginx answering `return 200` with a JSON body the size of the
+//     gateway's reply (the baseline: what nginx alone costs),
+//   - the gateway: litellmctl → nginx → litellm-fcgi → pipe → instant_worker,
+//   - the peer: node peer-shim.mjs (node:http, in-process instant model),
+// measures them in rounds (non-stream with wrk at concurrency 1, 16, 64;
+// 1,000-chunk streams with sse_client), then the scale test (idle open
+// streams: RSS and threads), and prints one table from the quietest round.
+// tests/bench/README.md explains each figure.
+//
+// Environment (set by `make bench`): LITELLMCTL, LITELLM_FCGI,
+// LITELLM_TEMPLATES, BENCH_BIN_DIR (instant_worker, sse_client), top_srcdir.
+// Knobs: BENCH_ROUNDS (3), BENCH_DURATION (wrk seconds per run, 3),
+// BENCH_CONNECTIONS (worker connections, 2), BENCH_CHUNKS (1000),
+// BENCH_PACE_US (1000), BENCH_SCALE ("1,100,1000"), BENCH_LIBFCGI (0: skip
+// the gateway variants with libfcgi's poll timeouts set by environment),
+// BENCH_CANDIDATE (another litellm-fcgi binary, measured beside the built
+// one: non-stream, streaming and scale), BENCH_JSON (write every figure
+// there), WRK, LITELLM_NGINX.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..', '..');
+const env = process.env;
+
+const config = {
+  litellmctl: env.LITELLMCTL || path.join(repoRoot, 'build', 'litellmctl'),
+  fcgi: env.LITELLM_FCGI || path.join(repoRoot, 'build', 'fcgi-app', 'litellm-fcgi'),
+  templates: env.LITELLM_TEMPLATES || path.join(repoRoot, 'nginx'),
+  binDir: env.BENCH_BIN_DIR || path.join(repoRoot, 'build', 'tests', 'bench'),
+  wrk: env.WRK || 'wrk',
+  nginx: env.LITELLM_NGINX || 'nginx',
+  rounds: Math.max(1, Number(env.BENCH_ROUNDS || 3)),
+  duration: Math.max(1, Number(env.BENCH_DURATION || 3)),
+  connections: Math.max(1, Number(env.BENCH_CONNECTIONS || 2)),
+  chunks: Math.max(1, Number(env.BENCH_CHUNKS || 1000)),
+  paceUs: Math.max(0, Number(env.BENCH_PACE_US ?? 1000)),
+  scale: (env.BENCH_SCALE || '1,100,1000').split(',').map(Number).filter((n) => n > 0),
+  libfcgi: env.BENCH_LIBFCGI !== '0',
+  candidate: env.BENCH_CANDIDATE || '',
+  json: env.BENCH_JSON || '',
+  concurrency: [1, 16, 64],
+};
+const wrkScript = path.join(here, 'wrk-report.lua');
+const peerShim = path.join(here, 'peer-shim.mjs');
+const instantWorker = path.join(config.binDir, 'instant_worker');
+const sseClient = path.join(config.binDir, 'sse_client');
+const CLK_TCK = 100;
+const MAX_STREAMS = Math.max(...config.scale, 1);
+
+for (const [what, file] of [['LITELLMCTL', config.litellmctl], ['LITELLM_FCGI', config.fcgi],
+  ['instant_worker', instantWorker], ['sse_client', sseClient], ['wrk-report.lua', wrkScript]]) {
+  if (!fs.existsSync(file)) {
+    console.error(`bench: ${what} not found at ${file}; run it through \`make bench\` (which builds it)`);
+    process.exit(1);
+  }
+}
+
+// ---------------------------------------------------------------- processes
+
+const cleanups = [];
+const log = (...args) => console.error('bench:', ...args);
+
+function run(command, args, { env: extraEnv = {}, timeout = 120_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => { stdout += c; });
+    child.stderr.on('data', (c) => { stderr += c; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); }, timeout);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Starts a long-lived child; resolves once a stdout line matches `ready`. */
+function startChild(command, args, ready, { env: extraEnv = {}, stdin = 'ignore', what = command } = {}) {
+  const child = spawn(command, args, { env: { ...env, ...extraEnv }, stdio: [stdin, 'pipe', 'pipe'] });
+  let output = '';
+  const lines = [];
+  const waiters = new Set();
+  let buffered = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    output = (output + chunk).slice(-8000);
+    buffered += chunk;
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      lines.push(buffered.slice(0, nl));
+      buffered = buffered.slice(nl + 1);
+    }
+    for (const w of [...waiters]) w();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk) => { output = (output + chunk).slice(-8000); });
+  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => { for (const w of [...waiters]) w(); resolve({ code, signal }); }));
+  child.output = () => output;
+  child.waitLine = (pattern, ms = 60_000) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`${what}: timed out waiting for ${pattern}; output: ${output}`)); }, ms);
+    const check = () => {
+      const index = lines.findIndex((l) => pattern.test(l));
+      if (index >= 0) {
+        const [line] = lines.splice(index, 1);
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve(line);
+      } else if (child.exitCode !== null || child.signalCode !== null) {
+        clearTimeout(timer);
+        waiters.delete(check);
+        reject(new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before ${pattern}; output: ${output}`));
+      }
+    };
+    waiters.add(check);
+    check();
+  });
+  child.stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await child.exited;
+      clearTimeout(timer);
+    }
+  };
+  cleanups.push(() => child.stop());
+  const started = ready ? child.waitLine(ready) : Promise.resolve();
+  return started.then(() => child);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function httpGet(port, urlPath, { method = 'GET', body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method, agent: false,
+      headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+// ---------------------------------------------------------------- /proc
+
+function procStatFields(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');   // fields from `state` (3rd) on
+}
+
+/** CPU seconds used by pid (all its threads); with children: also its reaped children. */
+function cpuSeconds(pid, withChildren = false) {
+  try {
+    const f = procStatFields(pid);
+    let ticks = Number(f[11]) + Number(f[12]);            // utime, stime
+    if (withChildren) ticks += Number(f[13]) + Number(f[14]); // cutime, cstime
+    return ticks / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+function childrenOf(pid) {
+  const found = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (Number(procStatFields(entry)[1]) === pid) found.push(Number(entry));
+    } catch { /* gone */ }
+  }
+  return found;
+}
+
+function statusOf(pid) {
+  const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (name) => Number((text.match(new RegExp(`^${name}:\\s+(\\d+)`, 'm')) || [])[1] || 0);
+  return { rssKiB: kib('VmRSS'), threads: kib('Threads') };
+}
+
+/** Busy and total CPU seconds of the whole machine (all CPUs). */
+function machineCpu() {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line;
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy: busy / CLK_TCK, total: (busy + idle + iowait) / CLK_TCK };
+}
+
+// ---------------------------------------------------------------- the three targets
+
+const tmpRoot = fs.mkdtempSync('/tmp/llb-');
+fs.chmodSync(tmpRoot, 0o755);   // nginx workers run as www-data when we are root
+cleanups.push(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
+
+class Gateway {
+  constructor(name, { fcgiConfig = {}, templates = config.templates, env: extraEnv = {}, connPerClient = 4096, fcgi = config.fcgi } = {}) {
+    this.name = name;
+    this.prefix = path.join(tmpRoot, name);
+    this.fcgiConfig = fcgiConfig;
+    this.templates = templates;
+    this.env = { LITELLM_FCGI: fcgi, LITELLM_TEMPLATES: templates, ...extraEnv };
+    this.connPerClient = connPerClient;
+  }
+
+  ctl(args) {
+    return run(config.litellmctl, ['--prefix', this.prefix, '--listen', `127.0.0.1:${this.port}`, ...args], { env: this.env });
+  }
+
+  async start() {
+    fs.mkdirSync(this.prefix, { recursive: true });
+    this.port = await freePort();
+    const args = ['--conn-per-client', String(this.connPerClient)];
+    if (Object.keys(this.fcgiConfig).length > 0) {
+      const file = path.join(tmpRoot, `${this.name}.conf`);
+      fs.writeFileSync(file, Object.entries(this.fcgiConfig).map(([k, v]) => `${k} = ${v}\n`).join(''));
+      args.push('--fcgi-config', file);
+    }
+    cleanups.push(() => this.stop());
+    const started = await this.ctl([...args, 'start']);
+    if (started.code !== 0) throw new Error(`litellmctl start (${this.name}) failed: ${started.stderr}`);
+    const status = JSON.parse((await this.ctl(['status', '--json'])).stdout);
+    this.responderPid = status.responder_pid;
+    this.nginxPid = status.nginx_pid;
+    this.pipe = status.pipe;
+    this.worker = await startChild(instantWorker, ['--pipe', this.pipe, '--connections', String(config.connections)],
+      /^ready/, { what: 'instant_worker' });
+    for (let i = 0; i < 100; i++) {
+      const health = await httpGet(this.port, '/health');
+      if (JSON.parse(health.body).windows >= config.connections) break;
+      await sleep(50);
+    }
+    this.nginxWorkers = childrenOf(this.nginxPid);
+    return this;
+  }
+
+  cpu() {
+    return {
+      nginx: cpuSeconds(this.nginxPid) + this.nginxWorkers.reduce((s, p) => s + cpuSeconds(p), 0),
+      responder: cpuSeconds(this.responderPid),
+      worker: cpuSeconds(this.worker.pid),
+    };
+  }
+
+  pids() { return [this.nginxPid, ...this.nginxWorkers, this.responderPid, this.worker.pid]; }
+
+  memory() {
+    const responder = statusOf(this.responderPid);
+    const nginx = [this.nginxPid, ...this.nginxWorkers].map(statusOf);
+    return { responder, nginxRssKiB: nginx.reduce((s, m) => s + m.rssKiB, 0) };
+  }
+
+  async stop() {
+    if (this.stopped || !this.port) return;
+    this.stopped = true;
+    await this.ctl(['shutdown']);
+    if (this.worker) await this.worker.stop();
+  }
+}
+
+class BaselineNginx {
+  async start(bodyBytes) {
+    this.dir = path.join(tmpRoot, 'baseline');
+    fs.mkdirSync(path.join(this.dir, 'logs'), { recursive: true });
+    fs.mkdirSync(path.join(this.dir, 'tmp'), { recursive: true });
+    this.port = await freePort();
+    // A chat.completion-shaped JSON body of exactly bodyBytes bytes.
+    const shell = '{"id":"chatcmpl-baseline","object":"chat.completion","model":"bench/gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":""},"finish_reason":"stop"}]}\n';
+    this.body = shell.replace('"content":""', `"content":"${'x'.repeat(Math.max(0, bodyBytes - shell.length))}"`);
+    const d = this.dir;
+    fs.writeFileSync(path.join(d, 'nginx.conf'), `
+worker_processes 1;
+pid ${d}/nginx.pid;
+error_log ${d}/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+    log_format litellm '$remote_addr [$time_local] "$request" $status '
+                       '$body_bytes_sent rid=$request_id rt=$request_time '
+                       'urt=$upstream_response_time ua="$http_user_agent"';
+    access_log ${d}/logs/access.log litellm;
+    client_body_temp_path ${d}/tmp/client_body;
+    fastcgi_temp_path ${d}/tmp/fastcgi;
+    proxy_temp_path ${d}/tmp/proxy;
+    uwsgi_temp_path ${d}/tmp/uwsgi;
+    scgi_temp_path ${d}/tmp/scgi;
+    server_tokens off;
+    keepalive_timeout 65s;
+    server {
+        listen 127.0.0.1:${this.port};
+        location / {
+            types { }
+            default_type application/json;
+            add_header x-request-id $request_id;
+            return 200 '${this.body}';
+        }
+    }
+}
+`);
+    const started = await run(config.nginx, ['-p', `${d}/`, '-c', `${d}/nginx.conf`, '-e', `${d}/logs/error.log`]);
+    if (started.code !== 0) throw new Error(`baseline nginx failed: ${started.stderr}`);
+    cleanups.push(() => this.stop());
+    for (let i = 0; i < 100 && !fs.existsSync(`${d}/nginx.pid`); i++) await sleep(20);
+    this.masterPid = Number(fs.readFileSync(`${d}/nginx.pid`, 'utf8'));
+    this.workers = childrenOf(this.masterPid);
+    return this;
+  }
+
+  cpu() { return { nginx: [this.masterPid, ...this.workers].reduce((s, p) => s + cpuSeconds(p), 0) }; }
+  pids() { return [this.masterPid, ...this.workers]; }
+
+  async stop() {
+    if (this.stopped || !this.masterPid) return;
+    this.stopped = true;
+    await run(config.nginx, ['-p', `${this.dir}/`, '-c', `${this.dir}/nginx.conf`, '-e', `${this.dir}/logs/error.log`, '-s', 'stop']);
+  }
+}
+
+class Peer {
+  async start() {
+    this.port = await freePort();
+    this.child = await startChild(process.execPath, [peerShim, '--port', String(this.port)], /^listening/, { what: 'peer-shim' });
+    return this;
+  }
+
+  cpu() { return { node: cpuSeconds(this.child.pid) }; }
+  pids() { return [this.child.pid]; }
+  memory() { return statusOf(this.child.pid); }
+  stop() { return this.child.stop(); }
+}
+
+// ---------------------------------------------------------------- measurements
+
+function cpuDelta(before, after) {
+  const out = {};
+  for (const key of Object.keys(after)) out[key] = after[key] - (before[key] ?? 0);
+  return out;
+}
+
+async function wrk(target, concurrency, seconds = config.duration) {
+  const url = `http://127.0.0.1:${target.port}/v1/chat/completions`;
+  const cpu0 = target.cpu();
+  const client0 = cpuSeconds(process.pid, true) - cpuSeconds(process.pid);
+  const result = await run(config.wrk, ['-t1', `-c${concurrency}`, `-d${seconds}s`, '--timeout', '10s', '-s', wrkScript, url]);
+  const client = cpuSeconds(process.pid, true) - cpuSeconds(process.pid) - client0;
+  const cpu = cpuDelta(cpu0, target.cpu());
+  const line = result.stdout.split('\n').find((l) => l.startsWith('WRK_JSON '));
+  if (!line) throw new Error(`wrk printed no result (exit ${result.code}): ${result.stdout}${result.stderr}`);
+  const w = JSON.parse(line.slice(9));
+  const errors = w.errors_connect + w.errors_read + w.errors_write + w.errors_status + w.errors_timeout;
+  const perRequestUs = {};
+  for (const [k, v] of Object.entries(cpu)) perRequestUs[k] = (v * 1e6) / Math.max(1, w.requests);
+  perRequestUs.client = (client * 1e6) / Math.max(1, w.requests);
+  return {
+    concurrency, requests: w.requests, rps: w.requests / (w.duration_us / 1e6),
+    p50: w.p50_us, p90: w.p90_us, p99: w.p99_us, max: w.max_us, errors, cpuUsPerRequest: perRequestUs,
+  };
+}
+
+async function streams(target, { paceUs, count, concurrency }) {
+  const cpu0 = target.cpu();
+  const result = await run(sseClient, ['stream', '--port', String(target.port), '--chunks', String(config.chunks),
+    '--pace-us', String(paceUs), '--streams', String(count), '--concurrency', String(concurrency)]);
+  const cpu = cpuDelta(cpu0, target.cpu());
+  const line = result.stdout.trim().split('\n').pop();
+  let s;
+  try { s = JSON.parse(line); } catch { throw new Error(`sse_client printed no result: ${result.stdout}${result.stderr}`); }
+  const perChunkUs = {};
+  for (const [k, v] of Object.entries(cpu)) perChunkUs[k] = (v * 1e6) / Math.max(1, s.chunks);
+  return { paceUs, count, concurrency, ...s, cpuUsPerChunk: perChunkUs };
+}
+
+/** Opens n idle streams, samples memory, closes them. */
+async function hold(target, n, sample) {
+  const client = await startChild(sseClient, ['hold', '--port', String(target.port), '--streams', String(n)],
+    null, { stdin: 'pipe', what: 'sse_client hold' });
+  const line = await client.waitLine(/^\{/, 120_000);
+  const opened = JSON.parse(line);
+  await sleep(500);          // let every thread settle in its wait
+  const memory = sample();
+  client.stdin.end();
+  await client.exited;
+  await sleep(300);
+  return { n, ...opened, ...memory };
+}
+
+// ---------------------------------------------------------------- the run
+
+async function measureRound(index, baseline, gateway, peer, variants) {
+  const everyPid = () => [...baseline.pids(), ...gateway.pids(), ...peer.pids(), ...variants.flatMap((g) => g.pids())];
+  const machine0 = machineCpu();
+  const ours0 = everyPid().reduce((s, p) => s + cpuSeconds(p), 0) + cpuSeconds(process.pid, true);
+  const round = { index, nonStream: {}, streaming: {}, variants: {} };
+  for (const c of config.concurrency) {
+    round.nonStream[c] = {
+      nginx: await wrk(baseline, c),
+      gateway: await wrk(gateway, c),
+      peer: await wrk(peer, c),
+    };
+    for (const g of variants) (round.variants[g.label] ??= { nonStream: {} }).nonStream[c] = await wrk(g, c);
+    log(`round ${index + 1}: c=${c} nginx ${f0(round.nonStream[c].nginx.rps)}/s gateway ${f0(round.nonStream[c].gateway.rps)}/s peer ${f0(round.nonStream[c].peer.rps)}/s`);
+  }
+  const paced = { paceUs: config.paceUs, count: 3, concurrency: 1 };
+  const burst = { paceUs: 0, count: 32, concurrency: 16 };
+  round.streaming = {
+    gatewayPaced: await streams(gateway, paced),
+    peerPaced: await streams(peer, paced),
+    gatewayBurst: await streams(gateway, burst),
+    peerBurst: await streams(peer, burst),
+  };
+  for (const g of variants.filter((v) => v.streaming)) {
+    round.variants[g.label].streaming = { paced: await streams(g, paced), burst: await streams(g, burst) };
+  }
+  log(`round ${index + 1}: chunk p99 gateway ${f1(round.streaming.gatewayPaced.p99_us)} us, peer ${f1(round.streaming.peerPaced.p99_us)} us`);
+  const machine1 = machineCpu();
+  const ours1 = everyPid().reduce((s, p) => s + cpuSeconds(p), 0) + cpuSeconds(process.pid, true);
+  const wall = (machine1.total - machine0.total) / os.cpus().length;
+  round.foreignCpu = Math.max(0, (machine1.busy - machine0.busy) - (ours1 - ours0)) / wall;  // CPUs used by others
+  round.wallSeconds = wall;
+  return round;
+}
+
+async function scaleTest() {
+  // nginx's worker_connections must cover two connections per stream (the
+  // client's and the FastCGI one): a copy of the templates with it raised.
+  const templates = path.join(tmpRoot, 'templates-scale');
+  fs.mkdirSync(templates);
+  const needed = 2 * MAX_STREAMS + 256;
+  for (const file of fs.readdirSync(config.templates)) {
+    let text = fs.readFileSync(path.join(config.templates, file), 'utf8');
+    if (file === 'nginx.conf.in') text = text.replace(/worker_connections\s+\d+;/, `worker_connections ${Math.max(1024, needed)};`);
+    fs.writeFileSync(path.join(templates, file), text);
+  }
+  const stockConnections = Number((fs.readFileSync(path.join(config.templates, 'nginx.conf.in'), 'utf8').match(/worker_connections\s+(\d+);/) || [])[1]);
+  const threads = MAX_STREAMS + 100;
+  const result = { threads, workerConnections: Math.max(1024, needed), stockConnections, gateway: [], peer: [] };
+
+  const gateway = await new Gateway('scale', { fcgiConfig: { threads }, templates }).start();
+  const peer = await new Peer().start();
+  const candidate = config.candidate
+    ? await new Gateway('scale-cand', { fcgiConfig: { threads }, templates, fcgi: config.candidate }).start() : null;
+  if (candidate) result.candidate = [];
+  await sleep(300);
+  result.gateway.push({ n: 0, ready: 0, failed: 0, ...gateway.memory() });
+  result.peer.push({ n: 0, ready: 0, failed: 0, ...peer.memory() });
+  if (candidate) result.candidate.push({ n: 0, ready: 0, failed: 0, ...candidate.memory() });
+  for (const n of config.scale) {
+    result.gateway.push(await hold(gateway, n, () => gateway.memory()));
+    result.peer.push(await hold(peer, n, () => peer.memory()));
+    if (candidate) result.candidate.push(await hold(candidate, n, () => candidate.memory()));
+    log(`scale: ${n} streams: responder ${result.gateway.at(-1).responder.rssKiB} KiB, peer ${result.peer.at(-1).rssKiB} KiB`);
+  }
+  await gateway.stop();
+  await peer.stop();
+  if (candidate) await candidate.stop();
+
+  // The shipped template, same responder settings: how many of MAX_STREAMS open.
+  if (stockConnections && stockConnections < needed) {
+    const stock = await new Gateway('scale-stock', { fcgiConfig: { threads } }).start();
+    result.stock = await hold(stock, MAX_STREAMS, () => ({}));
+    await stock.stop();
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- report
+
+const f0 = (x) => (x === undefined || Number.isNaN(x) ? '-' : Math.round(x).toLocaleString('en-US'));
+const f1 = (x) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(1));
+const f2 = (x) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(2));
+const mib = (kib) => (kib / 1024).toFixed(1);
+const pad = (s, n) => String(s).padStart(n);
+const padr = (s, n) => String(s).padEnd(n);
+
+function report(rounds, best, scale, meta) {
+  const out = [];
+  const r = rounds[best];
+  out.push('');
+  out.push(`make bench: VSCode LiteLLM gateway vs nginx alone vs a Node.js peer, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model?.trim() ?? ''}`);
+  out.push(`Quietest of ${rounds.length} rounds: round ${best + 1} (other processes used ${f2(r.foreignCpu)} CPUs during it; ` +
+    `all rounds: ${rounds.map((x) => f2(x.foreignCpu)).join(', ')}). Ratios are the result; absolute figures depend on the machine.`);
+  out.push('');
+  out.push(`Non-stream POST /v1/chat/completions: wrk -t1 -cN ${config.duration}s keep-alive; reply ${meta.replyBytes} B JSON (nginx returns the same size)`);
+  out.push(`  ${padr('conc', 5)}${padr('target', 18)}${pad('p50 us', 8)}${pad('p99 us', 8)}${pad('req/s', 9)}${pad('p50 x nginx', 13)}${pad('req/s / nginx', 15)}${pad('req/s / peer', 14)}${pad('err', 5)}   CPU us/request`);
+  for (const c of config.concurrency) {
+    const row = r.nonStream[c];
+    const lines = [
+      ['nginx return 200', row.nginx],
+      ['gateway', row.gateway],
+      ['peer (node:http)', row.peer],
+    ];
+    for (const [name, m] of lines) {
+      const cpu = Object.entries(m.cpuUsPerRequest).map(([k, v]) => `${k} ${f1(v)}`).join(', ');
+      out.push(`  ${padr(name === 'nginx return 200' ? c : '', 5)}${padr(name, 18)}${pad(f0(m.p50), 8)}${pad(f0(m.p99), 8)}${pad(f0(m.rps), 9)}` +
+        `${pad(name === 'nginx return 200' ? '1' : f2(m.p50 / row.nginx.p50), 13)}${pad(name === 'nginx return 200' ? '1' : f2(m.rps / row.nginx.rps), 15)}` +
+        `${pad(name === 'peer (node:http)' ? '1' : f2(m.rps / row.peer.rps), 14)}${pad(m.errors, 5)}   ${cpu}`);
+    }
+  }
+  if (Object.keys(r.variants).length > 0) {
+    out.push('');
+    out.push('  Gateway variants (same round, same wrk; x default = against the gateway row above):');
+    for (const [label, v] of Object.entries(r.variants)) {
+      for (const c of config.concurrency) {
+        const m = v.nonStream[c];
+        const base = r.nonStream[c].gateway;
+        out.push(`  ${padr(c, 5)}${padr(label, 42)}${pad(f0(m.p50), 8)}${pad(f0(m.p99), 8)}${pad(f0(m.rps), 9)}  p50 x default ${f2(m.p50 / base.p50)}, ` +
+          `req/s x default ${f2(m.rps / base.rps)}, err ${m.errors}, CPU us/req ${Object.entries(m.cpuUsPerRequest).map(([k, x]) => `${k} ${f1(x)}`).join(', ')}`);
+      }
+    }
+  }
+  out.push('');
+  out.push(`Streaming: ${config.chunks}-chunk streams (sse_client); latency = client read time - stamp the worker/model put in the chunk before writing it`);
+  out.push(`  ${padr('target', 18)}${padr('mode', 34)}${pad('p50 us', 8)}${pad('p90 us', 8)}${pad('p99 us', 8)}${pad('max us', 9)}${pad('chunks/s', 10)}   CPU us/chunk`);
+  const s = r.streaming;
+  const streamRows = [
+    ['gateway', `paced ${config.paceUs} us, 3 streams one by one`, s.gatewayPaced],
+    ['peer (node:http)', `paced ${config.paceUs} us, 3 streams one by one`, s.peerPaced],
+    ['gateway', 'back to back, 32 streams, 16 at once', s.gatewayBurst],
+    ['peer (node:http)', 'back to back, 32 streams, 16 at once', s.peerBurst],
+  ];
+  for (const [name, mode, m] of streamRows) {
+    const cpu = Object.entries(m.cpuUsPerChunk).map(([k, v]) => `${k} ${f1(v)}`).join(', ');
+    out.push(`  ${padr(name, 18)}${padr(mode, 34)}${pad(f1(m.p50_us), 8)}${pad(f1(m.p90_us), 8)}${pad(f1(m.p99_us), 8)}${pad(f1(m.max_us), 9)}${pad(f0(m.chunks_per_s), 10)}   ${cpu}${m.failed ? `  FAILED ${m.failed}` : ''}`);
+  }
+  for (const [label, v] of Object.entries(r.variants)) {
+    if (!v.streaming) continue;
+    for (const [mode, m] of [[`paced ${config.paceUs} us, 3 streams one by one`, v.streaming.paced], ['back to back, 32 streams, 16 at once', v.streaming.burst]]) {
+      const cpu = Object.entries(m.cpuUsPerChunk).map(([k, x]) => `${k} ${f1(x)}`).join(', ');
+      out.push(`  ${padr(label.slice(0, 17), 18)}${padr(mode, 34)}${pad(f1(m.p50_us), 8)}${pad(f1(m.p90_us), 8)}${pad(f1(m.p99_us), 8)}${pad(f1(m.max_us), 9)}${pad(f0(m.chunks_per_s), 10)}   ${cpu}${m.failed ? `  FAILED ${m.failed}` : ''}`);
+    }
+  }
+  out.push(`  gateway / peer: paced p50 ${f2(s.gatewayPaced.p50_us / s.peerPaced.p50_us)}x, paced p99 ${f2(s.gatewayPaced.p99_us / s.peerPaced.p99_us)}x, burst chunks/s ${f2(s.gatewayBurst.chunks_per_s / s.peerBurst.chunks_per_s)}x`);
+
+  out.push('');
+  out.push(`Scale: idle open streams (one delta, then the model waits); VmRSS and Threads from /proc/PID/status; responder --threads ${scale.threads}, nginx worker_connections ${scale.workerConnections}`);
+  out.push(`  ${pad('streams', 8)}${pad('opened', 8)}${pad('responder MiB', 15)}${pad('threads', 9)}${pad('nginx MiB', 11)}${pad('gw total MiB', 14)}${pad('peer MiB', 10)}${pad('peer thr', 10)}${pad('peer - responder', 18)}${pad('peer - gw total', 17)}`);
+  for (let i = 0; i < scale.gateway.length; i++) {
+    const g = scale.gateway[i];
+    const p = scale.peer[i];
+    const total = g.responder.rssKiB + g.nginxRssKiB;
+    out.push(`  ${pad(g.n, 8)}${pad(`${g.ready}/${p.ready}`, 8)}${pad(mib(g.responder.rssKiB), 15)}${pad(g.responder.threads, 9)}${pad(mib(g.nginxRssKiB), 11)}${pad(mib(total), 14)}${pad(mib(p.rssKiB), 10)}${pad(p.threads, 10)}${pad(mib(p.rssKiB - g.responder.rssKiB), 18)}${pad(mib(p.rssKiB - total), 17)}`);
+  }
+  const first = scale.gateway.find((g) => g.n === Math.min(...config.scale));
+  const last = scale.gateway.at(-1);
+  const pFirst = scale.peer.find((p) => p.n === Math.min(...config.scale));
+  const pLast = scale.peer.at(-1);
+  const span = last.n - first.n;
+  if (span > 0) {
+    out.push(`  per idle stream (${first.n} -> ${last.n}): responder ${f1((last.responder.rssKiB - first.responder.rssKiB) / span)} KiB, ` +
+      `nginx ${f1((last.nginxRssKiB - first.nginxRssKiB) / span)} KiB, peer ${f1((pLast.rssKiB - pFirst.rssKiB) / span)} KiB` +
+      ` (the responder's threads exist from the start: ${f1(scale.gateway[0].responder.rssKiB / scale.threads)} KiB of RSS per pre-started thread at 0 streams)`);
+  }
+  if (scale.candidate) {
+    out.push(`  candidate responder: ${scale.candidate.map((g) => `${g.n} streams ${mib(g.responder.rssKiB)} MiB`).join(', ')}`);
+  }
+  if (scale.stock) {
+    out.push(`  with the shipped nginx.conf.in (worker_connections ${scale.stockConnections}): ${scale.stock.ready} of ${scale.stock.n} streams opened, ${scale.stock.failed} failed (${scale.stock.http_5xx} got 5xx)`);
+  }
+
+  // Targets
+  out.push('');
+  out.push('Targets');
+  const ns = config.concurrency.map((c) => r.nonStream[c]);
+  const p50Ratios = ns.map((x) => x.gateway.p50 / x.nginx.p50);
+  const peerRps = ns.map((x) => x.gateway.rps / x.peer.rps);
+  const mark = (ok) => (ok ? 'met   ' : 'MISSED');
+  out.push(`  ${mark(p50Ratios.every((x) => x <= 1.5))} non-stream p50 within 1.5x of nginx: ${config.concurrency.map((c, i) => `c=${c} ${f2(p50Ratios[i])}x`).join(', ')}`);
+  out.push(`  ${mark(s.gatewayPaced.p99_us < 1000)} per-chunk p99 under 1 ms: ${f1(s.gatewayPaced.p99_us)} us paced (back to back: ${f1(s.gatewayBurst.p99_us)} us)`);
+  const lastPeer = scale.peer.at(-1);
+  const lastGw = scale.gateway.at(-1);
+  const lessResponder = (lastPeer.rssKiB - lastGw.responder.rssKiB) / 1024;
+  const lessTotal = (lastPeer.rssKiB - lastGw.responder.rssKiB - lastGw.nginxRssKiB) / 1024;
+  out.push(`  ${mark(lessResponder >= 64)} >= 64 MiB less RSS than the peer at ${lastGw.n} streams: responder ${f1(lessResponder)} MiB less (nginx included: ${f1(lessTotal)} MiB less)`);
+  out.push(`  ${mark(peerRps.every((x) => x >= 5))} >= 5x the peer's throughput: non-stream ${config.concurrency.map((c, i) => `c=${c} ${f2(peerRps[i])}x`).join(', ')}; chunks/s ${f2(s.gatewayBurst.chunks_per_s / s.peerBurst.chunks_per_s)}x`);
+  out.push('');
+  out.push('Every round (req/s gateway/nginx at c=1,16,64 | gateway/peer at c=1,16,64 | chunk p99 us gateway/peer | other CPUs):');
+  for (const x of rounds) {
+    const a = config.concurrency.map((c) => f2(x.nonStream[c].gateway.rps / x.nonStream[c].nginx.rps)).join(' ');
+    const b = config.concurrency.map((c) => f2(x.nonStream[c].gateway.rps / x.nonStream[c].peer.rps)).join(' ');
+    
+    out.push(`  round ${x.index + 1}: ${a} | ${b} | ${f0(x.streaming.gatewayPaced.p99_us)}/${f0(x.streaming.peerPaced.p99_us)} | ${f2(x.foreignCpu)}`);
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  log(`temp dir ${tmpRoot}; ${config.rounds} rounds of ${config.duration} s wrk runs; ${config.connections} worker connections`);
+  const gateway = await new Gateway('gw').start();
+  // The reply's size, for the baseline's body.
+  const sample = await httpGet(gateway.port, '/v1/chat/completions', { method: 'POST', body: '{"model":"gpt-4o","messages":[{"role":"user","content":"bench"}]}' });
+  if (sample.status !== 200) throw new Error(`the gateway answered ${sample.status}: ${sample.body}`);
+  const replyBytes = sample.body.length;
+  const baseline = await new BaselineNginx().start(replyBytes);
+  const check = await httpGet(baseline.port, '/');
+  if (check.body.length !== replyBytes) throw new Error(`baseline body is ${check.body.length} B, want ${replyBytes}`);
+  const peer = await new Peer().start();
+
+  const variants = [];
+  if (config.libfcgi) {
+    for (const [label, value] of [['LIBFCGI_OS_CLOSE_POLL_TIMEOUT=0', { LIBFCGI_OS_CLOSE_POLL_TIMEOUT: '0' }],
+      ['LIBFCGI_IS_AF_UNIX_KEEPER_POLL_TIMEOUT=1', { LIBFCGI_IS_AF_UNIX_KEEPER_POLL_TIMEOUT: '1' }]]) {
+      const g = await new Gateway(`gw-v${variants.length}`, { env: value }).start();
+      g.label = label;
+      variants.push(g);
+    }
+  }
+  if (config.candidate) {
+    const g = await new Gateway('gw-cand', { fcgi: config.candidate }).start();
+    g.label = `candidate ${path.basename(path.dirname(path.dirname(config.candidate)))}`;
+    g.streaming = true;
+    variants.push(g);
+  }
+
+  // Warm-up: JIT, caches, first connections.
+  for (const t of [baseline, gateway, peer, ...variants]) await wrk(t, 16, 1);
+  await streams(gateway, { paceUs: 0, count: 4, concurrency: 4 });
+  await streams(peer, { paceUs: 0, count: 4, concurrency: 4 });
+
+  const rounds = [];
+  for (let i = 0; i < config.rounds; i++) rounds.push(await measureRound(i, baseline, gateway, peer, variants));
+  let best = 0;
+  rounds.forEach((x, i) => { if (x.foreignCpu < rounds[best].foreignCpu) best = i; });
+  for (const t of [baseline, gateway, peer, ...variants]) await t.stop();
+
+  log('scale test');
+  const scale = await scaleTest();
+  const text = report(rounds, best, scale, { replyBytes });
+  console.log(text);
+  if (config.json) {
+    fs.writeFileSync(config.json, JSON.stringify({ config, replyBytes, best, rounds, scale }, null, 2));
+    log(`every figure: ${config.json}`);
+  }
+}
+
+let exitCode = 0;
+const cleanup = async () => {
+  for (const c of cleanups.reverse()) {
+    try { await c(); } catch { /* best effort */ }
+  }
+  cleanups.length = 0;
+};
+process.on('SIGINT', async () => { await cleanup(); process.exit(130); });
+process.on('SIGTERM', async () => { await cleanup(); process.exit(143); });
+try {
+  await main();
+} catch (err) {
+  console.error(`bench: ${err.stack || err}`);
+  exitCode = 1;
+}
+await cleanup();
+process.exit(exitCode);

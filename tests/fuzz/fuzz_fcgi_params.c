@@ -1,0 +1,743 @@
+/*
+ * fuzz_fcgi_params: one FastCGI request, as nginx hands it to a worker
+ * thread, through the responder's whole request path: http_request_init
+ * (method, path, request id from the params), the dispatcher
+ * (handle_request: path and method matching, 404/405), auth (keys,
+ * loopback), the body (CONTENT_LENGTH, --max-body), the chat handler
+ * (parse, route to a window, context check, rate limits) and the relay of
+ * the window's frames to the client as SSE or one JSON object.
+ *
+ * The FCGX_Request is built here: envp from the input's params, ipcFd -1,
+ * and in/out streams of our own (libfcgi's FCGX_Stream is a public struct
+ * driven through its fill/empty callbacks), so libfcgi's real FCGX_GetStr,
+ * FCGX_PutStr, FCGX_FPrintF and FCGX_FFlush run against memory.  Two fake
+ * VS Code windows are registered in the router; pipe_conn_send and
+ * pipe_conn_send_cancel are wrapped at link time (-Wl,--wrap) so that,
+ * instead of writing to a socket, the request frame is checked and the
+ * input's scripted frames are handed to the request's mailbox the way the
+ * pipe reader does, followed by "window lost", so nothing ever waits.
+ *
+ * Input, lines up to the first empty line, then the body:
+ *   NAME=value          a FastCGI param (REQUEST_METHOD, DOCUMENT_URI,
+ *                       HTTP_AUTHORIZATION, SERVER_ADDR, CONTENT_LENGTH, ...)
+ *   #frame=JSON         a line the window sends once the request reaches it
+ *   #models=JSON        the first window offers these models (as in hello)
+ *   #default-model=ID   ... with this one picked in VS Code
+ *   #send-fails         writing the request frame to the window fails
+ *   #gone-after=N       the client hangs up after N bytes of the response
+ *   #body-chunk=N       the body arrives N bytes at a time
+ *   #read-error         reading the body fails after what there is
+ * API keys: "sk-litellm-fuzz-any" (any model) and "sk-litellm-fuzz-gpt"
+ * (gpt-4o only); without a key, a request gets 401.
+ *
+ * Invariants (abort on violation): every request is answered (or the client
+ * was gone); the response head is well formed (Status line, no control
+ * characters or injected lines, the sanitised x-request-id, Allow on 405);
+ * a JSON body is a valid JSON object in valid UTF-8, an error one an OpenAI
+ * error object; an SSE body is "data: <JSON object>" events of one
+ * completion id, nothing after an error event, [DONE] only last; no mailbox,
+ * window reference or in-flight count outlives its request.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <fcgiapp.h>
+
+#include "api_keys.h"
+#include "auth.h"
+#include "config.h"
+#include "fuzz.h"
+#include "handlers.h"
+#include "http.h"
+#include "inflight.h"
+#include "log.h"
+#include "pipe_codec.h"
+#include "pipe_conn.h"
+#include "ratelimit_policy.h"
+#include "router.h"
+
+#define MAX_PARAMS 64
+#define MAX_FRAMES 32
+#define OUT_BUFFER_BYTES 1024   /* small, so that libfcgi's buffer fills and empties */
+#define RESPONSE_MAX (8u << 20)
+
+int __wrap_pipe_conn_send(struct pipe_conn *conn, const cJSON *frame);
+void __wrap_pipe_conn_send_cancel(struct pipe_conn *conn, const char *id);
+
+static const char window1_models[] =
+    "[{\"id\":\"copilot/gpt-4o\",\"vendor\":\"copilot\",\"family\":\"gpt-4o\",\"name\":\"GPT-4o\","
+    "\"version\":\"gpt-4o-2024-11-20\",\"max_input_tokens\":63000,"
+    "\"capabilities\":{\"image_input\":true}},"
+    "{\"id\":\"copilot/gpt-4o-mini\",\"vendor\":\"copilot\",\"family\":\"gpt-4o-mini\","
+    "\"max_input_tokens\":12000},"
+    "{\"id\":\"copilot/o1\",\"vendor\":\"copilot\",\"family\":\"o1\",\"max_input_tokens\":200,"
+    "\"capabilities\":{\"image_input\":false}},"
+    "{\"id\":\"copilot/claude-3.5-sonnet\",\"vendor\":\"copilot\",\"family\":\"claude-3.5-sonnet\"}]";
+static const char window2_models[] =
+    "[{\"id\":\"copilot/gpt-4o\",\"vendor\":\"copilot\",\"family\":\"gpt-4o\"},"
+    "{\"id\":\"google/gemini-2.0-flash\",\"vendor\":\"google\",\"family\":\"gemini-2.0-flash\","
+    "\"max_input_tokens\":100}]";
+
+static struct config cfg;
+static char state_dir[] = "/tmp/litellm-fuzz-XXXXXX";
+static char state_file[sizeof state_dir + 32], keys_file[sizeof state_dir + 32];
+static struct pipe_conn *windows[2];
+static cJSON *window_models[2];
+static const char *const window_default[2] = { "copilot/gpt-4o", NULL };
+static bool window_changed[2];
+
+/* This input's script, and the request it is for. */
+static struct {
+    const char *frames[MAX_FRAMES];
+    size_t frame_lens[MAX_FRAMES];
+    size_t frame_count;
+    bool send_fails;
+    const struct http_request *req;
+    unsigned frames_sent;       /* request frames the handler sent */
+} script;
+
+/* --------------------------------------------------------- fake streams */
+
+static struct {
+    unsigned char buffer[OUT_BUFFER_BYTES];
+    struct dynbuf sent;         /* what reached "nginx" */
+    size_t gone_after;          /* the client hangs up past this many bytes */
+    bool gone;
+} out_side;
+
+static void
+out_empty(FCGX_Stream *stream, int do_close)
+{
+    (void)do_close;
+    size_t n = (size_t)(stream->wrNext - out_side.buffer);
+    stream->wrNext = out_side.buffer;
+    if (out_side.gone)
+        return;
+    if (out_side.sent.len + n > out_side.gone_after) {
+        /* As libfcgi's SetError on a failed write: the first error sticks. */
+        out_side.gone = true;
+        stream->FCGI_errno = EPIPE;
+        stream->isClosed = 1;
+        return;
+    }
+    FUZZ_CHECK(dynbuf_append(&out_side.sent, out_side.buffer, n) == DYNBUF_OK);
+}
+
+static void
+out_fill(FCGX_Stream *stream)
+{
+    (void)stream;
+    FUZZ_CHECK(!"the responder read from its output stream");
+}
+
+static struct {
+    const unsigned char *body;
+    size_t len, at, chunk;
+    bool read_error;
+} in_side;
+
+static void
+in_fill(FCGX_Stream *stream)
+{
+    if (in_side.at == in_side.len) {
+        if (in_side.read_error)
+            stream->FCGI_errno = ECONNRESET;
+        stream->isClosed = 1;
+        return;
+    }
+    size_t n = in_side.len - in_side.at;
+    if (n > in_side.chunk)
+        n = in_side.chunk;
+    unsigned char *next = (unsigned char *)in_side.body + in_side.at;
+    stream->rdNext = stream->stopUnget = next;
+    stream->stop = next + n;
+    in_side.at += n;
+}
+
+static void
+in_empty(FCGX_Stream *stream, int do_close)
+{
+    (void)stream;
+    (void)do_close;
+    FUZZ_CHECK(!"the responder wrote to its input stream");
+}
+
+/* ------------------------------------------------------ the fake window */
+
+/* The pipe reader's take_models (fcgi-app/pipe_server.c): keep entries
+ * with a non-empty string id. */
+static bool
+take_models(cJSON *frame, cJSON **models, char **default_model)
+{
+    cJSON *list = cJSON_DetachItemFromObjectCaseSensitive(frame, "models");
+    if (!cJSON_IsArray(list)) {
+        cJSON_Delete(list);
+        return false;
+    }
+    cJSON *model = list->child;
+    while (model != NULL) {
+        cJSON *next = model->next;
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(model, "id");
+        if (!cJSON_IsObject(model) || !cJSON_IsString(id) || id->valuestring[0] == '\0')
+            cJSON_Delete(cJSON_DetachItemViaPointer(list, model));
+        model = next;
+    }
+    const cJSON *picked = cJSON_GetObjectItemCaseSensitive(frame, "default_model");
+    *default_model = cJSON_IsString(picked) && picked->valuestring[0]
+        ? strdup(picked->valuestring) : NULL;
+    *models = list;
+    return true;
+}
+
+static int
+window_index(const struct pipe_conn *conn)
+{
+    for (int i = 0; i < 2; i++)
+        if (conn == windows[i])
+            return i;
+    FUZZ_CHECK(!"a frame was sent to a connection that is not a window");
+    return -1;
+}
+
+/* One scripted line, handled as pipe_server.c's handle_line does for a
+ * window that said hello already.  Returns false when the line closes the
+ * connection. */
+static bool
+window_line(struct pipe_conn *conn, const char *line, size_t len)
+{
+    cJSON *frame = cJSON_ParseWithLength(line, len);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(frame, "type");
+    if (!cJSON_IsObject(frame) || !cJSON_IsString(type)) {
+        cJSON_Delete(frame);
+        return false;
+    }
+    const char *kind = type->valuestring;
+    bool keep_open = true;
+    if (strcmp(kind, "hello") == 0) {
+        keep_open = false;      /* hello sent twice */
+    } else if (strcmp(kind, "models") == 0) {
+        cJSON *models;
+        char *default_model;
+        if (take_models(frame, &models, &default_model)) {
+            router_update(conn, models, default_model);
+            window_changed[window_index(conn)] = true;
+        }
+    } else if (strcmp(kind, "delta") == 0 || strcmp(kind, "tool_call") == 0 ||
+               strcmp(kind, "done") == 0 || strcmp(kind, "error") == 0) {
+        /* A script names no id: it answers the request at hand. */
+        if (cJSON_GetObjectItemCaseSensitive(frame, "id") == NULL)
+            cJSON_AddStringToObject(frame, "id", script.req->request_id);
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(frame, "id");
+        if (cJSON_IsString(id) && inflight_deliver(id->valuestring, conn, frame))
+            return true;
+    }
+    cJSON_Delete(frame);
+    return keep_open;
+}
+
+int
+__wrap_pipe_conn_send(struct pipe_conn *conn, const cJSON *frame)
+{
+    (void)window_index(conn);
+    script.frames_sent++;
+    /* The frame as it would go down the pipe: one line of JSON. */
+    size_t len;
+    char *line = frame_encode(frame, &len);
+    FUZZ_CHECK(line != NULL && len > 1 && line[len - 1] == '\n');
+    FUZZ_CHECK(memchr(line, '\n', len - 1) == NULL);
+    cJSON *back = cJSON_ParseWithLength(line, len);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(back, "type");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(back, "id");
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(back, "model");
+    FUZZ_CHECK(cJSON_IsString(type) && strcmp(type->valuestring, "request") == 0);
+    FUZZ_CHECK(cJSON_IsString(id) && strcmp(id->valuestring, script.req->request_id) == 0);
+    FUZZ_CHECK(cJSON_IsString(model) && model->valuestring[0] != '\0');
+    FUZZ_CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(back, "messages")) > 0);
+    cJSON_Delete(back);
+    free(line);
+    if (script.send_fails)
+        return -1;
+
+    bool open = true;
+    for (size_t i = 0; i < script.frame_count && open; i++)
+        open = window_line(conn, script.frames[i], script.frame_lens[i]);
+    /* The script is over: the window goes away, so nothing waits. */
+    inflight_window_lost(conn);
+    return 0;
+}
+
+void
+__wrap_pipe_conn_send_cancel(struct pipe_conn *conn, const char *id)
+{
+    (void)window_index(conn);
+    FUZZ_CHECK(strcmp(id, script.req->request_id) == 0);
+}
+
+static void
+restore_windows(void)
+{
+    for (int i = 0; i < 2; i++) {
+        if (!window_changed[i])
+            continue;
+        cJSON *models = cJSON_Duplicate(window_models[i], true);
+        char *picked = window_default[i] ? strdup(window_default[i]) : NULL;
+        FUZZ_CHECK(models != NULL);
+        router_update(windows[i], models, picked);
+        window_changed[i] = false;
+    }
+}
+
+/* ------------------------------------------------------------ set-up */
+
+static void
+set(const char *name, const char *value)
+{
+    char err[256];
+    if (config_set(&cfg, name, value, err, sizeof err) != 0) {
+        fprintf(stderr, "fuzz_fcgi_params: %s=%s: %s\n", name, value, err);
+        abort();
+    }
+}
+
+static void
+write_keys(void)
+{
+    static const struct { const char *name, *secret, *models; long rpm; } specs[] = {
+        { "fuzz-any", "sk-litellm-fuzz-any", NULL, 100000 },
+        { "fuzz-gpt", "sk-litellm-fuzz-gpt", "gpt-4o", 0 },
+    };
+    struct api_key keys[2];
+    memset(keys, 0, sizeof keys);
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(keys[i].name, sizeof keys[i].name, "%s", specs[i].name);
+        api_key_hash(specs[i].secret, strlen(specs[i].secret), keys[i].hash);
+        keys[i].models = (char *)specs[i].models;
+        keys[i].rpm = specs[i].rpm;
+    }
+    struct api_key_set set = { keys, 2 };
+    FILE *file = fopen(keys_file, "we");
+    FUZZ_CHECK(file != NULL && api_keys_write(file, &set) == 0 && fclose(file) == 0);
+}
+
+static void
+remove_state(void)
+{
+    ratelimit_policy_shutdown();
+    unlink(state_file);
+    unlink(keys_file);
+    rmdir(state_dir);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    FUZZ_CHECK(mkdtemp(state_dir) != NULL);
+    snprintf(state_file, sizeof state_file, "%s/limits.state", state_dir);
+    snprintf(keys_file, sizeof keys_file, "%s/keys", state_dir);
+    atexit(remove_state);
+    /* Debug lines are formatted (and checked by the sanitizers), not kept. */
+    FUZZ_CHECK(log_open(LOG_DEBUG, "/dev/null") == 0);
+
+    config_init(&cfg);
+    set("max-body", "4096");
+    set("request-timeout", "1");
+    set("keepalive-interval", "1");
+    set("model-alias", "fast=gpt-4o-mini");
+    set("keys-file", keys_file);
+    set("limits-rpm", "1000000");
+    set("limits-tpm", "1000000000");
+    set("limits-concurrent", "4");
+    set("limits-model", "o1:rpm=1000,tpm=300");
+    set("limits-key-model", "fuzz-gpt@gpt-4o:rpm=100,tpm=20000");
+    set("limits-wait-max", "0");
+    set("limits-state-file", state_file);
+    write_keys();
+    FUZZ_CHECK(auth_init(&cfg) == 0);
+    FUZZ_CHECK(ratelimit_policy_init(&cfg) == 0);
+
+    const char *const models_text[2] = { window1_models, window2_models };
+    for (int i = 0; i < 2; i++) {
+        window_models[i] = cJSON_Parse(models_text[i]);
+        FUZZ_CHECK(cJSON_IsArray(window_models[i]));
+        /* fd -1: the wrapped sends never write, and our reference keeps
+         * the connection from ever being closed. */
+        windows[i] = pipe_conn_new(-1, (unsigned long)i + 1, getuid(), getpid());
+        FUZZ_CHECK(windows[i] != NULL);
+        router_add(windows[i], cJSON_Duplicate(window_models[i], true),
+                   window_default[i] ? strdup(window_default[i]) : NULL);
+    }
+    dynbuf_init(&out_side.sent, RESPONSE_MAX);
+    return 0;
+}
+
+/* ------------------------------------------------------- the checks */
+
+static bool
+valid_utf8(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = p[i];
+        size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+                 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        if (n == 0 || n > len - i)
+            return false;
+        unsigned cp = n == 1 ? c : c & (0xff >> (n + 1));
+        for (size_t k = 1; k < n; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+static bool
+is_token_char(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           c == '-' || c == '_' || c == '.';
+}
+
+static void
+check_error_object(const cJSON *object)
+{
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(object, "error");
+    FUZZ_CHECK(cJSON_IsObject(error));
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(error, "message");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(error, "type");
+    const cJSON *param = cJSON_GetObjectItemCaseSensitive(error, "param");
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "code");
+    FUZZ_CHECK(cJSON_IsString(message) && message->valuestring[0] != '\0');
+    FUZZ_CHECK(cJSON_IsString(type));
+    FUZZ_CHECK(cJSON_IsString(param) || cJSON_IsNull(param));
+    FUZZ_CHECK(cJSON_IsString(code) || cJSON_IsNull(code));
+}
+
+/* "Name: value" lines up to the empty line; returns the body's offset. */
+static size_t
+check_head(const struct http_request *req, const char *text, size_t len, int *status,
+           bool *json, bool *event_stream)
+{
+    const char *end = memmem(text, len, "\r\n\r\n", 4);
+    FUZZ_CHECK(end != NULL);
+    size_t head_len = (size_t)(end - text) + 2;
+    FUZZ_CHECK(len >= 13 && memcmp(text, "Status: ", 8) == 0);
+    *status = atoi(text + 8);
+    /* A stream's head says 200; what went wrong later is in its events. */
+    FUZZ_CHECK(*status == (req->event_stream ? 200 : req->status));
+    static const int known[] = { 200, 400, 401, 403, 404, 405, 413, 429, 500, 502, 503, 504 };
+    bool is_known = false;
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+        is_known = is_known || known[i] == *status;
+    FUZZ_CHECK(is_known);
+    bool request_id_seen = false, allow_seen = false;
+    *json = *event_stream = false;
+    for (size_t at = 0; at < head_len;) {
+        const char *line = text + at;
+        const char *crlf = memmem(line, head_len - at, "\r\n", 2);
+        FUZZ_CHECK(crlf != NULL);
+        size_t line_len = (size_t)(crlf - line);
+        const char *colon = memchr(line, ':', line_len);
+        FUZZ_CHECK(colon != NULL && colon > line && colon[1] == ' ');
+        for (const char *c = line; c < colon; c++)
+            FUZZ_CHECK(is_token_char(*c));
+        for (const char *c = colon + 1; c < crlf; c++)
+            FUZZ_CHECK((unsigned char)*c >= 0x20 && *c != 0x7f);
+        size_t name_len = (size_t)(colon - line);
+        const char *value = colon + 2;
+        size_t value_len = (size_t)(crlf - value);
+        if (name_len == 12 && strncasecmp(line, "x-request-id", 12) == 0) {
+            FUZZ_CHECK(value_len == strlen(req->request_id) &&
+                       memcmp(value, req->request_id, value_len) == 0);
+            request_id_seen = true;
+        } else if (name_len == 5 && strncasecmp(line, "Allow", 5) == 0) {
+            allow_seen = true;
+        } else if (name_len == 12 && strncasecmp(line, "Content-Type", 12) == 0) {
+            *json = value_len == 16 && memcmp(value, "application/json", 16) == 0;
+            *event_stream = value_len == 17 && memcmp(value, "text/event-stream", 17) == 0;
+        }
+        at += line_len + 2;
+    }
+    FUZZ_CHECK(request_id_seen && (*json || *event_stream));
+    FUZZ_CHECK(allow_seen == (*status == 405));
+    return head_len + 2;
+}
+
+static void
+check_json_body(int status, const char *body, size_t len)
+{
+    cJSON *parsed = cJSON_ParseWithLength(body, len);
+    FUZZ_CHECK(cJSON_IsObject(parsed));
+    if (status != 200) {
+        check_error_object(parsed);
+    } else {
+        const cJSON *object = cJSON_GetObjectItemCaseSensitive(parsed, "object");
+        if (cJSON_IsString(object) && strcmp(object->valuestring, "chat.completion") == 0) {
+            const cJSON *usage = cJSON_GetObjectItemCaseSensitive(parsed, "usage");
+            const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
+            const cJSON *completion = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
+            const cJSON *total = cJSON_GetObjectItemCaseSensitive(usage, "total_tokens");
+            FUZZ_CHECK(cJSON_IsNumber(prompt) && cJSON_IsNumber(completion) &&
+                       cJSON_IsNumber(total));
+            FUZZ_CHECK(prompt->valuedouble >= 0 && completion->valuedouble >= 0 &&
+                       total->valuedouble == prompt->valuedouble + completion->valuedouble);
+            const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(parsed, "choices"), 0);
+            FUZZ_CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(choice, "message")));
+            FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(choice, "finish_reason")));
+        }
+    }
+    cJSON_Delete(parsed);
+}
+
+static void
+check_event_stream(const char *body, size_t len)
+{
+    char completion_id[160] = "";
+    bool done = false, failed = false;
+    size_t at = 0;
+    while (at < len) {
+        const char *event = body + at;
+        const char *end = memmem(event, len - at, "\n\n", 2);
+        FUZZ_CHECK(end != NULL);        /* every event is complete */
+        size_t event_len = (size_t)(end - event);
+        at += event_len + 2;
+        FUZZ_CHECK(memchr(event, '\n', event_len) == NULL);
+        if (event_len == 12 && memcmp(event, ": keep-alive", 12) == 0)
+            continue;
+        FUZZ_CHECK(!done && !failed);   /* nothing after [DONE] or an error */
+        FUZZ_CHECK(event_len > 6 && memcmp(event, "data: ", 6) == 0);
+        const char *data = event + 6;
+        size_t data_len = event_len - 6;
+        if (data_len == 6 && memcmp(data, "[DONE]", 6) == 0) {
+            done = true;
+            continue;
+        }
+        cJSON *chunk = cJSON_ParseWithLength(data, data_len);
+        FUZZ_CHECK(cJSON_IsObject(chunk));
+        if (cJSON_GetObjectItemCaseSensitive(chunk, "error") != NULL) {
+            check_error_object(chunk);
+            failed = true;
+        } else {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(chunk, "id");
+            const cJSON *object = cJSON_GetObjectItemCaseSensitive(chunk, "object");
+            FUZZ_CHECK(cJSON_IsString(id) && strncmp(id->valuestring, "chatcmpl-", 9) == 0);
+            FUZZ_CHECK(cJSON_IsString(object) &&
+                       strcmp(object->valuestring, "chat.completion.chunk") == 0);
+            if (completion_id[0] == '\0')
+                snprintf(completion_id, sizeof completion_id, "%s", id->valuestring);
+            FUZZ_CHECK(strcmp(completion_id, id->valuestring) == 0);
+        }
+        cJSON_Delete(chunk);
+    }
+}
+
+static void
+check_response(const struct http_request *req, bool gone_while_handled)
+{
+    const char *text = out_side.sent.data ? out_side.sent.data : "";
+    size_t len = out_side.sent.len;
+    /* A failed write is noticed by the write that flushes it. */
+    if (gone_while_handled)
+        FUZZ_CHECK(req->client_gone);
+    if (out_side.gone)
+        return;
+    FUZZ_CHECK(req->head_sent && !req->client_gone);
+    int status;
+    bool json, event_stream;
+    size_t body_at = check_head(req, text, len, &status, &json, &event_stream);
+    FUZZ_CHECK(event_stream == req->event_stream);
+    const char *body = text + body_at;
+    size_t body_len = len - body_at;
+    FUZZ_CHECK(valid_utf8(body, body_len));
+    if (json)
+        check_json_body(status, body, body_len);
+    else
+        check_event_stream(body, body_len);
+}
+
+/* ---------------------------------------------------------- one input */
+
+static size_t
+number(const char *text, size_t len)
+{
+    size_t value = 0;
+    for (size_t i = 0; i < len && text[i] >= '0' && text[i] <= '9' && value < (1u << 24); i++)
+        value = value * 10 + (size_t)(text[i] - '0');
+    return value;
+}
+
+static bool
+directive(const char *line, size_t len, const char *name, const char **value, size_t *value_len)
+{
+    size_t name_len = strlen(name);
+    if (len < name_len || memcmp(line, name, name_len) != 0)
+        return false;
+    *value = line + name_len;
+    *value_len = len - name_len;
+    return true;
+}
+
+static void
+set_window_models(const char *json, size_t len, const char *picked)
+{
+    cJSON *frame = cJSON_CreateObject();
+    cJSON *list = cJSON_ParseWithLength(json, len);
+    FUZZ_CHECK(frame != NULL);
+    if (list != NULL)
+        cJSON_AddItemToObject(frame, "models", list);
+    if (picked != NULL)
+        cJSON_AddStringToObject(frame, "default_model", picked);
+    cJSON *models;
+    char *default_model;
+    if (take_models(frame, &models, &default_model)) {
+        router_update(windows[0], models, default_model);
+        window_changed[0] = true;
+    }
+    cJSON_Delete(frame);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *envp[MAX_PARAMS + 1];
+    size_t param_count = 0;
+    const char *models = NULL;
+    size_t models_len = 0;
+    char *picked = NULL;
+    const char *end = (const char *)data + size, *p = (const char *)data;
+    const char *body = end;
+
+    memset(&script, 0, sizeof script);
+    memset(&in_side, 0, sizeof in_side);
+    in_side.chunk = SIZE_MAX;
+    out_side.gone_after = SIZE_MAX;
+    out_side.gone = false;
+    dynbuf_reset(&out_side.sent);
+
+    while (p < end) {
+        const char *newline = memchr(p, '\n', (size_t)(end - p));
+        size_t len = newline ? (size_t)(newline - p) : (size_t)(end - p);
+        const char *value;
+        size_t value_len;
+        if (len == 0 && newline != NULL) {
+            body = newline + 1;
+            break;
+        }
+        if (directive(p, len, "#frame=", &value, &value_len)) {
+            if (script.frame_count < MAX_FRAMES) {
+                script.frames[script.frame_count] = value;
+                script.frame_lens[script.frame_count++] = value_len;
+            }
+        } else if (directive(p, len, "#models=", &value, &value_len)) {
+            models = value;
+            models_len = value_len;
+        } else if (directive(p, len, "#default-model=", &value, &value_len)) {
+            free(picked);
+            picked = strndup(value, value_len);
+        } else if (directive(p, len, "#send-fails", &value, &value_len)) {
+            script.send_fails = true;
+        } else if (directive(p, len, "#gone-after=", &value, &value_len)) {
+            out_side.gone_after = number(value, value_len);
+        } else if (directive(p, len, "#body-chunk=", &value, &value_len)) {
+            in_side.chunk = number(value, value_len) + 1;
+        } else if (directive(p, len, "#read-error", &value, &value_len)) {
+            in_side.read_error = true;
+        } else if (len > 0 && p[0] != '#' && memchr(p, '=', len) != NULL &&
+                   param_count < MAX_PARAMS) {
+            /* libfcgi hands params over as "NAME=value" C strings. */
+            envp[param_count] = strndup(p, len);
+            FUZZ_CHECK(envp[param_count] != NULL);
+            param_count++;
+        }
+        p = newline ? newline + 1 : end;
+    }
+    envp[param_count] = NULL;
+    if (models != NULL || picked != NULL)
+        set_window_models(models ? models : "[]", models ? models_len : 2, picked);
+    free(picked);
+
+    /* The body in a buffer of its own size, so a read past it is caught. */
+    size_t body_len = (size_t)(end - body);
+    unsigned char *body_copy = malloc(body_len ? body_len : 1);
+    FUZZ_CHECK(body_copy != NULL);
+    if (body_len > 0)
+        memcpy(body_copy, body, body_len);
+    in_side.body = body_copy;
+    in_side.len = body_len;
+
+    static unsigned char nothing[1];
+    FCGX_Stream in = {
+        .rdNext = nothing, .wrNext = nothing, .stop = nothing, .stopUnget = nothing,
+        .isReader = 1, .fillBuffProc = in_fill, .emptyBuffProc = in_empty,
+    };
+    FCGX_Stream out = {
+        .rdNext = out_side.buffer, .wrNext = out_side.buffer,
+        .stop = out_side.buffer + sizeof out_side.buffer,
+        .isReader = 0, .fillBuffProc = out_fill, .emptyBuffProc = out_empty,
+    };
+    FCGX_Request fcgi;
+    memset(&fcgi, 0, sizeof fcgi);
+    fcgi.in = &in;
+    fcgi.out = &out;
+    fcgi.err = NULL;
+    fcgi.envp = envp;
+    fcgi.ipcFd = -1;
+    fcgi.listen_sock = -1;
+
+    /* As a worker thread does (fcgi-app/server.c). */
+    struct http_request req;
+    struct request_outcome outcome = { .note = NULL };
+    http_request_init(&req, &fcgi);
+    script.req = &req;
+    for (const char *c = req.request_id; *c; c++)
+        FUZZ_CHECK(is_token_char(*c));
+    FUZZ_CHECK(strlen(req.request_id) > 0 && strlen(req.request_id) <= HTTP_REQUEST_ID_MAX);
+    FUZZ_CHECK(req.path[0] != '\0' && req.method != NULL);
+    handle_request(&req, &cfg, &outcome);
+    /* Every request is answered, unless its client left. */
+    FUZZ_CHECK(req.head_sent || req.client_gone);
+    if (!req.head_sent && !req.client_gone)
+        http_send_body(&req, 500, "application/json", NULL, "{}", 2);
+    /* FCGX_Finish_r flushes what is left. */
+    bool gone_while_handled = out_side.gone;
+    if (!out_side.gone)
+        out_empty(&out, 0);
+    /* FUZZ_FCGI_DUMP=1 fuzz_fcgi_params FILE: what the client got. */
+    if (getenv("FUZZ_FCGI_DUMP") != NULL)
+        fprintf(stderr, "--- response (%s) ---\n%.*s\n---\n", out_side.gone ? "client gone" : "complete",
+                (int)out_side.sent.len, out_side.sent.data ? out_side.sent.data : "");
+    check_response(&req, gone_while_handled);
+    FUZZ_CHECK(script.frames_sent <= 1);
+
+    /* Nothing of the request outlives it. */
+    FUZZ_CHECK(inflight_count() == 0);
+    for (int i = 0; i < 2; i++) {
+        FUZZ_CHECK(windows[i]->in_flight == 0);
+        FUZZ_CHECK(atomic_load(&windows[i]->refs) == 2);
+    }
+    http_request_free(&req);
+    restore_windows();
+    /* A fresh limiter state each time, so that one input's requests do not
+     * decide whether the next one is admitted. */
+    ratelimit_policy_shutdown();
+    unlink(state_file);
+    FUZZ_CHECK(ratelimit_policy_init(&cfg) == 0);
+
+    free(body_copy);
+    for (size_t i = 0; i < param_count; i++)
+        free(envp[i]);
+    return 0;
+}

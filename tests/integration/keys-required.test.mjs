@@ -1,0 +1,96 @@
+// Keys are required whenever nginx listens on anything but loopback (issue 6):
+// a stack listening on this machine's own non-loopback address (connections
+// stay on this machine) refuses keyless requests even with no key defined,
+// while /health stays open; and `auth = required` closes a loopback gateway
+// too. The non-loopback case is skipped when the machine has no such address.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  Stack, makeTempDir, writeFcgiConfig, nonce, postChat, chatBody, openAiError, httpRequest, waitUntil,
+} from './harness.mjs';
+
+/** A non-loopback IPv4 address of this machine, or null. */
+function localAddress() {
+  for (const addresses of Object.values(os.networkInterfaces())) {
+    for (const a of addresses || []) {
+      if (a.family === 'IPv4' && !a.internal && !a.address.startsWith('127.') && !a.address.startsWith('169.254.')) return a.address;
+    }
+  }
+  return null;
+}
+
+const address = localAddress();
+const skipRemote = address ? false : 'this machine has no non-loopback IPv4 address';
+const remote = new Stack();   // first: a missing binary fails here, before any temp file exists
+const required = new Stack();
+const dir = makeTempDir('lkreq');
+
+before(async () => {
+  if (address) await remote.start({ host: address });
+  const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), { auth: 'required' });
+  await required.start({ ctlArgs: ['--fcgi-config', config] });
+});
+
+after(async () => {
+  const failures = [];
+  for (const stack of [remote, required]) {
+    try { await stack.teardown(); } catch (err) { failures.push(err); }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (failures.length) throw failures[0];
+});
+
+function assert401(response) {
+  const error = openAiError(assert, response, 401);
+  assert.equal(error.code, 'invalid_api_key');
+  assert.equal(error.type, 'authentication_error');
+  assert.equal(response.headers['x-should-retry'], 'false');
+  return error;
+}
+
+test('listening beyond loopback with no key defined: every API request gets 401, /health stays open', { skip: skipRemote }, async () => {
+  assert.equal(remote.baseUrl, `http://${address}:${remote.port}`);
+  const again = await remote.ctl(['start']);
+  assert.equal(again.code, 0);
+  assert.match(again.stderr, /beyond this machine/, 'litellmctl warns about the exposure');
+
+  const marker = nonce('remote');
+  const error = assert401(await postChat(remote.port, chatBody(`hi ${marker}`), { host: address }));
+  assert.match(error.message, /beyond loopback/);
+  assert.match(error.message, /litellmctl keys add/);
+  assert401(await httpRequest(remote.port, { host: address, path: '/v1/models' }));
+  const health = await remote.health();
+  assert.equal(health.status, 200);
+  assert.equal(health.json.auth.keys, 0);
+  assert.ok(!remote.worker.has((e) => e.event === 'request' && JSON.stringify(e.messages).includes(marker)));
+});
+
+test('listening beyond loopback: a key created with litellmctl keys add lets its holder in', { skip: skipRemote }, async () => {
+  const added = await remote.keys(['add', 'teammate']);
+  assert.equal(added.code, 0, added.stderr);
+  const key = added.stdout.trim();
+  const marker = nonce('teammate');
+  const response = await waitUntil(async () => {
+    const r = await postChat(remote.port, chatBody(`hello ${marker}`), { host: address, headers: { authorization: `Bearer ${key}` } });
+    return r.status === 200 ? r : false;
+  }, 'the new key to be accepted');
+  assert.equal(response.json.choices[0].message.content, `hello ${marker}`);
+  assert401(await postChat(remote.port, chatBody('still no key'), { host: address }));
+  assert.match(remote.logText(), /status=200 key=teammate /);
+});
+
+test('auth = required: a loopback gateway with no key refuses keyless requests too', async () => {
+  const health = await required.health();
+  assert.equal(health.status, 200);
+  assert.deepEqual(health.json.auth, { keys: 0, mode: 'required' });
+  assert401(await postChat(required.port, chatBody('loopback but required')));
+  const added = await required.keys(['add', 'solo']);
+  assert.equal(added.code, 0, added.stderr);
+  const key = added.stdout.trim();
+  await waitUntil(async () => (await postChat(required.port, chatBody('with key'), { headers: { 'x-api-key': key } })).status === 200,
+    'the key to be accepted');
+});
