@@ -107,8 +107,20 @@ static const char peek_script[] =
     "local c = redis.call('ZCOUNT', KEYS[1] .. ':c', now, '+inf')\n"
     "return {tonumber(h[1]) or 0, tonumber(h[2]) or 0, c, now}\n";
 
+/* A concurrency slot whose release did not reach Redis; retried once Redis
+ * answers again, so that a short outage does not hold slots until their
+ * lease expires. */
+struct pending_release {
+    struct limit_request req;
+    struct pending_release *next;
+};
+#define REDIS_PENDING_MAX 10000
+
 struct redis_store {
     struct limit_store base;
+    pthread_mutex_t pending_lock;
+    struct pending_release *pending;
+    atomic_uint pending_count;
     struct limit_store *fallback;
     char *host;
     int port;
@@ -254,6 +266,8 @@ reply_integer(const redisReply *reply, size_t index)
     return item->type == REDIS_REPLY_INTEGER ? item->integer : 0;
 }
 
+static void retry_pending_releases(struct redis_store *store);
+
 static int
 redis_admit(struct limit_store *base, struct limit_request *req, int64_t now_ns,
             struct limit_verdict *verdict)
@@ -278,6 +292,8 @@ redis_admit(struct limit_store *base, struct limit_request *req, int64_t now_ns,
         return store->fallback->admit(store->fallback, req, now_ns, verdict);
     }
     req->local_fallback = false;
+    if (atomic_load(&store->pending_count) > 0)
+        retry_pending_releases(store);
     memset(verdict, 0, sizeof *verdict);
     verdict->allowed = reply_integer(reply, 0) == 1;
     verdict->kind = (enum limit_kind)reply_integer(reply, 1);
@@ -325,6 +341,51 @@ has_concurrency(const struct limit_scope *scope)
     return scope->rule.concurrent > 0;
 }
 
+/* 0 when Redis took the release (or there was nothing to release). */
+static int
+release_in_redis(struct redis_store *store, const struct limit_request *req)
+{
+    struct script_call call;
+    call_begin(&call, release_script, req, has_concurrency);
+    if (strcmp(call.argv[2], "0") == 0)
+        return 0;               /* no concurrency limit: nothing to free */
+    call.argv[call.argc++] = req->lease;
+    call_lengths(&call);
+    redisReply *reply = run_script(store, call.argc, call.argv, call.argv_len);
+    freeReplyObject(reply);
+    return reply != NULL ? 0 : -1;
+}
+
+static void
+retry_pending_releases(struct redis_store *store)
+{
+    pthread_mutex_lock(&store->pending_lock);
+    struct pending_release *list = store->pending;
+    store->pending = NULL;
+    atomic_store(&store->pending_count, 0);
+    pthread_mutex_unlock(&store->pending_lock);
+    while (list != NULL) {
+        struct pending_release *next = list->next;
+        if (release_in_redis(store, &list->req) != 0) {
+            /* Down again: keep the rest for the next time. */
+            pthread_mutex_lock(&store->pending_lock);
+            struct pending_release *tail = list;
+            unsigned count = 1;
+            while (tail->next != NULL) {
+                tail = tail->next;
+                count++;
+            }
+            tail->next = store->pending;
+            store->pending = list;
+            atomic_fetch_add(&store->pending_count, count);
+            pthread_mutex_unlock(&store->pending_lock);
+            return;
+        }
+        free(list);
+        list = next;
+    }
+}
+
 static void
 redis_release(struct limit_store *base, const struct limit_request *req)
 {
@@ -333,13 +394,21 @@ redis_release(struct limit_store *base, const struct limit_request *req)
         store->fallback->release(store->fallback, req);
         return;
     }
-    struct script_call call;
-    call_begin(&call, release_script, req, has_concurrency);
-    if (strcmp(call.argv[2], "0") == 0)
-        return;                 /* no concurrency limit: nothing to free */
-    call.argv[call.argc++] = req->lease;
-    call_lengths(&call);
-    freeReplyObject(run_script(store, call.argc, call.argv, call.argv_len));
+    if (release_in_redis(store, req) == 0)
+        return;
+    struct pending_release *pending = malloc(sizeof *pending);
+    if (pending == NULL || atomic_load(&store->pending_count) >= REDIS_PENDING_MAX) {
+        free(pending);
+        log_warn("limits: a concurrency slot of request %s stays taken in Redis until its "
+                 "lease expires", req->lease);
+        return;
+    }
+    pending->req = *req;
+    pthread_mutex_lock(&store->pending_lock);
+    pending->next = store->pending;
+    store->pending = pending;
+    atomic_fetch_add(&store->pending_count, 1);
+    pthread_mutex_unlock(&store->pending_lock);
 }
 
 static int
@@ -380,6 +449,12 @@ redis_close(struct limit_store *base)
 {
     struct redis_store *store = (struct redis_store *)base;
     store->fallback->close(store->fallback);
+    while (store->pending != NULL) {
+        struct pending_release *next = store->pending->next;
+        free(store->pending);
+        store->pending = next;
+    }
+    pthread_mutex_destroy(&store->pending_lock);
     pthread_key_delete(store->connection_key);
     pthread_mutex_destroy(&store->error_lock);
     free(store->host);
@@ -442,6 +517,7 @@ ratelimit_redis_open(const char *url, struct limit_store *fallback, char *err, s
         store->host = strdup("127.0.0.1");
     }
     pthread_mutex_init(&store->error_lock, NULL);
+    pthread_mutex_init(&store->pending_lock, NULL);
     store->port = port;
     store->db = db;
     store->fallback = fallback;

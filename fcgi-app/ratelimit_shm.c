@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,7 @@
 #include <unistd.h>
 
 #define SHM_MAGIC 0x4c4c4d31u          /* "LLM1" */
-#define SHM_VERSION 1u
+#define SHM_VERSION 2u
 #define SHM_ENTRIES 4096u              /* scopes; a power of two */
 #define SHM_LEASES 8192u               /* concurrent requests across processes */
 
@@ -29,6 +28,7 @@ struct shm_entry {
 struct shm_lease {
     int32_t pid;                       /* 0: free */
     uint32_t entry_count;
+    uint64_t start_time;               /* the owner's, so a reused pid is not it */
     uint32_t entries[LIMIT_MAX_SCOPES];
     char id[72];
 };
@@ -44,7 +44,47 @@ struct shm_store {
     struct limit_store base;
     struct shm_state *state;
     pid_t pid;
+    uint64_t start_time;
 };
+
+/* A process's state letter and start time (clock ticks after boot) from
+ * /proc/PID/stat; false if it does not exist. */
+static bool
+process_stat(pid_t pid, char *state, uint64_t *start_time)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *file = fopen(path, "re");
+    if (file == NULL)
+        return false;
+    bool ok = fgets(line, sizeof line, file) != NULL;
+    fclose(file);
+    /* The command name may hold spaces and parentheses: fields start after
+     * the last ')'.  State is field 3, start time field 22. */
+    char *rest = ok ? strrchr(line, ')') : NULL;
+    if (rest == NULL || rest[1] != ' ')
+        return false;
+    *state = rest[2];
+    char *field = rest + 2;
+    for (int i = 3; i < 22 && field != NULL; i++) {
+        field = strchr(field, ' ');
+        if (field != NULL)
+            field++;
+    }
+    *start_time = field ? strtoull(field, NULL, 10) : 0;
+    return field != NULL;
+}
+
+/* Dead, a zombie, or another process that got the pid since. */
+static bool
+lease_owner_gone(const struct shm_lease *lease)
+{
+    char state;
+    uint64_t start_time;
+    if (!process_stat(lease->pid, &state, &start_time))
+        return true;
+    return state == 'Z' || state == 'X' || start_time != lease->start_time;
+}
 
 static uint64_t
 key_hash(const char *key)
@@ -95,9 +135,7 @@ reclaim_dead_leases(struct shm_state *state, pid_t self)
 {
     for (uint32_t i = 0; i < SHM_LEASES; i++) {
         struct shm_lease *lease = &state->leases[i];
-        if (lease->pid == 0 || lease->pid == self)
-            continue;
-        if (kill(lease->pid, 0) == 0 || errno != ESRCH)
+        if (lease->pid == 0 || lease->pid == self || !lease_owner_gone(lease))
             continue;
         for (uint32_t j = 0; j < lease->entry_count; j++)
             if (state->entries[lease->entries[j]].in_flight > 0)
@@ -185,6 +223,7 @@ shm_admit(struct limit_store *base, struct limit_request *req, int64_t now_ns,
         }
         if (lease != NULL) {
             lease->pid = (int32_t)store->pid;
+            lease->start_time = store->start_time;
             snprintf(lease->id, sizeof lease->id, "%s", req->lease);
         }
     }
@@ -329,6 +368,9 @@ ratelimit_shm_open(const char *path, char *err, size_t err_size)
     }
     store->state = state;
     store->pid = getpid();
+    char own_state;
+    if (!process_stat(store->pid, &own_state, &store->start_time))
+        store->start_time = 0;
     store->base = (struct limit_store){
         .name = "shm", .admit = shm_admit, .adjust_tokens = shm_adjust_tokens,
         .release = shm_release, .peek = shm_peek, .close = shm_close,
@@ -337,7 +379,7 @@ ratelimit_shm_open(const char *path, char *err, size_t err_size)
     shm_lock(state);
     for (uint32_t i = 0; i < SHM_LEASES; i++) {
         struct shm_lease *lease = &state->leases[i];
-        if (lease->pid != (int32_t)store->pid)
+        if (lease->pid != (int32_t)store->pid || lease->start_time == store->start_time)
             continue;
         for (uint32_t j = 0; j < lease->entry_count; j++)
             if (state->entries[lease->entries[j]].in_flight > 0)
