@@ -73,7 +73,7 @@ handle_request(struct http_request *req, const struct config *cfg, struct reques
         if (!get)
             method_not_allowed(req, "GET");
         else if (authenticated(req, &identity, outcome))
-            handle_models(req, model_id, &identity);
+            handle_models(req, config_model_alias(cfg, model_id), &identity);
     } else if (path_is(req->path, "/health")) {
         if (get)
             handle_health(req);

@@ -195,7 +195,7 @@ test('per-key TPM and concurrency', async () => {
   assert.equal(held.headers['x-ratelimit-limit-tokens'], '500');
   const event = await stack.worker.waitRequest(marker);
   const second = await post(chatBody('carol second', { max_tokens: 50 }), bearer('carol'));
-  assert.match(openAiError(assert, second, 429).message, /1 concurrent requests for API key 'carol'/);
+  assert.match(openAiError(assert, second, 429).message, /1 concurrent request for API key 'carol'/);
   assert.equal((await post(chatBody('alice meanwhile'), bearer('alice'))).status, 200);
   stack.worker.command(`release ${event.id}`);
   await held.readToEnd();
@@ -206,7 +206,7 @@ test('per-key TPM and concurrency', async () => {
 test('key x model limits (limits-key-model alice@claude-3.5-sonnet:rpm=1)', async () => {
   assert.equal((await post(chatBody('alice claude 1', { model: 'claude-3.5-sonnet' }), bearer('alice'))).status, 200);
   const refused = await post(chatBody('alice claude 2', { model: 'claude-3.5-sonnet' }), bearer('alice'));
-  assert.match(openAiError(assert, refused, 429).message, /1 requests per minute for API key 'alice' on model 'claude-3\.5-sonnet'/);
+  assert.match(openAiError(assert, refused, 429).message, /1 request per minute for API key 'alice' on model 'claude-3\.5-sonnet'/);
   assert.equal((await post(chatBody('alice gpt-4o'), bearer('alice'))).status, 200, 'her other models are not limited');
   assert.equal((await post(chatBody('bob gpt-4o'), bearer('bob'))).status, 200);
 });

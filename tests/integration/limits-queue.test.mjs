@@ -143,7 +143,7 @@ test('a request that would have to wait longer than wait-max gets its 429 at onc
   const response = await postChat(stack.port, chatBody(`second ${marker}`, { model: 'gpt-4o' }));
   const error = openAiError(assert, response, 429);
   assert.equal(error.code, 'rate_limit_exceeded');
-  assert.match(error.message, /1 requests per minute for model 'gpt-4o'/);
+  assert.match(error.message, /1 request per minute for model 'gpt-4o'/);
   assert.ok(Number(response.headers['retry-after']) > WAIT_MAX, `Retry-After ${response.headers['retry-after']} > ${WAIT_MAX}`);
   assert.ok(!hasRequest(stack.worker, marker));
 });

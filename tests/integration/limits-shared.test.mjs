@@ -164,7 +164,7 @@ test('a concurrency slot is shared by both processes, and reclaimed when its pro
   const refusedMarker = nonce('refused');
   const refused = await postChat(b.port, chatBody(`second ${refusedMarker}`, { model: 'claude-3.5-sonnet' }));
   const error = openAiError(assert, refused, 429);
-  assert.match(error.message, /1 concurrent requests for model 'claude-3\.5-sonnet'/);
+  assert.match(error.message, /1 concurrent request for model 'claude-3\.5-sonnet'/);
   assert.ok(refused.headers['retry-after'], 'Retry-After on a concurrency 429');
 
   // A's responder dies holding the slot (no chance to release it).
