@@ -80,6 +80,14 @@ test('README.md contains each README example verbatim', () => {
   }
 });
 
+test('README.md carries the compatibility table that compat-matrix.test.mjs checks', () => {
+  const readme = fs.readFileSync(repoReadme, 'utf8');
+  const table = fs.readFileSync(new URL('../spec/COMPATIBILITY.md', import.meta.url), 'utf8');
+  const rows = table.split('\n').filter((line) => line.startsWith('| `'));
+  assert.ok(rows.length > 20, 'the table has a row per parameter');
+  for (const row of rows) assert.ok(readme.includes(row), `README.md lacks the row:\n${row}`);
+});
+
 async function runExample(line) {
   const command = line.replaceAll('localhost:4000', `localhost:${stack.port}`);
   assert.notEqual(command, line, 'the example names port 4000');
