@@ -26,10 +26,11 @@ usage() {
 
 # Debian packages: the build (autotools, libfcgi, cJSON, libsodium, hiredis),
 # the front (nginx), litellmctl's helpers (cgi-fcgi, ss, setsid) and what the
-# tests run against (curl, node, a real Redis).
+# tests run against (curl, node, a real Redis, clang's libFuzzer).
 debian_packages=(
     build-essential autoconf automake pkg-config
     libfcgi-dev libfcgi-bin libcjson-dev libsodium-dev libhiredis-dev
+    clang-14 libclang-rt-14-dev
     nginx iproute2 util-linux curl ca-certificates procps redis-server
 )
 
@@ -125,6 +126,12 @@ test)
     make -s distcheck
     say "make check-e2e (the packaged extension in a real VS Code, headless)"
     make -s check-e2e
+    say "make fuzz (each libFuzzer target ${FUZZ_SECONDS:-30} s, in ${FUZZ_BUILD_DIR:-$here/build-fuzz})"
+    fuzz_dir=${FUZZ_BUILD_DIR:-$here/build-fuzz}
+    mkdir -p "$fuzz_dir"
+    (cd "$fuzz_dir" &&
+        { [ -f Makefile ] || "$here/configure" -q --enable-fuzzing CC=clang-14; } &&
+        make -j"$jobs" -s fuzz)
     say "All tests passed"
     ;;
 -h|--help|help) usage 0 ;;

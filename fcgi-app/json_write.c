@@ -32,6 +32,20 @@ utf8_sequence_length(const unsigned char *s, size_t n)
     return len;
 }
 
+bool
+json_utf8_valid(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < len) {
+        size_t seq = s[i] < 0x80 ? 1 : utf8_sequence_length(s + i, len - i);
+        if (seq == 0)
+            return false;
+        i += seq;
+    }
+    return true;
+}
+
 int
 json_append_string(struct dynbuf *out, const char *text, size_t len)
 {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "inflight.h"
+#include "json_write.h"
 #include "listen_socket.h"
 #include "log.h"
 #include "pipe_codec.h"
@@ -159,12 +160,15 @@ handle_line(void *ctx, const char *line, size_t len)
 {
     struct pipe_reader *reader = ctx;
     struct pipe_conn *conn = reader->conn;
-    cJSON *frame = cJSON_ParseWithLength(line, len);
+    /* The protocol is UTF-8, and model names and ids reach clients as they
+     * came (cJSON prints strings byte for byte): refuse anything else. */
+    cJSON *frame = json_utf8_valid(line, len) ? cJSON_ParseWithLength(line, len) : NULL;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(frame, "type");
     if (!cJSON_IsObject(frame) || !cJSON_IsString(type)) {
         cJSON_Delete(frame);
-        send_simple(conn, "error", "protocol", "each line must be a JSON object with a \"type\"");
-        reader->close_reason = "a line that is not a JSON object with a type";
+        send_simple(conn, "error", "protocol",
+                    "each line must be a JSON object with a \"type\", in UTF-8");
+        reader->close_reason = "a line that is not a UTF-8 JSON object with a type";
         return 1;
     }
     const char *kind = type->valuestring;

@@ -85,7 +85,7 @@ limit_format_duration(int64_t ns, char *out, size_t size)
         snprintf(secs, sizeof secs, "%llds", seconds);
     } else {
         /* Go drops trailing zeros of the fraction: 1.500s -> 1.5s. */
-        char fraction[4];
+        char fraction[8];       /* 3 digits; room for GCC's -Wformat-truncation */
         snprintf(fraction, sizeof fraction, "%03lld", millis);
         for (int i = 2; i > 0 && fraction[i] == '0'; i--)
             fraction[i] = '\0';

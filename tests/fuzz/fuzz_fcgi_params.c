@@ -16,6 +16,9 @@
  * instead of writing to a socket, the request frame is checked and the
  * input's scripted frames are handed to the request's mailbox the way the
  * pipe reader does, followed by "window lost", so nothing ever waits.
+ * limit_now_ns is wrapped too: the limiter's clock stands still during a
+ * request and jumps two minutes between requests, so every request meets
+ * full buckets and the same input always gets the same answer.
  *
  * Input, lines up to the first empty line, then the body:
  *   NAME=value          a FastCGI param (REQUEST_METHOD, DOCUMENT_URI,
@@ -55,6 +58,7 @@
 #include "handlers.h"
 #include "http.h"
 #include "inflight.h"
+#include "json_write.h"
 #include "log.h"
 #include "pipe_codec.h"
 #include "pipe_conn.h"
@@ -68,6 +72,8 @@
 
 int __wrap_pipe_conn_send(struct pipe_conn *conn, const cJSON *frame);
 void __wrap_pipe_conn_send_cancel(struct pipe_conn *conn, const char *id);
+int64_t __real_limit_now_ns(void);
+int64_t __wrap_limit_now_ns(void);
 
 static const char window1_models[] =
     "[{\"id\":\"copilot/gpt-4o\",\"vendor\":\"copilot\",\"family\":\"gpt-4o\",\"name\":\"GPT-4o\","
@@ -84,7 +90,8 @@ static const char window2_models[] =
     "\"max_input_tokens\":100}]";
 
 static struct config cfg;
-static char state_dir[] = "/tmp/litellm-fuzz-XXXXXX";
+/* In memory where there is /dev/shm. */
+static char state_dir[] = "/dev/shm/litellm-fuzz-XXXXXX";
 static char state_file[sizeof state_dir + 32], keys_file[sizeof state_dir + 32];
 static struct pipe_conn *windows[2];
 static cJSON *window_models[2];
@@ -100,6 +107,15 @@ static struct {
     const struct http_request *req;
     unsigned frames_sent;       /* request frames the handler sent */
 } script;
+
+/* The limiter's clock (limit_now_ns, wrapped): still during a request. */
+static int64_t limiter_clock_ns;
+
+int64_t
+__wrap_limit_now_ns(void)
+{
+    return limiter_clock_ns;
+}
 
 /* --------------------------------------------------------- fake streams */
 
@@ -210,7 +226,7 @@ window_index(const struct pipe_conn *conn)
 static bool
 window_line(struct pipe_conn *conn, const char *line, size_t len)
 {
-    cJSON *frame = cJSON_ParseWithLength(line, len);
+    cJSON *frame = json_utf8_valid(line, len) ? cJSON_ParseWithLength(line, len) : NULL;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(frame, "type");
     if (!cJSON_IsObject(frame) || !cJSON_IsString(type)) {
         cJSON_Delete(frame);
@@ -338,13 +354,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    FUZZ_CHECK(mkdtemp(state_dir) != NULL);
+    if (mkdtemp(state_dir) == NULL) {
+        memcpy(state_dir, "/tmp/litellm-fuzz-XXXXXX", sizeof "/tmp/litellm-fuzz-XXXXXX");
+        FUZZ_CHECK(mkdtemp(state_dir) != NULL);
+    }
     snprintf(state_file, sizeof state_file, "%s/limits.state", state_dir);
     snprintf(keys_file, sizeof keys_file, "%s/keys", state_dir);
     atexit(remove_state);
     /* Debug lines are formatted (and checked by the sanitizers), not kept. */
     FUZZ_CHECK(log_open(LOG_DEBUG, "/dev/null") == 0);
 
+    limiter_clock_ns = __real_limit_now_ns();
     config_init(&cfg);
     set("max-body", "4096");
     set("request-timeout", "1");
@@ -361,6 +381,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     write_keys();
     FUZZ_CHECK(auth_init(&cfg) == 0);
     FUZZ_CHECK(ratelimit_policy_init(&cfg) == 0);
+    /* The limiter keeps its mapping: the file need not outlive a crash. */
+    unlink(state_file);
 
     const char *const models_text[2] = { window1_models, window2_models };
     for (int i = 0; i < 2; i++) {
@@ -593,6 +615,9 @@ directive(const char *line, size_t len, const char *name, const char **value, si
 static void
 set_window_models(const char *json, size_t len, const char *picked)
 {
+    /* As a hello frame: the reader refuses lines that are not UTF-8. */
+    if (!json_utf8_valid(json, len) || (picked != NULL && !json_utf8_valid(picked, strlen(picked))))
+        return;
     cJSON *frame = cJSON_CreateObject();
     cJSON *list = cJSON_ParseWithLength(json, len);
     FUZZ_CHECK(frame != NULL);
@@ -730,11 +755,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     http_request_free(&req);
     restore_windows();
-    /* A fresh limiter state each time, so that one input's requests do not
-     * decide whether the next one is admitted. */
-    ratelimit_policy_shutdown();
-    unlink(state_file);
-    FUZZ_CHECK(ratelimit_policy_init(&cfg) == 0);
+    /* Two minutes pass between requests: every limit's bucket is full
+     * again, so one input's requests do not decide whether the next one
+     * is admitted. */
+    limiter_clock_ns += 120 * 1000000000LL;
 
     free(body_copy);
     for (size_t i = 0; i < param_count; i++)

@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "fuzz.h"
+#include "json_write.h"
 #include "pipe_codec.h"
 
 #define MAX_PIECES 31
@@ -34,11 +35,12 @@ struct line_log {
     const char *stream;         /* for the reference only */
 };
 
-/* As the pipe reader: a line must be a JSON object with a string "type". */
+/* As the pipe reader: a line must be a UTF-8 JSON object with a string
+ * "type". */
 static bool
 is_frame(const char *line, size_t len)
 {
-    cJSON *frame = cJSON_ParseWithLength(line, len);
+    cJSON *frame = json_utf8_valid(line, len) ? cJSON_ParseWithLength(line, len) : NULL;
     bool ok = cJSON_IsObject(frame) &&
               cJSON_IsString(cJSON_GetObjectItemCaseSensitive(frame, "type"));
     if (ok) {
