@@ -10,8 +10,10 @@
  * - the leading run of system/developer messages becomes one leading User
  *   message, their texts joined in order by a blank line; a system/developer
  *   message later in the conversation becomes a User message in place;
- * - user -> User (text parts; other part types cannot be expressed with the
- *   VS Code 1.95 API and are skipped, with a note);
+ * - user -> User: text parts, and image_url parts (base64 `data:` URLs, the
+ *   only kind the responder lets through) as LanguageModelDataPart.image
+ *   when the running VS Code has that class (feature-detected: LmApi's
+ *   optional member); without it they are skipped, with a note;
  * - assistant -> Assistant: text (and refusal) parts, then one
  *   LanguageModelToolCallPart per tool_calls entry;
  * - tool -> LanguageModelToolResultPart in a User message; consecutive tool
@@ -40,6 +42,17 @@ export interface LmApi {
   LanguageModelToolResultPart: typeof vscode.LanguageModelToolResultPart;
   LanguageModelChatToolMode: typeof vscode.LanguageModelChatToolMode;
   CancellationTokenSource: typeof vscode.CancellationTokenSource;
+  /**
+   * vscode.LanguageModelDataPart where the running VS Code has it (newer
+   * VS Code; not in 1.95, nor in @types/vscode 1.95, hence the structural
+   * type): image parts need it, and are skipped without it.
+   */
+  LanguageModelDataPart?: LanguageModelDataPartApi | undefined;
+}
+
+/** The static side of vscode.LanguageModelDataPart that mapping uses. */
+export interface LanguageModelDataPartApi {
+  image(data: Uint8Array, mime: string): object;
 }
 
 /** A request the responder should not have let through (reported as `internal`). */
@@ -54,14 +67,19 @@ export interface MappedMessages {
   messages: vscode.LanguageModelChatMessage[];
   /** What could not be carried over (logged at debug; never message text). */
   notes: string[];
+  /** How many image parts became LanguageModelDataParts. */
+  images: number;
 }
 
 type UserPart = vscode.LanguageModelTextPart | vscode.LanguageModelToolResultPart;
+/** A LanguageModelDataPart: opaque here (not in @types/vscode 1.95). */
+type DataPart = object;
 type AssistantPart = vscode.LanguageModelTextPart | vscode.LanguageModelToolCallPart;
 
 export function toChatMessages(api: LmApi, input: readonly OpenAiMessage[]): MappedMessages {
   const messages: vscode.LanguageModelChatMessage[] = [];
   const notes: string[] = [];
+  let images = 0;
   let index = 0;
 
   // The leading run of instructions: one User message.
@@ -80,7 +98,12 @@ export function toChatMessages(api: LmApi, input: readonly OpenAiMessage[]): Map
       case 'system':
       case 'developer':
       case 'user': {
-        messages.push(api.LanguageModelChatMessage.User(userParts(api, message, index, notes), nameOf(message)));
+        const content = userParts(api, message, index, notes);
+        if (typeof content !== 'string') {
+          // userParts makes text parts and image data parts only.
+          images += content.filter((part) => !(part instanceof api.LanguageModelTextPart)).length;
+        }
+        messages.push(api.LanguageModelChatMessage.User(content, nameOf(message)));
         index++;
         break;
       }
@@ -112,7 +135,7 @@ export function toChatMessages(api: LmApi, input: readonly OpenAiMessage[]): Map
         throw new MappingError(`messages[${index}]: unsupported role ${JSON.stringify(message.role)}`);
     }
   }
-  return { messages, notes };
+  return { messages, notes, images };
 }
 
 function isInstruction(message: OpenAiMessage | undefined): boolean {
@@ -161,14 +184,82 @@ function userParts(api: LmApi, message: OpenAiMessage, index: number, notes: str
   if (content === undefined || content === null || typeof content === 'string') {
     return content ?? '';
   }
-  const parts: UserPart[] = [];
+  const parts: (UserPart | DataPart)[] = [];
   content.forEach((part, partIndex) => {
+    if (part.type === 'image_url') {
+      const image = imagePart(api, part, `messages[${index}].content[${partIndex}]`, notes);
+      if (image !== undefined) {
+        parts.push(image);
+      }
+      return;
+    }
     const text = partText(part, message.role, index, partIndex, notes);
     if (text !== undefined) {
       parts.push(new api.LanguageModelTextPart(text));
     }
   });
-  return parts.length > 0 ? parts : '';
+  // VS Code versions with LanguageModelDataPart accept it in User messages;
+  // @types/vscode 1.95 does not know the class.
+  return parts.length > 0 ? (parts as UserPart[]) : '';
+}
+
+/**
+ * An image_url part as LanguageModelDataPart.image(bytes, mimeType), or
+ * undefined (with a note) when this VS Code has no LanguageModelDataPart.
+ * The `detail` field has no vscode.lm counterpart and is ignored.
+ */
+function imagePart(api: LmApi, part: OpenAiContentPart, where: string, notes: string[]): DataPart | undefined {
+  const dataPart = api.LanguageModelDataPart;
+  if (typeof dataPart?.image !== 'function') {
+    notes.push(`${where}: image_url part skipped (this VS Code has no LanguageModelDataPart)`);
+    return undefined;
+  }
+  const imageUrl = part.image_url;
+  const url =
+    typeof imageUrl === 'object' && imageUrl !== null ? (imageUrl as { url?: unknown }).url : undefined;
+  if (typeof url !== 'string') {
+    throw new MappingError(`${where}.image_url.url is not a string`);
+  }
+  const image = decodeImageDataUrl(url);
+  if (typeof image === 'string') {
+    throw new MappingError(`${where}.image_url.url: ${image}`);
+  }
+  return dataPart.image(image.data, image.mimeType);
+}
+
+export interface DecodedImage {
+  mimeType: string;
+  data: Uint8Array;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
+
+/**
+ * `data:image/<type>[;param...];base64,<payload>` as its media type
+ * (lower-cased, parameters dropped) and bytes; otherwise the reason it is
+ * not one, as a string. Whitespace in the payload is ignored; the payload
+ * must be base64 (standard or URL-safe alphabet, padding optional).
+ */
+export function decodeImageDataUrl(url: string): DecodedImage | string {
+  const comma = url.indexOf(',');
+  if (!/^data:/i.test(url) || comma === -1) {
+    return 'not a data: URL';
+  }
+  const [mediaType = '', ...params] = url.slice('data:'.length, comma).split(';');
+  const mimeType = mediaType.trim().toLowerCase();
+  if (!/^image\/[a-z0-9][a-z0-9.+-]*$/.test(mimeType)) {
+    return `not an image media type: ${JSON.stringify(mimeType.slice(0, 64))}`;
+  }
+  if (params.at(-1)?.trim().toLowerCase() !== 'base64') {
+    return 'only base64 data: URLs are supported';
+  }
+  const payload = url.slice(comma + 1).replace(/[\t\n\f\r ]+/g, '');
+  if (payload === '' || payload.replace(/=+$/, '').length % 4 === 1 || !(BASE64.test(payload) || BASE64URL.test(payload))) {
+    return 'the image data is not valid base64';
+  }
+  // A copy, not a view into Buffer's shared pool.
+  return { mimeType, data: new Uint8Array(Buffer.from(payload, 'base64')) };
 }
 
 function assistantParts(api: LmApi, message: OpenAiMessage, index: number, notes: string[]): string | AssistantPart[] {

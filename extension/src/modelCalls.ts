@@ -44,6 +44,14 @@ export interface ModelCallsOptions<M extends CallableModel> {
   canSendRequest?: (model: M) => boolean | undefined;
 }
 
+/** A promise rejected with something that is not an Error (`value`). */
+class NonErrorRejection extends Error {
+  constructor(readonly value: unknown) {
+    super(describeError(value));
+    this.name = 'NonErrorRejection';
+  }
+}
+
 class CancelledError extends Error {
   constructor() {
     super('request cancelled');
@@ -205,7 +213,7 @@ export class ModelCalls<M extends CallableModel> implements Disposable {
         `VS Code has not granted this extension access to model ${JSON.stringify(request.model)}. ${GRANT_ACCESS_HINT}`,
       );
     }
-    const { messages, notes } = toChatMessages(api, request.messages);
+    const { messages, notes, images } = toChatMessages(api, request.messages);
     for (const note of notes) {
       logger.debug(`request ${id}: ${note}`);
     }
@@ -214,7 +222,21 @@ export class ModelCalls<M extends CallableModel> implements Disposable {
     // Counted while the model works, so `done` does not wait for it.
     const promptTokens = countPrompt(model, messages, token);
 
-    const response = await raceCancellation(model.sendRequest(messages, requestOptions, token), token);
+    let response: vscode.LanguageModelChatResponse;
+    try {
+      response = await raceCancellation(model.sendRequest(messages, requestOptions, token), token);
+    } catch (err) {
+      // VS Code decodes (and may scale) every image in the workbench before the
+      // provider sees it; an image it cannot decode rejects the request with
+      // the image element's error Event, not an Error.
+      if (images > 0 && err instanceof NonErrorRejection) {
+        throw new CodedError(
+          'internal',
+          `VS Code could not decode an image of the request (${describeError(err.value)}); send PNG, JPEG, GIF, WebP or BMP data`,
+        );
+      }
+      throw err;
+    }
     const completion: string[] = [];
     let sawToolCall = false;
     const iterator = response.stream[Symbol.asyncIterator]();
@@ -326,7 +348,8 @@ function raceCancellation<T>(promise: PromiseLike<T>, token: vscode.Cancellation
       },
       (err: unknown) => {
         listener.dispose();
-        reject(err instanceof Error ? err : new Error(String(err)));
+        // A non-Error rejection (VS Code may reject with an Event) keeps what it says.
+        reject(err instanceof Error ? err : new NonErrorRejection(err));
       },
     );
   });
@@ -343,7 +366,7 @@ async function countPrompt(
       try {
         return await model.countTokens(message, token);
       } catch {
-        return estimateTokens(message.content.map((part) => JSON.stringify(part)).join(''));
+        return message.content.reduce((sum: number, part: unknown) => sum + estimatePartTokens(part), 0);
       }
     }),
   );
@@ -364,6 +387,25 @@ async function countText(model: CallableModel, text: string, token: vscode.Cance
 /** Fallback when a provider cannot count: about four characters a token. */
 function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
+}
+
+/**
+ * What an image costs when the provider cannot count: OpenAI's price of a
+ * high-detail 512x512 tile plus the base (170 + 85), a middling guess.
+ */
+const IMAGE_TOKEN_ESTIMATE = 255;
+
+/**
+ * The fallback estimate of one message part. A data part (an image) is not
+ * serialised: JSON of its bytes would be eight characters a byte.
+ */
+function estimatePartTokens(part: unknown): number {
+  if (typeof part === 'object' && part !== null && (part as { data?: unknown }).data instanceof Uint8Array) {
+    return IMAGE_TOKEN_ESTIMATE;
+  }
+  // JSON.stringify gives undefined for undefined, whatever its type says.
+  const text = JSON.stringify(part) as string | undefined;
+  return estimateTokens(text ?? '');
 }
 
 function newCallId(): string {

@@ -10,7 +10,17 @@
  * of them gets it: each is announced under its VS Code model id instead, so
  * an id never silently means a different model.
  */
-import type { Announcement, ModelEntry } from './protocol';
+import type { Announcement, ModelCapabilities, ModelEntry } from './protocol';
+
+/**
+ * `LanguageModelChat.capabilities` as VS Code builds have it at run time: a
+ * proposed API (languageModelCapabilities), so not in @types/vscode; both
+ * fields are read only when they are booleans.
+ */
+export interface ChatModelCapabilities {
+  readonly supportsImageToText?: unknown;
+  readonly supportsToolCalling?: unknown;
+}
 
 /** The fields of vscode.LanguageModelChat the catalog reads. */
 export interface ChatModelInfo {
@@ -20,6 +30,37 @@ export interface ChatModelInfo {
   readonly name: string;
   readonly version: string;
   readonly maxInputTokens: number;
+  /**
+   * ChatModelCapabilities in VS Code builds that have it; absent from older
+   * ones (and from @types/vscode), hence unknown until checked.
+   */
+  readonly capabilities?: unknown;
+}
+
+/**
+ * The model's capabilities as announced (`image_input`, `tool_calling`), or
+ * undefined when this VS Code does not report them: feature detection, since
+ * the property is a proposed API that older builds lack.
+ */
+export function capabilitiesOf(model: ChatModelInfo): ModelCapabilities | undefined {
+  let raw: unknown;
+  try {
+    raw = model.capabilities;
+  } catch {
+    return undefined; // a throwing getter: as good as absent
+  }
+  if (typeof raw !== 'object' || raw === null) {
+    return undefined;
+  }
+  const { supportsImageToText, supportsToolCalling } = raw as ChatModelCapabilities;
+  const capabilities: ModelCapabilities = {};
+  if (typeof supportsImageToText === 'boolean') {
+    capabilities.image_input = supportsImageToText;
+  }
+  if (typeof supportsToolCalling === 'boolean') {
+    capabilities.tool_calling = supportsToolCalling;
+  }
+  return Object.keys(capabilities).length > 0 ? capabilities : undefined;
 }
 
 export interface DefaultPreference {
@@ -52,17 +93,19 @@ export function assignModelIds<T extends ChatModelInfo>(models: readonly T[]): C
       continue;
     }
     taken.add(id);
-    items.push({
-      model,
-      entry: {
-        id,
-        vendor: model.vendor,
-        family: model.family,
-        name: model.name,
-        version: model.version,
-        max_input_tokens: model.maxInputTokens,
-      },
-    });
+    const entry: ModelEntry = {
+      id,
+      vendor: model.vendor,
+      family: model.family,
+      name: model.name,
+      version: model.version,
+      max_input_tokens: model.maxInputTokens,
+    };
+    const capabilities = capabilitiesOf(model);
+    if (capabilities) {
+      entry.capabilities = capabilities;
+    }
+    items.push({ model, entry });
   }
   return items;
 }

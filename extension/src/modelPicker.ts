@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import type { Disposable } from './events';
 import type { Logger } from './logger';
 import { describeError } from './logger';
-import { ModelCatalog } from './modelCatalog';
+import { ModelCatalog, capabilitiesOf } from './modelCatalog';
 import { affectsDefaultModel, readSettings } from './settings';
 
 const SELECTED_MODEL_KEY = 'vscode-litellm.selectedModelId';
@@ -80,11 +80,16 @@ export class ModelPicker implements vscode.Disposable {
     const current = this.catalog.defaultModel;
     const items: ModelItem[] = this.catalog.models.map((model) => {
       const entry = this.catalog.entryOf(model);
+      const capabilities = capabilitiesOf(model);
+      const accepts = [
+        capabilities?.image_input === undefined ? '' : ` · images: ${capabilities.image_input ? 'yes' : 'no'}`,
+        capabilities?.tool_calling === undefined ? '' : ` · tools: ${capabilities.tool_calling ? 'yes' : 'no'}`,
+      ].join('');
       return {
         model,
         label: model.name,
         description: `${model.vendor} · ${model.family}${model === current ? ' · current default' : ''}`,
-        detail: `max input tokens ${model.maxInputTokens.toLocaleString('en-US')} · served as "${entry?.id ?? model.id}"`,
+        detail: `max input tokens ${model.maxInputTokens.toLocaleString('en-US')}${accepts} · served as "${entry?.id ?? model.id}"`,
       };
     });
     if (items.length === 0) {

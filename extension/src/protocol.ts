@@ -20,6 +20,18 @@ export interface ModelEntry {
   name: string;
   version: string;
   max_input_tokens: number;
+  /**
+   * What the model accepts, when this VS Code reports it (the run-time
+   * `LanguageModelChat.capabilities`); left out otherwise. The responder
+   * refuses image parts for a model whose `image_input` is false.
+   */
+  capabilities?: ModelCapabilities;
+}
+
+/** Each field only when VS Code reported it as a boolean. */
+export interface ModelCapabilities {
+  image_input?: boolean;
+  tool_calling?: boolean;
 }
 
 /** What a window offers: sent in `hello` and again in `models`. */
@@ -104,7 +116,11 @@ export interface OpenAiTextPart {
   text: string;
 }
 
-/** Any content part; only `text` (and `refusal` on assistant messages) is mapped. */
+/**
+ * Any content part: `text` (and `refusal` on assistant messages) becomes
+ * text; `image_url` (a `data:` URL, the only kind the responder lets
+ * through) an image data part when VS Code has LanguageModelDataPart.
+ */
 export interface OpenAiContentPart {
   type: string;
   text?: string;

@@ -52,15 +52,23 @@ class StartError extends Error {}
 export class ProxyController implements vscode.Disposable {
   private stateValue: ProxyState = { kind: 'stopped' };
   private readonly stateEmitter = new vscode.EventEmitter<ProxyState>();
+  private readonly serverStatusEmitter = new vscode.EventEmitter<void>();
   /** Set while this window means to serve (between Start and Stop). */
   private session: Session | undefined;
 
   readonly onDidChangeState: vscode.Event<ProxyState> = this.stateEmitter.event;
+  /** Fires after each status poll (serverStatus may have new limits). */
+  readonly onDidPollServerStatus: vscode.Event<void> = this.serverStatusEmitter.event;
 
   constructor(private readonly options: ProxyControllerOptions) {}
 
   get state(): ProxyState {
     return this.stateValue;
+  }
+
+  /** The last `litellmctl status --json` of this window's session (between Start and Stop). */
+  get serverStatus(): ServerStatus | undefined {
+    return this.session?.status;
   }
 
   /**
@@ -186,6 +194,7 @@ export class ProxyController implements vscode.Disposable {
   dispose(): void {
     this.endSession();
     this.stateEmitter.dispose();
+    this.serverStatusEmitter.dispose();
   }
 
   private async askForStart(modelName: string): Promise<void> {
@@ -212,6 +221,7 @@ export class ProxyController implements vscode.Disposable {
     if (!session || kind === 'starting' || kind === 'stopping') {
       return;
     }
+    this.serverStatusEmitter.fire();
     const next = session.describe();
     if (JSON.stringify(next) !== JSON.stringify(this.stateValue)) {
       if (next.kind === 'error') {
@@ -265,6 +275,10 @@ class Session implements vscode.Disposable {
         this.onChange();
       }),
     );
+  }
+
+  get status(): ServerStatus {
+    return this.lastStatus;
   }
 
   describe(): ProxyState {

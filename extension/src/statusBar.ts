@@ -4,16 +4,19 @@
  *   starting "$(loading~spin) LiteLLM: starting…" (and stopping…)
  *   running  "$(radio-tower) :4000 · <model> · n active"
  *   error    "$(error) LiteLLM: error" on the error background
- * The tooltip says what to do; a click opens the actions quick pick
+ * The tooltip says what to do (and, while running, the gateway's global
+ * limits); a click opens the actions quick pick
  * (vscode-litellm.showActions). It follows ProxyController, which polls the
  * server, so it changes within seconds when nginx or the responder dies.
+ * The texts are statusText.ts's (pure, unit-tested).
  */
 import * as vscode from 'vscode';
 
 import type { Disposable } from './events';
 import type { ModelCalls } from './modelCalls';
 import type { ModelPicker } from './modelPicker';
-import type { ProxyController, ProxyState } from './proxyController';
+import type { ProxyController } from './proxyController';
+import { statusView } from './statusText';
 
 export const SHOW_ACTIONS_COMMAND = 'vscode-litellm.showActions';
 
@@ -39,6 +42,9 @@ export class StatusBar implements vscode.Disposable {
       calls.onDidChangeActive(() => {
         this.render();
       }),
+      controller.onDidPollServerStatus(() => {
+        this.render();
+      }),
     ];
     this.render();
     this.item.show();
@@ -52,44 +58,16 @@ export class StatusBar implements vscode.Disposable {
   }
 
   private render(): void {
-    const state: ProxyState = this.controller.state;
-    const model = this.picker.catalog.defaultModel;
     const entry = this.picker.catalog.defaultEntry;
-    this.item.backgroundColor = undefined;
-    switch (state.kind) {
-      case 'stopped':
-        this.item.text = '$(debug-disconnect) LiteLLM';
-        this.item.tooltip =
-          'VSCode LiteLLM is stopped.\nClick for actions, or press Ctrl+Shift+L S (Cmd+Shift+L S on macOS) to start the OpenAI-compatible server.';
-        return;
-      case 'starting':
-        this.item.text = '$(loading~spin) LiteLLM: starting…';
-        this.item.tooltip = 'VSCode LiteLLM is starting the server and connecting to it.';
-        return;
-      case 'stopping':
-        this.item.text = '$(loading~spin) LiteLLM: stopping…';
-        this.item.tooltip = 'VSCode LiteLLM is stopping; requests in flight are finishing.';
-        return;
-      case 'running': {
-        const active = this.calls.activeCount;
-        const port = portOf(state.listen);
-        this.item.text = `$(radio-tower) :${port} · ${model?.name ?? 'no model'} · ${active} active`;
-        this.item.tooltip =
-          `VSCode LiteLLM is serving http://${state.listen}/v1 (OpenAI-compatible).\n` +
-          `Default model: ${entry ? `${entry.name} ("${entry.id}")` : 'none'}. Requests in flight in this window: ${active}.\n` +
-          'Click for actions: Stop, Select Language Model, Copy curl Example, Show Logs.';
-        return;
-      }
-      case 'error':
-        this.item.text = '$(error) LiteLLM: error';
-        this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
-        this.item.tooltip = `${state.message}\nClick for actions: Start to try again, or Show Logs for details.`;
-        return;
-    }
+    const model = this.picker.catalog.defaultModel;
+    const view = statusView({
+      state: this.controller.state,
+      defaultModel: model && entry ? { name: model.name, id: entry.id } : undefined,
+      active: this.calls.activeCount,
+      server: this.controller.serverStatus,
+    });
+    this.item.text = view.text;
+    this.item.tooltip = view.tooltip;
+    this.item.backgroundColor = view.error ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
   }
-}
-
-function portOf(listen: string): string {
-  const colon = listen.lastIndexOf(':');
-  return colon === -1 ? listen : listen.slice(colon + 1);
 }

@@ -15,7 +15,9 @@
  *   core.dispose();
  *
  * This is the same wiring as src/proxyController.ts (pipe.onDidConnect ->
- * calls.serve), minus VS Code's UI and litellmctl.
+ * calls.serve), minus VS Code's UI and litellmctl. ServerControl (litellmctl
+ * start/stop/status --json) and the status bar's texts (statusView) are
+ * exported too, to run against the real litellmctl.
  */
 import type { Disposable } from '../src/events';
 import type { Logger } from '../src/logger';
@@ -30,11 +32,13 @@ import { lmApi } from './vscodeStandIn';
 
 export { FrameDecoder, FrameError, encodeFrame } from '../src/frameCodec';
 export { describeError, formatRequestLine, silentLogger } from '../src/logger';
-export { errorToFrame, partToFrame, toChatMessages, toRequestOptions } from '../src/mapping';
+export { decodeImageDataUrl, errorToFrame, partToFrame, toChatMessages, toRequestOptions } from '../src/mapping';
 export { ModelCalls } from '../src/modelCalls';
-export { ModelCatalog, assignModelIds } from '../src/modelCatalog';
+export { ModelCatalog, assignModelIds, capabilitiesOf } from '../src/modelCatalog';
 export { PipeClient } from '../src/pipeClient';
 export { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../src/protocol';
+export { ServerControl, parseStatus } from '../src/serverControl';
+export { serverLines, statusView } from '../src/statusText';
 export { ScriptedModel, waitOrCancel } from './scriptedModel';
 export * from './vscodeStandIn';
 

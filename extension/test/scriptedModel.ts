@@ -8,7 +8,7 @@ import type * as vscode from 'vscode';
 
 import type { CallableModel } from '../src/modelCalls';
 import type { ChatModelInfo } from '../src/modelCatalog';
-import { LanguageModelTextPart } from './vscodeStandIn';
+import { LanguageModelDataPart, LanguageModelTextPart } from './vscodeStandIn';
 import type { CancellationToken, LanguageModelChatMessage } from './vscodeStandIn';
 
 export type Respond = (
@@ -32,6 +32,8 @@ export class ScriptedModel implements ChatModelInfo {
   readonly name: string;
   readonly version: string;
   readonly maxInputTokens: number;
+  /** As VS Code builds with the languageModelCapabilities API have it; absent unless given. */
+  readonly capabilities?: unknown;
 
   constructor(
     info: Partial<ChatModelInfo>,
@@ -43,6 +45,9 @@ export class ScriptedModel implements ChatModelInfo {
     this.name = info.name ?? 'Echo';
     this.version = info.version ?? '1';
     this.maxInputTokens = info.maxInputTokens ?? 8192;
+    if (info.capabilities !== undefined) {
+      this.capabilities = info.capabilities;
+    }
   }
 
   /** Typed as the vscode model, for code that expects one. */
@@ -69,13 +74,17 @@ export class ScriptedModel implements ChatModelInfo {
     });
   }
 
-  /** One token per whitespace-separated word. */
+  /** One token per whitespace-separated word; an image (data part) is one token. */
   countTokens(value: string | LanguageModelChatMessage): Promise<number> {
     this.counted.push(value);
     const text =
       typeof value === 'string'
         ? value
-        : value.content.map((part) => (part instanceof LanguageModelTextPart ? part.value : JSON.stringify(part))).join(' ');
+        : value.content
+            .map((part) =>
+              part instanceof LanguageModelTextPart ? part.value : part instanceof LanguageModelDataPart ? 'image' : JSON.stringify(part),
+            )
+            .join(' ');
     return Promise.resolve(text.split(/\s+/).filter((word) => word !== '').length);
   }
 }

@@ -1,6 +1,8 @@
 /**
  * A minimal stand-in for the parts of the `vscode` module that the
- * VS Code-free modules take through LmApi (mapping.ts, modelCalls.ts), plus
+ * VS Code-free modules take through LmApi (mapping.ts, modelCalls.ts;
+ * LanguageModelDataPart as newer VS Code has it, and `lmApiWithoutDataPart`
+ * for a VS Code without it), plus
  * LanguageModelError to raise errors shaped like VS Code's. Only what those
  * modules use; behaviour follows VS Code's extHostTypes where it matters
  * (string content becomes one text part; error codes are the factory names).
@@ -36,7 +38,19 @@ export class LanguageModelToolResultPart {
   ) {}
 }
 
-type Part = LanguageModelTextPart | LanguageModelToolCallPart | LanguageModelToolResultPart;
+/** vscode.LanguageModelDataPart (newer VS Code; not in @types/vscode 1.95). */
+export class LanguageModelDataPart {
+  static image(data: Uint8Array, mime: string): LanguageModelDataPart {
+    return new LanguageModelDataPart(data, mime);
+  }
+
+  constructor(
+    public data: Uint8Array,
+    public mimeType: string,
+  ) {}
+}
+
+type Part = LanguageModelTextPart | LanguageModelToolCallPart | LanguageModelToolResultPart | LanguageModelDataPart;
 
 export class LanguageModelChatMessage {
   static User(content: string | Part[], name?: string): LanguageModelChatMessage {
@@ -131,12 +145,16 @@ export class CancellationTokenSource {
   }
 }
 
-/** The stand-in, typed as what mapping.ts and modelCalls.ts expect. */
+/** The stand-in, typed as what mapping.ts and modelCalls.ts expect (a VS Code with LanguageModelDataPart). */
 export const lmApi = {
   LanguageModelChatMessage,
   LanguageModelTextPart,
   LanguageModelToolCallPart,
   LanguageModelToolResultPart,
+  LanguageModelDataPart,
   LanguageModelChatToolMode,
   CancellationTokenSource,
 } as unknown as LmApi;
+
+/** The stand-in of a VS Code without LanguageModelDataPart (1.95). */
+export const lmApiWithoutDataPart: LmApi = { ...lmApi, LanguageModelDataPart: undefined };

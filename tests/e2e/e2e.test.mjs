@@ -13,6 +13,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -20,6 +21,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 
 import {
   allLogFiles, codeServerLayout, extensionLogFiles, installExtensions, startCodeServer, writeSettings,
@@ -184,6 +186,7 @@ const s = {
   OpenAI: undefined,
   litellmctl: undefined,
   litellmctlWrapper: undefined,
+  fcgiConfig: undefined,
   litellmEnv: undefined,
 };
 
@@ -250,7 +253,10 @@ before(async () => {
   s.events = new ProviderEvents(providerDir);
   s.apiPort = process.env.E2E_API_PORT ? Number(process.env.E2E_API_PORT) : await freePort();
   const codeServerPort = await freePort();
-  s.litellmEnv = { ...process.env, LITELLM_FCGI: fcgi, LITELLM_TEMPLATES: templates };
+  // Generous global limits (nothing in the scenario comes near them): the status bar's tooltip shows them.
+  s.fcgiConfig = path.join(s.tmp, 'litellm-fcgi.conf');
+  fs.writeFileSync(s.fcgiConfig, 'limits-rpm = 1000\nlimits-tpm = 10000000\nlimits-concurrent = 32\n');
+  s.litellmEnv = { ...process.env, LITELLM_FCGI: fcgi, LITELLM_TEMPLATES: templates, LITELLM_FCGI_CONFIG: s.fcgiConfig };
   s.layout = codeServerLayout(s.tmp, {
     nodeBin: s.paths.nodeBin,
     // litellmctl, run by the extension, finds the nginx templates through this.
@@ -356,7 +362,8 @@ step('Start without litellmctl: the status bar shows error, the notification say
 step('Ctrl+Shift+L S starts the server: the status bar shows running with Test GPT-4o', async () => {
   const w = s.window1;
   fs.mkdirSync(path.dirname(s.litellmctlWrapper), { recursive: true });
-  fs.writeFileSync(s.litellmctlWrapper, `#!/bin/sh\nexec '${s.litellmctl}' "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(s.litellmctlWrapper,
+    `#!/bin/sh\nLITELLM_FCGI_CONFIG='${s.fcgiConfig}' exec '${s.litellmctl}' "$@"\n`, { mode: 0o755 });
   await w.chord('KeyS');
   const starting = await w.waitForStatus((text) => /starting/.test(text), 'starting', 10_000).catch(() => null);
   if (starting) await w.statusScreenshots('starting');
@@ -493,7 +500,11 @@ step('openai SDK: a client abort cancels the model call in VS Code', async () =>
   await s.events.wait({ event: 'hang', name: 'abort' });
   await w.waitForStatus((text) => text.endsWith('· 1 active'), '1 active', 10_000);
   await w.statusScreenshots('running-1-active');
-  await w.hoverScreenshot('running-hover', /is serving http:\/\/127\.0\.0\.1:\d+\/v1/);
+  // The tooltip follows `litellmctl status --json`, polled every 3 s: the global limits, this request in flight.
+  const limits = /Limits: [\d,]+\/1,000 requests, [\d,]+\/10,000,000 tokens per minute left; 1\/32 concurrent requests in flight\./;
+  await waitUntil(async () => limits.test(await w.statusLabel()), 'the tooltip to show the global limits', 10_000);
+  assert.match(await w.statusLabel(), /API keys: none; clients on a loopback address need no key\./);
+  await w.hoverScreenshot('running-hover', limits);
   abort.abort();
   await assert.rejects(pending, (err) => err instanceof s.OpenAI.APIUserAbortError || err.name === 'AbortError');
   await s.events.wait({ event: 'cancel', name: 'abort' });
@@ -532,6 +543,89 @@ step('model names route to the right family: claude-3.5-sonnet, default, prefixe
   assert.equal(await ask('default'), 'family=gpt-4o id=test-gpt-4o');
   assert.equal(await ask('openai/gpt-4o'), 'family=gpt-4o id=test-gpt-4o');
   assert.equal(await ask('gpt-4o-2024-08-06'), 'family=gpt-4o id=test-gpt-4o');
+});
+
+/** An RGB PNG of width x height, every pixel from `pixel(x, y)` ([r, g, b]). */
+function pngImage(width, height, pixel = () => [0, 0, 0]) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc32 = (bytes) => {
+    let c = 0xffffffff;
+    for (const byte of bytes) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+    return Buffer.concat([head, data, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8 bits, RGB, deflate, no filter method, no interlace
+  const rows = Buffer.alloc((1 + 3 * width) * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) rows.set(pixel(x, y), y * (1 + 3 * width) + 1 + 3 * x);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(rows)), chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+const sha16 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+const imageContent = (text, bytes, mimeType = 'image/png') => [
+  { type: 'text', text },
+  { type: 'image_url', image_url: { url: `data:${mimeType};base64,${bytes.toString('base64')}` } },
+];
+
+step('images: a data: URL reaches the provider as a LanguageModelDataPart; a model without image input gets a 400', async () => {
+  // Small: VS Code passes it on byte for byte.
+  const small = pngImage(24, 16, (x, y) => [x * 10, y * 15, 200]);
+  const reply = await s.client.chat.completions.create({
+    model: 'gpt-4o', messages: [{ role: 'user', content: imageContent('[[images]] small', small) }],
+  });
+  assert.equal(reply.choices[0].message.content, `images: 1 image/png:${small.length}:${sha16(small)}:24x16`);
+  const [request] = s.events.find({ event: 'request', text: '[[images]] small' });
+  assert.deepEqual(request.messages.map((m) => `${m.role}:${m.parts.join('+')}`), ['user:text+data(image/png)']);
+
+  // Both sides over 768 px: VS Code's workbench scales it to 768 on the shorter side, as PNG.
+  const large = pngImage(1000, 800);
+  const scaled = await s.client.chat.completions.create({
+    model: 'gpt-4o', messages: [{ role: 'user', content: imageContent('[[images]] large', large) }],
+  });
+  assert.match(scaled.choices[0].message.content, /^images: 1 image\/png:\d+:[0-9a-f]{16}:960x768$/);
+
+  // Bytes no browser can show: VS Code rejects the request; the client learns why.
+  await assert.rejects(
+    s.client.chat.completions.create({
+      model: 'gpt-4o', messages: [{ role: 'user', content: imageContent('[[images]] garbage', crypto.randomBytes(64)) }],
+    }),
+    (err) => {
+      assert.equal(err.status, 502, `${err.constructor.name}: ${err.message}`);
+      assert.match(err.message, /VS Code could not decode an image of the request/);
+      return true;
+    },
+  );
+  assert.equal(s.events.find({ event: 'request', text: '[[images]] garbage' }).length, 0, 'nothing reached the provider');
+
+  // Test Claude reports imageInput false: the extension announced image_input false, the responder refuses.
+  const before = s.events.find({ event: 'request', family: 'claude-3.5-sonnet' }).length;
+  await assert.rejects(
+    s.client.chat.completions.create({ model: 'claude-3.5-sonnet', messages: [{ role: 'user', content: imageContent('[[images]]', small) }] }),
+    (err) => {
+      assert.ok(err instanceof s.OpenAI.BadRequestError, `${err.constructor.name}: ${err.message}`);
+      assert.equal(err.code, 'image_input_not_supported');
+      return true;
+    },
+  );
+  assert.equal(s.events.find({ event: 'request', family: 'claude-3.5-sonnet' }).length, before, 'nothing reached the provider');
 });
 
 step('a provider error is a 502 upstream_error with its message; mid-stream it ends the stream', async () => {

@@ -12,17 +12,19 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
 import OpenAI, {
-  APIError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError,
+  APIError, BadRequestError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError,
 } from 'openai';
 import { validatingFetch,
-  COMMAND_GUARD_MS, Stack, isAlive, loadExtensionHarness, nonce, waitUntil, withTimeout,
+  COMMAND_GUARD_MS, Stack, isAlive, loadExtensionHarness, makeTempDir, nonce, waitUntil, withTimeout, writeFcgiConfig,
 } from './harness.mjs';
 
 const {
-  serveModels, ScriptedModel, waitOrCancel,
-  LanguageModelChatMessage, LanguageModelChatMessageRole, LanguageModelChatToolMode, LanguageModelError,
-  LanguageModelTextPart, LanguageModelToolCallPart, LanguageModelToolResultPart,
+  serveModels, ScriptedModel, ServerControl, silentLogger, statusView, waitOrCancel,
+  LanguageModelChatMessage, LanguageModelChatMessageRole, LanguageModelChatToolMode, LanguageModelDataPart,
+  LanguageModelError, LanguageModelTextPart, LanguageModelToolCallPart, LanguageModelToolResultPart,
 } = await loadExtensionHarness();
 
 // ---------------------------------------------------------------- the scripted models
@@ -110,7 +112,27 @@ const brokenLate = model('broken-late', async function* respond() {
   throw new Error('provider exploded halfway');
 });
 
-const models = [echo, weather, hang, deny, blocked, gone, broken, brokenLate];
+/**
+ * A model as VS Code reports it with the run-time `capabilities` object
+ * (supportsImageToText / supportsToolCalling); it answers with what images
+ * it got: "images: N <mimeType>:<bytes>:<sha256 prefix> ...".
+ */
+function seeing(family, supportsImageToText) {
+  return new ScriptedModel({
+    vendor: 'scripted', family, name: `Scripted ${family}`, maxInputTokens: 4096,
+    capabilities: { supportsImageToText, supportsToolCalling: true },
+  }, async function* respond(messages) {
+    const last = messages.findLast((message) => message.role === LanguageModelChatMessageRole.User);
+    const images = (last?.content ?? []).filter((part) => part instanceof LanguageModelDataPart);
+    const described = images.map((image) =>
+      `${image.mimeType}:${image.data.length}:${createHash('sha256').update(image.data).digest('hex').slice(0, 16)}`);
+    yield new LanguageModelTextPart(`images: ${images.length} ${described.join(' ')}`.trim());
+  });
+}
+const vision = seeing('vision', true);
+const blind = seeing('blind', false);
+
+const models = [echo, weather, hang, deny, blocked, gone, broken, brokenLate, vision, blind];
 
 // ---------------------------------------------------------------- the stack and the extension's code
 
@@ -444,6 +466,119 @@ test('extension: a plain Error from the model -> 502 InternalServerError, code u
   assert.equal(content, 'partial ');
   assert.equal(late.code, 'upstream_error');
   assert.match(late.message, /provider exploded halfway/);
+});
+
+// ---------------------------------------------------------------- images and capabilities
+
+/** `bytes` as a data: URL, and the description the seeing models give of it. */
+function image(bytes, mimeType = 'image/png') {
+  return {
+    url: `data:${mimeType};base64,${bytes.toString('base64')}`,
+    described: `${mimeType}:${bytes.length}:${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`,
+  };
+}
+
+test('extension: image_url data: URLs reach a model with image input as LanguageModelDataPart (bytes intact)', async () => {
+  const png = image(randomBytes(150_000));
+  const jpeg = image(randomBytes(3), 'image/jpeg');
+  const completion = await sdk.chat.completions.create({
+    model: 'vision',
+    messages: [{
+      role: 'user',
+      content: [
+        { type: 'text', text: 'What are these?' },
+        { type: 'image_url', image_url: { url: png.url, detail: 'high' } },
+        { type: 'image_url', image_url: { url: jpeg.url } },
+      ],
+    }],
+  });
+  assert.equal(completion.choices[0].message.content, `images: 2 ${png.described} ${jpeg.described}`);
+  const call = vision.calls.at(-1);
+  const parts = call.messages[0].content;
+  assert.ok(parts[0] instanceof LanguageModelTextPart && parts[0].value === 'What are these?');
+  assert.ok(parts[1] instanceof LanguageModelDataPart && parts[2] instanceof LanguageModelDataPart, 'in order');
+  // The prompt is counted with the images in it (ScriptedModel: one token a word or image).
+  assert.equal(completion.usage.prompt_tokens, 3 + 2);
+});
+
+test('extension: capabilities are announced: images to a model without image input are refused with 400', async () => {
+  const before = blind.calls.length;
+  const png = image(randomBytes(64));
+  const err = await expectError(() => sdk.chat.completions.create({
+    model: 'blind',
+    messages: [{ role: 'user', content: [{ type: 'text', text: 'see?' }, { type: 'image_url', image_url: { url: png.url } }] }],
+  }), BadRequestError);
+  assert.equal(err.code, 'image_input_not_supported');
+  assert.match(err.message, /scripted\/blind/);
+  assert.equal(blind.calls.length, before, 'nothing reached the model');
+
+  // Text alone is served; so are images to a model whose capabilities VS Code does not report.
+  const text = await sdk.chat.completions.create({ model: 'blind', messages: [{ role: 'user', content: 'see?' }] });
+  assert.equal(text.choices[0].message.content, 'images: 0');
+  const marker = nonce('unknown-caps');
+  const echoed = await sdk.chat.completions.create({
+    model: 'echo',
+    messages: [{ role: 'user', content: [{ type: 'text', text: marker }, { type: 'image_url', image_url: { url: png.url } }] }],
+  });
+  assert.equal(echoed.choices[0].message.content, `You said: ${marker}`);
+  const [call] = callsWith(echo, marker);
+  assert.ok(call.messages[0].content[1] instanceof LanguageModelDataPart, 'echo got the image too');
+});
+
+// ---------------------------------------------------------------- the status bar's limits, from the real litellmctl
+
+test('extension: the status bar tooltip shows the global limits from the real litellmctl status --json', async () => {
+  const dir = makeTempDir('lt-ext');
+  const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), {
+    // 6 a minute: one request back every 10 s, so the three below are still counted.
+    'limits-rpm': 6, 'limits-tpm': 100000, 'limits-concurrent': 8, 'limits-default-completion-tokens': 1000,
+    'limits-model': 'scripted/echo:rpm=30',
+  });
+  const limited = new Stack();
+  let served;
+  try {
+    await limited.start({ worker: false, ctlArgs: ['--fcgi-config', config] });
+    served = await serveModels({ pipePath: limited.pipe, models: [echo], logger });
+    await limited.waitWindows((n) => n === 1, '/health to count the extension');
+    const client = new OpenAI({ fetch: validatingFetch, baseURL: `${limited.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+    for (const word of ['one', 'two', 'three']) {
+      await client.chat.completions.create({ model: 'echo', max_tokens: 10, messages: [{ role: 'user', content: word }] });
+    }
+
+    // What the extension's poll does: ServerControl runs litellmctl status --json.
+    const control = new ServerControl(() => ({
+      litellmctlPath: limited.paths.litellmctl, prefix: limited.prefix, host: limited.host, port: limited.port,
+      mode: 'managed', responderPath: '', nginxPath: '', systemSnippetPath: '', systemReloadCommand: '',
+    }), silentLogger, limited.env());
+    const status = await control.status();
+    assert.equal(status.running, true);
+    const global = status.limits.find((limit) => limit.scope === 'global');
+    assert.deepEqual(global?.requestsPerMinute && { limit: global.requestsPerMinute.limit, remaining: global.requestsPerMinute.remaining },
+      { limit: 6, remaining: 3 }, JSON.stringify(status.limits));
+    // The few tokens used come back within milliseconds at 100,000 a minute (GCRA).
+    assert.equal(global.tokensPerMinute.limit, 100000);
+    assert.ok(global.tokensPerMinute.remaining <= 100000 && global.tokensPerMinute.remaining > 90000,
+      `tokens: ${JSON.stringify(global.tokensPerMinute)}`);
+    assert.deepEqual(global.concurrent, { limit: 8, inFlight: 0 });
+    assert.deepEqual(status.auth, { keys: 0, mode: 'open on loopback' });
+    assert.deepEqual(status.limitsStore, { configured: 'shm', active: 'shm' });
+
+    const { tooltip } = statusView({
+      state: { kind: 'running', listen: status.listen },
+      defaultModel: { name: 'Scripted echo', id: 'scripted/echo' },
+      active: 0,
+      server: status,
+    });
+    const remaining = global.tokensPerMinute.remaining.toLocaleString('en-US');
+    assert.deepEqual(tooltip.split('\n').slice(2, -1), [
+      `Limits: 3/6 requests, ${remaining}/100,000 tokens per minute left; 0/8 concurrent requests in flight.`,
+      'Also 1 limit per model or API key (litellmctl status shows them).',
+      'API keys: none; clients on a loopback address need no key.',
+    ]);
+  } finally {
+    served?.dispose();
+    await limited.teardown();
+  }
 });
 
 // ---------------------------------------------------------------- responder restart and crash (last: they change the stack)

@@ -6,6 +6,7 @@ import type * as vscode from 'vscode';
 import {
   CodedError,
   MappingError,
+  decodeImageDataUrl,
   errorToFrame,
   partToFrame,
   toChatMessages,
@@ -15,11 +16,13 @@ import type { OpenAiMessage, OpenAiTool } from '../../src/protocol';
 import {
   LanguageModelChatMessageRole,
   LanguageModelChatToolMode,
+  LanguageModelDataPart,
   LanguageModelError,
   LanguageModelTextPart,
   LanguageModelToolCallPart,
   LanguageModelToolResultPart,
   lmApi,
+  lmApiWithoutDataPart,
 } from '../vscodeStandIn';
 
 const { User, Assistant } = LanguageModelChatMessageRole;
@@ -63,8 +66,8 @@ describe('messages', () => {
     assert.deepEqual(texts(mapped[2]), ['c']);
   });
 
-  it('maps user text parts, keeps names, skips parts vscode.lm cannot carry', () => {
-    const { messages, notes } = toChatMessages(lmApi, [
+  it('maps user text parts, keeps names, skips images when VS Code has no LanguageModelDataPart', () => {
+    const { messages, notes } = toChatMessages(lmApiWithoutDataPart, [
       {
         role: 'user',
         name: 'alice',
@@ -79,8 +82,17 @@ describe('messages', () => {
     assert.equal(message?.name, 'alice');
     assert.deepEqual(texts(message), ['Look: ', 'what is it?']);
     assert.equal(notes.length, 1);
-    assert.match(notes[0] ?? '', /image_url part skipped/);
+    assert.match(notes[0] ?? '', /messages\[0\]\.content\[1\]: image_url part skipped \(this VS Code has no LanguageModelDataPart\)/);
     assert.doesNotMatch(notes[0] ?? '', /AAAA/, 'notes never carry content');
+  });
+
+  it('skips parts vscode.lm cannot carry at all, with a note', () => {
+    const { messages, notes } = toChatMessages(lmApi, [
+      { role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }, { type: 'text', text: 'hi' }] },
+    ]);
+    assert.deepEqual(texts(messages[0]), ['hi']);
+    assert.equal(notes.length, 1);
+    assert.match(notes[0] ?? '', /input_audio part skipped/);
   });
 
   it('maps assistant tool_calls to LanguageModelToolCallPart after the text', () => {
@@ -294,5 +306,85 @@ describe('errors to frames', () => {
       code: 'not_found',
       message: 'no such model',
     });
+  });
+});
+
+describe('images', () => {
+  // An 8-byte PNG signature and a GIF header, base64.
+  const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const pngUrl = `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
+  const gif = Uint8Array.from(Buffer.from('GIF89a'));
+
+  it('maps image_url data: URLs to LanguageModelDataPart.image(bytes, mimeType), in order with the text', () => {
+    const { messages, notes } = toChatMessages(lmApi, [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Compare ' },
+          { type: 'image_url', image_url: { url: pngUrl, detail: 'high' } },
+          { type: 'text', text: ' with ' },
+          { type: 'image_url', image_url: { url: `data:image/GIF;name=a.gif;base64,${Buffer.from(gif).toString('base64')}` } },
+        ],
+      },
+    ]);
+    assert.deepEqual(notes, []);
+    const [message] = messages;
+    assert.equal(message?.role, User);
+    const [first, image, second, other] = message.content as unknown[];
+    assert.ok(first instanceof LanguageModelTextPart && second instanceof LanguageModelTextPart);
+    assert.ok(image instanceof LanguageModelDataPart, 'an image part');
+    assert.equal(image.mimeType, 'image/png');
+    assert.deepEqual(image.data, png);
+    assert.equal(Object.getPrototypeOf(image.data), Uint8Array.prototype, 'a plain Uint8Array, not a Buffer');
+    assert.ok(other instanceof LanguageModelDataPart);
+    assert.equal(other.mimeType, 'image/gif', 'media type lower-cased, parameters dropped');
+    assert.deepEqual(other.data, gif);
+  });
+
+  it('sends a message of images alone as data parts', () => {
+    const [message] = map([{ role: 'user', content: [{ type: 'image_url', image_url: { url: pngUrl } }] }]);
+    assert.equal(message?.content.length, 1);
+    assert.ok(message.content[0] instanceof LanguageModelDataPart);
+  });
+
+  it('leaves an image-only message empty (one empty text part) without LanguageModelDataPart', () => {
+    const { messages, notes } = toChatMessages(lmApiWithoutDataPart, [
+      { role: 'user', content: [{ type: 'image_url', image_url: { url: pngUrl } }] },
+    ]);
+    assert.deepEqual(texts(messages[0]), ['']);
+    assert.equal(notes.length, 1);
+  });
+
+  it('refuses an image the responder should not have let through (MappingError)', () => {
+    const bad = (url: unknown): void => {
+      toChatMessages(lmApi, [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }]);
+    };
+    assert.throws(() => {
+      bad('data:image/png;base64,@@@@');
+    }, /messages\[0\]\.content\[0\]\.image_url\.url: the image data is not valid base64/);
+    assert.throws(() => {
+      bad('https://example.com/cat.png');
+    }, MappingError);
+    assert.throws(() => {
+      bad(42);
+    }, /image_url\.url is not a string/);
+  });
+
+  it('decodes data: URLs strictly', () => {
+    assert.deepEqual(decodeImageDataUrl('data:image/jpeg;base64,/9j/'), {
+      mimeType: 'image/jpeg',
+      data: Uint8Array.from([0xff, 0xd8, 0xff]),
+    });
+    // URL-safe alphabet, no padding, line breaks ignored.
+    assert.deepEqual(decodeImageDataUrl('data:image/webp;base64,_9j_\r\n4A'), {
+      mimeType: 'image/webp',
+      data: Uint8Array.from([0xff, 0xd8, 0xff, 0xe0]),
+    });
+    assert.equal(decodeImageDataUrl('data:text/plain;base64,aGk='), 'not an image media type: "text/plain"');
+    assert.equal(decodeImageDataUrl('data:image/png,rawbytes'), 'only base64 data: URLs are supported');
+    assert.equal(decodeImageDataUrl('data:image/png;base64,'), 'the image data is not valid base64');
+    assert.equal(decodeImageDataUrl('data:image/png;base64,AAAAA'), 'the image data is not valid base64');
+    assert.equal(decodeImageDataUrl('data:image/png;base64,A+B_'), 'the image data is not valid base64', 'one alphabet');
+    assert.equal(decodeImageDataUrl('file:///etc/passwd'), 'not a data: URL');
   });
 });

@@ -10,6 +10,7 @@ import type { Respond } from '../scriptedModel';
 import { ScriptedModel, waitOrCancel } from '../scriptedModel';
 import {
   LanguageModelChatToolMode,
+  LanguageModelDataPart,
   LanguageModelError,
   LanguageModelTextPart,
   LanguageModelToolCallPart,
@@ -235,6 +236,56 @@ describe('model calls', () => {
     channel.deliver({ type: 'request', id: 'r12', model: 'test/echo', messages: 'nope' });
     const end = await channel.waitFor(isEnd('r12'));
     assert.equal(end.type === 'error' ? end.code : undefined, 'internal');
+  });
+
+  it('sends images as data parts; a provider that cannot count gets an estimate, not the bytes as JSON', async () => {
+    const { model, channel } = setup(async function* () {
+      yield new LanguageModelTextPart('a cat');
+    });
+    model.countTokens = () => Promise.reject(new Error('cannot count'));
+    const bytes = new Uint8Array(300_000).fill(7);
+    channel.deliver(
+      request('r13', {
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'abcdefgh' },
+              { type: 'image_url', image_url: { url: `data:image/png;base64,${Buffer.from(bytes).toString('base64')}` } },
+            ],
+          },
+        ],
+      }),
+    );
+    const end = await channel.waitFor(isEnd('r13'));
+    const [part0, part1] = model.calls[0]?.messages[0]?.content ?? [];
+    assert.ok(part0 instanceof LanguageModelTextPart);
+    assert.ok(part1 instanceof LanguageModelDataPart);
+    assert.equal(part1.data.length, bytes.length);
+    // The text part as JSON is 20 characters (5 tokens at four a token), the image a flat 255.
+    assert.deepEqual(end.type === 'done' ? end.usage : end, { prompt_tokens: 5 + 255, completion_tokens: 2 });
+  });
+
+  it('says an image could not be decoded when VS Code rejects a request with images with an Event', async () => {
+    const { model, channel } = setup(async function* () {
+      yield new LanguageModelTextPart('never');
+    });
+    // What VS Code's workbench rejects with when an <img> cannot load the bytes.
+    model.sendRequest = () => Promise.reject({ isTrusted: true }); // eslint-disable-line @typescript-eslint/prefer-promise-reject-errors
+    const withImage = [
+      { role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] },
+    ];
+    channel.deliver(request('r14', { messages: withImage }));
+    const end = await channel.waitFor(isEnd('r14'));
+    assert.equal(end.type === 'error' ? end.code : undefined, 'internal');
+    assert.equal(
+      end.type === 'error' ? end.message : '',
+      'VS Code could not decode an image of the request ({ isTrusted: true }); send PNG, JPEG, GIF, WebP or BMP data',
+    );
+    // Without images, the rejection is reported as it is (not "[object Object]").
+    channel.deliver(request('r15'));
+    const plain = await channel.waitFor(isEnd('r15'));
+    assert.equal(plain.type === 'error' ? plain.message : '', '{ isTrusted: true }');
   });
 
   it('serves requests concurrently', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import type { ChatModelInfo } from '../../src/modelCatalog';
-import { ModelCatalog, assignModelIds } from '../../src/modelCatalog';
+import { ModelCatalog, assignModelIds, capabilitiesOf } from '../../src/modelCatalog';
 
 function model(id: string, vendor: string, family: string, maxInputTokens = 1000): ChatModelInfo {
   return { id, vendor, family, name: `${family} (${id})`, version: '1', maxInputTokens };
@@ -74,5 +74,60 @@ describe('catalog', () => {
     catalog.update([]);
     assert.deepEqual(catalog.announcement(), { models: [], default_model: null });
     assert.equal(catalog.defaultModel, undefined);
+  });
+});
+
+describe('capabilities', () => {
+  it('announces capabilities from the run-time LanguageModelChat.capabilities', () => {
+    const vision = { ...gpt4o, capabilities: { supportsImageToText: true, supportsToolCalling: true } };
+    const textOnly = { ...claude, capabilities: { supportsImageToText: false, supportsToolCalling: true, editToolsHint: [] } };
+    const catalog = new ModelCatalog<ChatModelInfo>();
+    catalog.update([vision, textOnly]);
+    assert.deepEqual(catalog.entries.map((entry) => entry.capabilities), [
+      { image_input: true, tool_calling: true },
+      { image_input: false, tool_calling: true },
+    ]);
+    assert.deepEqual(catalog.announcement().models[0], {
+      id: 'copilot/gpt-4o',
+      vendor: 'copilot',
+      family: 'gpt-4o',
+      name: 'gpt-4o (copilot-gpt-4o)',
+      version: '1',
+      max_input_tokens: 64000,
+      capabilities: { image_input: true, tool_calling: true },
+    });
+  });
+
+  it('leaves capabilities out when VS Code does not have them (feature detection)', () => {
+    const [entry] = assignModelIds([gpt4o]).map((item) => item.entry);
+    assert.ok(entry);
+    assert.equal('capabilities' in entry, false, 'no capabilities key at all');
+    assert.equal(JSON.stringify(entry).includes('capabilities'), false);
+    for (const capabilities of [undefined, null, 'yes', {}, { supportsImageToText: 'yes', supportsToolCalling: 1 }]) {
+      assert.equal(capabilitiesOf({ ...gpt4o, capabilities }), undefined, JSON.stringify(capabilities));
+    }
+  });
+
+  it('keeps only the fields VS Code reports as booleans', () => {
+    assert.deepEqual(capabilitiesOf({ ...gpt4o, capabilities: { supportsToolCalling: false } }), { tool_calling: false });
+    assert.deepEqual(capabilitiesOf({ ...gpt4o, capabilities: { supportsImageToText: true } }), { image_input: true });
+  });
+
+  it('reads capabilities through a getter, as VS Code model objects have it, and survives one that throws', () => {
+    const withGetter = {
+      ...gpt4o,
+      get capabilities() {
+        return { supportsImageToText: true, supportsToolCalling: false };
+      },
+    };
+    assert.deepEqual(capabilitiesOf(withGetter), { image_input: true, tool_calling: false });
+    const throwing = {
+      ...gpt4o,
+      get capabilities(): unknown {
+        throw new Error('proposed API not enabled');
+      },
+    };
+    assert.equal(capabilitiesOf(throwing), undefined);
+    assert.equal(assignModelIds([throwing])[0]?.entry.capabilities, undefined);
   });
 });

@@ -91,11 +91,63 @@ describe('litellmctl invocation', () => {
         windows: 2,
         models: ['copilot/gpt-4o'],
         defaultModel: 'copilot/gpt-4o',
+        limits: [],
+        auth: null,
+        limitsStore: null,
       },
     );
     assert.equal(parseStatus('{"running":false,"nginx_pid":null}').nginxPid, null);
     assert.throws(() => parseStatus('not json'), /not JSON/);
     assert.throws(() => parseStatus('{"listen":"x"}'), /running/);
+  });
+
+  it('parses limits, auth and limits_store, defensively', () => {
+    const status = parseStatus(
+      JSON.stringify({
+        running: true,
+        limits: [
+          {
+            scope: 'global',
+            requests_per_minute: { limit: 60, remaining: 57, reset: '3s' },
+            tokens_per_minute: { limit: 100000, remaining: 98970, reset: '618ms' },
+            concurrent: { limit: 8, in_flight: 1 },
+          },
+          { scope: 'model gpt-4o', tokens_per_minute: { limit: 5000, remaining: 5000, reset: '0s' } },
+          { scope: 'broken', requests_per_minute: { limit: '60', remaining: 1 }, concurrent: { limit: 2 } },
+          { no: 'scope' },
+          'junk',
+        ],
+        auth: { keys: 2, mode: 'keys' },
+        limits_store: {
+          configured: 'redis://10.0.0.5:6379/0',
+          active: 'shm (Redis unreachable: local fallback)',
+          error: 'Connection refused',
+        },
+      }),
+    );
+    assert.deepEqual(status.limits, [
+      {
+        scope: 'global',
+        requestsPerMinute: { limit: 60, remaining: 57, reset: '3s' },
+        tokensPerMinute: { limit: 100000, remaining: 98970, reset: '618ms' },
+        concurrent: { limit: 8, inFlight: 1 },
+      },
+      { scope: 'model gpt-4o', tokensPerMinute: { limit: 5000, remaining: 5000, reset: '0s' } },
+      { scope: 'broken' },
+    ]);
+    assert.deepEqual(status.auth, { keys: 2, mode: 'keys' });
+    assert.deepEqual(status.limitsStore, {
+      configured: 'redis://10.0.0.5:6379/0',
+      active: 'shm (Redis unreachable: local fallback)',
+      error: 'Connection refused',
+    });
+
+    // What litellmctl prints while the responder does not answer, and shapes it never prints.
+    const quiet = parseStatus('{"running":false,"auth":null,"limits":[],"limits_store":null}');
+    assert.deepEqual([quiet.limits, quiet.auth, quiet.limitsStore], [[], null, null]);
+    const odd = parseStatus('{"running":true,"limits":{"scope":"global"},"auth":{"keys":"2"},"limits_store":{"configured":"shm"}}');
+    assert.deepEqual([odd.limits, odd.auth, odd.limitsStore], [[], null, null]);
+    assert.deepEqual(parseStatus('{"running":true,"limits_store":{"active":"shm"}}').limitsStore, { configured: '', active: 'shm' });
   });
 });
 

@@ -22,6 +22,12 @@
 //                              cancelled; event cancel {name}
 //   [[slow:MS:N]]              N parts "s1 " ... "sN ", MS ms apart
 //   [[model]]                  "family=<family> id=<id>"
+//   [[images]]                 "images: N <mimeType>:<bytes>:<sha256 prefix>[:<W>x<H>] ..."
+//                              of the LanguageModelDataParts of the last user message
+//                              (W x H: a PNG's size, from its IHDR)
+//
+// Test GPT-4o reports image input (capabilities.imageInput), Test Claude not:
+// the extension announces that, and the responder refuses images to Claude.
 //
 // Events are JSON lines appended to DIR/events.jsonl (DIR: the setting
 // litellmTestProvider.dir, else $LITELLM_E2E_PROVIDER_DIR), each with the pid
@@ -37,12 +43,12 @@ const crypto = require('node:crypto');
 const vscode = require('vscode');
 
 const MODELS = [
-  { id: 'test-claude-3.5-sonnet', name: 'Test Claude 3.5 Sonnet', family: 'claude-3.5-sonnet', maxInputTokens: 200000 },
-  { id: 'test-gpt-4o', name: 'Test GPT-4o', family: 'gpt-4o', maxInputTokens: 128000 },
+  { id: 'test-claude-3.5-sonnet', name: 'Test Claude 3.5 Sonnet', family: 'claude-3.5-sonnet', maxInputTokens: 200000, imageInput: false },
+  { id: 'test-gpt-4o', name: 'Test GPT-4o', family: 'gpt-4o', maxInputTokens: 128000, imageInput: true },
 ];
 /** Offered too while DIR/extra-models (families, one a line) names them. */
 const EXTRA_MODELS = [
-  { id: 'test-o1', name: 'Test o1', family: 'o1', maxInputTokens: 200000 },
+  { id: 'test-o1', name: 'Test o1', family: 'o1', maxInputTokens: 200000, imageInput: false },
 ];
 
 function extraFamilies() {
@@ -101,8 +107,13 @@ async function gate(name, token) {
   }
 }
 
+function isDataPart(part) {
+  return typeof vscode.LanguageModelDataPart === 'function' && part instanceof vscode.LanguageModelDataPart;
+}
+
 function partKind(part) {
   if (part instanceof vscode.LanguageModelTextPart) return 'text';
+  if (isDataPart(part)) return `data(${part.mimeType})`;
   if (part instanceof vscode.LanguageModelToolResultPart) return 'tool_result';
   if (part instanceof vscode.LanguageModelToolCallPart) return 'tool_call';
   if (part && typeof part === 'object') {
@@ -158,12 +169,12 @@ class TestProvider {
   }
 
   provideLanguageModelChatInformation() {
-    return offeredModels().map((model) => ({
+    return offeredModels().map(({ imageInput, ...model }) => ({
       ...model,
       version: '1',
       maxOutputTokens: 4096,
       tooltip: `e2e test model ${model.family}`,
-      capabilities: { toolCalling: true, imageInput: false },
+      capabilities: { toolCalling: true, imageInput },
     }));
   }
 
@@ -233,6 +244,15 @@ class TestProvider {
         }
       } else if (text.includes('[[model]]')) {
         say(`family=${model.family} id=${model.id}`);
+      } else if (text.includes('[[images]]')) {
+        const last = messages.findLast((message) => message.role === vscode.LanguageModelChatMessageRole.User);
+        const images = (last?.content ?? []).filter(isDataPart).map((part) => {
+          const data = Buffer.from(part.data.buffer, part.data.byteOffset, part.data.byteLength);
+          const sha = crypto.createHash('sha256').update(data).digest('hex').slice(0, 16);
+          const png = data.length >= 24 && data.toString('latin1', 1, 4) === 'PNG' && data.toString('latin1', 12, 16) === 'IHDR';
+          return `${part.mimeType}:${data.length}:${sha}${png ? `:${data.readUInt32BE(16)}x${data.readUInt32BE(20)}` : ''}`;
+        });
+        say(`images: ${images.length}${images.map((image) => ` ${image}`).join('')}`);
       } else {
         for (const piece of words(text)) say(piece);
       }

@@ -1,0 +1,166 @@
+/**
+ * statusText: what the status bar item shows (text and tooltip) for a proxy
+ * state, as pure functions: no `vscode` at run time, so the texts are
+ * unit-tested. statusBar.ts puts them on the item.
+ *
+ * While running, the tooltip also shows the gateway's global limits from the
+ * last `litellmctl status --json` (polled every few seconds): requests and
+ * tokens per minute left, concurrent requests in flight, a warning while the
+ * Redis limits store is unreachable, and the API-key policy. A litellmctl
+ * that predates limits has none of these fields, and they are left out.
+ */
+import type { ProxyState } from './proxyController';
+import type { AuthStatus, LimitUse, RateUse, ServerStatus } from './serverControl';
+
+export interface StatusViewInput {
+  state: ProxyState;
+  /** The default model: its name and the id it is announced under. */
+  defaultModel?: { name: string; id: string } | undefined;
+  /** Requests in flight in this window. */
+  active: number;
+  /** The last `litellmctl status --json`, while running. */
+  server?: Pick<ServerStatus, 'limits' | 'auth' | 'limitsStore'> | undefined;
+}
+
+export interface StatusView {
+  text: string;
+  tooltip: string;
+  /** Shown on the error background. */
+  error: boolean;
+}
+
+export function statusView(input: StatusViewInput): StatusView {
+  const { state } = input;
+  switch (state.kind) {
+    case 'stopped':
+      return {
+        text: '$(debug-disconnect) LiteLLM',
+        tooltip:
+          'VSCode LiteLLM is stopped.\nClick for actions, or press Ctrl+Shift+L S (Cmd+Shift+L S on macOS) to start the OpenAI-compatible server.',
+        error: false,
+      };
+    case 'starting':
+      return {
+        text: '$(loading~spin) LiteLLM: starting…',
+        tooltip: 'VSCode LiteLLM is starting the server and connecting to it.',
+        error: false,
+      };
+    case 'stopping':
+      return {
+        text: '$(loading~spin) LiteLLM: stopping…',
+        tooltip: 'VSCode LiteLLM is stopping; requests in flight are finishing.',
+        error: false,
+      };
+    case 'running': {
+      const { defaultModel, active } = input;
+      const lines = [
+        `VSCode LiteLLM is serving http://${state.listen}/v1 (OpenAI-compatible).`,
+        `Default model: ${defaultModel ? `${defaultModel.name} ("${defaultModel.id}")` : 'none'}. Requests in flight in this window: ${active}.`,
+        ...(input.server ? serverLines(input.server) : []),
+        'Click for actions: Stop, Select Language Model, Copy curl Example, Show Logs.',
+      ];
+      return {
+        text: `$(radio-tower) :${portOf(state.listen)} · ${defaultModel?.name ?? 'no model'} · ${active} active`,
+        tooltip: lines.join('\n'),
+        error: false,
+      };
+    }
+    case 'error':
+      return {
+        text: '$(error) LiteLLM: error',
+        tooltip: `${state.message}\nClick for actions: Start to try again, or Show Logs for details.`,
+        error: true,
+      };
+  }
+}
+
+/**
+ * The tooltip lines about the gateway's limits, limits store and API keys,
+ * e.g. "Limits: 57/60 requests, 98,970/100,000 tokens per minute left".
+ * Nothing for a litellmctl without these fields.
+ */
+export function serverLines(server: Pick<ServerStatus, 'limits' | 'auth' | 'limitsStore'>): string[] {
+  const lines: string[] = [];
+  const { limits, auth, limitsStore } = server;
+  const global = limits.find((limit) => limit.scope === 'global');
+  const scoped = limits.length - (global ? 1 : 0);
+  const globalLine = global ? globalLimitLine(global) : undefined;
+  if (globalLine !== undefined) {
+    lines.push(globalLine);
+  }
+  if (scoped > 0) {
+    const what = `${scoped} ${scoped === 1 ? 'limit' : 'limits'} per model or API key`;
+    lines.push(
+      globalLine !== undefined ? `Also ${what} (litellmctl status shows them).` : `Limits: no global limit; ${what} (litellmctl status shows them).`,
+    );
+  } else if (globalLine === undefined && (limitsStore !== null || auth !== null)) {
+    // A litellmctl that knows limits, with none configured.
+    lines.push('Limits: none configured.');
+  }
+  if (limitsStore !== null && redisUnreachable(limitsStore.configured, limitsStore.active)) {
+    lines.push(
+      `Warning: the Redis limits store is unreachable; this host enforces the limits with its local store alone${
+        limitsStore.error !== undefined ? ` (${limitsStore.error})` : ''
+      }.`,
+    );
+  }
+  if (auth !== null) {
+    lines.push(authLine(auth));
+  }
+  return lines;
+}
+
+/** "Limits: 57/60 requests, 98,970/100,000 tokens per minute left; 1/8 concurrent requests in flight." */
+function globalLimitLine(global: LimitUse): string | undefined {
+  const rates: string[] = [];
+  const exhausted: string[] = [];
+  const addRate = (rate: RateUse | undefined, noun: string): void => {
+    if (!rate) {
+      return;
+    }
+    rates.push(`${formatCount(rate.remaining)}/${formatCount(rate.limit)} ${noun}`);
+    if (rate.remaining <= 0 && rate.reset !== '') {
+      exhausted.push(`${noun} again in ${rate.reset}`);
+    }
+  };
+  addRate(global.requestsPerMinute, 'requests');
+  addRate(global.tokensPerMinute, 'tokens');
+  const parts: string[] = [];
+  if (rates.length > 0) {
+    parts.push(`${rates.join(', ')} per minute left${exhausted.length > 0 ? ` (${exhausted.join(', ')})` : ''}`);
+  }
+  if (global.concurrent) {
+    parts.push(`${formatCount(global.concurrent.inFlight)}/${formatCount(global.concurrent.limit)} concurrent requests in flight`);
+  }
+  return parts.length > 0 ? `Limits: ${parts.join('; ')}.` : undefined;
+}
+
+/** The responder's modes: `open on loopback` (no keys), `keys` (some), `required` (auth = required). */
+function authLine(auth: AuthStatus): string {
+  const count = formatCount(auth.keys);
+  switch (auth.mode) {
+    case 'open on loopback':
+      return 'API keys: none; clients on a loopback address need no key.';
+    case 'keys':
+    case 'required':
+      return `API keys: ${count}; every request needs one.`;
+    default:
+      return `API keys: ${count} (${auth.mode}).`;
+  }
+}
+
+/** The responder reports `shm (Redis unreachable: local fallback)` as the active store. */
+function redisUnreachable(configured: string, active: string): boolean {
+  return /unreachable/i.test(active) || (/^rediss?:/i.test(configured) && active !== 'redis');
+}
+
+const countFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+function formatCount(value: number): string {
+  return countFormat.format(value);
+}
+
+function portOf(listen: string): string {
+  const colon = listen.lastIndexOf(':');
+  return colon === -1 ? listen : listen.slice(colon + 1);
+}
