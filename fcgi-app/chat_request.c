@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const message_roles[] = {
     "system", "developer", "user", "assistant", "tool",
@@ -44,6 +45,28 @@ role_known(const char *role)
     return false;
 }
 
+/* data:image/(png|jpeg|gif|webp)[;params];base64,<base64>: what VS Code's
+ * models can decode.  The payload is checked for the base64 alphabet and
+ * length only; decoding is VS Code's. */
+static bool
+image_data_url_valid(const char *url)
+{
+    static const char *const types[] = { "png", "jpeg", "jpg", "gif", "webp" };
+    const char *type = url + strlen("data:image/");
+    size_t type_len = strcspn(type, ";,");
+    bool known = false;
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+        known = known || (strlen(types[i]) == type_len && strncasecmp(type, types[i], type_len) == 0);
+    const char *payload = strstr(url, ";base64,");
+    if (!known || payload == NULL)
+        return false;
+    payload += strlen(";base64,");
+    size_t len = strlen(payload);
+    size_t body = strspn(payload, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+    size_t padding = strspn(payload + body, "=");
+    return len > 0 && body + padding == len && padding <= 2 && len % 4 == 0;
+}
+
 static int
 validate_content_part(const cJSON *part, const char *path, const char *role,
                       struct api_error *err)
@@ -82,6 +105,12 @@ validate_content_part(const cJSON *part, const char *path, const char *role,
                           "Invalid value for '%s': only data: URLs (data:image/png;base64,...) are "
                           "supported; remote image URLs are not. Download the image and send it "
                           "inline.", where);
+            return -1;
+        }
+        if (!image_data_url_valid(url->valuestring)) {
+            api_error_set(err, 400, "invalid_image_url", where,
+                          "Invalid value for '%s': the data: URL must hold a PNG, JPEG, GIF or WebP "
+                          "image in base64.", where);
             return -1;
         }
         return 0;

@@ -135,6 +135,17 @@ test_invalid(void)
     expect_error("{\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}", "invalid_value", "messages[0].role");
     expect_error("{\"messages\":[{\"role\":\"user\"}]}", "missing_required_parameter", "messages[0].content");
     expect_error("{\"messages\":[{\"role\":\"user\",\"content\":42}]}", "invalid_type", "messages[0].content");
+    expect_error("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":"
+                 "{\"url\":\"https://example.invalid/cat.png\"}}]}]}",
+                 "invalid_image_url", "messages[0].content[0].image_url.url");
+    expect_error("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":"
+                 "{\"url\":\"data:image/png;base64,not base64!\"}}]}]}",
+                 "invalid_image_url", "messages[0].content[0].image_url.url");
+    expect_error("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":"
+                 "{\"url\":\"data:image/tiff;base64,AAAA\"}}]}]}",
+                 "invalid_image_url", "messages[0].content[0].image_url.url");
+    expect_ok("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":"
+              "{\"url\":\"data:image/png;base64,iVBORw0KGgo=\"}}]}]}");
     expect_error("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"audio\"}]}]}",
                  "invalid_value", "messages[0].content[0]");
     expect_error("{\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"tool\",\"content\":\"b\"}]}",
