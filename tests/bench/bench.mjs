@@ -2,7 +2,10 @@
 // directories under /tmp, side by side on 127.0.0.1:
 //   - a tiny nginx answering `return 200` with a JSON body the size of the
 //     gateway's reply (the baseline: what nginx alone costs),
-//   - the gateway: litellmctl → nginx → litellm-fcgi → pipe → instant_worker,
+//   - nginx -> fcgi_null, a libfcgi app that answers at once, with the shipped
+//     templates and with FastCGI connections kept alive (the FastCGI hop alone),
+//   - the gateway: litellmctl -> nginx -> litellm-fcgi -> pipe -> instant_worker,
+//     and variants of it (libfcgi's poll timeouts, FastCGI keep-alive, a candidate),
 //   - the peer: node peer-shim.mjs (node:http, in-process instant model),
 // measures them in rounds (non-stream with wrk at concurrency 1, 16, 64;
 // 1,000-chunk streams with sse_client), then the scale test (idle open
@@ -10,14 +13,14 @@
 // tests/bench/README.md explains each figure.
 //
 // Environment (set by `make bench`): LITELLMCTL, LITELLM_FCGI,
-// LITELLM_TEMPLATES, BENCH_BIN_DIR (instant_worker, sse_client), top_srcdir.
-// Knobs: BENCH_ROUNDS (3), BENCH_DURATION (wrk seconds per run, 3),
+// LITELLM_TEMPLATES, BENCH_BIN_DIR (instant_worker, sse_client, fcgi_null).
+// Knobs: BENCH_ROUNDS (3), BENCH_DURATION (wrk seconds per run, 2),
 // BENCH_CONNECTIONS (worker connections, 2), BENCH_CHUNKS (1000),
 // BENCH_PACE_US (1000), BENCH_SCALE ("1,100,1000"), BENCH_LIBFCGI (0: skip
-// the gateway variants with libfcgi's poll timeouts set by environment),
-// BENCH_CANDIDATE (another litellm-fcgi binary, measured beside the built
-// one: non-stream, streaming and scale), BENCH_JSON (write every figure
-// there), WRK, LITELLM_NGINX.
+// the gateway variants), BENCH_CANDIDATE (another litellm-fcgi binary, or a
+// script that sets its environment and execs one, measured beside the built
+// one: non-stream, streaming and scale) and BENCH_CANDIDATE_TEMPLATES (its
+// nginx templates), BENCH_JSON (write every figure there), WRK, LITELLM_NGINX.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -39,13 +42,14 @@ const config = {
   wrk: env.WRK || 'wrk',
   nginx: env.LITELLM_NGINX || 'nginx',
   rounds: Math.max(1, Number(env.BENCH_ROUNDS || 3)),
-  duration: Math.max(1, Number(env.BENCH_DURATION || 3)),
+  duration: Math.max(1, Number(env.BENCH_DURATION || 2)),
   connections: Math.max(1, Number(env.BENCH_CONNECTIONS || 2)),
   chunks: Math.max(1, Number(env.BENCH_CHUNKS || 1000)),
   paceUs: Math.max(0, Number(env.BENCH_PACE_US ?? 1000)),
   scale: (env.BENCH_SCALE || '1,100,1000').split(',').map(Number).filter((n) => n > 0),
   libfcgi: env.BENCH_LIBFCGI !== '0',
   candidate: env.BENCH_CANDIDATE || '',
+  candidateTemplates: env.BENCH_CANDIDATE_TEMPLATES || '',
   json: env.BENCH_JSON || '',
   concurrency: [1, 16, 64],
 };
@@ -53,11 +57,12 @@ const wrkScript = path.join(here, 'wrk-report.lua');
 const peerShim = path.join(here, 'peer-shim.mjs');
 const instantWorker = path.join(config.binDir, 'instant_worker');
 const sseClient = path.join(config.binDir, 'sse_client');
+const fcgiNull = path.join(config.binDir, 'fcgi_null');
 const CLK_TCK = 100;
 const MAX_STREAMS = Math.max(...config.scale, 1);
 
 for (const [what, file] of [['LITELLMCTL', config.litellmctl], ['LITELLM_FCGI', config.fcgi],
-  ['instant_worker', instantWorker], ['sse_client', sseClient], ['wrk-report.lua', wrkScript]]) {
+  ['instant_worker', instantWorker], ['sse_client', sseClient], ['fcgi_null', fcgiNull], ['wrk-report.lua', wrkScript]]) {
   if (!fs.existsSync(file)) {
     console.error(`bench: ${what} not found at ${file}; run it through \`make bench\` (which builds it)`);
     process.exit(1);
@@ -190,6 +195,16 @@ function childrenOf(pid) {
   return found;
 }
 
+/** nginx's worker processes (they appear a moment after the master). */
+async function nginxWorkersOf(masterPid) {
+  for (let i = 0; i < 100; i++) {
+    const workers = childrenOf(masterPid);
+    if (workers.length > 0) return workers;
+    await sleep(20);
+  }
+  return [];
+}
+
 function statusOf(pid) {
   const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (name) => Number((text.match(new RegExp(`^${name}:\\s+(\\d+)`, 'm')) || [])[1] || 0);
@@ -211,8 +226,9 @@ fs.chmodSync(tmpRoot, 0o755);   // nginx workers run as www-data when we are roo
 cleanups.push(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
 
 class Gateway {
-  constructor(name, { fcgiConfig = {}, templates = config.templates, env: extraEnv = {}, connPerClient = 4096, fcgi = config.fcgi } = {}) {
+  constructor(name, { fcgiConfig = {}, templates = config.templates, env: extraEnv = {}, connPerClient = 4096, fcgi = config.fcgi, worker = true } = {}) {
     this.name = name;
+    this.withWorker = worker;
     this.prefix = path.join(tmpRoot, name);
     this.fcgiConfig = fcgiConfig;
     this.templates = templates;
@@ -240,14 +256,16 @@ class Gateway {
     this.responderPid = status.responder_pid;
     this.nginxPid = status.nginx_pid;
     this.pipe = status.pipe;
-    this.worker = await startChild(instantWorker, ['--pipe', this.pipe, '--connections', String(config.connections)],
-      /^ready/, { what: 'instant_worker' });
-    for (let i = 0; i < 100; i++) {
-      const health = await httpGet(this.port, '/health');
-      if (JSON.parse(health.body).windows >= config.connections) break;
-      await sleep(50);
+    if (this.withWorker) {
+      this.worker = await startChild(instantWorker, ['--pipe', this.pipe, '--connections', String(config.connections)],
+        /^ready/, { what: 'instant_worker' });
+      for (let i = 0; i < 100; i++) {
+        const health = await httpGet(this.port, '/health');
+        if (JSON.parse(health.body).windows >= config.connections) break;
+        await sleep(50);
+      }
     }
-    this.nginxWorkers = childrenOf(this.nginxPid);
+    this.nginxWorkers = await nginxWorkersOf(this.nginxPid);
     return this;
   }
 
@@ -255,11 +273,11 @@ class Gateway {
     return {
       nginx: cpuSeconds(this.nginxPid) + this.nginxWorkers.reduce((s, p) => s + cpuSeconds(p), 0),
       responder: cpuSeconds(this.responderPid),
-      worker: cpuSeconds(this.worker.pid),
+      ...(this.worker ? { worker: cpuSeconds(this.worker.pid) } : {}),
     };
   }
 
-  pids() { return [this.nginxPid, ...this.nginxWorkers, this.responderPid, this.worker.pid]; }
+  pids() { return [this.nginxPid, ...this.nginxWorkers, this.responderPid, ...(this.worker ? [this.worker.pid] : [])]; }
 
   memory() {
     const responder = statusOf(this.responderPid);
@@ -318,7 +336,7 @@ http {
     cleanups.push(() => this.stop());
     for (let i = 0; i < 100 && !fs.existsSync(`${d}/nginx.pid`); i++) await sleep(20);
     this.masterPid = Number(fs.readFileSync(`${d}/nginx.pid`, 'utf8'));
-    this.workers = childrenOf(this.masterPid);
+    this.workers = await nginxWorkersOf(this.masterPid);
     return this;
   }
 
@@ -402,17 +420,17 @@ async function hold(target, n, sample) {
 
 // ---------------------------------------------------------------- the run
 
-async function measureRound(index, baseline, gateway, peer, variants) {
-  const everyPid = () => [...baseline.pids(), ...gateway.pids(), ...peer.pids(), ...variants.flatMap((g) => g.pids())];
+async function measureRound(index, baseline, gateway, peer, variants, nulls) {
+  const everyPid = () => [...baseline.pids(), ...gateway.pids(), ...peer.pids(), ...variants.flatMap((g) => g.pids()),
+    ...nulls.flatMap((g) => g.pids())];
   const machine0 = machineCpu();
   const ours0 = everyPid().reduce((s, p) => s + cpuSeconds(p), 0) + cpuSeconds(process.pid, true);
   const round = { index, nonStream: {}, streaming: {}, variants: {} };
   for (const c of config.concurrency) {
-    round.nonStream[c] = {
-      nginx: await wrk(baseline, c),
-      gateway: await wrk(gateway, c),
-      peer: await wrk(peer, c),
-    };
+    round.nonStream[c] = { nginx: await wrk(baseline, c) };
+    for (const n of nulls) round.nonStream[c][n.key] = await wrk(n, c);
+    round.nonStream[c].gateway = await wrk(gateway, c);
+    round.nonStream[c].peer = await wrk(peer, c);
     for (const g of variants) (round.variants[g.label] ??= { nonStream: {} }).nonStream[c] = await wrk(g, c);
     log(`round ${index + 1}: c=${c} nginx ${f0(round.nonStream[c].nginx.rps)}/s gateway ${f0(round.nonStream[c].gateway.rps)}/s peer ${f0(round.nonStream[c].peer.rps)}/s`);
   }
@@ -436,6 +454,39 @@ async function measureRound(index, baseline, gateway, peer, variants) {
   return round;
 }
 
+/** A copy of the templates with FastCGI connections kept alive (an upstream
+ * with `keepalive 32` and fastcgi_keep_conn on), or null if they changed shape. */
+function keepaliveTemplates() {
+  const dir = path.join(tmpRoot, 'templates-keepalive');
+  fs.mkdirSync(dir);
+  for (const file of fs.readdirSync(config.templates)) fs.copyFileSync(path.join(config.templates, file), path.join(dir, file));
+  const server = path.join(dir, 'litellm-server.conf.in');
+  const location = path.join(dir, 'litellm-location.conf.in');
+  let serverText = fs.readFileSync(server, 'utf8');
+  let locationText = fs.readFileSync(location, 'utf8');
+  if (!/^server \{/m.test(serverText) || !locationText.includes('fastcgi_pass unix:@FCGI_SOCKET@;') ||
+      !/fastcgi_keep_conn off;/.test(locationText)) return null;
+  serverText = serverText.replace(/^server \{/m, 'upstream litellm_bench_fcgi {\n    server unix:@FCGI_SOCKET@;\n    keepalive 32;\n}\n\nserver {');
+  locationText = locationText.replace('fastcgi_pass unix:@FCGI_SOCKET@;', 'fastcgi_pass litellm_bench_fcgi;')
+    .replace(/fastcgi_keep_conn off;/, 'fastcgi_keep_conn on;');
+  fs.writeFileSync(server, serverText);
+  fs.writeFileSync(location, locationText);
+  return dir;
+}
+
+/** The candidate's templates (if given) with worker_connections raised as for the scale test. */
+function candidateScaleTemplates(fallback, needed) {
+  if (!config.candidateTemplates) return fallback;
+  const dir = path.join(tmpRoot, 'templates-candidate-scale');
+  fs.mkdirSync(dir);
+  for (const file of fs.readdirSync(config.candidateTemplates)) {
+    let text = fs.readFileSync(path.join(config.candidateTemplates, file), 'utf8');
+    if (file === 'nginx.conf.in') text = text.replace(/worker_connections\s+\d+;/, `worker_connections ${Math.max(1024, needed)};`);
+    fs.writeFileSync(path.join(dir, file), text);
+  }
+  return dir;
+}
+
 async function scaleTest() {
   // nginx's worker_connections must cover two connections per stream (the
   // client's and the FastCGI one): a copy of the templates with it raised.
@@ -454,7 +505,7 @@ async function scaleTest() {
   const gateway = await new Gateway('scale', { fcgiConfig: { threads }, templates }).start();
   const peer = await new Peer().start();
   const candidate = config.candidate
-    ? await new Gateway('scale-cand', { fcgiConfig: { threads }, templates, fcgi: config.candidate }).start() : null;
+    ? await new Gateway('scale-cand', { fcgiConfig: { threads }, templates: candidateScaleTemplates(templates, needed), fcgi: config.candidate }).start() : null;
   if (candidate) result.candidate = [];
   await sleep(300);
   result.gateway.push({ n: 0, ready: 0, failed: 0, ...gateway.memory() });
@@ -497,11 +548,15 @@ function report(rounds, best, scale, meta) {
     `all rounds: ${rounds.map((x) => f2(x.foreignCpu)).join(', ')}). Ratios are the result; absolute figures depend on the machine.`);
   out.push('');
   out.push(`Non-stream POST /v1/chat/completions: wrk -t1 -cN ${config.duration}s keep-alive; reply ${meta.replyBytes} B JSON (nginx returns the same size)`);
+  out.push('  FastCGI null = nginx (shipped templates) -> fcgi_null, a libfcgi app answering at once: the floor of the FastCGI hop;');
+  out.push('  "ka" = the same with FastCGI connections kept alive (upstream keepalive 32, fastcgi_keep_conn on).');
   out.push(`  ${padr('conc', 5)}${padr('target', 18)}${pad('p50 us', 8)}${pad('p99 us', 8)}${pad('req/s', 9)}${pad('p50 x nginx', 13)}${pad('req/s / nginx', 15)}${pad('req/s / peer', 14)}${pad('err', 5)}   CPU us/request`);
   for (const c of config.concurrency) {
     const row = r.nonStream[c];
     const lines = [
       ['nginx return 200', row.nginx],
+      ...(row.fcgiNull ? [['FastCGI null', row.fcgiNull]] : []),
+      ...(row.fcgiNullKeepalive ? [['FastCGI null, ka', row.fcgiNullKeepalive]] : []),
       ['gateway', row.gateway],
       ['peer (node:http)', row.peer],
     ];
@@ -549,12 +604,12 @@ function report(rounds, best, scale, meta) {
 
   out.push('');
   out.push(`Scale: idle open streams (one delta, then the model waits); VmRSS and Threads from /proc/PID/status; responder --threads ${scale.threads}, nginx worker_connections ${scale.workerConnections}`);
-  out.push(`  ${pad('streams', 8)}${pad('opened', 8)}${pad('responder MiB', 15)}${pad('threads', 9)}${pad('nginx MiB', 11)}${pad('gw total MiB', 14)}${pad('peer MiB', 10)}${pad('peer thr', 10)}${pad('peer - responder', 18)}${pad('peer - gw total', 17)}`);
+  out.push(`  ${pad('streams', 8)}${pad('opened gw/peer', 16)}${pad('responder MiB', 15)}${pad('threads', 9)}${pad('nginx MiB', 11)}${pad('gw total MiB', 14)}${pad('peer MiB', 10)}${pad('peer thr', 10)}${pad('peer - responder', 18)}${pad('peer - gw total', 17)}`);
   for (let i = 0; i < scale.gateway.length; i++) {
     const g = scale.gateway[i];
     const p = scale.peer[i];
     const total = g.responder.rssKiB + g.nginxRssKiB;
-    out.push(`  ${pad(g.n, 8)}${pad(`${g.ready}/${p.ready}`, 8)}${pad(mib(g.responder.rssKiB), 15)}${pad(g.responder.threads, 9)}${pad(mib(g.nginxRssKiB), 11)}${pad(mib(total), 14)}${pad(mib(p.rssKiB), 10)}${pad(p.threads, 10)}${pad(mib(p.rssKiB - g.responder.rssKiB), 18)}${pad(mib(p.rssKiB - total), 17)}`);
+    out.push(`  ${pad(g.n, 8)}${pad(`${g.ready}/${p.ready}`, 16)}${pad(mib(g.responder.rssKiB), 15)}${pad(g.responder.threads, 9)}${pad(mib(g.nginxRssKiB), 11)}${pad(mib(total), 14)}${pad(mib(p.rssKiB), 10)}${pad(p.threads, 10)}${pad(mib(p.rssKiB - g.responder.rssKiB), 18)}${pad(mib(p.rssKiB - total), 17)}`);
   }
   const first = scale.gateway.find((g) => g.n === Math.min(...config.scale));
   const last = scale.gateway.at(-1);
@@ -564,7 +619,7 @@ function report(rounds, best, scale, meta) {
   if (span > 0) {
     out.push(`  per idle stream (${first.n} -> ${last.n}): responder ${f1((last.responder.rssKiB - first.responder.rssKiB) / span)} KiB, ` +
       `nginx ${f1((last.nginxRssKiB - first.nginxRssKiB) / span)} KiB, peer ${f1((pLast.rssKiB - pFirst.rssKiB) / span)} KiB` +
-      ` (the responder's threads exist from the start: ${f1(scale.gateway[0].responder.rssKiB / scale.threads)} KiB of RSS per pre-started thread at 0 streams)`);
+      ` (the responder starts its ${scale.threads} threads at once: ${mib(scale.gateway[0].responder.rssKiB)} MiB at 0 streams)`);
   }
   if (scale.candidate) {
     out.push(`  candidate responder: ${scale.candidate.map((g) => `${g.n} streams ${mib(g.responder.rssKiB)} MiB`).join(', ')}`);
@@ -613,6 +668,20 @@ async function main() {
   if (check.body.length !== replyBytes) throw new Error(`baseline body is ${check.body.length} B, want ${replyBytes}`);
   const peer = await new Peer().start();
 
+  // The floor of the FastCGI hop: nginx -> a libfcgi responder that does
+  // nothing, with the shipped templates and with FastCGI connections kept alive.
+  const nulls = [];
+  const nullEnv = { FCGI_NULL_BODY_BYTES: String(replyBytes) };
+  const plainNull = await new Gateway('null', { fcgi: fcgiNull, worker: false, env: nullEnv }).start();
+  plainNull.key = 'fcgiNull';
+  nulls.push(plainNull);
+  const keptAlive = keepaliveTemplates();
+  if (keptAlive) {
+    const g = await new Gateway('null-ka', { fcgi: fcgiNull, worker: false, env: nullEnv, templates: keptAlive }).start();
+    g.key = 'fcgiNullKeepalive';
+    nulls.push(g);
+  }
+
   const variants = [];
   if (config.libfcgi) {
     for (const [label, value] of [['LIBFCGI_OS_CLOSE_POLL_TIMEOUT=0', { LIBFCGI_OS_CLOSE_POLL_TIMEOUT: '0' }],
@@ -622,23 +691,28 @@ async function main() {
       variants.push(g);
     }
   }
+  if (config.libfcgi && keptAlive) {
+    const g = await new Gateway('gw-ka', { templates: keptAlive }).start();
+    g.label = 'FastCGI keep-alive (templates)';
+    variants.push(g);
+  }
   if (config.candidate) {
-    const g = await new Gateway('gw-cand', { fcgi: config.candidate }).start();
-    g.label = `candidate ${path.basename(path.dirname(path.dirname(config.candidate)))}`;
+    const g = await new Gateway('gw-cand', { fcgi: config.candidate, templates: config.candidateTemplates || config.templates }).start();
+    g.label = 'candidate';
     g.streaming = true;
     variants.push(g);
   }
 
   // Warm-up: JIT, caches, first connections.
-  for (const t of [baseline, gateway, peer, ...variants]) await wrk(t, 16, 1);
+  for (const t of [baseline, gateway, peer, ...variants, ...nulls]) await wrk(t, 16, 1);
   await streams(gateway, { paceUs: 0, count: 4, concurrency: 4 });
   await streams(peer, { paceUs: 0, count: 4, concurrency: 4 });
 
   const rounds = [];
-  for (let i = 0; i < config.rounds; i++) rounds.push(await measureRound(i, baseline, gateway, peer, variants));
+  for (let i = 0; i < config.rounds; i++) rounds.push(await measureRound(i, baseline, gateway, peer, variants, nulls));
   let best = 0;
   rounds.forEach((x, i) => { if (x.foreignCpu < rounds[best].foreignCpu) best = i; });
-  for (const t of [baseline, gateway, peer, ...variants]) await t.stop();
+  for (const t of [baseline, gateway, peer, ...variants, ...nulls]) await t.stop();
 
   log('scale test');
   const scale = await scaleTest();

@@ -105,6 +105,8 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (FCGX_Init() != 0)
         return 1;
+    /* FCGX_Init took SIGTERM; litellmctl's shutdown must end us. */
+    signal(SIGTERM, SIG_DFL);
     listen_fd = listen_unix(fcgi_path, group ? 0660 : 0600, group);
     if (listen_fd < 0) {
         fprintf(stderr, "fcgi_null: cannot listen on %s: %s\n", fcgi_path, strerror(errno));

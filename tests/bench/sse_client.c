@@ -4,6 +4,7 @@
  *
  *   sse_client stream --port P [--host H] [--path /v1/chat/completions]
  *                     [--chunks 1000] [--pace-us 0] [--streams 1] [--concurrency 1]
+ *                     [--dump FILE]
  *       POSTs streaming chat requests whose text is [[bench:stream:N:PACE_US]]:
  *       the worker (tests/bench/instant_worker, or the peer shim's model) puts
  *       the CLOCK_MONOTONIC nanoseconds at which it wrote each delta in the
@@ -69,13 +70,15 @@ static struct {
     long pace_us;
     long streams;
     long concurrency;
-} opt = { "127.0.0.1", 0, "/v1/chat/completions", "gpt-4o", 1000, 0, 1, 1 };
+    const char *dump;           /* every sample: "stamp_ns latency_ns" lines */
+} opt = { "127.0.0.1", 0, "/v1/chat/completions", "gpt-4o", 1000, 0, 1, 1, NULL };
 
 static char *request_text;
 static size_t request_len;
 
 static long long *samples;
 static size_t sample_count, sample_cap;
+static FILE *dump_file;
 static long bad_events;
 
 static long long
@@ -179,6 +182,8 @@ on_event(struct stream *s, char *event, long long read_at)
                     if (isdigit((unsigned char)*content)) {
                         long long stamp = strtoll(content, NULL, 10);
                         add_sample(read_at - stamp);
+                        if (dump_file != NULL)
+                            fprintf(dump_file, "%lld %lld\n", stamp, read_at - stamp);
                         s->deltas++;
                     } else if (*content != '"') {
                         s->deltas++;        /* "held" */
@@ -529,6 +534,7 @@ main(int argc, char **argv)
         else if (strcmp(name, "--pace-us") == 0) opt.pace_us = atol(value);
         else if (strcmp(name, "--streams") == 0) opt.streams = atol(value);
         else if (strcmp(name, "--concurrency") == 0) opt.concurrency = atol(value);
+        else if (strcmp(name, "--dump") == 0) opt.dump = value;
         else {
             fprintf(stderr, "sse_client: unknown option %s\n", name);
             return 2;
@@ -538,8 +544,14 @@ main(int argc, char **argv)
         fprintf(stderr, "sse_client: --port is required; counts must be positive\n");
         return 2;
     }
-    if (strcmp(mode, "stream") == 0)
-        return run_stream();
+    if (opt.dump != NULL && (dump_file = fopen(opt.dump, "w")) == NULL)
+        fatal(opt.dump);
+    if (strcmp(mode, "stream") == 0) {
+        int rc = run_stream();
+        if (dump_file != NULL)
+            fclose(dump_file);
+        return rc;
+    }
     if (strcmp(mode, "hold") == 0)
         return run_hold();
     fprintf(stderr, "sse_client: mode must be stream or hold\n");
