@@ -125,7 +125,7 @@ test)
     say "make distcheck"
     make -s distcheck
     say "make check-e2e (the packaged extension in a real VS Code, headless)"
-    make -s check-e2e
+    make -s check-e2e 2>&1 | tee e2e.log     # pipefail: a failure stops here
     say "make fuzz (each libFuzzer target ${FUZZ_SECONDS:-30} s, in ${FUZZ_BUILD_DIR:-$here/build-fuzz})"
     fuzz_dir=${FUZZ_BUILD_DIR:-$here/build-fuzz}
     mkdir -p "$fuzz_dir"
@@ -133,6 +133,19 @@ test)
         { [ -f Makefile ] || "$here/configure" -q --enable-fuzzing CC=clang-14; } &&
         make -j"$jobs" -s fuzz)
     say "All tests passed"
+    # One closing line for the record: each C unit program, each node test of
+    # the integration suite, each e2e step.
+    passed=0 failed=0
+    for log in tests/unit/*.log; do
+        if grep -q ' 0 failed$' "$log"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    done
+    for log in tests/integration/run.sh.log e2e.log; do
+        [ -f "$log" ] || continue
+        p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+        f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+        passed=$((passed + ${p:-0})) failed=$((failed + ${f:-0}))
+    done
+    printf '%s passed, %s failed\n' "$passed" "$failed"
     ;;
 -h|--help|help) usage 0 ;;
 *) usage 2 ;;
