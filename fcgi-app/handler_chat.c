@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "chat_reply.h"
 #include "chat_request.h"
 #include "handlers.h"
@@ -300,11 +301,11 @@ relay(struct chat_exchange *ex)
     struct http_request *req = ex->req;
     const long long silence_limit_us = (long long)ex->cfg->request_timeout * 1000000;
     const long long keepalive_us = (long long)ex->cfg->keepalive_interval * 1000000;
-    long long last_frame_us = http_now_us();
+    long long last_frame_us = clock_monotonic_us();
     long long last_write_us = last_frame_us;
 
     while (!ex->finished && !ex->cancel_window) {
-        long long now = http_now_us();
+        long long now = clock_monotonic_us();
         long long wait_us = last_frame_us + silence_limit_us - now;
         if (req->head_sent && last_write_us + keepalive_us - now < wait_us)
             wait_us = last_write_us + keepalive_us - now;
@@ -320,7 +321,7 @@ relay(struct chat_exchange *ex)
             ex->cancel_window = true;
             break;
         }
-        now = http_now_us();
+        now = clock_monotonic_us();
         if (req->peer_watch && fds[1].revents != 0 && http_client_hung_up(req))
             break;
 
@@ -521,7 +522,8 @@ handle_chat_completions(struct http_request *req, const struct config *cfg,
             serve(&ex);
             ratelimit_policy_finish(&limits, tokens_used(&ex));
         } else {
-            outcome->note = req->status == 499 ? "client gone while queued" : "rate limited";
+            outcome->note = req->status == 499 ? "client gone while queued"
+                          : req->status == 503 ? "server_shutting_down" : "rate limited";
         }
     }
     chat_request_free(&ex.chat);

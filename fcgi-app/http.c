@@ -1,5 +1,7 @@
 #include "http.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -12,14 +14,6 @@
 
 /* On each thread's stack: small, since an idle stream's thread touches it. */
 #define HTTP_READ_CHUNK 2048
-
-long long
-http_now_us(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-}
 
 static bool
 is_token_char(char c)
@@ -45,7 +39,7 @@ assign_request_id(struct http_request *req)
     unsigned char random_bytes[16];
     if (getrandom(random_bytes, sizeof random_bytes, 0) != (ssize_t)sizeof random_bytes) {
         /* Unique enough for a log line if the kernel cannot help. */
-        long long now = http_now_us();
+        long long now = clock_monotonic_us();
         memcpy(random_bytes, &now, sizeof now);
         memcpy(random_bytes + sizeof now, &req, sizeof req < 8 ? sizeof req : 8);
     }
@@ -58,7 +52,7 @@ http_request_init(struct http_request *req, FCGX_Request *fcgi)
 {
     memset(req, 0, sizeof *req);
     req->fcgi = fcgi;
-    req->started_us = http_now_us();
+    req->started_us = clock_monotonic_us();
     req->peer_watch = fcgi->ipcFd >= 0;
     dynbuf_init(&req->body, 0);
     dynbuf_init(&req->headers, 1u << 16);

@@ -56,6 +56,5 @@ int http_send_body(struct http_request *req, int status, const char *content_typ
 /* Non-blocking check for a client that hung up (nginx closed the
  * FastCGI connection). */
 bool http_client_hung_up(struct http_request *req);
-long long http_now_us(void);
 
 #endif

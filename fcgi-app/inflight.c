@@ -32,6 +32,9 @@ struct inflight {
 static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct inflight *inflight_table[INFLIGHT_BUCKETS];
 static size_t inflight_total;
+static bool inflight_shut_down;         /* inflight_shutdown_all() has run */
+static pthread_once_t inflight_shutdown_once = PTHREAD_ONCE_INIT;
+static int inflight_shutdown_event = -1;
 
 static size_t
 bucket_of(const char *id)
@@ -63,6 +66,12 @@ inflight_open(const char *id, const struct pipe_conn *conn)
     box->bucket_next = inflight_table[bucket];
     inflight_table[bucket] = box;
     inflight_total++;
+    if (inflight_shut_down) {
+        uint64_t one = 1;
+        box->unqueued = INFLIGHT_SHUTDOWN;  /* admitted after the deadline */
+        box->has_unqueued = true;
+        (void)!write(box->event_fd, &one, sizeof one);
+    }
     pthread_mutex_unlock(&inflight_lock);
     return box;
 }
@@ -197,10 +206,30 @@ inflight_window_lost(const struct pipe_conn *conn)
     push_to_all(conn, INFLIGHT_WINDOW_LOST);
 }
 
+static void
+create_shutdown_event(void)
+{
+    inflight_shutdown_event = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+int
+inflight_shutdown_fd(void)
+{
+    pthread_once(&inflight_shutdown_once, create_shutdown_event);
+    return inflight_shutdown_event;
+}
+
 void
 inflight_shutdown_all(void)
 {
+    uint64_t one = 1;
+    int fd = inflight_shutdown_fd();
+    pthread_mutex_lock(&inflight_lock);
+    inflight_shut_down = true;
+    pthread_mutex_unlock(&inflight_lock);
     push_to_all(NULL, INFLIGHT_SHUTDOWN);
+    if (fd >= 0)
+        (void)!write(fd, &one, sizeof one);   /* never read: stays readable */
 }
 
 size_t

@@ -16,19 +16,12 @@
 #include "config.h"
 #include "inflight.h"
 #include "ratelimit_policy.h"
+#include "clock.h"
 #include "log.h"
 #include "pipe_server.h"
 #include "server.h"
 
 #define CANCEL_GRACE_MS 5000
-
-static long long
-monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 /* Each open stream holds two descriptors (nginx's connection and its
  * mailbox); the default soft limit of 1024 would cap us near 500. */
@@ -66,11 +59,11 @@ drain(const struct config *cfg)
     log_info("draining: %u request(s) in flight, %u s to finish", busy, cfg->drain_timeout);
     server_stop_accepting();
     pipe_server_stop_accepting();
-    unsigned left = server_wait(monotonic_ms() + (long long)cfg->drain_timeout * 1000);
+    unsigned left = server_wait(clock_monotonic_ms() + (long long)cfg->drain_timeout * 1000);
     if (left > 0) {
         log_warn("drain deadline passed: cancelling %zu request(s)", inflight_count());
         inflight_shutdown_all();
-        left = server_wait(monotonic_ms() + CANCEL_GRACE_MS);
+        left = server_wait(clock_monotonic_ms() + CANCEL_GRACE_MS);
         if (left > 0)
             log_error("%u worker thread(s) did not end; exiting anyway", left);
     }

@@ -15,6 +15,7 @@
 #include "inflight.h"
 #include "json_write.h"
 #include "listen_socket.h"
+#include "clock.h"
 #include "log.h"
 #include "pipe_codec.h"
 #include "pipe_conn.h"
@@ -47,14 +48,6 @@ struct pipe_reader {
     const char *close_reason;   /* set when a frame ends the connection */
     long long last_heard_ms;
 };
-
-static long long
-monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 static void
 send_simple(struct pipe_conn *conn, const char *type, const char *code, const char *message)
@@ -204,13 +197,13 @@ pipe_reader_main(void *arg)
     struct pipe_conn *conn = reader->conn;
     char *chunk = malloc(PIPE_READ_CHUNK);
     const char *why = chunk ? "closed by the window" : "out of memory";
-    reader->last_heard_ms = monotonic_ms();
+    reader->last_heard_ms = clock_monotonic_ms();
     long long last_ping_ms = reader->last_heard_ms;
 
     while (chunk != NULL && !atomic_load(&conn->broken)) {
         struct pollfd pfd = { .fd = conn->fd, .events = POLLIN };
         int ready = poll(&pfd, 1, PIPE_PING_INTERVAL_MS);
-        long long now = monotonic_ms();
+        long long now = clock_monotonic_ms();
         if (ready < 0 && errno != EINTR) {
             why = strerror(errno);
             break;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "inflight.h"
 #include "ratelimit_redis.h"
 #include "ratelimit_shm.h"
 #include "log.h"
@@ -151,14 +152,23 @@ add_status_headers(struct http_request *req, const struct limit_status *status)
     }
 }
 
-/* Sleeps up to `ns`, returning early (true) if the client hangs up. */
-static bool
+enum queue_wait { WAIT_ELAPSED, WAIT_CLIENT_GONE, WAIT_SHUTDOWN };
+
+/* Sleeps up to `ns`, returning early if the client hangs up or the drain
+ * deadline passes (a queued request is not in a mailbox). */
+static enum queue_wait
 wait_or_hang_up(struct http_request *req, int64_t ns)
 {
-    struct pollfd pfd = { .fd = req->fcgi->ipcFd, .events = POLLIN | POLLRDHUP };
+    struct pollfd pfd[2] = {
+        { .fd = inflight_shutdown_fd(), .events = POLLIN },
+        { .fd = req->fcgi->ipcFd, .events = POLLIN | POLLRDHUP },
+    };
     int timeout_ms = (int)((ns + 999999) / 1000000);
-    int ready = poll(&pfd, req->peer_watch ? 1 : 0, timeout_ms);
-    return ready > 0 && http_client_hung_up(req);
+    if (poll(pfd, req->peer_watch ? 2 : 1, timeout_ms) <= 0)
+        return WAIT_ELAPSED;
+    if (pfd[0].revents & POLLIN)
+        return WAIT_SHUTDOWN;
+    return pfd[1].revents != 0 && http_client_hung_up(req) ? WAIT_CLIENT_GONE : WAIT_ELAPSED;
 }
 
 void
@@ -198,8 +208,14 @@ ratelimit_policy_admit(struct limit_request *lr, struct http_request *req)
         if (verdict.retry_after_ns < 0 || waited + verdict.retry_after_ns > wait_budget)
             break;
         /* Queue: wait for capacity; a client that leaves stops waiting. */
-        if (wait_or_hang_up(req, verdict.retry_after_ns + 1000000)) {
+        enum queue_wait woke = wait_or_hang_up(req, verdict.retry_after_ns + 1000000);
+        if (woke == WAIT_CLIENT_GONE) {
             req->status = 499;
+            return -1;
+        }
+        if (woke == WAIT_SHUTDOWN) {
+            http_send_error(req, 503, NULL, "server_shutting_down", NULL,
+                            "The gateway is shutting down; retry in a moment.");
             return -1;
         }
     }

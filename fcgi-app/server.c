@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "handlers.h"
 #include "http.h"
 #include "listen_socket.h"
@@ -33,7 +34,7 @@ static unsigned server_running;
 static void
 log_request(const struct http_request *req, const struct request_outcome *outcome)
 {
-    double ms = (double)(http_now_us() - req->started_us) / 1000.0;
+    double ms = (double)(clock_monotonic_us() - req->started_us) / 1000.0;
     const char *key = outcome->key_name[0] ? outcome->key_name : "-";
     if (outcome->model[0] != '\0')
         log_info("request %s %s %s status=%d key=%s model=%s window=#%lu prompt_tokens=%ld "
