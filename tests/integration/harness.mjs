@@ -12,7 +12,11 @@
 // LITELLM_OPENAPI_BUNDLE (the schemas extracted from tests/spec/, written by
 // run.sh; without it each test file parses the YAML itself),
 // LITELLM_SPEC_EXTRAS (a file to append the fields our responses carry beyond
-// OpenAI's schemas to, one JSON line per test file).
+// OpenAI's schemas to, one JSON line per test file),
+// LITELLM_SANITIZER_LOGS=1 (`make check-asan`, `make check-valgrind`: at
+// teardown, a sanitizer or memcheck report in the responder's log fails the
+// file; see sanitizerReports), LITELLM_GUARD_SCALE (multiplies every bound
+// below), LITELLM_LONG_TESTS=1 (runs the tests marked long).
 //
 // Every response these helpers receive is validated against OpenAI's OpenAPI
 // document (see "OpenAI spec validation" below): a violation fails the test.
@@ -27,8 +31,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, after } from 'node:test';
 import { load as loadOpenApi } from '../spec/openapi.mjs';
 
-export const GUARD_MS = 10_000;       // generous bound for things that should happen "now"
-export const COMMAND_GUARD_MS = 60_000; // bound for a litellmctl command
+// LITELLM_GUARD_SCALE multiplies every bound below, for a responder that runs
+// many times slower than usual (`make check-valgrind` sets it).
+export const GUARD_SCALE = Math.max(1, Number(process.env.LITELLM_GUARD_SCALE) || 1);
+export const GUARD_MS = 10_000 * GUARD_SCALE;       // generous bound for things that should happen "now"
+export const COMMAND_GUARD_MS = 60_000 * GUARD_SCALE; // bound for a litellmctl command
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
@@ -153,6 +160,46 @@ export function isAlive(pid) {
   } catch {
     return false;
   }
+}
+
+/** Tests that take minutes run only with LITELLM_LONG_TESTS=1 (`{ skip: longTestsSkip }`). */
+export const LONG_TESTS = process.env.LITELLM_LONG_TESTS === '1';
+export const longTestsSkip = LONG_TESTS ? false : 'long: set LITELLM_LONG_TESTS=1';
+
+/**
+ * What /proc says about a process: {threads, fds, rssKiB} (Threads and VmRSS
+ * of /proc/PID/status, entries of /proc/PID/fd).
+ */
+export function procStats(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name) => {
+    const match = status.match(new RegExp(`^${name}:\\s+(\\d+)`, 'm'));
+    if (!match) throw new Error(`/proc/${pid}/status has no ${name}`);
+    return Number(match[1]);
+  };
+  return { threads: field('Threads'), fds: fs.readdirSync(`/proc/${pid}/fd`).length, rssKiB: field('VmRSS') };
+}
+
+/**
+ * The lines of a responder's log that are sanitizer or memcheck reports:
+ * AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer errors
+ * (`make check-asan`), valgrind's non-zero ERROR SUMMARY and lost blocks
+ * (`make check-valgrind`). Each report comes with the lines after it.
+ */
+export function sanitizerReports(text) {
+  const lines = text.split('\n');
+  const reports = [];
+  const bad = [
+    /ERROR: AddressSanitizer/, /LeakSanitizer/, /runtime error:/, /SUMMARY: UndefinedBehaviorSanitizer/,
+    /==\d+== ERROR SUMMARY: [1-9]/, /==\d+==\s+definitely lost: [1-9]/,
+  ];
+  for (let i = 0; i < lines.length; i++) {
+    if (bad.some((re) => re.test(lines[i]))) {
+      reports.push(lines.slice(i, i + 40).join('\n'));
+      i += 39;
+    }
+  }
+  return reports;
 }
 
 /** Live processes whose command line or working directory mentions `text`. */
@@ -693,6 +740,7 @@ export class Stack {
     this.pipe = null;
     this.knownPids = new Set();
     this.host = '127.0.0.1';            // the address nginx listens on (start({host}))
+    this.exitFile = null;               // start({recordExit: true}): see responderExits()
   }
 
   get baseUrl() { return `http://${this.host}:${this.port}`; }
@@ -704,7 +752,9 @@ export class Stack {
     delete env.LITELLM_MODE;
     return {
       ...env,
-      LITELLM_FCGI: this.paths.fcgi,
+      LITELLM_FCGI: this.exitFile ? path.join(this.prefix, 'fcgi-exit-recorder') : this.paths.fcgi,
+      // litellmctl looks for litellm-keys beside LITELLM_FCGI; a wrapper has none.
+      ...(this.exitFile && !process.env.LITELLM_KEYS ? { LITELLM_KEYS: path.join(path.dirname(this.paths.fcgi), 'litellm-keys') } : {}),
       LITELLM_TEMPLATES: this.paths.templates,
       LITELLM_DEMO_WORKER: this.paths.worker,
       ...extra,
@@ -740,11 +790,35 @@ export class Stack {
    * Creates the prefix, picks a port and runs `litellmctl start`; starts the test worker unless worker:false.
    * host: the local address nginx listens on (default 127.0.0.1). stateFile: makes PREFIX/state/limits.state
    * (the limiter state litellmctl always hands its responder) a symlink to this file, so that the
-   * responders of several prefixes share one budget.
+   * responders of several prefixes share one budget. recordExit: every responder litellmctl
+   * starts runs under a small shell that appends its exit status to PREFIX/responder-exits
+   * (responderExits()), since litellmctl's setsid leaves nobody else to see it.
    */
-  async start({ worker = true, workerArgs = [], ctlArgs = [], host = '127.0.0.1', stateFile } = {}) {
+  async start({ worker = true, workerArgs = [], ctlArgs = [], host = '127.0.0.1', stateFile, recordExit = false } = {}) {
     this.prefix = Stack.makePrefix();
     this.host = host;
+    if (recordExit) {
+      this.exitFile = path.join(this.prefix, 'responder-exits');
+      // The shell passes SIGTERM/SIGINT on: the pid file may name it rather than
+      // the responder (litellmctl writes its own child's pid when the responder
+      // has not written the file yet); responderPid() looks through it.
+      const recorder = path.join(this.prefix, 'fcgi-exit-recorder');
+      fs.writeFileSync(recorder, [
+        '#!/bin/sh',
+        '# The responder, then its exit status appended to responder-exits.',
+        `${shellQuote(this.paths.fcgi)} "$@" &`,
+        'child=$!',
+        'trap \'kill -TERM $child 2>/dev/null\' TERM',
+        'trap \'kill -INT $child 2>/dev/null\' INT',
+        'while :; do',
+        '  wait $child',
+        '  status=$?',
+        '  kill -0 $child 2>/dev/null || break',
+        'done',
+        `echo $status >> ${shellQuote(this.exitFile)}`,
+        '',
+      ].join('\n'), { mode: 0o755 });
+    }
     this.port = await freePort();
     if (stateFile) {
       fs.mkdirSync(path.join(this.prefix, 'state'), { recursive: true });
@@ -771,6 +845,14 @@ export class Stack {
     }
   }
 
+  /** The exit statuses of the responders started so far (start({recordExit: true})), in order. */
+  responderExits() {
+    if (!this.exitFile) throw new Error('start({recordExit: true}) records exit statuses');
+    try {
+      return fs.readFileSync(this.exitFile, 'utf8').split('\n').filter(Boolean).map(Number);
+    } catch { return []; }
+  }
+
   /** Starts the test worker on the pipe and waits until /health counts it. */
   async startWorker(args = []) {
     if (!this.pipe) throw new Error('no pipe path (status --json has no "pipe")');
@@ -790,11 +872,11 @@ export class Stack {
    */
   async stopResponder(signal = 'SIGTERM') {
     const { json } = await this.status();
-    const pid = json.responder_pid;
-    if (!Number.isInteger(pid) || pid <= 0) {
+    if (!Number.isInteger(json.responder_pid) || json.responder_pid <= 0) {
       throw new Error(`litellmctl status --json names no responder_pid: ${JSON.stringify(json)}`);
     }
     this.rememberPids(json);
+    const pid = this.throughRecorder(json.responder_pid);
     process.kill(pid, signal);
     await waitUntil(() => !isAlive(pid), `the responder (pid ${pid}) to exit after ${signal}`, COMMAND_GUARD_MS);
     return pid;
@@ -844,7 +926,19 @@ export class Stack {
     if (!Number.isInteger(json.responder_pid) || json.responder_pid <= 0) {
       throw new Error(`litellmctl status --json names no responder_pid: ${JSON.stringify(json)}`);
     }
-    return json.responder_pid;
+    return this.throughRecorder(json.responder_pid);
+  }
+
+  /** With start({recordExit}): the responder itself when `pid` is its recording shell. */
+  throughRecorder(pid) {
+    if (!this.exitFile) return pid;
+    let cmdline = '';
+    try { cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return pid; }
+    if (!cmdline.includes('fcgi-exit-recorder')) return pid;
+    const children = childrenOf(pid);
+    if (children.length !== 1) throw new Error(`the exit recorder ${pid} has ${children.length} children`);
+    this.knownPids.add(children[0]);
+    return children[0];
   }
 
   /** `litellmctl keys ...args` for this prefix. */
@@ -884,6 +978,15 @@ export class Stack {
       }
     }
     if (await canConnect(this.port, this.host)) problems.push(`port ${this.port} still accepts connections after shutdown`);
+    if (process.env.LITELLM_SANITIZER_LOGS === '1') {
+      // Every responder of the prefix has exited by now (shutdown waits for
+      // its drain), so LeakSanitizer's and memcheck's exit reports are written.
+      const reports = sanitizerReports(this.logText('litellm-fcgi.log'));
+      if (reports.length) {
+        problems.push(`${reports.length} sanitizer report(s) in ${path.join(this.prefix, 'logs', 'litellm-fcgi.log')}:\n` +
+          reports.join('\n---\n'));
+      }
+    }
     if (problems.length === 0) fs.rmSync(this.prefix, { recursive: true, force: true });
     else problems.push(`prefix kept for inspection: ${this.prefix}\n${this.logs()}`);
     this.prefix = null;
@@ -905,6 +1008,11 @@ export function writeFcgiConfig(file, settings) {
   }
   fs.writeFileSync(file, lines.join('\n') + '\n');
   return file;
+}
+
+/** A word for /bin/sh, single-quoted. */
+export function shellQuote(text) {
+  return `'${String(text).replace(/'/g, `'\\''`)}'`;
 }
 
 /** A fresh temp directory under /tmp (short, for sockets); removed by the caller. */

@@ -108,7 +108,8 @@ cd "$tests_dir"
 if [ $# -eq 0 ]; then
     set -- worker/test-worker.test.mjs integration/
 fi
-# --test-timeout: a last-resort bound per test (each wait inside has its own guard).
+# --test-timeout: a last-resort bound per test (each wait inside has its own guard);
+# LITELLM_TEST_TIMEOUT_MS changes it (make check-valgrind).
 status=0
-"$NODE" --test --test-timeout=120000 "$@" || status=$?
+"$NODE" --test --test-timeout="${LITELLM_TEST_TIMEOUT_MS:-120000}" "$@" || status=$?
 exit "$status"
