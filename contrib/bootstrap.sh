@@ -31,7 +31,7 @@ debian_packages=(
     build-essential autoconf automake pkg-config
     libfcgi-dev libfcgi-bin libcjson-dev libsodium-dev libhiredis-dev
     clang-14 libclang-rt-14-dev
-    nginx iproute2 util-linux curl ca-certificates procps redis-server
+    nginx iproute2 util-linux curl ca-certificates procps redis-server valgrind
 )
 
 install_debian_packages() {
@@ -124,6 +124,10 @@ test)
     make -s check || { cat tests/integration/*.log test-suite.log 2>/dev/null | tail -n 200; exit 1; }
     say "make distcheck"
     make -s distcheck
+    say "make check-asan (the integration suite against an ASan+UBSan responder)"
+    make -s check-asan
+    say "make check-valgrind (the integration suite with the responder under memcheck)"
+    make -s check-valgrind
     say "make check-e2e (the packaged extension in a real VS Code, headless)"
     make -s check-e2e 2>&1 | tee e2e.log     # pipefail: a failure stops here
     say "make fuzz (each libFuzzer target ${FUZZ_SECONDS:-30} s, in ${FUZZ_BUILD_DIR:-$here/build-fuzz})"

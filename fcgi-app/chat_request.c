@@ -529,10 +529,32 @@ messages_have_images(const cJSON *messages)
     return false;
 }
 
+/* cJSON ends a string at an escaped NUL (\u0000) and drops the rest, which
+ * would silently shorten a prompt: such bodies are refused instead. */
+static bool
+has_escaped_nul(const char *body, size_t len)
+{
+    for (const char *p = body; (p = memmem(p, len - (size_t)(p - body), "\\u0000", 6)) != NULL;
+         p++) {
+        size_t backslashes = 0;
+        for (const char *q = p; q > body && q[-1] == '\\'; q--)
+            backslashes++;
+        if (backslashes % 2 == 0)
+            return true;    /* the backslash before u0000 is not itself escaped */
+    }
+    return false;
+}
+
 int
 chat_request_parse(const char *body, size_t len, struct chat_request *req, struct api_error *err)
 {
     memset(req, 0, sizeof *req);
+    if (has_escaped_nul(body, len)) {
+        api_error_set(err, 400, "invalid_value", NULL,
+                      "The request contains a NUL character (\\u0000), which VS Code's models "
+                      "cannot take; remove it.");
+        return -1;
+    }
     req->root = cJSON_ParseWithLength(body, len);
     if (req->root == NULL) {
         api_error_set(err, 400, "invalid_json", NULL,

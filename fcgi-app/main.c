@@ -36,17 +36,25 @@ raise_fd_limit(void)
     }
 }
 
+/* Written whole under a temporary name and renamed, so that a reader
+ * (litellmctl) never sees an empty or half-written pid file. */
 static int
 write_pid_file(const char *path)
 {
-    FILE *file = fopen(path, "we");
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        log_error("pid file path too long: %s", path);
+        return -1;
+    }
+    FILE *file = fopen(tmp, "we");
     if (file == NULL) {
-        log_error("cannot write pid file %s: %s", path, strerror(errno));
+        log_error("cannot write pid file %s: %s", tmp, strerror(errno));
         return -1;
     }
     fprintf(file, "%ld\n", (long)getpid());
-    if (fclose(file) != 0) {
+    if (fclose(file) != 0 || rename(tmp, path) != 0) {
         log_error("cannot write pid file %s: %s", path, strerror(errno));
+        unlink(tmp);
         return -1;
     }
     return 0;

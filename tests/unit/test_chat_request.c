@@ -126,6 +126,8 @@ test_invalid(void)
 {
     expect_error("{\"messages\":", "invalid_json", "");
     expect_error("", "invalid_json", "");
+    expect_error("{\"messages\":[{\"role\":\"user\",\"content\":\"a\\u0000b\"}]}", "invalid_value", "");
+    expect_ok("{\"messages\":[{\"role\":\"user\",\"content\":\"a\\\\u0000b\"}]}");   /* an escaped backslash */
     expect_error("[1,2]", "invalid_type", "");
     expect_error("{\"model\":\"x\"}", "missing_required_parameter", "messages");
     expect_error("{\"messages\":{}}", "invalid_type", "messages");
