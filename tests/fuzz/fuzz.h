@@ -43,4 +43,31 @@ fuzz_take_byte(struct fuzz_input *in)
     return *in->data++;
 }
 
+/* An independent UTF-8 check, the oracle the targets hold output to (the
+ * responder's own json_utf8_valid is what is under test). */
+static inline bool
+fuzz_valid_utf8(const void *bytes, size_t len)
+{
+    const unsigned char *p = bytes;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = p[i];
+        size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+                 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        if (n == 0 || n > len - i)
+            return false;
+        unsigned cp = n == 1 ? c : c & (0xff >> (n + 1));
+        for (size_t k = 1; k < n; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += n;
+    }
+    return true;
+}
+
 #endif

@@ -20,31 +20,6 @@
 #include "openai_error.h"
 #include "token_estimate.h"
 
-static bool
-valid_utf8(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-                 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-        if (n == 0 || n > len - i)
-            return false;
-        unsigned cp = n == 1 ? c : c & (0xff >> (n + 1));
-        for (size_t k = 1; k < n; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n;
-    }
-    return true;
-}
-
 static void
 check_refusal(const struct api_error *err)
 {
@@ -57,7 +32,7 @@ check_refusal(const struct api_error *err)
     dynbuf_init(&body, 1u << 20);
     FUZZ_CHECK(openai_error_format(&body, err->status, err->code,
                                    err->param[0] ? err->param : NULL, err->message) == DYNBUF_OK);
-    FUZZ_CHECK(valid_utf8(body.data, body.len));
+    FUZZ_CHECK(fuzz_valid_utf8(body.data, body.len));
     cJSON *parsed = cJSON_ParseWithLength(body.data, body.len);
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(parsed, "error");
     FUZZ_CHECK(cJSON_IsObject(error));

@@ -402,31 +402,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 /* ------------------------------------------------------- the checks */
 
 static bool
-valid_utf8(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-                 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-        if (n == 0 || n > len - i)
-            return false;
-        unsigned cp = n == 1 ? c : c & (0xff >> (n + 1));
-        for (size_t k = 1; k < n; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n;
-    }
-    return true;
-}
-
-static bool
 is_token_char(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -583,7 +558,7 @@ check_response(const struct http_request *req, bool gone_while_handled)
     FUZZ_CHECK(event_stream == req->event_stream);
     const char *body = text + body_at;
     size_t body_len = len - body_at;
-    FUZZ_CHECK(valid_utf8(body, body_len));
+    FUZZ_CHECK(fuzz_valid_utf8(body, body_len));
     if (json)
         check_json_body(status, body, body_len);
     else

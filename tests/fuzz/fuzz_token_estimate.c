@@ -36,30 +36,6 @@ struct tiling {
     size_t half_boundary;       /* where a piece near the middle of the text ends */
 };
 
-static bool
-valid_utf8(const unsigned char *p, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-                 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-        if (n == 0 || n > len - i)
-            return false;
-        unsigned cp = n == 1 ? c : c & (0xff >> (n + 1));
-        for (size_t k = 1; k < n; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n;
-    }
-    return true;
-}
-
 static void
 each_piece(void *ctx, const struct token_piece *piece)
 {
@@ -124,7 +100,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(token_estimate_text(NULL, 0, resolved) == 0);
     FUZZ_CHECK(token_estimate_text(text, 0, resolved) == 0);
     struct tiling tiling = { (const unsigned char *)text, len, 0,
-                             valid_utf8((const unsigned char *)text, len), 0, 0 };
+                             fuzz_valid_utf8((const unsigned char *)text, len), 0, 0 };
     token_estimate_pieces(text, len, each_piece, &tiling);
     FUZZ_CHECK(tiling.next == len);
 
