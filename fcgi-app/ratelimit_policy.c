@@ -257,8 +257,11 @@ ratelimit_policy_finish(struct limit_request *lr, long tokens_used)
     policy_store->release(policy_store, lr);
 }
 
+/* Adds one limit's use to /health: structured in `list`, and as one line
+ * for people in `summary` (what `litellmctl status` prints). */
 static void
-describe_rule(cJSON *list, const char *scope_key, const char *label, const struct limit_rule *rule)
+describe_rule(cJSON *list, cJSON *summary, const char *scope_key, const char *label,
+              const struct limit_rule *rule)
 {
     if (!rule_set(rule))
         return;
@@ -292,6 +295,21 @@ describe_rule(cJSON *list, const char *scope_key, const char *label, const struc
         cJSON_AddNumberToObject(concurrent, "in_flight", (double)use.in_flight);
     }
     cJSON_AddItemToArray(list, item);
+
+    char line[512];
+    int used = snprintf(line, sizeof line, "%s:", label);
+    if (rule->rpm > 0 && used < (int)sizeof line)
+        used += snprintf(line + used, sizeof line - (size_t)used, " %ld/%ld requests a minute left,",
+                         use.status.remaining_requests, rule->rpm);
+    if (rule->tpm > 0 && used < (int)sizeof line)
+        used += snprintf(line + used, sizeof line - (size_t)used, " %ld/%ld tokens a minute left,",
+                         use.status.remaining_tokens, rule->tpm);
+    if (rule->concurrent > 0 && used < (int)sizeof line)
+        used += snprintf(line + used, sizeof line - (size_t)used, " %ld/%ld in flight,",
+                         use.in_flight, rule->concurrent);
+    if (used > 0 && used < (int)sizeof line && line[used - 1] == ',')
+        line[used - 1] = '\0';
+    cJSON_AddItemToArray(summary, cJSON_CreateString(line));
 }
 
 int
@@ -300,9 +318,10 @@ ratelimit_policy_describe(cJSON *health)
     /* The limits first: reading them is what notices a Redis outage, which
      * the store's status below then reports. */
     cJSON *list = cJSON_AddArrayToObject(health, "limits");
-    if (list == NULL)
+    cJSON *summary = cJSON_AddArrayToObject(health, "limits_summary");
+    if (list == NULL || summary == NULL)
         return -1;
-    describe_rule(list, "global", "global", &policy_cfg->global_limit);
+    describe_rule(list, summary, "global", "global", &policy_cfg->global_limit);
     for (size_t i = 0; i < policy_cfg->model_rule_count; i++) {
         const struct scoped_rule *rule = &policy_cfg->model_rules[i];
         char key[LIMIT_SCOPE_KEY_MAX], label[LIMIT_SCOPE_KEY_MAX];
@@ -313,7 +332,7 @@ ratelimit_policy_describe(cJSON *health)
             snprintf(key, sizeof key, "key:%s|model:%s", rule->key, rule->model);
             snprintf(label, sizeof label, "key %s on model %s", rule->key, rule->model);
         }
-        describe_rule(list, key, label, &rule->rule);
+        describe_rule(list, summary, key, label, &rule->rule);
     }
 
     cJSON *store = cJSON_AddObjectToObject(health, "limits_store");
