@@ -25,6 +25,7 @@
 #define PIPE_SILENCE_LIMIT_MS 45000
 #define PIPE_SEND_TIMEOUT_S   10
 #define PIPE_READ_CHUNK       65536
+#define PIPE_ERROR_LINGER_MS  2000
 
 static int pipe_listen_fd = -1;
 static char *pipe_path;
@@ -48,6 +49,34 @@ struct pipe_reader {
     const char *close_reason;   /* set when a frame ends the connection */
     long long last_heard_ms;
 };
+
+/* Before closing a connection we refused: end our side, so the peer reads
+ * the error frame and then EOF, and read what it still sends, for at most
+ * `linger_ms`.  Closing a Unix socket with unread input would make the
+ * peer's reads fail with ECONNRESET, and it could lose the frame that says
+ * why. */
+static void
+close_after_error(int fd, int linger_ms)
+{
+    char sink[4096];
+    size_t budget = 64u << 20;
+    long long deadline = clock_monotonic_ms() + linger_ms;
+    shutdown(fd, SHUT_WR);
+    for (;;) {
+        ssize_t n = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n > 0 && (size_t)n < budget) {
+            budget -= (size_t)n;
+            continue;
+        }
+        long long left = deadline - clock_monotonic_ms();
+        if (n == 0 || left <= 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+            break;
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        if (poll(&pfd, 1, (int)left) <= 0)
+            break;
+    }
+    shutdown(fd, SHUT_RD);
+}
 
 static void
 send_simple(struct pipe_conn *conn, const char *type, const char *code, const char *message)
@@ -231,10 +260,12 @@ pipe_reader_main(void *arg)
         if (rc == FRAME_TOO_BIG) {
             send_simple(conn, "error", "protocol", "frame larger than 16 MiB");
             why = "a frame larger than 16 MiB";
+            close_after_error(conn->fd, PIPE_ERROR_LINGER_MS);
             break;
         }
         if (rc != FRAME_OK) {
             why = reader->close_reason ? reader->close_reason : "out of memory";
+            close_after_error(conn->fd, PIPE_ERROR_LINGER_MS);
             break;
         }
     }
@@ -342,6 +373,8 @@ pipe_accept_main(void *arg)
             static const char refusal[] =
                 "{\"type\":\"error\",\"code\":\"forbidden\",\"message\":\"this uid may not use the pipe\"}\n";
             (void)!send(fd, refusal, sizeof refusal - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+            /* The accept thread must not linger for a refused peer. */
+            close_after_error(fd, 0);
             close(fd);
             continue;
         }
