@@ -93,31 +93,6 @@ send_simple(struct pipe_conn *conn, const char *type, const char *code, const ch
     cJSON_Delete(frame);
 }
 
-/* Takes the "models" and "default_model" of a hello or models frame. */
-static bool
-take_models(cJSON *frame, cJSON **models, char **default_model)
-{
-    cJSON *list = cJSON_DetachItemFromObjectCaseSensitive(frame, "models");
-    if (!cJSON_IsArray(list)) {
-        cJSON_Delete(list);
-        return false;
-    }
-    /* Keep only well-formed entries: each needs a string id. */
-    cJSON *model = list->child;
-    while (model != NULL) {
-        cJSON *next = model->next;
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(model, "id");
-        if (!cJSON_IsObject(model) || !cJSON_IsString(id) || id->valuestring[0] == '\0')
-            cJSON_Delete(cJSON_DetachItemViaPointer(list, model));
-        model = next;
-    }
-    const cJSON *picked = cJSON_GetObjectItemCaseSensitive(frame, "default_model");
-    *default_model = cJSON_IsString(picked) && picked->valuestring[0]
-        ? strdup(picked->valuestring) : NULL;
-    *models = list;
-    return true;
-}
-
 static void
 handle_hello(struct pipe_reader *reader, cJSON *frame)
 {
@@ -135,7 +110,7 @@ handle_hello(struct pipe_reader *reader, cJSON *frame)
     }
     cJSON *models;
     char *default_model;
-    if (!take_models(frame, &models, &default_model)) {
+    if (!router_take_models(frame, &models, &default_model)) {
         send_simple(conn, "error", "protocol", "hello needs a models array");
         reader->close_reason = "hello without models";
         return;
@@ -167,7 +142,7 @@ handle_models_frame(struct pipe_reader *reader, cJSON *frame)
 {
     cJSON *models;
     char *default_model;
-    if (!take_models(frame, &models, &default_model)) {
+    if (!router_take_models(frame, &models, &default_model)) {
         log_warn("pipe: window #%lu sent a models frame without a models array",
                  reader->conn->serial);
         return;

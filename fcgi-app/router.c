@@ -380,3 +380,27 @@ router_describe(cJSON *health)
     cJSON_AddItemToObject(health, "default_model", default_model);
     return 0;
 }
+
+bool
+router_take_models(cJSON *frame, cJSON **models, char **default_model)
+{
+    cJSON *list = cJSON_DetachItemFromObjectCaseSensitive(frame, "models");
+    if (!cJSON_IsArray(list)) {
+        cJSON_Delete(list);
+        return false;
+    }
+    /* Keep only well-formed entries: each needs a string id. */
+    cJSON *model = list->child;
+    while (model != NULL) {
+        cJSON *next = model->next;
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(model, "id");
+        if (!cJSON_IsObject(model) || !cJSON_IsString(id) || id->valuestring[0] == '\0')
+            cJSON_Delete(cJSON_DetachItemViaPointer(list, model));
+        model = next;
+    }
+    const cJSON *picked = cJSON_GetObjectItemCaseSensitive(frame, "default_model");
+    *default_model = cJSON_IsString(picked) && picked->valuestring[0]
+        ? strdup(picked->valuestring) : NULL;
+    *models = list;
+    return true;
+}

@@ -10,6 +10,8 @@
 #ifndef LITELLM_ROUTER_H
 #define LITELLM_ROUTER_H
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
 #include "dynbuf.h"
@@ -32,6 +34,10 @@ struct router_pick {
     enum router_capability image_input;     /* the model entry's capabilities.image_input */
 };
 
+/* Detaches "models" (keeping only entries with a non-empty string id) and
+ * copies "default_model" from a hello or models frame; false when the frame
+ * has no models array.  The caller owns both results. */
+bool router_take_models(cJSON *frame, cJSON **models, char **default_model);
 /* Takes ownership of `models` (a JSON array) and `default_model`. */
 void router_add(struct pipe_conn *conn, cJSON *models, char *default_model);
 void router_update(struct pipe_conn *conn, cJSON *models, char *default_model);

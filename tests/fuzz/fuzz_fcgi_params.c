@@ -185,31 +185,6 @@ in_empty(FCGX_Stream *stream, int do_close)
 
 /* ------------------------------------------------------ the fake window */
 
-/* The pipe reader's take_models (fcgi-app/pipe_server.c): keep entries
- * with a non-empty string id. */
-static bool
-take_models(cJSON *frame, cJSON **models, char **default_model)
-{
-    cJSON *list = cJSON_DetachItemFromObjectCaseSensitive(frame, "models");
-    if (!cJSON_IsArray(list)) {
-        cJSON_Delete(list);
-        return false;
-    }
-    cJSON *model = list->child;
-    while (model != NULL) {
-        cJSON *next = model->next;
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(model, "id");
-        if (!cJSON_IsObject(model) || !cJSON_IsString(id) || id->valuestring[0] == '\0')
-            cJSON_Delete(cJSON_DetachItemViaPointer(list, model));
-        model = next;
-    }
-    const cJSON *picked = cJSON_GetObjectItemCaseSensitive(frame, "default_model");
-    *default_model = cJSON_IsString(picked) && picked->valuestring[0]
-        ? strdup(picked->valuestring) : NULL;
-    *models = list;
-    return true;
-}
-
 static int
 window_index(const struct pipe_conn *conn)
 {
@@ -239,7 +214,7 @@ window_line(struct pipe_conn *conn, const char *line, size_t len)
     } else if (strcmp(kind, "models") == 0) {
         cJSON *models;
         char *default_model;
-        if (take_models(frame, &models, &default_model)) {
+        if (router_take_models(frame, &models, &default_model)) {
             router_update(conn, models, default_model);
             window_changed[window_index(conn)] = true;
         }
@@ -602,7 +577,7 @@ set_window_models(const char *json, size_t len, const char *picked)
         cJSON_AddStringToObject(frame, "default_model", picked);
     cJSON *models;
     char *default_model;
-    if (take_models(frame, &models, &default_model)) {
+    if (router_take_models(frame, &models, &default_model)) {
         router_update(windows[0], models, default_model);
         window_changed[0] = true;
     }
