@@ -201,6 +201,7 @@ pipe_reader_main(void *arg)
     struct pipe_conn *conn = reader->conn;
     char *chunk = malloc(PIPE_READ_CHUNK);
     const char *why = chunk ? "closed by the window" : "out of memory";
+    bool linger = false;       /* we refused the peer: let it read why */
     reader->last_heard_ms = clock_monotonic_ms();
     long long last_ping_ms = reader->last_heard_ms;
 
@@ -235,12 +236,12 @@ pipe_reader_main(void *arg)
         if (rc == FRAME_TOO_BIG) {
             send_simple(conn, "error", "protocol", "frame larger than 16 MiB");
             why = "a frame larger than 16 MiB";
-            close_after_error(conn->fd, PIPE_ERROR_LINGER_MS);
+            linger = true;
             break;
         }
         if (rc != FRAME_OK) {
             why = reader->close_reason ? reader->close_reason : "out of memory";
-            close_after_error(conn->fd, PIPE_ERROR_LINGER_MS);
+            linger = true;
             break;
         }
     }
@@ -248,8 +249,11 @@ pipe_reader_main(void *arg)
 
     log_info("pipe: window #%lu disconnected: %s", conn->serial, why);
     router_remove(conn);
-    pipe_conn_shutdown(conn);
+    /* Requests fail and the log says why before the peer is let go. */
     inflight_window_lost(conn);
+    if (linger)
+        close_after_error(conn->fd, PIPE_ERROR_LINGER_MS);
+    pipe_conn_shutdown(conn);
     frame_decoder_free(&reader->decoder);
 
     pthread_mutex_lock(&pipe_readers_lock);
