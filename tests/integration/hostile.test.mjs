@@ -306,18 +306,31 @@ test('many and large headers that nginx lets through are served by the responder
   assert.equal(large.status, 200, large.body.toString());
 });
 
-test('nginx\'s own refusals (header too large, URI too long, %00 in the path) are OpenAI error objects', {
-  todo: 'nginx answers 400/414 with its HTML pages: they happen before any location is chosen, and a server-level error_page to a named location turns the bad-URI cases into 500s (tried)',
-}, async () => {
+test('nginx\'s own refusals (bad request line, header too large, URI too long, %00 in the path, broken chunked body) are OpenAI error objects', async () => {
   const body = Buffer.from(JSON.stringify(chat('x')));
+  const before = chatLogLines();
   const refusals = [
     await rawPost(body, `X-Huge: ${'h'.repeat(9 * 1024)}\r\n`),
     await rawHttp(Buffer.from(`GET /v1/models/${'a'.repeat(9000)} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`)),
     await rawHttp(Buffer.from('GET /v1/models/%00abc HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')),
+    await rawHttp(Buffer.from('NOT AN HTTP REQUEST\r\n\r\n')),
+    await rawHttp(Buffer.from('POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+      'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n')),
   ];
-  assert.deepEqual(refusals.map((r) => r.status), [400, 414, 400]);
-  for (const response of refusals) {
+  assert.deepEqual(refusals.map((r) => r.status), [400, 414, 400, 400, 400]);
+  const codes = refusals.map((response) => {
     assert.match(response.headers['content-type'] ?? '', /^application\/json/);
-    assert.ok(JSON.parse(response.body.toString()).error);
-  }
+    assert.match(response.headers['x-request-id'] ?? '', /^[0-9a-f]{32}$/);
+    const { error } = JSON.parse(response.body.toString());
+    assert.equal(error.type, 'invalid_request_error');
+    assert.ok(error.message.length > 0);
+    return error.code;
+  });
+  assert.deepEqual(codes, ['request_header_too_large', 'uri_too_long', 'bad_request', 'bad_request', 'bad_request']);
+  // The pages are internal: asking for one directly is not a way in.
+  const direct = await rawHttp(Buffer.from('GET /.vscode-litellm/error/400 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
+  assert.equal(direct.status, 404);
+  assert.equal(JSON.parse(direct.body.toString()).error.code, 'not_found');
+  assert.equal(chatLogLines(), before, 'the responder never saw them');
+  await stillServes();
 });
