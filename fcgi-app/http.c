@@ -175,8 +175,10 @@ http_write_head(struct http_request *req, int status, const char *content_type,
     return 0;
 }
 
-int
-http_write(struct http_request *req, const char *data, size_t len)
+/* Puts `data` in the stream's buffer (libfcgi writes it out when full) and,
+ * if `flush`, sends it now. */
+static int
+put_data(struct http_request *req, const char *data, size_t len, bool flush)
 {
     if (req->client_gone)
         return -1;
@@ -190,11 +192,17 @@ http_write(struct http_request *req, const char *data, size_t len)
     }
     /* libfcgi reports a failed write only once, in FFlush, and then only
      * through the stream's error (DESIGN.md, "Client gone"). */
-    if (len > 0 || FCGX_FFlush(out) < 0 || stream_failed(out)) {
+    if (len > 0 || (flush && FCGX_FFlush(out) < 0) || stream_failed(out)) {
         req->client_gone = true;
         return -1;
     }
     return 0;
+}
+
+int
+http_write(struct http_request *req, const char *data, size_t len)
+{
+    return put_data(req, data, len, true);
 }
 
 int
@@ -203,7 +211,20 @@ http_send_body(struct http_request *req, int status, const char *content_type,
 {
     if (http_write_head(req, status, content_type, extra_headers) != 0)
         return -1;
-    return http_write(req, body, len);
+    /* The whole response: http_finish_response sends it with the
+     * end-of-request record, in one write. */
+    return put_data(req, body, len, false);
+}
+
+void
+http_finish_response(struct http_request *req)
+{
+    /* Closing both output streams writes the end-of-request record: nginx
+     * completes the response now, before our log line and clean-up.
+     * FCGX_Finish_r closes them again harmlessly (libfcgi skips a stream
+     * closed before). */
+    if (FCGX_FClose(req->fcgi->err) != 0 || FCGX_FClose(req->fcgi->out) != 0)
+        req->client_gone = true;
 }
 
 bool

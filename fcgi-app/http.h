@@ -51,8 +51,13 @@ int http_write_head(struct http_request *req, int status, const char *content_ty
 /* Writes and flushes; returns -1 and marks the client gone when nginx (and
  * so the client) is no longer there. */
 int http_write(struct http_request *req, const char *data, size_t len);
+/* A whole response: head and body, left in the buffer for
+ * http_finish_response to send. */
 int http_send_body(struct http_request *req, int status, const char *content_type,
                    const char *extra_headers, const char *body, size_t len);
+/* Sends what is buffered and ends the response (FastCGI's end-of-request):
+ * the client has it all.  Nothing may be written after. */
+void http_finish_response(struct http_request *req);
 /* Non-blocking check for a client that hung up (nginx closed the
  * FastCGI connection). */
 bool http_client_hung_up(struct http_request *req);

@@ -19,17 +19,23 @@ struct inflight {
     char *id;
     const struct pipe_conn *conn;
     int event_fd;
-    struct queued_event *head, *tail;   /* guarded by inflight_lock */
+    pthread_mutex_t lock;               /* guards everything below */
+    struct queued_event *head, *tail;
     /* An event that could not be queued for want of memory; reported once
      * the queue is empty, so a lost window can never be missed. */
     enum inflight_event unqueued;
     bool has_unqueued;
-    struct inflight *bucket_next;
+    /* event_fd is readable: set by the push that finds the mailbox empty,
+     * cleared by the pop that finds it empty again.  One write and one read
+     * per burst of frames, however many frames the burst holds. */
+    bool signalled;
+    struct inflight *bucket_next;       /* guarded by table_lock */
 };
 
-/* One lock for the table and every queue: each critical section is a few
- * pointer moves, far shorter than the socket I/O around it. */
-static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The table's lock is held only to find, link or unlink a mailbox; a
+ * mailbox's own lock guards its queue, so the pipe readers and the request
+ * threads of different requests do not wait for each other. */
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct inflight *inflight_table[INFLIGHT_BUCKETS];
 static size_t inflight_total;
 static bool inflight_shut_down;         /* inflight_shutdown_all() has run */
@@ -45,6 +51,17 @@ bucket_of(const char *id)
     return hash & (INFLIGHT_BUCKETS - 1);
 }
 
+/* Caller holds box->lock. */
+static void
+signal_locked(struct inflight *box)
+{
+    if (box->signalled)
+        return;
+    uint64_t one = 1;
+    (void)!write(box->event_fd, &one, sizeof one);
+    box->signalled = true;
+}
+
 struct inflight *
 inflight_open(const char *id, const struct pipe_conn *conn)
 {
@@ -53,7 +70,7 @@ inflight_open(const char *id, const struct pipe_conn *conn)
         return NULL;
     box->id = strdup(id);
     box->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (box->id == NULL || box->event_fd < 0) {
+    if (box->id == NULL || box->event_fd < 0 || pthread_mutex_init(&box->lock, NULL) != 0) {
         if (box->event_fd >= 0)
             close(box->event_fd);
         free(box->id);
@@ -62,17 +79,16 @@ inflight_open(const char *id, const struct pipe_conn *conn)
     }
     box->conn = conn;
     size_t bucket = bucket_of(id);
-    pthread_mutex_lock(&inflight_lock);
+    pthread_mutex_lock(&table_lock);
     box->bucket_next = inflight_table[bucket];
     inflight_table[bucket] = box;
     inflight_total++;
     if (inflight_shut_down) {
-        uint64_t one = 1;
         box->unqueued = INFLIGHT_SHUTDOWN;  /* admitted after the deadline */
         box->has_unqueued = true;
-        (void)!write(box->event_fd, &one, sizeof one);
+        signal_locked(box);     /* nobody else can see the box yet */
     }
-    pthread_mutex_unlock(&inflight_lock);
+    pthread_mutex_unlock(&table_lock);
     return box;
 }
 
@@ -81,7 +97,7 @@ inflight_close(struct inflight *box)
 {
     if (box == NULL)
         return;
-    pthread_mutex_lock(&inflight_lock);
+    pthread_mutex_lock(&table_lock);
     for (struct inflight **link = &inflight_table[bucket_of(box->id)]; *link;
          link = &(*link)->bucket_next) {
         if (*link == box) {
@@ -90,9 +106,13 @@ inflight_close(struct inflight *box)
             break;
         }
     }
+    pthread_mutex_unlock(&table_lock);
+    /* Unlinked: a reader that found the box before holds its lock, and
+     * nobody can find it after. */
+    pthread_mutex_lock(&box->lock);
     struct queued_event *queued = box->head;
     box->head = box->tail = NULL;
-    pthread_mutex_unlock(&inflight_lock);
+    pthread_mutex_unlock(&box->lock);
     while (queued != NULL) {
         struct queued_event *next = queued->next;
         cJSON_Delete(queued->frame);
@@ -100,6 +120,7 @@ inflight_close(struct inflight *box)
         queued = next;
     }
     close(box->event_fd);
+    pthread_mutex_destroy(&box->lock);
     free(box->id);
     free(box);
 }
@@ -113,51 +134,47 @@ inflight_fd(const struct inflight *box)
 bool
 inflight_pop(struct inflight *box, enum inflight_event *event, cJSON **frame)
 {
-    uint64_t counter;
-    /* Clearing first is safe: a push after this read bumps it again. */
-    (void)!read(box->event_fd, &counter, sizeof counter);
-    pthread_mutex_lock(&inflight_lock);
+    pthread_mutex_lock(&box->lock);
     struct queued_event *queued = box->head;
-    bool more = false;
     if (queued != NULL) {
         box->head = queued->next;
         if (box->head == NULL)
             box->tail = NULL;
-        more = box->head != NULL || box->has_unqueued;
-    } else if (box->has_unqueued) {
+        pthread_mutex_unlock(&box->lock);
+        *event = queued->event;
+        *frame = queued->frame;
+        free(queued);
+        return true;
+    }
+    if (box->has_unqueued) {
         box->has_unqueued = false;
         *event = box->unqueued;
         *frame = NULL;
-        pthread_mutex_unlock(&inflight_lock);
+        pthread_mutex_unlock(&box->lock);
         return true;
     }
-    pthread_mutex_unlock(&inflight_lock);
-    if (queued == NULL) {
-        *frame = NULL;
-        return false;
+    /* Empty: clear the signal under the lock, so the next push signals
+     * again (the counter is exactly 1 here: one write per signal). */
+    if (box->signalled) {
+        uint64_t counter;
+        (void)!read(box->event_fd, &counter, sizeof counter);
+        box->signalled = false;
     }
-    *event = queued->event;
-    *frame = queued->frame;
-    free(queued);
-    /* More is waiting: keep the fd readable so the next poll returns. */
-    if (more) {
-        uint64_t one = 1;
-        (void)!write(box->event_fd, &one, sizeof one);
-    }
-    return true;
+    pthread_mutex_unlock(&box->lock);
+    *frame = NULL;
+    return false;
 }
 
-/* Caller holds inflight_lock. */
+/* Caller holds box->lock. */
 static bool
 push_locked(struct inflight *box, enum inflight_event event, cJSON *frame)
 {
-    uint64_t one = 1;
     struct queued_event *queued = malloc(sizeof *queued);
     if (queued == NULL) {
         if (event != INFLIGHT_FRAME) {
             box->unqueued = event;
             box->has_unqueued = true;
-            (void)!write(box->event_fd, &one, sizeof one);
+            signal_locked(box);
         }
         return false;
     }
@@ -169,35 +186,45 @@ push_locked(struct inflight *box, enum inflight_event event, cJSON *frame)
     else
         box->head = queued;
     box->tail = queued;
-    (void)!write(box->event_fd, &one, sizeof one);
+    signal_locked(box);
     return true;
 }
 
 bool
 inflight_deliver(const char *id, const struct pipe_conn *from, cJSON *frame)
 {
-    bool delivered = false;
-    pthread_mutex_lock(&inflight_lock);
+    struct inflight *found = NULL;
+    pthread_mutex_lock(&table_lock);
     for (struct inflight *box = inflight_table[bucket_of(id)]; box; box = box->bucket_next) {
         /* A window may only answer the requests sent to it. */
         if (box->conn == from && strcmp(box->id, id) == 0) {
-            delivered = push_locked(box, INFLIGHT_FRAME, frame);
+            found = box;
+            /* Taken before the table is let go, so the box cannot be
+             * freed in between (inflight_close takes it after unlinking). */
+            pthread_mutex_lock(&box->lock);
             break;
         }
     }
-    pthread_mutex_unlock(&inflight_lock);
+    pthread_mutex_unlock(&table_lock);
+    if (found == NULL)
+        return false;
+    bool delivered = push_locked(found, INFLIGHT_FRAME, frame);
+    pthread_mutex_unlock(&found->lock);
     return delivered;
 }
 
 static void
 push_to_all(const struct pipe_conn *conn, enum inflight_event event)
 {
-    pthread_mutex_lock(&inflight_lock);
+    pthread_mutex_lock(&table_lock);
     for (size_t i = 0; i < INFLIGHT_BUCKETS; i++)
         for (struct inflight *box = inflight_table[i]; box; box = box->bucket_next)
-            if (conn == NULL || box->conn == conn)
+            if (conn == NULL || box->conn == conn) {
+                pthread_mutex_lock(&box->lock);
                 (void)push_locked(box, event, NULL);
-    pthread_mutex_unlock(&inflight_lock);
+                pthread_mutex_unlock(&box->lock);
+            }
+    pthread_mutex_unlock(&table_lock);
 }
 
 void
@@ -224,9 +251,9 @@ inflight_shutdown_all(void)
 {
     uint64_t one = 1;
     int fd = inflight_shutdown_fd();
-    pthread_mutex_lock(&inflight_lock);
+    pthread_mutex_lock(&table_lock);
     inflight_shut_down = true;
-    pthread_mutex_unlock(&inflight_lock);
+    pthread_mutex_unlock(&table_lock);
     push_to_all(NULL, INFLIGHT_SHUTDOWN);
     if (fd >= 0)
         (void)!write(fd, &one, sizeof one);   /* never read: stays readable */
@@ -235,8 +262,8 @@ inflight_shutdown_all(void)
 size_t
 inflight_count(void)
 {
-    pthread_mutex_lock(&inflight_lock);
+    pthread_mutex_lock(&table_lock);
     size_t total = inflight_total;
-    pthread_mutex_unlock(&inflight_lock);
+    pthread_mutex_unlock(&table_lock);
     return total;
 }

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -62,13 +63,34 @@ log_write(enum log_level level, const char *fmt, ...)
     gmtime_r(&now.tv_sec, &utc);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
 
-    va_list ap;
+    /* The whole line in one buffer, written at once: one write(2) per line
+     * on an unbuffered stderr, and lines of several threads never mix. */
+    char line[512];
+    int head = snprintf(line, sizeof line, "%s.%03ldZ %s ", stamp, now.tv_nsec / 1000000L,
+                        log_level_names[level]);
+    va_list ap, again;
     va_start(ap, fmt);
-    flockfile(out);
-    fprintf(out, "%s.%03ldZ %s ", stamp, now.tv_nsec / 1000000L, log_level_names[level]);
-    vfprintf(out, fmt, ap);
-    fputc('\n', out);
-    funlockfile(out);
-    fflush(out);
+    va_copy(again, ap);
+    int body = vsnprintf(line + head, sizeof line - (size_t)head, fmt, ap);
     va_end(ap);
+    char *text = line;
+    size_t len = (size_t)head;
+    if (body >= 0 && (size_t)head + (size_t)body + 1 < sizeof line) {
+        len += (size_t)body;
+    } else if (body >= 0 && (text = malloc((size_t)head + (size_t)body + 2)) != NULL) {
+        memcpy(text, line, (size_t)head);
+        vsnprintf(text + head, (size_t)body + 1, fmt, again);
+        len += (size_t)body;
+    } else {
+        text = line;            /* no memory for a long line: keep its start */
+        len = body < 0 ? (size_t)head : sizeof line - 1;
+    }
+    va_end(again);
+    text[len++] = '\n';
+    flockfile(out);
+    fwrite(text, 1, len, out);
+    fflush(out);
+    funlockfile(out);
+    if (text != line)
+        free(text);
 }

@@ -9,6 +9,12 @@
 #include "log.h"
 #include "pipe_codec.h"
 
+/* Frames queued while another thread sends; past this, senders wait. */
+#define PIPE_OUTBOX_MAX (1u << 20)
+/* Rounds one sender makes for the others before it goes back to its own
+ * request. */
+#define PIPE_SEND_ROUNDS_MAX 8
+
 struct pipe_conn *
 pipe_conn_new(int fd, unsigned long serial, uid_t uid, pid_t pid)
 {
@@ -19,6 +25,12 @@ pipe_conn_new(int fd, unsigned long serial, uid_t uid, pid_t pid)
         free(conn);
         return NULL;
     }
+    if (pthread_cond_init(&conn->outbox_drained, NULL) != 0) {
+        pthread_mutex_destroy(&conn->write_lock);
+        free(conn);
+        return NULL;
+    }
+    dynbuf_init(&conn->outbox, PIPE_OUTBOX_MAX);
     conn->fd = fd;
     conn->serial = serial;
     conn->peer_uid = uid;
@@ -41,6 +53,8 @@ pipe_conn_unref(struct pipe_conn *conn)
         return;
     close(conn->fd);
     pthread_mutex_destroy(&conn->write_lock);
+    pthread_cond_destroy(&conn->outbox_drained);
+    dynbuf_free(&conn->outbox);
     free(conn->client);
     free(conn->vscode_version);
     cJSON_Delete(conn->models);
@@ -53,6 +67,27 @@ pipe_conn_shutdown(struct pipe_conn *conn)
 {
     atomic_store(&conn->broken, true);
     shutdown(conn->fd, SHUT_RDWR);
+    /* Senders waiting for room give up now. */
+    pthread_mutex_lock(&conn->write_lock);
+    pthread_cond_broadcast(&conn->outbox_drained);
+    pthread_mutex_unlock(&conn->write_lock);
+}
+
+static int
+send_all(struct pipe_conn *conn, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(conn->fd, data, len, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            log_warn("pipe: window #%lu: write failed: %s", conn->serial, strerror(errno));
+            return -1;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
 }
 
 int
@@ -60,20 +95,51 @@ pipe_conn_send_line(struct pipe_conn *conn, const char *line, size_t len)
 {
     if (atomic_load(&conn->broken))
         return -1;
-    int rc = 0;
     pthread_mutex_lock(&conn->write_lock);
-    while (len > 0) {
-        ssize_t n = send(conn->fd, line, len, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            log_warn("pipe: window #%lu: write failed: %s", conn->serial, strerror(errno));
+    /* Back-pressure: a window that reads slowly holds new frames here, not
+     * in an ever longer queue.  The sender also stops taking the queue
+     * after a while (below), so that it can get back to its own request. */
+    while (conn->sending && (conn->outbox.len + len > PIPE_OUTBOX_MAX || conn->outbox_closed) &&
+           !atomic_load(&conn->broken))
+        pthread_cond_wait(&conn->outbox_drained, &conn->write_lock);
+    if (atomic_load(&conn->broken)) {
+        pthread_mutex_unlock(&conn->write_lock);
+        return -1;
+    }
+    if (conn->sending) {
+        int rc = dynbuf_append(&conn->outbox, line, len) == DYNBUF_OK ? 0 : -1;
+        pthread_mutex_unlock(&conn->write_lock);
+        return rc;
+    }
+    conn->sending = true;
+    const char *data = line;
+    size_t data_len = len;
+    char *taken = NULL;
+    int rc;
+    for (unsigned round = 1;; round++) {
+        pthread_mutex_unlock(&conn->write_lock);
+        rc = send_all(conn, data, data_len);
+        free(taken);
+        pthread_mutex_lock(&conn->write_lock);
+        if (rc != 0 || conn->outbox.len == 0)
+            break;
+        /* Later senders wait now, so this thread's turn ends with the next
+         * round however busy the window is. */
+        if (round >= PIPE_SEND_ROUNDS_MAX)
+            conn->outbox_closed = true;
+        taken = dynbuf_take(&conn->outbox, &data_len);
+        data = taken;
+        pthread_cond_broadcast(&conn->outbox_drained);
+        if (taken == NULL) {
             rc = -1;
             break;
         }
-        line += n;
-        len -= (size_t)n;
     }
+    if (rc != 0)
+        dynbuf_reset(&conn->outbox);
+    conn->sending = false;
+    conn->outbox_closed = false;
+    pthread_cond_broadcast(&conn->outbox_drained);
     pthread_mutex_unlock(&conn->write_lock);
     if (rc != 0)
         pipe_conn_shutdown(conn);

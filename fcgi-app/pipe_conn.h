@@ -4,8 +4,8 @@
  * Reference counted: the pipe reader thread holds one reference for as long
  * as the socket is open, and every request routed to the window holds one
  * until it ends, so a request can still send `cancel` (which then fails
- * harmlessly) after the window went away.  Writes come from many threads and
- * are serialised by `write_lock`; each frame is written whole.
+ * harmlessly) after the window went away.  Writes come from many threads;
+ * each frame is written whole, in the order the sends were called.
  */
 #ifndef LITELLM_PIPE_CONN_H
 #define LITELLM_PIPE_CONN_H
@@ -17,6 +17,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "dynbuf.h"
+
 struct pipe_conn {
     int fd;
     unsigned long serial;       /* for logs: window #n */
@@ -24,7 +26,15 @@ struct pipe_conn {
     pid_t peer_pid;
     atomic_int refs;
     atomic_bool broken;         /* a write failed or the peer went away */
-    pthread_mutex_t write_lock;
+    /* Sending combines: the thread that finds nobody sending sends its frame
+     * and then, in one write each round, whatever other threads queued in
+     * `outbox` meanwhile; they return at once instead of sleeping on a lock
+     * held across a system call. */
+    pthread_mutex_t write_lock;         /* guards the three below */
+    pthread_cond_t outbox_drained;
+    struct dynbuf outbox;
+    bool sending;                       /* a thread is in send_all() */
+    bool outbox_closed;                 /* its last round: others wait */
 
     /* Owned by the router and guarded by its lock once registered. */
     char *client;               /* "vscode-litellm/0.1.0" */
@@ -39,8 +49,11 @@ struct pipe_conn *pipe_conn_new(int fd, unsigned long serial, uid_t uid, pid_t p
 void pipe_conn_ref(struct pipe_conn *conn);
 /* Drops a reference; the last one closes the socket and frees. */
 void pipe_conn_unref(struct pipe_conn *conn);
-/* Writes one frame; on failure marks the connection broken and shuts the
- * socket down so that its reader notices and fails its requests. */
+/* Sends one frame, or queues it for the thread already sending.  A failed
+ * write marks the connection broken and shuts the socket down, so that its
+ * reader notices and fails its requests (those whose frames were only
+ * queued included).  -1 if the connection is broken already, or the write
+ * made here failed. */
 int pipe_conn_send(struct pipe_conn *conn, const cJSON *frame);
 int pipe_conn_send_line(struct pipe_conn *conn, const char *line, size_t len);
 /* Sends {"type":"cancel","id":id}; failures are ignored (nothing to save). */

@@ -48,6 +48,19 @@ log_request(const struct http_request *req, const struct request_outcome *outcom
                  outcome->note ? outcome->note : "");
 }
 
+/* Reads what nginx sent and the handler did not (a body refused before it
+ * was read, the empty end-of-input record): closing a Unix socket with
+ * unread input makes nginx's next read fail with ECONNRESET, and libfcgi no
+ * longer drains it on close (server_start).  Not inlined: its buffer must
+ * not deepen worker_main's frame, below which every request's stack sits. */
+static __attribute__((noinline)) void
+drain_input(FCGX_Stream *in)
+{
+    char discard[1024];
+    while (FCGX_GetStr(discard, sizeof discard, in) > 0)
+        ;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -73,8 +86,11 @@ worker_main(void *arg)
         handle_request(&req, server_cfg, &outcome);
         if (!req.head_sent && !req.client_gone)
             http_send_body(&req, 500, "application/json", NULL, "{}", 2);
+        http_finish_response(&req);
         log_request(&req, &outcome);
         http_request_free(&req);
+        if (!req.client_gone)
+            drain_input(fcgi.in);
         FCGX_Finish_r(&fcgi);
         atomic_fetch_sub(&server_busy, 1);
     }
@@ -97,6 +113,14 @@ server_start(const struct config *cfg)
     pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC);
     pthread_cond_init(&server_exit_cond, &cond_attr);
     pthread_condattr_destroy(&cond_attr);
+    /* After each response libfcgi shuts down its side and waits up to 2 s
+     * (LIBFCGI_OS_CLOSE_POLL_TIMEOUT, ms) for nginx to close, reading what
+     * comes.  nginx closes as soon as it has the end-of-request record and
+     * has sent everything before it, which worker_main has read
+     * (drain_input): the wait only costs a poll, a read and a wake-up per
+     * request.  An operator's own setting wins. */
+    if (setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "0", 0) != 0)
+        log_warn("fastcgi: cannot set LIBFCGI_OS_CLOSE_POLL_TIMEOUT: %s", strerror(errno));
     if (FCGX_Init() != 0) {
         log_error("fastcgi: FCGX_Init failed");
         return -1;
