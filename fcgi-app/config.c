@@ -44,7 +44,7 @@ static const struct option_spec option_specs[] = {
     { "pipe-allow-uid", "UID", OPT_UID, 0, 0, 0,
       "also let this uid connect (repeatable; our own uid always may)" },
     { "threads", "N", OPT_UINT, FIELD(threads), 1, 4096,
-      "FastCGI worker threads = concurrent requests; an open stream holds one (default 256)" },
+      "most concurrent requests: a thread each, started as needed; an open stream holds one (default 256)" },
     { "max-body", "SIZE", OPT_SIZE, FIELD(max_body), 0, 0,
       "largest request body accepted, e.g. 16m (default 16m)" },
     { "request-timeout", "SECONDS", OPT_UINT, FIELD(request_timeout), 1, 86400,

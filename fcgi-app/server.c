@@ -19,17 +19,26 @@
 
 #define SERVER_BACKLOG 1024
 #define WORKER_STACK_SIZE (256 * 1024)
+/* Threads started up front; the rest (up to --threads) start when every
+ * running one is busy, so an idle responder holds a few thread stacks, not
+ * --threads of them. */
+#define SERVER_THREADS_AT_START 8
 
 static const struct config *server_cfg;
 static int server_listen_fd = -1;
 static char *server_socket_path;        /* Unix socket to unlink at exit */
-static pthread_t *server_threads;
-static unsigned server_thread_count;
+static pthread_t *server_threads;           /* cfg->threads slots */
 static atomic_uint server_busy;
 
+/* Guards the three below: threads started, still running, and whether
+ * more may start. */
 static pthread_mutex_t server_exit_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t server_exit_cond;     /* on CLOCK_MONOTONIC */
+static unsigned server_thread_count;
+static atomic_uint server_thread_count_hint;    /* read without the lock */
 static unsigned server_running;
+static bool server_accepting;
+static pthread_attr_t server_thread_attr;
 
 static void
 log_request(const struct http_request *req, const struct request_outcome *outcome)
@@ -61,6 +70,43 @@ drain_input(FCGX_Stream *in)
         ;
 }
 
+static void *worker_main(void *arg);
+
+/* Caller holds server_exit_lock. */
+static int
+start_thread_locked(void)
+{
+    int rc = pthread_create(&server_threads[server_thread_count], &server_thread_attr,
+                            worker_main, NULL);
+    if (rc == 0) {
+        server_thread_count++;
+        server_running++;
+    }
+    return rc;
+}
+
+/* Called by a thread that just took a request: if no other thread is left
+ * waiting in accept, start one, so the next request does not queue behind
+ * this one (a stream can hold its thread for minutes). */
+static void
+keep_one_thread_accepting(unsigned busy)
+{
+    if (busy < atomic_load_explicit(&server_thread_count_hint, memory_order_relaxed))
+        return;
+    pthread_mutex_lock(&server_exit_lock);
+    if (server_accepting && busy >= server_thread_count &&
+        server_thread_count < server_cfg->threads) {
+        int rc = start_thread_locked();
+        if (rc != 0)
+            log_warn("fastcgi: cannot start worker thread %u of %u: %s", server_thread_count + 1,
+                     server_cfg->threads, strerror(rc));
+        else
+            atomic_store_explicit(&server_thread_count_hint, server_thread_count,
+                                  memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&server_exit_lock);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -79,7 +125,7 @@ worker_main(void *arg)
                 continue;
             break;
         }
-        atomic_fetch_add(&server_busy, 1);
+        keep_one_thread_accepting(atomic_fetch_add(&server_busy, 1) + 1);
         struct http_request req;
         struct request_outcome outcome = { .note = NULL };
         http_request_init(&req, &fcgi);
@@ -147,24 +193,24 @@ server_start(const struct config *cfg)
         log_error("fastcgi: out of memory for %u threads", cfg->threads);
         return -1;
     }
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
-    for (unsigned i = 0; i < cfg->threads; i++) {
-        pthread_mutex_lock(&server_exit_lock);
-        int rc = pthread_create(&server_threads[i], &attr, worker_main, NULL);
-        if (rc == 0)
-            server_running++;
-        pthread_mutex_unlock(&server_exit_lock);
+    pthread_attr_init(&server_thread_attr);
+    pthread_attr_setstacksize(&server_thread_attr, WORKER_STACK_SIZE);
+    unsigned at_start = cfg->threads < SERVER_THREADS_AT_START ? cfg->threads
+                                                                : SERVER_THREADS_AT_START;
+    pthread_mutex_lock(&server_exit_lock);
+    server_accepting = true;
+    for (unsigned i = 0; i < at_start; i++) {
+        int rc = start_thread_locked();
         if (rc != 0) {
-            log_error("fastcgi: cannot start worker thread %u: %s", i, strerror(rc));
-            pthread_attr_destroy(&attr);
+            pthread_mutex_unlock(&server_exit_lock);
+            log_error("fastcgi: cannot start worker thread %u: %s", i + 1, strerror(rc));
             return -1;
         }
-        server_thread_count++;
     }
-    pthread_attr_destroy(&attr);
-    log_info("fastcgi: listening on %s with %u threads", cfg->fcgi_socket, cfg->threads);
+    atomic_store(&server_thread_count_hint, server_thread_count);
+    pthread_mutex_unlock(&server_exit_lock);
+    log_info("fastcgi: listening on %s; %u threads (one per request in progress; %u started)",
+             cfg->fcgi_socket, cfg->threads, at_start);
     return 0;
 }
 
@@ -173,6 +219,9 @@ server_stop_accepting(void)
 {
     if (server_listen_fd < 0)
         return;
+    pthread_mutex_lock(&server_exit_lock);
+    server_accepting = false;           /* no thread starts from now on */
+    pthread_mutex_unlock(&server_exit_lock);
     /* Wakes every thread blocked in accept() (DESIGN.md, "Signals"). */
     shutdown(server_listen_fd, SHUT_RDWR);
     if (server_socket_path != NULL) {
@@ -200,13 +249,15 @@ server_wait(long long deadline_ms)
             break;
     }
     unsigned left = server_running;
+    unsigned started = server_thread_count;
     pthread_mutex_unlock(&server_exit_lock);
     if (left == 0) {
-        for (unsigned i = 0; i < server_thread_count; i++)
+        for (unsigned i = 0; i < started; i++)
             pthread_join(server_threads[i], NULL);
         free(server_threads);
         server_threads = NULL;
         server_thread_count = 0;
+        pthread_attr_destroy(&server_thread_attr);
         close(server_listen_fd);
         server_listen_fd = -1;
     }

@@ -103,6 +103,9 @@ main(int argc, char **argv)
     memcpy(body + body_len - 2, "\"}", 2);
 
     signal(SIGPIPE, SIG_IGN);
+    /* As litellm-fcgi does (it reads all input first, as we do): no wait
+     * for nginx to close after each request. */
+    setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "0", 0);
     if (FCGX_Init() != 0)
         return 1;
     /* FCGX_Init took SIGTERM; litellmctl's shutdown must end us. */

@@ -4,10 +4,10 @@
 // /proc/PID/status and /proc/PID/fd), and every dropped request reached the
 // window as a `cancel`.
 //
-// The responder runs with threads = 1100 (each open stream holds a thread).
-// Its threads take connections in turn (they queue in accept()), so the
-// baseline is taken after a first storm of 1,200 has touched every thread's
-// stack and cache at least once; the measured storm must then leave nothing
+// The responder runs with threads = 1100 (each open stream holds a thread;
+// it starts them as concurrency needs them). The baseline is taken after a
+// first storm of 1,200 has started the threads a batch needs and touched
+// their stacks and caches; the measured storm must then leave nothing
 // behind but the allocator's settling (under 1 MiB per 1,000 streams here,
 // shrinking from storm to storm; RSS_SLACK_KIB allows for it; a leak of a
 // buffer per request would be tens of MiB). Exact leaks are LeakSanitizer's
@@ -28,6 +28,8 @@ const CLIENTS = 1000;
 const BATCH = 200;
 const THREADS = 1100;
 const FD_SLACK = 2;
+const THREAD_SLACK = 16;        // the responder's own threads and the 8 it starts with
+const THREAD_SLACK_STORM = 2;
 const RSS_SLACK_KIB = 6 * 1024;
 const WARM_UP = Math.ceil(THREADS / BATCH) * BATCH;
 // Under ASan (quarantined frees) or memcheck, resident memory says nothing
@@ -94,8 +96,6 @@ const mib = (kib) => (kib / 1024).toFixed(1);
 
 test(`${CLIENTS} clients drop their streams mid-reply: threads, fds and RSS return to baseline`, async (t) => {
   const pid = await stack.responderPid();
-  // The responder answers while it still starts its threads: wait for the whole pool.
-  await waitUntil(() => procStats(pid).threads >= THREADS, `the responder's ${THREADS} threads`);
   const idle = procStats(pid);
   await storm(WARM_UP); // every thread touched once
   const baseline = await settledStats(pid, idle.fds + FD_SLACK);
@@ -105,7 +105,12 @@ test(`${CLIENTS} clients drop their streams mid-reply: threads, fds and RSS retu
     `baseline (after a warm-up storm of ${WARM_UP}) threads=${baseline.threads} fds=${baseline.fds} rss=${mib(baseline.rssKiB)} MiB; ` +
     `after ${CLIENTS} dropped streams threads=${afterStorm.threads} fds=${afterStorm.fds} rss=${mib(afterStorm.rssKiB)} MiB`);
 
-  assert.equal(afterStorm.threads, baseline.threads, 'thread count back to baseline');
+  // Threads start as concurrency needs them and then stay: the warm-up's
+  // batches started about BATCH; the storm, with the same batches, may need
+  // one or two more (a /health poll), never one per dropped stream.
+  assert.ok(baseline.threads <= BATCH + THREAD_SLACK, `threads grew with concurrency, not with --threads: ${baseline.threads}`);
+  assert.ok(afterStorm.threads <= baseline.threads + THREAD_SLACK_STORM,
+    `thread count back to baseline: ${afterStorm.threads} vs ${baseline.threads}`);
   assert.ok(afterStorm.fds <= baseline.fds + FD_SLACK, `open fds back to baseline: ${afterStorm.fds} vs ${baseline.fds}`);
   if (!INSTRUMENTED) {
     assert.ok(afterStorm.rssKiB <= baseline.rssKiB + RSS_SLACK_KIB,
