@@ -176,6 +176,21 @@ test('an escaped NUL (\\u0000) in content is refused with 400, never silently cu
   assert.match(response.json.error.message, /NUL/);
 });
 
+test('raw invalid UTF-8 anywhere in the body → 400 invalid_json; the window never sees it', async () => {
+  const before = stack.worker.events.filter((e) => e.event === 'request').length;
+  for (const bytes of ['a\xffb', '\xc0\xaf', '\xed\xa0\x80', 'caf\xe9', '\xf4\x90\x80\x80']) {
+    const body = Buffer.from(`{"model":"gpt-4o","messages":[{"role":"user","content":"${bytes}"}]}`, 'latin1');
+    const error = openAiError(assert, await postBytes(body), 400);
+    assert.equal(error.code, 'invalid_json', JSON.stringify(bytes));
+    assert.match(error.message, /UTF-8/);
+  }
+  assert.equal(stack.worker.events.filter((e) => e.event === 'request').length, before, 'nothing reached the window');
+  // Well-formed UTF-8 of every length passes through unchanged.
+  const text = `${nonce('utf8')} é € 𝄞 ✓`;
+  const response = await postBytes(Buffer.from(JSON.stringify(chat(text))));
+  assert.equal(assertCompletion(assert, response.json).message.content, text);
+});
+
 test('numbers out of range → 400 naming the parameter; the extremes that are legal are served', async () => {
   const refused = [
     ['temperature', '1e400'], ['temperature', '-1e400'], ['temperature', '2.0000001'], ['top_p', '-1e-300'],

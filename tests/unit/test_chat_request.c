@@ -126,6 +126,13 @@ test_invalid(void)
 {
     expect_error("{\"messages\":", "invalid_json", "");
     expect_error("", "invalid_json", "");
+    /* Raw bytes that are not UTF-8: a stray byte, an overlong form, a
+     * surrogate, past U+10FFFF; well-formed multi-byte text passes. */
+    expect_error("{\"messages\":[{\"role\":\"user\",\"content\":\"a\xff\"}]}", "invalid_json", "");
+    expect_error("{\"messages\":[{\"role\":\"user\",\"content\":\"\xc0\xaf\"}]}", "invalid_json", "");
+    expect_error("{\"messages\":[{\"role\":\"user\",\"content\":\"\xed\xa0\x80\"}]}", "invalid_json", "");
+    expect_error("{\"messages\":[{\"role\":\"user\",\"content\":\"\xf4\x90\x80\x80\"}]}", "invalid_json", "");
+    expect_ok("{\"messages\":[{\"role\":\"user\",\"content\":\"\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e\"}]}");
     expect_error("{\"messages\":[{\"role\":\"user\",\"content\":\"a\\u0000b\"}]}", "invalid_value", "");
     expect_ok("{\"messages\":[{\"role\":\"user\",\"content\":\"a\\\\u0000b\"}]}");   /* an escaped backslash */
     expect_error("[1,2]", "invalid_type", "");
