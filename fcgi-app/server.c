@@ -30,8 +30,9 @@ static char *server_socket_path;        /* Unix socket to unlink at exit */
 static pthread_t *server_threads;           /* cfg->threads slots */
 static atomic_uint server_busy;
 
-/* Guards the three below: threads started, still running, and whether
- * more may start. */
+/* Guards the cond and server_thread_count, server_running and
+ * server_accepting: threads started, still running, and whether more may
+ * start. */
 static pthread_mutex_t server_exit_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t server_exit_cond;     /* on CLOCK_MONOTONIC */
 static unsigned server_thread_count;
@@ -59,9 +60,10 @@ log_request(const struct http_request *req, const struct request_outcome *outcom
 
 /* Reads what nginx sent and the handler did not (a body refused before it
  * was read, the empty end-of-input record): closing a Unix socket with
- * unread input makes nginx's next read fail with ECONNRESET, and libfcgi no
- * longer drains it on close (server_start).  Not inlined: its buffer must
- * not deepen worker_main's frame, below which every request's stack sits. */
+ * unread input makes nginx's next read fail with ECONNRESET, and libfcgi,
+ * with no close wait (server_start), reads only what has already arrived.
+ * Not inlined: its buffer must not deepen worker_main's frame, below which
+ * every request's stack sits. */
 static __attribute__((noinline)) void
 drain_input(FCGX_Stream *in)
 {
