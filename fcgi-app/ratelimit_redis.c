@@ -158,12 +158,15 @@ mark_up(struct redis_store *store)
                  store->port);
 }
 
+/* This thread's connection; `*reused` says whether it was made before this
+ * call (and may have been cut since, by a Redis restart). */
 static redisContext *
-connection(struct redis_store *store)
+connection(struct redis_store *store, bool *reused)
 {
     if (atomic_load(&store->down) && limit_now_ns() < atomic_load(&store->down_until_ns))
         return NULL;
     redisContext *context = pthread_getspecific(store->connection_key);
+    *reused = context != NULL;
     if (context != NULL)
         return context;
     struct timeval timeout = { .tv_sec = 0, .tv_usec = REDIS_TIMEOUT_MS * 1000 };
@@ -192,24 +195,33 @@ connection(struct redis_store *store)
 static redisReply *
 run_script(struct redis_store *store, int argc, const char **argv, const size_t *argv_len)
 {
-    redisContext *context = connection(store);
-    if (context == NULL)
-        return NULL;
-    /* Plain EVAL: Redis caches each compiled script by its hash anyway. */
-    redisReply *reply = redisCommandArgv(context, argc, argv, argv_len);
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+    for (;;) {
+        bool reused;
+        redisContext *context = connection(store, &reused);
+        if (context == NULL)
+            return NULL;
+        /* Plain EVAL: Redis caches each compiled script by its hash anyway. */
+        redisReply *reply = redisCommandArgv(context, argc, argv, argv_len);
+        if (reply != NULL && reply->type != REDIS_REPLY_ERROR) {
+            mark_up(store);
+            return reply;
+        }
         char why[256];
         snprintf(why, sizeof why, "%s", reply ? reply->str : context->errstr);
         freeReplyObject(reply);
         if (reply == NULL) {
             pthread_setspecific(store->connection_key, NULL);
             redisFree(context);
+            /* Every thread keeps a connection, and after a Redis restart each
+             * finds its own cut at its next use ("Server closed the
+             * connection"): try once more on a new one before calling Redis
+             * down, which would send every thread to the fallback. */
+            if (reused)
+                continue;
         }
         mark_down(store, why);
         return NULL;
     }
-    mark_up(store);
-    return reply;
 }
 
 /* Builds EVAL's arguments: script, key count, keys, then `extra` args. */

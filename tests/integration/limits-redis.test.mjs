@@ -139,6 +139,22 @@ test('Redis killed mid-test: requests keep working on the local fallback, /healt
   }, 'responder A to use Redis again', COMMAND_GUARD_MS);
   await waitUntil(async () => (await store(b)).active === 'redis', 'responder B to use Redis again', COMMAND_GUARD_MS);
   assert.ok(!('error' in await store(a)));
+  // Every thread of both responders kept a connection from before the
+  // restart, and finds it cut at its next use: it must reconnect at once, not
+  // call Redis down again (threads take requests in turn, so two dozen
+  // requests reach them all).
+  for (const stack of [a, b]) {
+    for (let batch = 0; batch < 6; batch++) {
+      const answers = await Promise.all(Array.from({ length: 4 }, (_, i) =>
+        postChat(stack.port, chatBody(`after ${batch}.${i}`, { model: 'claude-3.5-sonnet' }))));
+      assert.deepEqual(answers.map((r) => r.status), [200, 200, 200, 200]);
+    }
+    const log = stack.logText();
+    const back = log.lastIndexOf(' is back; limits are shared again');
+    assert.ok(back >= 0, 'the return is logged');
+    assert.doesNotMatch(log.slice(back), /is unreachable/, 'no outage after Redis came back');
+    assert.equal((await store(stack)).active, 'redis');
+  }
   assert.match(a.logText(), /Redis at 127\.0\.0\.1:\d+ is back/);
   const marker = nonce('back');
   const response = await postChat(b.port, chatBody(`back ${marker}`, { model: 'claude-3.5-sonnet' }));
