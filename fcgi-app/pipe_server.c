@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,8 @@
 #define PIPE_SEND_TIMEOUT_S   10
 #define PIPE_READ_CHUNK       65536
 #define PIPE_ERROR_LINGER_MS  2000
+/* Refused peers lingered over at once; past this, closed at once. */
+#define PIPE_REFUSED_LINGER_MAX 4
 
 static int pipe_listen_fd = -1;
 static char *pipe_path;
@@ -40,6 +44,7 @@ static pthread_cond_t pipe_readers_done = PTHREAD_COND_INITIALIZER;
 static unsigned pipe_readers;
 static struct pipe_reader *pipe_reader_list;
 static unsigned long pipe_serial;
+static atomic_uint pipe_refused_lingering;
 
 struct pipe_reader {
     struct pipe_reader *prev, *next;    /* all readers, for shutdown */
@@ -76,6 +81,40 @@ close_after_error(int fd, int linger_ms)
             break;
     }
     shutdown(fd, SHUT_RD);
+}
+
+static void *
+refused_linger_main(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    close_after_error(fd, PIPE_ERROR_LINGER_MS);
+    close(fd);
+    atomic_fetch_sub(&pipe_refused_lingering, 1);
+    return NULL;
+}
+
+/* Closes a connection refused on accept once its peer could read why (a
+ * window says hello as it connects, and closing with that unread would cut
+ * the refusal off).  In a thread of its own, so the accept thread never
+ * waits, and for a few peers at once at most: a flood is closed at once. */
+static void
+close_refused(int fd)
+{
+    if (atomic_fetch_add(&pipe_refused_lingering, 1) < PIPE_REFUSED_LINGER_MAX) {
+        pthread_attr_t attr;
+        pthread_t thread;
+        if (pthread_attr_init(&attr) == 0) {
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            pthread_attr_setstacksize(&attr, 64 * 1024);
+            int rc = pthread_create(&thread, &attr, refused_linger_main, (void *)(intptr_t)fd);
+            pthread_attr_destroy(&attr);
+            if (rc == 0)
+                return;
+        }
+    }
+    atomic_fetch_sub(&pipe_refused_lingering, 1);
+    close_after_error(fd, 0);
+    close(fd);
 }
 
 static void
@@ -352,9 +391,7 @@ pipe_accept_main(void *arg)
             static const char refusal[] =
                 "{\"type\":\"error\",\"code\":\"forbidden\",\"message\":\"this uid may not use the pipe\"}\n";
             (void)!send(fd, refusal, sizeof refusal - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-            /* The accept thread must not linger for a refused peer. */
-            close_after_error(fd, 0);
-            close(fd);
+            close_refused(fd);
             continue;
         }
         start_reader(fd, &peer);

@@ -201,13 +201,15 @@ async function asNobody(script) {
 }
 
 /**
- * Connects to a Unix socket as nobody and reads until it is closed: {error}
- * (a code) or {closed, frames}. It sends nothing: the responder judges a peer
- * by its uid on accept (and a write racing the refusal would only add EPIPE).
+ * Connects to a Unix socket as nobody, says hello at once as the extension
+ * does (so the refusal races unread input), and reads until it is closed:
+ * {error} (a code) or {closed, frames}.
  */
 const connectAsNobody = (socketPath) => asNobody(`
   const net = require('node:net');
-  const socket = net.connect(${JSON.stringify(socketPath)});
+  const socket = net.connect(${JSON.stringify(socketPath)}, () => {
+    socket.write(JSON.stringify({ type: 'hello', protocol: 1, client: 'intruder', models: [] }) + '\\n');
+  });
   let text = '';
   socket.setEncoding('utf8');
   socket.on('data', (c) => { text += c; });
