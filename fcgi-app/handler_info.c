@@ -9,6 +9,7 @@
 #include "ratelimit_policy.h"
 #include "openai_error.h"
 #include "router.h"
+#include "server.h"
 
 static void
 send_json(struct http_request *req, cJSON *object)
@@ -83,6 +84,7 @@ handle_health(struct http_request *req)
             health = NULL;
         } else {
             cJSON_AddNumberToObject(health, "in_flight", (double)inflight_count());
+            server_describe(health);
         }
     }
     send_json(req, health);

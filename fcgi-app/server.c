@@ -239,6 +239,20 @@ server_busy_count(void)
     return atomic_load(&server_busy);
 }
 
+void
+server_describe(cJSON *health)
+{
+    pthread_mutex_lock(&server_exit_lock);
+    unsigned started = server_thread_count;
+    pthread_mutex_unlock(&server_exit_lock);
+    cJSON *threads = cJSON_AddObjectToObject(health, "threads");
+    if (threads == NULL)
+        return;
+    cJSON_AddNumberToObject(threads, "busy", (double)server_busy_count());
+    cJSON_AddNumberToObject(threads, "started", (double)started);
+    cJSON_AddNumberToObject(threads, "max", server_cfg ? (double)server_cfg->threads : 0.0);
+}
+
 unsigned
 server_wait(long long deadline_ms)
 {

@@ -7,6 +7,8 @@
 #ifndef LITELLM_SERVER_H
 #define LITELLM_SERVER_H
 
+#include <cjson/cJSON.h>
+
 #include "config.h"
 
 int server_start(const struct config *cfg);
@@ -16,5 +18,7 @@ void server_stop_accepting(void);
  * `deadline_ms` (monotonic) passed, without waiting for them. */
 unsigned server_wait(long long deadline_ms);
 unsigned server_busy_count(void);
+/* Adds "threads": {"busy", "started", "max"} to /health's object. */
+void server_describe(cJSON *health);
 
 #endif

@@ -111,6 +111,12 @@ test(`${CLIENTS} clients drop their streams mid-reply: threads, fds and RSS retu
   assert.ok(baseline.threads <= BATCH + THREAD_SLACK, `threads grew with concurrency, not with --threads: ${baseline.threads}`);
   assert.ok(afterStorm.threads <= baseline.threads + THREAD_SLACK_STORM,
     `thread count back to baseline: ${afterStorm.threads} vs ${baseline.threads}`);
+  // /health says the same: how many started, of how many allowed, and only
+  // its own request busy.
+  const { threads } = (await stack.health()).json;
+  assert.equal(threads.max, THREADS);
+  assert.equal(threads.busy, 1, JSON.stringify(threads));
+  assert.ok(threads.started >= BATCH && threads.started <= afterStorm.threads, JSON.stringify(threads));
   assert.ok(afterStorm.fds <= baseline.fds + FD_SLACK, `open fds back to baseline: ${afterStorm.fds} vs ${baseline.fds}`);
   if (!INSTRUMENTED) {
     assert.ok(afterStorm.rssKiB <= baseline.rssKiB + RSS_SLACK_KIB,
