@@ -30,13 +30,12 @@ static char *server_socket_path;        /* Unix socket to unlink at exit */
 static pthread_t *server_threads;           /* cfg->threads slots */
 static atomic_uint server_busy;
 
-/* Guards the cond and server_thread_count, server_running and
- * server_accepting: threads started, still running, and whether more may
- * start. */
+/* Guards the cond, server_running and server_accepting, and every change
+ * of server_thread_count (read without it where a stale value only means
+ * taking the lock to look again). */
 static pthread_mutex_t server_exit_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t server_exit_cond;     /* on CLOCK_MONOTONIC */
-static unsigned server_thread_count;
-static atomic_uint server_thread_count_hint;    /* read without the lock */
+static atomic_uint server_thread_count;
 static unsigned server_running;
 static bool server_accepting;
 static pthread_attr_t server_thread_attr;
@@ -93,7 +92,7 @@ start_thread_locked(void)
 static void
 keep_one_thread_accepting(unsigned busy)
 {
-    if (busy < atomic_load_explicit(&server_thread_count_hint, memory_order_relaxed))
+    if (busy < atomic_load_explicit(&server_thread_count, memory_order_relaxed))
         return;
     pthread_mutex_lock(&server_exit_lock);
     if (server_accepting && busy >= server_thread_count &&
@@ -102,9 +101,6 @@ keep_one_thread_accepting(unsigned busy)
         if (rc != 0)
             log_warn("fastcgi: cannot start worker thread %u of %u: %s", server_thread_count + 1,
                      server_cfg->threads, strerror(rc));
-        else
-            atomic_store_explicit(&server_thread_count_hint, server_thread_count,
-                                  memory_order_relaxed);
     }
     pthread_mutex_unlock(&server_exit_lock);
 }
@@ -209,7 +205,6 @@ server_start(const struct config *cfg)
             return -1;
         }
     }
-    atomic_store(&server_thread_count_hint, server_thread_count);
     pthread_mutex_unlock(&server_exit_lock);
     log_info("fastcgi: listening on %s; %u threads (one per request in progress; %u started)",
              cfg->fcgi_socket, cfg->threads, at_start);
@@ -242,9 +237,7 @@ server_busy_count(void)
 void
 server_describe(cJSON *health)
 {
-    pthread_mutex_lock(&server_exit_lock);
-    unsigned started = server_thread_count;
-    pthread_mutex_unlock(&server_exit_lock);
+    unsigned started = atomic_load(&server_thread_count);
     cJSON *threads = cJSON_AddObjectToObject(health, "threads");
     if (threads == NULL)
         return;
