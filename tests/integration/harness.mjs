@@ -105,6 +105,46 @@ export function withTimeout(promise, what, ms = GUARD_MS) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A raw client of the responder's pipe that collects every frame it is sent.
+ * A line that is not JSON throws (failing the test), or with `keepUnparsed`
+ * is kept as {unparsed: line}. send() resolves false once the socket is gone;
+ * until(pred) waits for pred(client).
+ */
+export function rawPipeClient(pipePath, { keepUnparsed = false } = {}) {
+  const socket = net.connect(pipePath);
+  const client = { socket, frames: [], closed: false, waiters: new Set() };
+  let buffered = '';
+  const wake = () => { for (const w of [...client.waiters]) w(); };
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk) => {
+    buffered += chunk;
+    let newline;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      if (keepUnparsed) {
+        try { client.frames.push(JSON.parse(line)); } catch { client.frames.push({ unparsed: line }); }
+      } else {
+        client.frames.push(JSON.parse(line));
+      }
+      wake();
+    }
+  });
+  socket.on('close', () => { client.closed = true; wake(); });
+  socket.on('error', () => {}); // EPIPE / ECONNRESET once the responder has cut us off
+  client.send = (data) => new Promise((resolve) => {
+    if (socket.destroyed) { resolve(false); return; }
+    socket.write(data, (err) => resolve(!err));
+  });
+  client.until = (pred, what, ms = GUARD_MS) => withTimeout(new Promise((resolve) => {
+    const check = () => { if (pred(client)) { client.waiters.delete(check); resolve(client); } };
+    client.waiters.add(check);
+    check();
+  }), what, ms);
+  return client;
+}
+
 /** Polls `probe` until it returns a truthy value; fails after `ms`. Returns that value. */
 export async function waitUntil(probe, what, ms = GUARD_MS) {
   const deadline = Date.now() + ms;

@@ -12,11 +12,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import {
-  Stack, postChat, openStream, nonce, run, waitUntil, withTimeout, makeTempDir, writeFcgiConfig,
-  assertCompletion, assertStreamBody, GUARD_MS,
+  Stack, postChat, openStream, nonce, run, waitUntil, makeTempDir, writeFcgiConfig,
+  assertCompletion, assertStreamBody, rawPipeClient,
 } from './harness.mjs';
 
 const MAX_FRAME = 16 * 1024 * 1024;
@@ -45,36 +44,8 @@ after(async () => {
   if (failures.length) throw failures[0];
 });
 
-/** A raw pipe client collecting frames (lines that do not parse are kept as {unparsed}). */
-function rawClient(on = stack) {
-  const socket = net.connect(on.pipe);
-  const client = { socket, frames: [], closed: false, waiters: new Set() };
-  let buffered = '';
-  const wake = () => { for (const w of [...client.waiters]) w(); };
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk) => {
-    buffered += chunk;
-    let newline;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      try { client.frames.push(JSON.parse(line)); } catch { client.frames.push({ unparsed: line }); }
-      wake();
-    }
-  });
-  socket.on('close', () => { client.closed = true; wake(); });
-  socket.on('error', () => {}); // EPIPE / ECONNRESET once the responder has cut us off
-  client.send = (data) => new Promise((resolve) => {
-    if (socket.destroyed) { resolve(false); return; }
-    socket.write(data, (err) => resolve(!err));
-  });
-  client.until = (pred, what, ms = GUARD_MS) => withTimeout(new Promise((resolve) => {
-    const check = () => { if (pred(client)) { client.waiters.delete(check); resolve(client); } };
-    client.waiters.add(check);
-    check();
-  }), what, ms);
-  return client;
-}
+/** A raw pipe client; lines that do not parse are kept as {unparsed}. */
+const rawClient = (on = stack) => rawPipeClient(on.pipe, { keepUnparsed: true });
 
 const hello = (models = []) => JSON.stringify({
   type: 'hello', protocol: 1, client: 'hostile-test/1', vscode: '1.104.0', models, default_model: models[0]?.id ?? null,

@@ -3,37 +3,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { useStack, postChat, withTimeout, nonce } from './harness.mjs';
+import { useStack, postChat, nonce, rawPipeClient } from './harness.mjs';
 
 const stack = useStack({ before, after });
 
-/** A raw pipe client collecting frames. */
-function rawClient() {
-  const socket = net.connect(stack.pipe);
-  const client = { socket, frames: [], closed: false, waiters: new Set() };
-  let buffered = '';
-  const wake = () => { for (const w of [...client.waiters]) w(); };
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk) => {
-    buffered += chunk;
-    let newline;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      client.frames.push(JSON.parse(buffered.slice(0, newline)));
-      buffered = buffered.slice(newline + 1);
-      wake();
-    }
-  });
-  socket.on('close', () => { client.closed = true; wake(); });
-  socket.on('error', () => {});
-  client.send = (text) => socket.write(text);
-  client.until = (pred, what) => withTimeout(new Promise((resolve) => {
-    const check = () => { if (pred(client)) { client.waiters.delete(check); resolve(client); } };
-    client.waiters.add(check);
-    check();
-  }), what);
-  return client;
-}
+const rawClient = () => rawPipeClient(stack.pipe);
 
 const hello = (models = []) => JSON.stringify({
   type: 'hello', protocol: 1, client: 'raw-test/1', vscode: '1.104.0', models, default_model: models[0]?.id ?? null,
