@@ -38,6 +38,15 @@ status=0
 for target in "$@"; do
     binary=$builddir/fuzz_$target
     seeds=$srcdir/corpus/$target
+    if [ "$target" = fcgi_params ]; then
+        # Its seeds are the golden tests' requests (tests/golden/*.golden),
+        # cut before their expected response.
+        seeds=$builddir/seeds-$target
+        rm -rf "$seeds" && mkdir -p "$seeds"
+        for golden in "${top_srcdir:-.}"/tests/golden/*.golden; do
+            awk '/^#--- response/ { exit } { print }' "$golden" >"$seeds/$(basename "$golden" .golden)"
+        done
+    fi
     dict=$srcdir/dict/$target.dict
     log=$builddir/$target.log
     if [ ! -x "$binary" ]; then
