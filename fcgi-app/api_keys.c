@@ -8,6 +8,8 @@
 
 #include <sodium.h>
 
+#include "model_name.h"
+
 void
 api_key_hash(const char *secret, size_t len, unsigned char hash[API_KEY_HASH_BYTES])
 {
@@ -210,12 +212,16 @@ api_key_allows_model(const struct api_key *key, const char *model_id, const char
     if (key->models == NULL)
         return true;
     const char *p = key->models;
+    char name[256];             /* one name of the list; longer ones match nothing */
     while (*p) {
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
-        if ((model_id && strlen(model_id) == len && strncasecmp(model_id, p, len) == 0) ||
-            (family && strlen(family) == len && strncasecmp(family, p, len) == 0))
-            return true;
+        if (len < sizeof name) {
+            memcpy(name, p, len);
+            name[len] = '\0';
+            if (model_name_names(name, model_id, family))
+                return true;
+        }
         p += len + (end != NULL);
     }
     return false;

@@ -11,7 +11,6 @@
 #include <sodium.h>
 
 #include "log.h"
-#include "openai_error.h"
 
 #define KEYS_RECHECK_NS 1000000000LL
 
@@ -121,15 +120,16 @@ address_is_loopback(const char *address)
 }
 
 static int
-refuse(struct http_request *req, const char *code, const char *message)
+refuse(struct api_error *err, const char *message)
 {
-    http_send_error(req, 401, "x-should-retry: false\r\nWWW-Authenticate: Bearer\r\n", code,
-                    NULL, "%s", message);
+    api_error_set(err, 401, "invalid_api_key", NULL, "%s", message);
+    api_error_add_header(err, "x-should-retry", "false");
+    api_error_add_header(err, "WWW-Authenticate", "Bearer");
     return -1;
 }
 
 int
-auth_check(struct http_request *req, struct auth_identity *identity)
+auth_check(const struct http_request *req, struct auth_identity *identity, struct api_error *err)
 {
     memset(identity, 0, sizeof *identity);
     reload_if_changed(false);
@@ -149,19 +149,16 @@ auth_check(struct http_request *req, struct auth_identity *identity)
     if (key != NULL)
         return 0;
     if (secret != NULL && key_count > 0)
-        return refuse(req, "invalid_api_key",
-                      "Incorrect API key provided. Create one with 'litellmctl keys add NAME'.");
+        return refuse(err, "Incorrect API key provided. Create one with 'litellmctl keys add NAME'.");
     bool open = auth_cfg->auth == AUTH_AUTO && key_count == 0 &&
                 address_is_loopback(http_param(req, "SERVER_ADDR"));
     if (open)
         return 0;
     if (key_count == 0)
-        return refuse(req, "invalid_api_key",
-                      "This gateway listens beyond loopback, so it requires an API key, and none "
+        return refuse(err, "This gateway listens beyond loopback, so it requires an API key, and none "
                       "exists yet: create one with 'litellmctl keys add NAME' and send it as "
                       "'Authorization: Bearer KEY'.");
-    return refuse(req, "invalid_api_key",
-                  "You didn't provide an API key. Send it as 'Authorization: Bearer KEY' (or "
+    return refuse(err, "You didn't provide an API key. Send it as 'Authorization: Bearer KEY' (or "
                   "'x-api-key: KEY').");
 }
 

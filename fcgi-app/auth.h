@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include "api_error.h"
 #include "api_keys.h"
 #include "config.h"
 #include "http.h"
@@ -25,8 +26,9 @@ struct auth_identity {
 
 int auth_init(const struct config *cfg);
 void auth_shutdown(void);
-/* 0: allowed (identity filled in); -1: a 401 was sent. */
-int auth_check(struct http_request *req, struct auth_identity *identity);
+/* 0: allowed (identity filled in); -1: refused, `err` says how (401). */
+int auth_check(const struct http_request *req, struct auth_identity *identity,
+               struct api_error *err);
 bool auth_allows_model(const struct auth_identity *identity, const char *model_id,
                        const char *family);
 void auth_identity_free(struct auth_identity *identity);

@@ -1,11 +1,15 @@
 #include "chat_reply.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "json_write.h"
+#include "log.h"
+#include "openai_error.h"
+#include "sse.h"
 
 #define CHUNK_MAX_BYTES (64u << 20)
 
@@ -20,6 +24,7 @@ chat_reply_init(struct chat_reply *reply, const char *request_id, const char *mo
     dynbuf_init(&reply->tool_calls, max_bytes);
     reply->include_usage = include_usage;
     reply->legacy_functions = legacy_functions;
+    snprintf(reply->request_id, sizeof reply->request_id, "%s", request_id);
     int rc = dynbuf_appendf(&reply->head, "\"id\":\"chatcmpl-%s\",\"created\":%lld,\"model\":",
                             request_id, (long long)time(NULL));
     if (rc == DYNBUF_OK)
@@ -34,12 +39,6 @@ chat_reply_free(struct chat_reply *reply)
     dynbuf_free(&reply->chunk);
     dynbuf_free(&reply->text);
     dynbuf_free(&reply->tool_calls);
-}
-
-long
-chat_tokens_estimate(size_t bytes)
-{
-    return (long)((bytes + CHAT_BYTES_PER_TOKEN - 1) / CHAT_BYTES_PER_TOKEN);
 }
 
 static int
@@ -87,7 +86,6 @@ chat_reply_chunk_role(struct chat_reply *reply)
 int
 chat_reply_chunk_content(struct chat_reply *reply, const char *text, size_t len)
 {
-    reply->completion_bytes += len;
     int rc = begin_delta(reply);
     if (rc == DYNBUF_OK)
         rc = dynbuf_append_str(&reply->chunk, "\"content\":");
@@ -121,7 +119,6 @@ append_tool_call(struct dynbuf *out, int index, const char *call_id, const char 
 int
 chat_reply_chunk_tool_call(struct chat_reply *reply, const char *call_id, const char *name)
 {
-    reply->completion_bytes += strlen(name);
     int rc = begin_delta(reply);
     if (reply->legacy_functions) {
         reply->tool_call_count++;
@@ -145,7 +142,6 @@ chat_reply_chunk_tool_call(struct chat_reply *reply, const char *call_id, const 
 int
 chat_reply_chunk_tool_arguments(struct chat_reply *reply, const char *arguments)
 {
-    reply->completion_bytes += strlen(arguments);
     int rc = begin_delta(reply);
     if (rc == DYNBUF_OK)
         rc = reply->legacy_functions
@@ -174,7 +170,7 @@ chat_reply_chunk_finish(struct chat_reply *reply, const char *finish_reason)
 }
 
 static int
-append_usage(struct dynbuf *out, const struct chat_usage *usage)
+append_usage(struct dynbuf *out, const struct reply_usage *usage)
 {
     return dynbuf_appendf(out,
                           "\"usage\":{\"prompt_tokens\":%ld,\"completion_tokens\":%ld,"
@@ -185,7 +181,7 @@ append_usage(struct dynbuf *out, const struct chat_usage *usage)
 }
 
 int
-chat_reply_chunk_usage(struct chat_reply *reply, const struct chat_usage *usage)
+chat_reply_chunk_usage(struct chat_reply *reply, const struct reply_usage *usage)
 {
     int rc = begin_object(reply, "chat.completion.chunk");
     if (rc == DYNBUF_OK)
@@ -200,7 +196,6 @@ chat_reply_chunk_usage(struct chat_reply *reply, const struct chat_usage *usage)
 int
 chat_reply_add_text(struct chat_reply *reply, const char *text, size_t len)
 {
-    reply->completion_bytes += len;
     return dynbuf_append(&reply->text, text, len) == DYNBUF_OK ? 0 : -1;
 }
 
@@ -208,7 +203,6 @@ int
 chat_reply_add_tool_call(struct chat_reply *reply, const char *call_id, const char *name,
                          const char *arguments)
 {
-    reply->completion_bytes += strlen(name) + strlen(arguments);
     int rc = DYNBUF_OK;
     /* The legacy API has one function call per reply: keep the first. */
     if (reply->legacy_functions) {
@@ -234,7 +228,7 @@ chat_reply_add_tool_call(struct chat_reply *reply, const char *call_id, const ch
 
 int
 chat_reply_completion(struct chat_reply *reply, const char *finish_reason,
-                      const struct chat_usage *usage)
+                      const struct reply_usage *usage)
 {
     int rc = begin_object(reply, "chat.completion");
     if (rc == DYNBUF_OK)
@@ -293,3 +287,99 @@ chat_reply_unwrap_json(struct chat_reply *reply)
     reply->text.data[inner] = '\0';
     return true;
 }
+
+/* ------------------------------------------------ the wire format */
+
+/* The chunk just built, as an SSE data event. */
+static int
+append_chunk(struct dynbuf *out, const struct chat_reply *reply, int built)
+{
+    if (built != 0)
+        return -1;
+    return sse_append_data(out, reply->chunk.data, reply->chunk.len) == DYNBUF_OK ? 0 : -1;
+}
+
+static int
+chat_stream_start(void *opaque, struct dynbuf *out)
+{
+    struct chat_reply *reply = opaque;
+    return append_chunk(out, reply, chat_reply_chunk_role(reply));
+}
+
+static int
+chat_error_body(struct dynbuf *out, const struct api_error *err)
+{
+    int rc = openai_error_format(out, err->status, err->code, err->param[0] ? err->param : NULL,
+                                 err->message);
+    return rc == DYNBUF_OK ? 0 : -1;
+}
+
+static int
+chat_stream_finish(struct chat_reply *reply, const struct reply_event *event, struct dynbuf *out)
+{
+    if (append_chunk(out, reply, chat_reply_chunk_finish(reply, event->finish_reason)) != 0 ||
+        (reply->include_usage &&
+         append_chunk(out, reply, chat_reply_chunk_usage(reply, &event->usage)) != 0))
+        return -1;
+    return sse_append_data(out, "[DONE]", 6) == DYNBUF_OK ? 0 : -1;
+}
+
+static int
+chat_stream_event(void *opaque, const struct reply_event *event, struct dynbuf *out)
+{
+    struct chat_reply *reply = opaque;
+    switch (event->kind) {
+    case REPLY_TEXT:
+        return append_chunk(out, reply, chat_reply_chunk_content(reply, event->text, event->len));
+    case REPLY_TOOL_BEGIN:
+        return append_chunk(out, reply, chat_reply_chunk_tool_call(reply, event->call_id,
+                                                                   event->name));
+    case REPLY_TOOL_ARGUMENTS:
+        return append_chunk(out, reply, chat_reply_chunk_tool_arguments(reply, event->text));
+    case REPLY_TOOL_END:
+        return 0;
+    case REPLY_HEARTBEAT:
+        return sse_append_comment(out, "keep-alive") == DYNBUF_OK ? 0 : -1;
+    case REPLY_FINISH:
+        return chat_stream_finish(reply, event, out);
+    case REPLY_ERROR: {
+        /* OpenAI's error object as a data event: what its SDKs raise. */
+        dynbuf_reset(&reply->chunk);
+        return append_chunk(out, reply, chat_error_body(&reply->chunk, event->error));
+    }
+    }
+    return -1;
+}
+
+static int
+chat_collect(void *opaque, const struct reply_event *event)
+{
+    struct chat_reply *reply = opaque;
+    if (event->kind == REPLY_TEXT)
+        return chat_reply_add_text(reply, event->text, event->len);
+    if (event->kind == REPLY_TOOL_ARGUMENTS)
+        return chat_reply_add_tool_call(reply, event->call_id, event->name, event->text);
+    return 0;
+}
+
+static int
+chat_complete(void *opaque, const struct reply_event *finish, struct dynbuf *out)
+{
+    struct chat_reply *reply = opaque;
+    if (reply->response_format != NULL && !chat_reply_unwrap_json(reply))
+        log_warn("request %s: asked for %s, but the model's reply is not JSON", reply->request_id,
+                 reply->response_format);
+    if (chat_reply_completion(reply, finish->finish_reason, &finish->usage) != 0)
+        return -1;
+    return dynbuf_append(out, reply->chunk.data, reply->chunk.len) == DYNBUF_OK ? 0 : -1;
+}
+
+const struct wire_format chat_wire_format = {
+    .name = "chat",
+    .stream_type = "text/event-stream",
+    .error_body = chat_error_body,
+    .stream_start = chat_stream_start,
+    .stream_event = chat_stream_event,
+    .collect = chat_collect,
+    .complete = chat_complete,
+};

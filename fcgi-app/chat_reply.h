@@ -1,8 +1,9 @@
 /*
- * chat_reply: formats what the client receives for one chat completion:
+ * chat_reply: the OpenAI Chat Completions renderer (wire_format.h):
  * `chat.completion.chunk` events while streaming, or one `chat.completion`
- * object at the end.  The chunks are written by hand around escaped
- * strings, since they are the hot path (one per model delta).
+ * object at the end, and OpenAI's error objects.  The chunks are written by
+ * hand around escaped strings, since they are the hot path (one per model
+ * delta).
  */
 #ifndef LITELLM_CHAT_REPLY_H
 #define LITELLM_CHAT_REPLY_H
@@ -11,11 +12,10 @@
 #include <stddef.h>
 
 #include "dynbuf.h"
+#include "wire_format.h"
 
-struct chat_usage {
-    long prompt_tokens;
-    long completion_tokens;
-};
+/* Chat Completions on the wire; its reply state is a struct chat_reply. */
+extern const struct wire_format chat_wire_format;
 
 struct chat_reply {
     struct dynbuf head;         /* "id","object":...,"model":"…", shared by all */
@@ -25,7 +25,8 @@ struct chat_reply {
     unsigned tool_call_count;
     bool include_usage;
     bool legacy_functions;      /* answer with function_call, not tool_calls */
-    size_t completion_bytes;
+    const char *response_format; /* NULL, "json_object" or "json_schema" */
+    char request_id[72];        /* for log lines */
 };
 
 int chat_reply_init(struct chat_reply *reply, const char *request_id, const char *model,
@@ -40,7 +41,7 @@ int chat_reply_chunk_content(struct chat_reply *reply, const char *text, size_t 
 int chat_reply_chunk_tool_call(struct chat_reply *reply, const char *call_id, const char *name);
 int chat_reply_chunk_tool_arguments(struct chat_reply *reply, const char *arguments);
 int chat_reply_chunk_finish(struct chat_reply *reply, const char *finish_reason);
-int chat_reply_chunk_usage(struct chat_reply *reply, const struct chat_usage *usage);
+int chat_reply_chunk_usage(struct chat_reply *reply, const struct reply_usage *usage);
 
 /* The finish reason as the client's API names it ("tool_calls" is
  * "function_call" for legacy clients). */
@@ -51,15 +52,10 @@ int chat_reply_add_text(struct chat_reply *reply, const char *text, size_t len);
 int chat_reply_add_tool_call(struct chat_reply *reply, const char *call_id, const char *name,
                              const char *arguments);
 int chat_reply_completion(struct chat_reply *reply, const char *finish_reason,
-                          const struct chat_usage *usage);
+                          const struct reply_usage *usage);
 
 /* response_format asked for JSON: true if the collected text parses, after
  * taking it out of a Markdown code fence if the model wrapped it in one. */
 bool chat_reply_unwrap_json(struct chat_reply *reply);
-
-/* A rough count for usage when the window reports none, and the byte
- * budget of max_tokens: ~4 bytes a token for English text and code. */
-#define CHAT_BYTES_PER_TOKEN 4
-long chat_tokens_estimate(size_t bytes);
 
 #endif

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "json_write.h"
+#include "utf8.h"
 
 static const char *const message_roles[] = {
     "system", "developer", "user", "assistant", "tool",
@@ -553,7 +554,7 @@ chat_request_parse(const char *body, size_t len, struct chat_request *req, struc
     memset(req, 0, sizeof *req);
     /* JSON text is UTF-8 (RFC 8259); cJSON would take any bytes, and VS Code
      * would see each bad one as U+FFFD.  Refuse, as OpenAI does. */
-    if (!json_utf8_valid(body, len)) {
+    if (!utf8_valid(body, len)) {
         api_error_set(err, 400, "invalid_json", NULL,
                       "We could not parse the JSON body of your request: it is not valid UTF-8. "
                       "Send JSON encoded as UTF-8.");

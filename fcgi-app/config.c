@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "model_name.h"
 
 
 enum option_kind {
@@ -52,7 +53,8 @@ static const struct option_spec option_specs[] = {
     { "drain-timeout", "SECONDS", OPT_UINT, FIELD(drain_timeout), 0, 3600,
       "on SIGTERM, how long in-flight requests may finish before being cancelled (default 30)" },
     { "keepalive-interval", "SECONDS", OPT_UINT, FIELD(keepalive_interval), 1, 3600,
-      "SSE keep-alive comment interval while the model is silent (default 15)" },
+      "seconds of model silence before a stream's heartbeat (its head and an SSE keep-alive "
+      "comment), before the first token too, and between heartbeats (default 2)" },
     { "log-level", "LEVEL", OPT_LOG_LEVEL, FIELD(log_level), 0, 0,
       "error, warn, info (default; one line per request) or debug" },
     { "log-file", "PATH", OPT_STRING, FIELD(log_file), 0, 0,
@@ -99,7 +101,7 @@ config_init(struct config *cfg)
     cfg->max_body = 16u * 1024 * 1024;
     cfg->request_timeout = 300;
     cfg->drain_timeout = 30;
-    cfg->keepalive_interval = 15;
+    cfg->keepalive_interval = 2;
     cfg->log_level = LOG_INFO;
     cfg->default_completion_tokens = 1024;
     cfg->limits_store = strdup("shm");
@@ -483,7 +485,7 @@ const char *
 config_model_alias(const struct config *cfg, const char *requested)
 {
     for (size_t i = 0; requested != NULL && i < cfg->alias_count; i++)
-        if (strcmp(cfg->aliases[i].name, requested) == 0)
+        if (model_name_equal(cfg->aliases[i].name, requested))
             return cfg->aliases[i].model;
     return requested;
 }

@@ -1,9 +1,11 @@
-/* Maps method and path to a handler; 404 and 405 are answered here. */
+/* Maps method and path to a handler; refuses unknown paths (404), other
+ * methods (405) and unauthenticated calls (401) through the finisher. */
 #include <stdio.h>
 #include <string.h>
 
+#include "chat_reply.h"
 #include "handlers.h"
-#include "openai_error.h"
+#include "respond.h"
 
 static bool
 path_is(const char *path, const char *name)
@@ -34,10 +36,11 @@ method_is(const struct http_request *req, const char *method)
 static void
 method_not_allowed(struct http_request *req, const char *allowed)
 {
-    char header[64];
-    snprintf(header, sizeof header, "Allow: %s\r\n", allowed);
-    http_send_error(req, 405, header, "method_not_allowed", NULL,
-                    "Method %s is not allowed on %s; use %s.", req->method, req->path, allowed);
+    struct api_error err;
+    api_error_set(&err, 405, "method_not_allowed", NULL, "Method %.32s is not allowed on %.200s; use %s.",
+                  req->method, req->path, allowed);
+    api_error_add_header(&err, "Allow", "%s", allowed);
+    respond_error(req, &err);
 }
 
 /* The API routes need a key (when keys are in use); /health does not, so
@@ -46,8 +49,11 @@ static bool
 authenticated(struct http_request *req, struct auth_identity *identity,
               struct request_outcome *outcome)
 {
-    if (auth_check(req, identity) != 0)
+    struct api_error err;
+    if (auth_check(req, identity, &err) != 0) {
+        respond_error(req, &err);
         return false;
+    }
     if (identity->has_key)
         snprintf(outcome->key_name, sizeof outcome->key_name, "%s", identity->name);
     return true;
@@ -59,6 +65,7 @@ handle_request(struct http_request *req, const struct config *cfg, struct reques
     bool get = method_is(req, "GET") || method_is(req, "HEAD");
     const char *model_id;
     struct auth_identity identity = { 0 };
+    req->wire = &chat_wire_format;      /* every route speaks OpenAI's shapes today */
     if (path_is(req->path, "/chat/completions")) {
         if (!method_is(req, "POST"))
             method_not_allowed(req, "POST");
@@ -80,9 +87,12 @@ handle_request(struct http_request *req, const struct config *cfg, struct reques
         else
             method_not_allowed(req, "GET");
     } else {
-        http_send_error(req, 404, NULL, "unknown_url", NULL,
-                        "Unknown request URL: %s %s. This server offers POST /v1/chat/completions, "
-                        "GET /v1/models and GET /health.", req->method, req->path);
+        struct api_error err;
+        api_error_set(&err, 404, "unknown_url", NULL,
+                      "Unknown request URL: %.32s %.2000s. This server offers POST "
+                      "/v1/chat/completions, GET /v1/models and GET /health.",
+                      req->method, req->path);
+        respond_error(req, &err);
     }
     auth_identity_free(&identity);
 }

@@ -7,21 +7,9 @@
 #include "handlers.h"
 #include "inflight.h"
 #include "ratelimit_policy.h"
-#include "openai_error.h"
+#include "respond.h"
 #include "router.h"
 #include "server.h"
-
-static void
-send_json(struct http_request *req, cJSON *object)
-{
-    char *text = object ? cJSON_PrintUnformatted(object) : NULL;
-    if (text == NULL) {
-        http_send_error(req, 500, NULL, "internal_error", NULL, "Out of memory.");
-        return;
-    }
-    http_send_body(req, 200, "application/json", NULL, text, strlen(text));
-    free(text);
-}
 
 static const char *
 object_string(const cJSON *object, const char *field)
@@ -46,7 +34,7 @@ handle_models(struct http_request *req, const char *model_id,
                 cJSON_Delete(cJSON_DetachItemViaPointer(data, model));
             model = next;
         }
-        send_json(req, list);
+        respond_json(req, list);
         cJSON_Delete(list);
         return;
     }
@@ -57,12 +45,14 @@ handle_models(struct http_request *req, const char *model_id,
         model = NULL;
     }
     if (model == NULL) {
-        http_send_error(req, 404, NULL, "model_not_found", "model",
-                        "The model '%s' does not exist or no connected VS Code window offers it.",
-                        model_id);
+        struct api_error err;
+        api_error_set(&err, 404, "model_not_found", "model",
+                      "The model '%.2000s' does not exist or no connected VS Code window offers it.",
+                      model_id);
+        respond_error(req, &err);
         return;
     }
-    send_json(req, model);
+    respond_json(req, model);
     cJSON_Delete(model);
 }
 
@@ -87,6 +77,6 @@ handle_health(struct http_request *req)
             server_describe(health);
         }
     }
-    send_json(req, health);
+    respond_json(req, health);
     cJSON_Delete(health);
 }

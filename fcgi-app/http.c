@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include "clock.h"
+#include "drain.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -88,6 +89,14 @@ http_add_header(struct http_request *req, const char *name, const char *fmt, ...
     return rc == DYNBUF_OK ? 0 : -1;
 }
 
+int
+http_add_header_lines(struct http_request *req, const char *lines)
+{
+    if (req->head_sent)
+        return -1;
+    return dynbuf_append_str(&req->headers, lines) == DYNBUF_OK ? 0 : -1;
+}
+
 const char *
 http_param(const struct http_request *req, const char *name)
 {
@@ -145,6 +154,14 @@ reason_phrase(int status)
     }
 }
 
+static void
+mark_client_gone(struct http_request *req)
+{
+    req->client_gone = true;
+    if (req->status == 0 || req->status == 200)
+        req->status = 499;      /* nginx's "client closed request" */
+}
+
 static bool
 stream_failed(FCGX_Stream *out)
 {
@@ -169,7 +186,7 @@ http_write_head(struct http_request *req, int status, const char *content_type,
         FCGX_PutStr(req->headers.data, (int)req->headers.len, out);
     FCGX_PutS("\r\n", out);
     if (stream_failed(out)) {
-        req->client_gone = true;
+        mark_client_gone(req);
         return -1;
     }
     return 0;
@@ -193,7 +210,7 @@ put_data(struct http_request *req, const char *data, size_t len, bool flush)
     /* libfcgi reports a failed write only once, in FFlush, and then only
      * through the stream's error (DESIGN.md, "Client gone"). */
     if (len > 0 || (flush && FCGX_FFlush(out) < 0) || stream_failed(out)) {
-        req->client_gone = true;
+        mark_client_gone(req);
         return -1;
     }
     return 0;
@@ -206,14 +223,9 @@ http_write(struct http_request *req, const char *data, size_t len)
 }
 
 int
-http_send_body(struct http_request *req, int status, const char *content_type,
-               const char *extra_headers, const char *body, size_t len)
+http_put(struct http_request *req, const char *data, size_t len)
 {
-    if (http_write_head(req, status, content_type, extra_headers) != 0)
-        return -1;
-    /* The whole response: http_finish_response sends it with the
-     * end-of-request record, in one write. */
-    return put_data(req, body, len, false);
+    return put_data(req, data, len, false);
 }
 
 void
@@ -224,7 +236,7 @@ http_finish_response(struct http_request *req)
      * FCGX_Finish_r closes them again harmlessly (libfcgi skips a stream
      * closed before). */
     if (FCGX_FClose(req->fcgi->err) != 0 || FCGX_FClose(req->fcgi->out) != 0)
-        req->client_gone = true;
+        mark_client_gone(req);
 }
 
 bool
@@ -238,15 +250,49 @@ http_client_hung_up(struct http_request *req)
     if (poll(&pfd, 1, 0) <= 0)
         return false;
     if (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) {
-        req->client_gone = true;
+        mark_client_gone(req);
         return true;
     }
     /* nginx sends nothing after the body; stop watching rather than spin
      * on bytes we are not going to read. */
     char byte;
     if (recv(req->fcgi->ipcFd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
-        req->client_gone = true;
+        mark_client_gone(req);
     else
         req->peer_watch = false;
     return req->client_gone;
+}
+
+enum http_wait_result
+http_wait(struct http_request *req, int fd, long long timeout_us)
+{
+    if (req->client_gone)
+        return HTTP_WAIT_CLIENT_GONE;
+    struct pollfd fds[3];
+    nfds_t count = 0;
+    int own = -1, drain = -1, client = -1;
+    if (fd >= 0) {
+        own = (int)count;
+        fds[count++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+    }
+    if (drain_fd() >= 0) {
+        drain = (int)count;
+        fds[count++] = (struct pollfd){ .fd = drain_fd(), .events = POLLIN };
+    }
+    if (req->peer_watch) {
+        client = (int)count;
+        fds[count++] = (struct pollfd){ .fd = req->fcgi->ipcFd, .events = POLLIN | POLLRDHUP };
+    }
+    if (timeout_us < 0)
+        timeout_us = 0;
+    int ready = poll(fds, count, (int)((timeout_us + 999) / 1000));
+    if (ready <= 0)
+        return drain_deadline_reached() ? HTTP_WAIT_DRAINING : HTTP_WAIT_TIMEOUT;
+    if (client >= 0 && fds[client].revents != 0 && http_client_hung_up(req))
+        return HTTP_WAIT_CLIENT_GONE;
+    if (own >= 0 && fds[own].revents != 0)
+        return HTTP_WAIT_READY;
+    if ((drain >= 0 && fds[drain].revents != 0) || drain_deadline_reached())
+        return HTTP_WAIT_DRAINING;
+    return HTTP_WAIT_TIMEOUT;
 }

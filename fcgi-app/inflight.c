@@ -38,9 +38,6 @@ struct inflight {
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct inflight *inflight_table[INFLIGHT_BUCKETS];
 static size_t inflight_total;
-static bool inflight_shut_down;         /* inflight_shutdown_all() has run */
-static pthread_once_t inflight_shutdown_once = PTHREAD_ONCE_INIT;
-static int inflight_shutdown_event = -1;
 
 static size_t
 bucket_of(const char *id)
@@ -83,11 +80,6 @@ inflight_open(const char *id, const struct pipe_conn *conn)
     box->bucket_next = inflight_table[bucket];
     inflight_table[bucket] = box;
     inflight_total++;
-    if (inflight_shut_down) {
-        box->unqueued = INFLIGHT_SHUTDOWN;  /* admitted after the deadline */
-        box->has_unqueued = true;
-        signal_locked(box);     /* nobody else can see the box yet */
-    }
     pthread_mutex_unlock(&table_lock);
     return box;
 }
@@ -231,32 +223,6 @@ void
 inflight_window_lost(const struct pipe_conn *conn)
 {
     push_to_all(conn, INFLIGHT_WINDOW_LOST);
-}
-
-static void
-create_shutdown_event(void)
-{
-    inflight_shutdown_event = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-}
-
-int
-inflight_shutdown_fd(void)
-{
-    pthread_once(&inflight_shutdown_once, create_shutdown_event);
-    return inflight_shutdown_event;
-}
-
-void
-inflight_shutdown_all(void)
-{
-    uint64_t one = 1;
-    int fd = inflight_shutdown_fd();
-    pthread_mutex_lock(&table_lock);
-    inflight_shut_down = true;
-    pthread_mutex_unlock(&table_lock);
-    push_to_all(NULL, INFLIGHT_SHUTDOWN);
-    if (fd >= 0)
-        (void)!write(fd, &one, sizeof one);   /* never read: stays readable */
 }
 
 size_t

@@ -21,7 +21,6 @@
 enum inflight_event {
     INFLIGHT_FRAME,             /* a frame from the window */
     INFLIGHT_WINDOW_LOST,       /* the window's connection closed */
-    INFLIGHT_SHUTDOWN,          /* the drain deadline passed */
 };
 
 struct inflight;
@@ -41,12 +40,6 @@ bool inflight_pop(struct inflight *box, enum inflight_event *event, cJSON **fram
  * that connection, e.g. a late frame after a cancel. */
 bool inflight_deliver(const char *id, const struct pipe_conn *from, cJSON *frame);
 void inflight_window_lost(const struct pipe_conn *conn);
-/* The drain deadline passed: every mailbox, and any opened from now on, gets
- * INFLIGHT_SHUTDOWN; inflight_shutdown_fd() becomes readable for good. */
-void inflight_shutdown_all(void);
-/* Readable once inflight_shutdown_all() has run (-1 if no eventfd could be
- * made), for a request that waits outside a mailbox: queued for a limit. */
-int inflight_shutdown_fd(void);
 size_t inflight_count(void);
 
 #endif

@@ -14,8 +14,5 @@
 /* Appends `"...escaped..."`.  Bytes that are not valid UTF-8 are replaced
  * by U+FFFD, so the output is always valid JSON. */
 int json_append_string(struct dynbuf *out, const char *text, size_t len);
-/* True if the bytes are valid UTF-8 (no overlong forms, surrogates or code
- * points past U+10FFFF), as JSON text and the pipe protocol require. */
-bool json_utf8_valid(const char *text, size_t len);
 
 #endif

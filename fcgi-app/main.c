@@ -14,6 +14,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "drain.h"
 #include "inflight.h"
 #include "ratelimit_policy.h"
 #include "clock.h"
@@ -70,7 +71,7 @@ drain(const struct config *cfg)
     unsigned left = server_wait(clock_monotonic_ms() + (long long)cfg->drain_timeout * 1000);
     if (left > 0) {
         log_warn("drain deadline passed: cancelling %zu request(s)", inflight_count());
-        inflight_shutdown_all();
+        drain_deadline_passed();
         left = server_wait(clock_monotonic_ms() + CANCEL_GRACE_MS);
         if (left > 0)
             log_error("%u worker thread(s) did not end; exiting anyway", left);

@@ -1,13 +1,8 @@
 #include "openai_error.h"
 
-#include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "json_write.h"
-#include "sse.h"
-
-#define ERROR_MAX_BYTES (1u << 20)
 
 const char *
 openai_error_type(int status)
@@ -51,38 +46,4 @@ openai_error_format(struct dynbuf *out, int status, const char *code, const char
     if (rc == DYNBUF_OK)
         rc = dynbuf_append_str(out, "}}");
     return rc;
-}
-
-int
-http_send_error(struct http_request *req, int status, const char *extra_headers,
-                const char *code, const char *param, const char *fmt, ...)
-{
-    struct dynbuf message, body;
-    dynbuf_init(&message, ERROR_MAX_BYTES);
-    dynbuf_init(&body, 2 * ERROR_MAX_BYTES);
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = dynbuf_vappendf(&message, fmt, ap);
-    va_end(ap);
-    if (rc == DYNBUF_OK)
-        rc = openai_error_format(&body, status, code, param, message.data);
-    if (rc != DYNBUF_OK) {
-        dynbuf_reset(&body);
-        rc = openai_error_format(&body, 500, "internal_error", NULL, "out of memory");
-    }
-    int sent;
-    if (rc != DYNBUF_OK) {
-        sent = -1;
-    } else if (req->head_sent) {
-        /* The status line is gone already: tell the client in-band. */
-        if (req->status == 200)
-            req->status = status;
-        sent = req->event_stream ? sse_send_data(req, body.data, body.len) : -1;
-    } else {
-        sent = http_send_body(req, status, "application/json", extra_headers,
-                              body.data, body.len);
-    }
-    dynbuf_free(&message);
-    dynbuf_free(&body);
-    return sent;
 }

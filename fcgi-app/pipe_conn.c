@@ -46,6 +46,12 @@ pipe_conn_ref(struct pipe_conn *conn)
     atomic_fetch_add_explicit(&conn->refs, 1, memory_order_relaxed);
 }
 
+int
+pipe_conn_refs(const struct pipe_conn *conn)
+{
+    return atomic_load(&conn->refs);
+}
+
 void
 pipe_conn_unref(struct pipe_conn *conn)
 {
@@ -57,8 +63,6 @@ pipe_conn_unref(struct pipe_conn *conn)
     dynbuf_free(&conn->outbox);
     free(conn->client);
     free(conn->vscode_version);
-    cJSON_Delete(conn->models);
-    free(conn->default_model);
     free(conn);
 }
 

@@ -36,19 +36,17 @@ struct pipe_conn {
     bool sending;                       /* a thread is in send_all() */
     bool outbox_closed;                 /* its last round: others wait */
 
-    /* Owned by the router and guarded by its lock once registered. */
+    /* Set once by the reader at hello, for logs. */
     char *client;               /* "vscode-litellm/0.1.0" */
     char *vscode_version;
-    cJSON *models;              /* array of model entries */
-    char *default_model;
-    unsigned in_flight;
-    struct pipe_conn *next;
 };
 
 struct pipe_conn *pipe_conn_new(int fd, unsigned long serial, uid_t uid, pid_t pid);
 void pipe_conn_ref(struct pipe_conn *conn);
 /* Drops a reference; the last one closes the socket and frees. */
 void pipe_conn_unref(struct pipe_conn *conn);
+/* References held now (for tests: nothing outlives a request). */
+int pipe_conn_refs(const struct pipe_conn *conn);
 /* Sends one frame, or queues it for the thread already sending.  A failed
  * write marks the connection broken and shuts the socket down, so that its
  * reader notices and fails its requests (those whose frames were only

@@ -16,6 +16,7 @@
 
 #include "inflight.h"
 #include "json_write.h"
+#include "utf8.h"
 #include "listen_socket.h"
 #include "clock.h"
 #include "log.h"
@@ -172,7 +173,11 @@ handle_hello(struct pipe_reader *reader, cJSON *frame)
              conn->serial, conn->client ? conn->client : "?",
              conn->vscode_version ? conn->vscode_version : "?", (unsigned)conn->peer_uid,
              (int)conn->peer_pid, count, default_model ? default_model : "(none)");
-    router_add(conn, models, default_model);
+    if (router_add(conn, models, default_model) != 0) {
+        send_simple(conn, "error", "internal", "out of memory");
+        reader->close_reason = "out of memory";
+        return;
+    }
     reader->greeted = true;
 }
 
@@ -198,7 +203,7 @@ handle_line(void *ctx, const char *line, size_t len)
     struct pipe_conn *conn = reader->conn;
     /* The protocol is UTF-8, and model names and ids reach clients as they
      * came (cJSON prints strings byte for byte): refuse anything else. */
-    cJSON *frame = json_utf8_valid(line, len) ? cJSON_ParseWithLength(line, len) : NULL;
+    cJSON *frame = utf8_valid(line, len) ? cJSON_ParseWithLength(line, len) : NULL;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(frame, "type");
     if (!cJSON_IsObject(frame) || !cJSON_IsString(type)) {
         cJSON_Delete(frame);

@@ -1,16 +1,13 @@
 #include "ratelimit_policy.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "inflight.h"
+#include "log.h"
+#include "model_name.h"
 #include "ratelimit_redis.h"
 #include "ratelimit_shm.h"
-#include "log.h"
-#include "openai_error.h"
 
 static const struct config *policy_cfg;
 static struct limit_store *policy_store;
@@ -55,13 +52,6 @@ rule_set(const struct limit_rule *rule)
     return rule->rpm > 0 || rule->tpm > 0 || rule->concurrent > 0;
 }
 
-static bool
-model_matches(const char *pattern, const char *model_id, const char *family)
-{
-    return (model_id && strcasecmp(pattern, model_id) == 0) ||
-           (family && strcasecmp(pattern, family) == 0);
-}
-
 /* Scope keys: "global", "key:NAME", "model:MODEL", "key:NAME|model:MODEL". */
 static void
 add_scope(struct limit_request *lr, const struct limit_rule *rule, const char *key,
@@ -98,7 +88,7 @@ ratelimit_policy_prepare(struct limit_request *lr, const char *request_id,
     bool model_done = false, key_model_done = false;
     for (size_t i = 0; i < policy_cfg->model_rule_count; i++) {
         const struct scoped_rule *rule = &policy_cfg->model_rules[i];
-        if (!model_matches(rule->model, model_id, family))
+        if (!model_name_names(rule->model, model_id, family))
             continue;
         if (rule->key == NULL && !model_done) {
             add_scope(lr, &rule->rule, NULL, rule->model);
@@ -134,48 +124,11 @@ rule_value(const struct limit_rule *rule, enum limit_kind kind)
     return kind == LIMIT_REQUESTS ? rule->rpm : kind == LIMIT_TOKENS ? rule->tpm : rule->concurrent;
 }
 
-static void
-add_status_headers(struct http_request *req, const struct limit_status *status)
-{
-    char reset[32];
-    if (status->has_requests) {
-        limit_format_duration(status->reset_requests_ns, reset, sizeof reset);
-        http_add_header(req, "x-ratelimit-limit-requests", "%ld", status->limit_requests);
-        http_add_header(req, "x-ratelimit-remaining-requests", "%ld", status->remaining_requests);
-        http_add_header(req, "x-ratelimit-reset-requests", "%s", reset);
-    }
-    if (status->has_tokens) {
-        limit_format_duration(status->reset_tokens_ns, reset, sizeof reset);
-        http_add_header(req, "x-ratelimit-limit-tokens", "%ld", status->limit_tokens);
-        http_add_header(req, "x-ratelimit-remaining-tokens", "%ld", status->remaining_tokens);
-        http_add_header(req, "x-ratelimit-reset-tokens", "%s", reset);
-    }
-}
-
-enum queue_wait { WAIT_ELAPSED, WAIT_CLIENT_GONE, WAIT_SHUTDOWN };
-
-/* Sleeps up to `ns`, returning early if the client hangs up or the drain
- * deadline passes (a queued request is not in a mailbox). */
-static enum queue_wait
-wait_or_hang_up(struct http_request *req, int64_t ns)
-{
-    struct pollfd pfd[2] = {
-        { .fd = inflight_shutdown_fd(), .events = POLLIN },
-        { .fd = req->fcgi->ipcFd, .events = POLLIN | POLLRDHUP },
-    };
-    int timeout_ms = (int)((ns + 999999) / 1000000);
-    if (poll(pfd, req->peer_watch ? 2 : 1, timeout_ms) <= 0)
-        return WAIT_ELAPSED;
-    if (pfd[0].revents & POLLIN)
-        return WAIT_SHUTDOWN;
-    return pfd[1].revents != 0 && http_client_hung_up(req) ? WAIT_CLIENT_GONE : WAIT_ELAPSED;
-}
-
 void
-ratelimit_policy_add_idle_headers(struct http_request *req, const struct auth_identity *identity)
+ratelimit_policy_idle_status(const struct auth_identity *identity, struct limit_status *out)
 {
     struct limit_request lr;
-    if (!ratelimit_policy_prepare(&lr, req->request_id, identity, NULL, NULL, 0))
+    if (!ratelimit_policy_prepare(&lr, "", identity, NULL, NULL, 0))
         return;
     struct limit_status status = { 0 };
     int64_t now = limit_now_ns();
@@ -190,11 +143,12 @@ ratelimit_policy_add_idle_headers(struct http_request *req, const struct auth_id
             limit_status_merge(&status, LIMIT_TOKENS, use.status.limit_tokens,
                                use.status.remaining_tokens, use.status.reset_tokens_ns);
     }
-    add_status_headers(req, &status);
+    *out = status;
 }
 
-int
-ratelimit_policy_admit(struct limit_request *lr, struct http_request *req)
+enum limit_admission
+ratelimit_policy_admit(struct limit_request *lr, limit_wait_fn wait, void *wait_ctx,
+                       struct limit_status *status, struct api_error *err)
 {
     const int64_t wait_budget = (int64_t)policy_cfg->wait_max * 1000000000LL;
     const int64_t first_try = limit_now_ns();
@@ -208,43 +162,41 @@ ratelimit_policy_admit(struct limit_request *lr, struct http_request *req)
         if (verdict.retry_after_ns < 0 || waited + verdict.retry_after_ns > wait_budget)
             break;
         /* Queue: wait for capacity; a client that leaves stops waiting. */
-        enum queue_wait woke = wait_or_hang_up(req, verdict.retry_after_ns + 1000000);
-        if (woke == WAIT_CLIENT_GONE) {
-            req->status = 499;
-            return -1;
-        }
-        if (woke == WAIT_SHUTDOWN) {
-            http_send_error(req, 503, NULL, "server_shutting_down", NULL,
-                            "The gateway is shutting down; retry in a moment.");
-            return -1;
+        enum limit_wait woke = wait(wait_ctx, verdict.retry_after_ns + 1000000);
+        if (woke == LIMIT_WAIT_CLIENT_GONE)
+            return LIMIT_CLIENT_LEFT;
+        if (woke == LIMIT_WAIT_SHUTDOWN) {
+            api_error_set(err, 503, "server_shutting_down", NULL,
+                          "The gateway is shutting down; retry in a moment.");
+            return LIMIT_REFUSED;
         }
     }
-    add_status_headers(req, &verdict.status);
+    *status = verdict.status;
     if (verdict.allowed)
-        return 0;
+        return LIMIT_ADMITTED;
 
     const struct limit_scope *scope = &lr->scopes[verdict.scope];
     char label[200];
     scope_label(scope, label, sizeof label);
     long limit = rule_value(&scope->rule, verdict.kind);
     if (verdict.retry_after_ns < 0) {
-        http_add_header(req, "x-should-retry", "false");
-        http_send_error(req, 429, NULL, "rate_limit_exceeded", NULL,
-                        "Request too large: it needs about %ld tokens, more than the limit of %ld "
-                        "tokens per minute for %s. Send less, or lower max_tokens.",
-                        lr->tokens, limit, label);
-        return -1;
+        api_error_set(err, 429, "rate_limit_exceeded", NULL,
+                      "Request too large: it needs about %ld tokens, more than the limit of %ld "
+                      "tokens per minute for %s. Send less, or lower max_tokens.",
+                      lr->tokens, limit, label);
+        api_error_add_header(err, "x-should-retry", "false");
+        return LIMIT_REFUSED;
     }
     int64_t retry_ms = (verdict.retry_after_ns + 999999) / 1000000;
     const char *what = limit_kind_name(verdict.kind, limit);
-    http_add_header(req, "Retry-After", "%lld", (long long)((retry_ms + 999) / 1000));
-    http_add_header(req, "retry-after-ms", "%lld", (long long)retry_ms);
     char retry[32];
     limit_format_duration(verdict.retry_after_ns, retry, sizeof retry);
-    http_send_error(req, 429, NULL, "rate_limit_exceeded", NULL,
-                    "Rate limit reached: %ld %s for %s. Please try again in %s.",
-                    limit, what, label, retry);
-    return -1;
+    api_error_set(err, 429, "rate_limit_exceeded", NULL,
+                  "Rate limit reached: %ld %s for %s. Please try again in %s.",
+                  limit, what, label, retry);
+    api_error_add_header(err, "Retry-After", "%lld", (long long)((retry_ms + 999) / 1000));
+    api_error_add_header(err, "retry-after-ms", "%lld", (long long)retry_ms);
+    return LIMIT_REFUSED;
 }
 
 void

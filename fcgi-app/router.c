@@ -1,62 +1,110 @@
 #include "router.h"
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "model_name.h"
+
+/* One connected window, as the router sees it: the models it offers and
+ * how busy it is.  Guarded by router_lock. */
+struct router_window {
+    struct pipe_conn *conn;     /* a reference, dropped on removal */
+    cJSON *models;              /* array of model entries */
+    char *default_model;        /* picked with Select Language Model, or NULL */
+    unsigned in_flight;
+    struct router_window *next;
+};
+
 static pthread_mutex_t router_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pipe_conn *router_windows;   /* newest first */
+static struct router_window *router_windows;   /* newest first */
 static unsigned router_count;
 
-static void
-router_set_models(struct pipe_conn *conn, cJSON *models, char *default_model)
+/* Caller holds router_lock. */
+static struct router_window *
+window_of(const struct pipe_conn *conn)
 {
-    cJSON_Delete(conn->models);
-    free(conn->default_model);
-    conn->models = models;
-    conn->default_model = default_model;
+    struct router_window *window = router_windows;
+    while (window != NULL && window->conn != conn)
+        window = window->next;
+    return window;
 }
 
-void
+static void
+set_models(struct router_window *window, cJSON *models, char *default_model)
+{
+    cJSON_Delete(window->models);
+    free(window->default_model);
+    window->models = models;
+    window->default_model = default_model;
+}
+
+int
 router_add(struct pipe_conn *conn, cJSON *models, char *default_model)
 {
+    struct router_window *window = calloc(1, sizeof *window);
+    if (window == NULL) {
+        cJSON_Delete(models);
+        free(default_model);
+        return -1;
+    }
     pipe_conn_ref(conn);
+    window->conn = conn;
     pthread_mutex_lock(&router_lock);
-    router_set_models(conn, models, default_model);
-    conn->next = router_windows;
-    router_windows = conn;
+    set_models(window, models, default_model);
+    window->next = router_windows;
+    router_windows = window;
     router_count++;
     pthread_mutex_unlock(&router_lock);
+    return 0;
 }
 
 void
 router_update(struct pipe_conn *conn, cJSON *models, char *default_model)
 {
     pthread_mutex_lock(&router_lock);
-    router_set_models(conn, models, default_model);
+    struct router_window *window = window_of(conn);
+    if (window != NULL) {
+        set_models(window, models, default_model);
+        models = NULL;
+        default_model = NULL;
+    }
     pthread_mutex_unlock(&router_lock);
+    cJSON_Delete(models);
+    free(default_model);
 }
 
 void
 router_remove(struct pipe_conn *conn)
 {
-    bool found = false;
+    struct router_window *found = NULL;
     pthread_mutex_lock(&router_lock);
-    for (struct pipe_conn **link = &router_windows; *link != NULL; link = &(*link)->next) {
-        if (*link == conn) {
-            *link = conn->next;
-            conn->next = NULL;
+    for (struct router_window **link = &router_windows; *link != NULL; link = &(*link)->next) {
+        if ((*link)->conn == conn) {
+            found = *link;
+            *link = found->next;
             router_count--;
-            found = true;
             break;
         }
     }
     pthread_mutex_unlock(&router_lock);
-    if (found)
-        pipe_conn_unref(conn);
+    if (found == NULL)
+        return;
+    set_models(found, NULL, NULL);
+    pipe_conn_unref(found->conn);
+    free(found);
+}
+
+unsigned
+router_window_in_flight(const struct pipe_conn *conn)
+{
+    pthread_mutex_lock(&router_lock);
+    const struct router_window *window = window_of(conn);
+    unsigned in_flight = window != NULL ? window->in_flight : 0;
+    pthread_mutex_unlock(&router_lock);
+    return in_flight;
 }
 
 static const char *
@@ -66,47 +114,10 @@ model_string(const cJSON *model, const char *field)
     return cJSON_IsString(value) ? value->valuestring : NULL;
 }
 
-/* "gpt-4o-2024-08-06" → length of "gpt-4o"; otherwise the whole length. */
-static size_t
-undated_length(const char *name)
-{
-    size_t len = strlen(name);
-    static const char pattern[] = "-dddd-dd-dd";
-    size_t plen = sizeof pattern - 1;
-    if (len <= plen)
-        return len;
-    const char *tail = name + len - plen;
-    for (size_t i = 0; i < plen; i++) {
-        if (pattern[i] == 'd' ? !isdigit((unsigned char)tail[i]) : tail[i] != pattern[i])
-            return len;
-    }
-    return len - plen;
-}
-
-enum match_rank { MATCH_NONE = 0, MATCH_VARIANT, MATCH_FAMILY, MATCH_ID };
-
-static enum match_rank
+static enum model_name_rank
 model_match(const cJSON *model, const char *requested)
 {
-    const char *id = model_string(model, "id");
-    const char *family = model_string(model, "family");
-    if (id != NULL && strcmp(id, requested) == 0)
-        return MATCH_ID;
-    if (family != NULL && strcasecmp(family, requested) == 0)
-        return MATCH_FAMILY;
-    if (family == NULL)
-        return MATCH_NONE;
-    /* "copilot/gpt-4o", "gpt-4o-2024-08-06", "openai/gpt-4o-2024-08-06" */
-    const char *slash = strrchr(requested, '/');
-    const char *base = slash ? slash + 1 : requested;
-    size_t base_len = undated_length(base);
-    if (base != requested || base_len != strlen(base)) {
-        if (strlen(family) == base_len && strncasecmp(family, base, base_len) == 0)
-            return MATCH_VARIANT;
-        if (id != NULL && strlen(id) == base_len && strncmp(id, base, base_len) == 0)
-            return MATCH_VARIANT;
-    }
-    return MATCH_NONE;
+    return model_name_rank(requested, model_string(model, "id"), model_string(model, "family"));
 }
 
 static bool
@@ -117,7 +128,7 @@ is_default_alias(const char *requested)
 
 /* The model a window means by "default": its picked model, else its first. */
 static const cJSON *
-window_default_model(const struct pipe_conn *conn)
+window_default_model(const struct router_window *conn)
 {
     const cJSON *model;
     if (conn->default_model != NULL) {
@@ -127,7 +138,7 @@ window_default_model(const struct pipe_conn *conn)
                 return model;
         }
         cJSON_ArrayForEach(model, conn->models) {
-            if (model_match(model, conn->default_model) != MATCH_NONE)
+            if (model_match(model, conn->default_model) != MODEL_NAME_NONE)
                 return model;
         }
     }
@@ -140,7 +151,7 @@ list_available(struct dynbuf *available)
 {
     if (available == NULL)
         return;
-    const struct pipe_conn *conn;
+    const struct router_window *conn;
     const cJSON *model;
     for (conn = router_windows; conn != NULL; conn = conn->next) {
         cJSON_ArrayForEach(model, conn->models) {
@@ -181,19 +192,19 @@ router_resolve(const char *requested, struct router_pick *pick, struct dynbuf *a
         pthread_mutex_unlock(&router_lock);
         return ROUTER_NO_WINDOWS;
     }
-    struct pipe_conn *best_conn = NULL;
+    struct router_window *best_conn = NULL;
     const cJSON *best_model = NULL;
-    enum match_rank best_rank = MATCH_NONE;
-    for (struct pipe_conn *conn = router_windows; conn != NULL; conn = conn->next) {
+    enum model_name_rank best_rank = MODEL_NAME_NONE;
+    for (struct router_window *conn = router_windows; conn != NULL; conn = conn->next) {
         const cJSON *found = NULL;
-        enum match_rank rank = MATCH_NONE;
+        enum model_name_rank rank = MODEL_NAME_NONE;
         if (is_default_alias(requested)) {
             found = window_default_model(conn);
-            rank = found ? MATCH_ID : MATCH_NONE;
+            rank = found ? MODEL_NAME_ID : MODEL_NAME_NONE;
         } else {
             const cJSON *model;
             cJSON_ArrayForEach(model, conn->models) {
-                enum match_rank r = model_match(model, requested);
+                enum model_name_rank r = model_match(model, requested);
                 if (r > rank) {
                     rank = r;
                     found = model;
@@ -232,8 +243,8 @@ router_resolve(const char *requested, struct router_pick *pick, struct dynbuf *a
     pick->image_input = cJSON_IsTrue(images) ? ROUTER_CAPABILITY_YES
                       : cJSON_IsFalse(images) ? ROUTER_CAPABILITY_NO : ROUTER_CAPABILITY_UNKNOWN;
     best_conn->in_flight++;
-    pipe_conn_ref(best_conn);
-    pick->conn = best_conn;
+    pipe_conn_ref(best_conn->conn);
+    pick->conn = best_conn->conn;
     pthread_mutex_unlock(&router_lock);
     return ROUTER_OK;
 }
@@ -243,7 +254,10 @@ router_release(struct router_pick *pick)
 {
     if (pick->conn != NULL) {
         pthread_mutex_lock(&router_lock);
-        pick->conn->in_flight--;
+        /* Gone already if the window disconnected meanwhile. */
+        struct router_window *window = window_of(pick->conn);
+        if (window != NULL)
+            window->in_flight--;
         pthread_mutex_unlock(&router_lock);
         pipe_conn_unref(pick->conn);
     }
@@ -307,7 +321,7 @@ router_models_list(void)
     }
     cJSON_AddItemToObject(list, "data", data);
     pthread_mutex_lock(&router_lock);
-    for (const struct pipe_conn *conn = router_windows; conn != NULL; conn = conn->next) {
+    for (const struct router_window *conn = router_windows; conn != NULL; conn = conn->next) {
         const cJSON *model;
         cJSON_ArrayForEach(model, conn->models) {
             const char *id = model_string(model, "id");
@@ -331,10 +345,10 @@ router_model_get(const char *id)
 {
     cJSON *object = NULL;
     pthread_mutex_lock(&router_lock);
-    for (const struct pipe_conn *conn = router_windows; conn && !object; conn = conn->next) {
+    for (const struct router_window *conn = router_windows; conn && !object; conn = conn->next) {
         const cJSON *model;
         cJSON_ArrayForEach(model, conn->models) {
-            if (model_match(model, id) != MATCH_NONE) {
+            if (model_match(model, id) != MODEL_NAME_NONE) {
                 object = model_object(model);
                 break;
             }

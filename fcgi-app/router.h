@@ -5,7 +5,9 @@
  * A model is named by its exact id, by family (`gpt-4o`), by a prefixed or
  * dated variant (`copilot/gpt-4o`, `gpt-4o-2024-08-06`), or not at all (or
  * "default"), which means the model picked in VS Code with Select Language
- * Model.  Among windows that offer the model, the least busy one wins.
+ * Model.  Among windows that offer the model, the least busy one wins
+ * (model_name.h has the matching rule).  The router owns its registry of
+ * windows; a window's connection is only a reference it holds.
  */
 #ifndef LITELLM_ROUTER_H
 #define LITELLM_ROUTER_H
@@ -38,10 +40,14 @@ struct router_pick {
  * copies "default_model" from a hello or models frame; false when the frame
  * has no models array.  The caller owns both results. */
 bool router_take_models(cJSON *frame, cJSON **models, char **default_model);
-/* Takes ownership of `models` (a JSON array) and `default_model`. */
-void router_add(struct pipe_conn *conn, cJSON *models, char *default_model);
+/* Registers a window (a reference to `conn` is kept until router_remove)
+ * and takes ownership of `models` (a JSON array) and `default_model`
+ * (freed at once when it cannot).  -1: out of memory. */
+int router_add(struct pipe_conn *conn, cJSON *models, char *default_model);
 void router_update(struct pipe_conn *conn, cJSON *models, char *default_model);
 void router_remove(struct pipe_conn *conn);
+/* Requests routed to the window and not yet released (0 if unknown). */
+unsigned router_window_in_flight(const struct pipe_conn *conn);
 
 int router_resolve(const char *requested, struct router_pick *pick, struct dynbuf *available);
 /* Ends a pick: releases the window's in-flight count and reference. */

@@ -16,6 +16,7 @@
 #include "http.h"
 #include "listen_socket.h"
 #include "log.h"
+#include "respond.h"
 
 #define SERVER_BACKLOG 1024
 #define WORKER_STACK_SIZE (256 * 1024)
@@ -129,7 +130,7 @@ worker_main(void *arg)
         http_request_init(&req, &fcgi);
         handle_request(&req, server_cfg, &outcome);
         if (!req.head_sent && !req.client_gone)
-            http_send_body(&req, 500, "application/json", NULL, "{}", 2);
+            respond_fallback(&req);
         http_finish_response(&req);
         log_request(&req, &outcome);
         http_request_free(&req);

@@ -1,21 +1,24 @@
 /*
- * sse: the one Server-Sent Events writer.  Each event is written and
- * flushed to nginx at once (nginx has fastcgi_buffering off for us), so a
- * chunk reaches the client the moment its frame arrives from VS Code.
+ * sse: Server-Sent Events framing, shared by every wire format's renderer.
+ * Pure: it appends to a buffer; the finisher sends it, flushed at once
+ * (nginx has fastcgi_buffering off for us), so a chunk reaches the client
+ * the moment its frame arrives from VS Code.
  */
 #ifndef LITELLM_SSE_H
 #define LITELLM_SSE_H
 
 #include <stddef.h>
 
-#include "http.h"
+#include "dynbuf.h"
 
-/* 200, text/event-stream, no-cache, X-Accel-Buffering: no. */
-int sse_begin(struct http_request *req, const char *extra_headers);
-/* "data: <json>\n\n" */
-int sse_send_data(struct http_request *req, const char *json, size_t len);
-int sse_send_done(struct http_request *req);
-/* ": keep-alive\n\n", which clients ignore and proxies count as traffic. */
-int sse_send_keepalive(struct http_request *req);
+/* What every event-stream response head carries besides its type. */
+#define SSE_HEADERS "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
+
+/* "data: <data>\n\n"; `data` holds no line break (JSON from our writers). */
+int sse_append_data(struct dynbuf *out, const char *data, size_t len);
+/* "event: <name>\ndata: <data>\n\n" */
+int sse_append_event(struct dynbuf *out, const char *name, const char *data, size_t len);
+/* ": <text>\n\n", which clients ignore and proxies count as traffic. */
+int sse_append_comment(struct dynbuf *out, const char *text);
 
 #endif

@@ -15,6 +15,9 @@
  */
 #include "token_estimate.h"
 
+#include "model_name.h"
+#include "utf8.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -244,41 +247,6 @@ family_info(enum token_family family)
 #endif
 
 /* ---------------------------------------------------------------- decoding */
-
-/* The length of the valid UTF-8 sequence at p (2-4) and its code point, or
- * 0 when p does not start one (overlong forms and surrogates included). */
-static inline unsigned
-utf8_decode(const unsigned char *p, const unsigned char *end, uint32_t *cp)
-{
-    unsigned b = p[0];
-    size_t avail = (size_t)(end - p);
-
-    if (b >= 0xC2 && b <= 0xDF) {
-        if (avail < 2 || (p[1] & 0xC0) != 0x80)
-            return 0;
-        *cp = (uint32_t)(b & 0x1F) << 6 | (p[1] & 0x3F);
-        return 2;
-    }
-    if (b >= 0xE0 && b <= 0xEF) {
-        if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-            return 0;
-        if ((b == 0xE0 && p[1] < 0xA0) || (b == 0xED && p[1] >= 0xA0))
-            return 0;
-        *cp = (uint32_t)(b & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-        return 3;
-    }
-    if (b >= 0xF0 && b <= 0xF4) {
-        if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-            (p[3] & 0xC0) != 0x80)
-            return 0;
-        if ((b == 0xF0 && p[1] < 0x90) || (b == 0xF4 && p[1] >= 0x90))
-            return 0;
-        *cp = (uint32_t)(b & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
-              (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-        return 4;
-    }
-    return 0;
-}
 
 /* Class and category of a non-ASCII code point, by block: close enough to
  * Unicode's general categories for the scripts that matter here. */
@@ -717,8 +685,7 @@ token_family_of(const char *id)
         return TOKEN_FAMILY_CLAUDE;
     if (contains(id, "gemini"))
         return TOKEN_FAMILY_GEMINI;
-    const char *slash = strrchr(id, '/');
-    const char *name = slash != NULL ? slash + 1 : id;
+    const char *name = model_name_base(id);
     if (names(name, "gpt-4o-mini") || names(name, "chatgpt-4o-mini"))
         return TOKEN_FAMILY_GPT_4O_MINI;
     if (names(name, "gpt-4o") || names(name, "chatgpt-4o"))
@@ -875,4 +842,16 @@ token_estimate_tools(const cJSON *tools, enum token_family family)
         return 0;
     tally_json(&t, tools, 0);
     return scale(t.text256, family) + t.fixed;
+}
+
+long
+token_estimate_bytes(size_t bytes)
+{
+    return (long)((bytes + TOKEN_BYTES_PER_TOKEN - 1) / TOKEN_BYTES_PER_TOKEN);
+}
+
+size_t
+token_byte_budget(long tokens)
+{
+    return tokens > 0 ? (size_t)tokens * TOKEN_BYTES_PER_TOKEN : 0;
 }

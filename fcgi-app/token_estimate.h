@@ -59,6 +59,15 @@ long token_estimate_messages(const cJSON *messages, enum token_family family);
  * string and key of the JSON, plus its punctuation).  0 for NULL. */
 long token_estimate_tools(const cJSON *tools, enum token_family family);
 
+/* The shortcut for a reply's text when the window reports no usage, and
+ * for max_tokens' byte budget: ~4 bytes a token for English text and code,
+ * rounded up.  Replies are counted by bytes, not scanned: they stream past
+ * one delta at a time, and the window's own count usually replaces it. */
+#define TOKEN_BYTES_PER_TOKEN 4
+long token_estimate_bytes(size_t bytes);
+/* The reply bytes `tokens` buy under that shortcut. */
+size_t token_byte_budget(long tokens);
+
 /* The fixed cost of one image part ("detail": "low" is cheaper). */
 long token_image_cost(enum token_family family, int low_detail);
 

@@ -44,7 +44,7 @@ fuzz_take_byte(struct fuzz_input *in)
 }
 
 /* An independent UTF-8 check, the oracle the targets hold output to (the
- * responder's own json_utf8_valid is what is under test). */
+ * responder's own utf8_valid (fcgi-app/utf8.h) is what is under test). */
 static inline bool
 fuzz_valid_utf8(const void *bytes, size_t len)
 {

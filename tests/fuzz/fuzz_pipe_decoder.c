@@ -23,6 +23,7 @@
 
 #include "fuzz.h"
 #include "json_write.h"
+#include "utf8.h"
 #include "pipe_codec.h"
 
 #define MAX_PIECES 31
@@ -40,7 +41,7 @@ struct line_log {
 static bool
 is_frame(const char *line, size_t len)
 {
-    cJSON *frame = json_utf8_valid(line, len) ? cJSON_ParseWithLength(line, len) : NULL;
+    cJSON *frame = utf8_valid(line, len) ? cJSON_ParseWithLength(line, len) : NULL;
     bool ok = cJSON_IsObject(frame) &&
               cJSON_IsString(cJSON_GetObjectItemCaseSensitive(frame, "type"));
     if (ok) {

@@ -22,10 +22,12 @@
 #include "handlers.h"
 #include "inflight.h"
 #include "json_write.h"
+#include "utf8.h"
 #include "log.h"
 #include "pipe_codec.h"
 #include "pipe_conn.h"
 #include "ratelimit_policy.h"
+#include "respond.h"
 #include "router.h"
 
 #define MAX_PARAMS 64
@@ -185,7 +187,7 @@ window_index(const struct pipe_conn *conn)
 static bool
 window_line(struct pipe_conn *conn, const char *line, size_t len)
 {
-    cJSON *frame = json_utf8_valid(line, len) ? cJSON_ParseWithLength(line, len) : NULL;
+    cJSON *frame = utf8_valid(line, len) ? cJSON_ParseWithLength(line, len) : NULL;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(frame, "type");
     if (!cJSON_IsObject(frame) || !cJSON_IsString(type)) {
         cJSON_Delete(frame);
@@ -381,7 +383,7 @@ static void
 set_window_models(const char *json, size_t len, const char *picked)
 {
     /* As a hello frame: the reader refuses lines that are not UTF-8. */
-    if (!json_utf8_valid(json, len) || (picked != NULL && !json_utf8_valid(picked, strlen(picked))))
+    if (!utf8_valid(json, len) || (picked != NULL && !utf8_valid(picked, strlen(picked))))
         return;
     cJSON *frame = cJSON_CreateObject();
     cJSON *list = cJSON_ParseWithLength(json, len);
@@ -495,7 +497,7 @@ request_harness_run(const uint8_t *data, size_t size,
     script.req = &req;
     handle_request(&req, &cfg, &outcome);
     if (!req.head_sent && !req.client_gone)
-        http_send_body(&req, 500, "application/json", NULL, "{}", 2);
+        respond_fallback(&req);
     /* FCGX_Finish_r flushes what is left. */
     bool gone_while_handled = out_side.gone;
     if (!out_side.gone)
@@ -513,7 +515,7 @@ request_harness_run(const uint8_t *data, size_t size,
     /* Nothing of the request outlives it. */
     FUZZ_CHECK(inflight_count() == 0);
     for (int i = 0; i < 2; i++)
-        FUZZ_CHECK(windows[i]->in_flight == 0 && atomic_load(&windows[i]->refs) == 2);
+        FUZZ_CHECK(router_window_in_flight(windows[i]) == 0 && pipe_conn_refs(windows[i]) == 2);
     http_request_free(&req);
     restore_windows();
     /* Two minutes pass between requests: every limit's bucket is full

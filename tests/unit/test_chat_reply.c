@@ -7,6 +7,7 @@
 
 #include "chat_reply.h"
 #include "check.h"
+#include "token_estimate.h"
 
 static cJSON *
 parsed_chunk(struct chat_reply *reply)
@@ -71,7 +72,7 @@ test_stream_chunks(void)
     CHECK_STR(cJSON_GetObjectItem(first_choice(json), "finish_reason")->valuestring, "tool_calls");
     cJSON_Delete(json);
 
-    struct chat_usage usage = { 10, 5 };
+    struct reply_usage usage = { 10, 5 };
     CHECK(chat_reply_chunk_usage(&reply, &usage) == 0);
     json = parsed_chunk(&reply);
     CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(json, "choices")) == 0);
@@ -87,7 +88,7 @@ test_completion(void)
     CHECK(chat_reply_init(&reply, "xyz", "m", false, false, 1 << 20) == 0);
     CHECK(chat_reply_add_text(&reply, "Hello, ", 7) == 0);
     CHECK(chat_reply_add_text(&reply, "world", 5) == 0);
-    struct chat_usage usage = { 3, 2 };
+    struct reply_usage usage = { 3, 2 };
     CHECK(chat_reply_completion(&reply, "stop", &usage) == 0);
     cJSON *json = parsed_chunk(&reply);
     CHECK_STR(cJSON_GetObjectItem(json, "object")->valuestring, "chat.completion");
@@ -134,8 +135,8 @@ test_limit(void)
     CHECK(chat_reply_add_text(&reply, "12345678", 8) == 0);
     CHECK(chat_reply_add_text(&reply, "9", 1) == -1);
     chat_reply_free(&reply);
-    CHECK(chat_tokens_estimate(0) == 0);
-    CHECK(chat_tokens_estimate(9) == 3);
+    CHECK(token_estimate_bytes(0) == 0);
+    CHECK(token_estimate_bytes(9) == 3);
 }
 
 int

@@ -1,0 +1,63 @@
+/*
+ * wire_format: what one client API (OpenAI Chat Completions today;
+ * Anthropic Messages, OpenAI Responses and Gemini next) looks like on the
+ * wire, as seen from the core: how its errors are shaped, and how the
+ * core's reply events become its bytes.  A wire format is a parser (its
+ * request module) plus one of these.
+ *
+ * A renderer knows no pipe, fd or limiter: events in, bytes out, into a
+ * dynbuf the caller sends.  `reply` is the format's own per-request state.
+ */
+#ifndef LITELLM_WIRE_FORMAT_H
+#define LITELLM_WIRE_FORMAT_H
+
+#include <stddef.h>
+
+#include "api_error.h"
+#include "dynbuf.h"
+
+/* One event of a reply, from the core (reply_core.h). */
+enum reply_event_kind {
+    REPLY_TEXT,                 /* text, len */
+    REPLY_TOOL_BEGIN,           /* call_id, name */
+    REPLY_TOOL_ARGUMENTS,       /* text, len: the call's arguments (JSON text) */
+    REPLY_TOOL_END,
+    REPLY_HEARTBEAT,            /* the model is silent; keep the client's timers fed */
+    REPLY_FINISH,               /* finish_reason, usage */
+    REPLY_ERROR,                /* error */
+};
+
+struct reply_usage {
+    long prompt_tokens;
+    long completion_tokens;
+};
+
+struct reply_event {
+    enum reply_event_kind kind;
+    const char *text;
+    size_t len;
+    const char *call_id, *name;
+    const char *finish_reason;  /* "stop", "length", "tool_calls", "content_filter" */
+    struct reply_usage usage;
+    const struct api_error *error;
+};
+
+struct wire_format {
+    const char *name;           /* "chat": logs and metrics */
+    const char *stream_type;    /* the Content-Type of a streamed reply */
+    /* Before the response head: the body of an error response (its
+     * status and headers are the finisher's). */
+    int (*error_body)(struct dynbuf *out, const struct api_error *err);
+
+    /* The reply.  Each returns 0, or -1 when `out` could not hold it. */
+    /* Streaming: the bytes that follow the head (before the first event). */
+    int (*stream_start)(void *reply, struct dynbuf *out);
+    /* Streaming: one event's bytes (an error after the head included). */
+    int (*stream_event)(void *reply, const struct reply_event *event, struct dynbuf *out);
+    /* Whole replies: keep a text or tool event... */
+    int (*collect)(void *reply, const struct reply_event *event);
+    /* ...and, at REPLY_FINISH, build the response body. */
+    int (*complete)(void *reply, const struct reply_event *finish, struct dynbuf *out);
+};
+
+#endif
