@@ -127,3 +127,18 @@ test('many concurrent streams each get their own reply', async () => {
   const ids = texts.map((t) => sseData(t)[0].id);
   assert.equal(new Set(ids).size, ids.length, 'distinct completion ids');
 });
+
+test('a model silent for 5 s: the stream gets its head and heartbeats before the first token', async () => {
+  const marker = nonce('silent');
+  // [[slow:5000:1]]: the worker waits 5 s, then sends one delta "s1 ".
+  const stream = await openStream(stack.port, streamBody(`[[slow:5000:1]] ${marker}`));
+  assert.equal(stream.status, 200, 'the head arrived while the model was silent');
+  assert.match(stream.headers['content-type'], /^text\/event-stream/);
+  await stream.readUntil((text) => text.includes(': keep-alive'), 'a heartbeat before the first token');
+  assert.ok(!stream.text().includes('s1 '), 'the first token has not come yet');
+  const text = await stream.readToEnd();
+  assert.ok(text.indexOf(': keep-alive') < text.indexOf('s1 '), 'the heartbeat came first');
+  const { content, finishReason } = assertStreamBody(assert, text);
+  assert.equal(content, 's1 ');
+  assert.equal(finishReason, 'stop');
+});
