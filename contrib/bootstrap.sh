@@ -4,8 +4,12 @@
 #   contrib/bootstrap.sh run    install what is missing, build, install to
 #                               /usr/local, start nginx on 127.0.0.1:4000 in
 #                               front of the responder (503 until VS Code connects)
-#   contrib/bootstrap.sh test   install what is missing, build, and run every test
-#                               (make check and make distcheck)
+#   contrib/bootstrap.sh test   install what is missing, build, and run every check:
+#                               make format-check, make check (C unit tests, the
+#                               extension's typecheck, lint and unit tests, the
+#                               integration suite), make distcheck, check-asan,
+#                               check-valgrind, check-e2e and fuzz; fails if any
+#                               suite ran no test
 #
 # Environment: LITELLM_LISTEN (default 127.0.0.1:4000) for `run`;
 # BUILD_DIR (default ./build); JOBS (default: number of cores).
@@ -20,17 +24,18 @@ say() { printf '\n==> %s\n' "$*"; }
 die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,/^set /s/^# \{0,1\}//p' "$0"
     exit "${1:-0}"
 }
 
 # Debian packages: the build (autotools, libfcgi, cJSON, libsodium, hiredis),
 # the front (nginx), litellmctl's helpers (cgi-fcgi, ss, setsid) and what the
-# tests run against (curl, node, a real Redis, clang's libFuzzer).
+# tests run against (curl, node, a real Redis, clang's libFuzzer, clang-format
+# for make format-check).
 debian_packages=(
     build-essential autoconf automake pkg-config
     libfcgi-dev libfcgi-bin libcjson-dev libsodium-dev libhiredis-dev
-    clang-14 libclang-rt-14-dev
+    clang-14 libclang-rt-14-dev clang-format-14
     nginx iproute2 util-linux curl ca-certificates procps redis-server valgrind
 )
 
@@ -88,6 +93,34 @@ build() {
     make -j"$jobs" -s
 }
 
+# What a run of node's test runner passed or failed, from its closing summary
+# in LOG: `# pass N` (TAP) or `ℹ pass N` (spec). Empty when there is none.
+node_count() {
+    local log=$1 what=$2
+    sed -n "s/^\(# \|ℹ \)$what \([0-9][0-9]*\)\$/\2/p" "$log" | tail -n 1
+}
+
+# The suites check themselves (check.h, tests/counted.sh); this is the last
+# word on the logs the closing line counts: each must exist and show a test
+# passed, or the run fails naming the suite.
+require_tests() {
+    local suite=$1 log=$2 n
+    [ -f "$log" ] || die "$suite: FAILED: no log $log, the suite did not run"
+    n=$(node_count "$log" pass)
+    [ "${n:-0}" -gt 0 ] || die "$suite: FAILED: ran no test ($build_dir/$log)"
+}
+
+require_unit_tests() {
+    local log n found=0
+    for log in tests/unit/*.log; do
+        [ -f "$log" ] || continue
+        found=$((found + 1))
+        n=$(sed -n 's/^.*: \([0-9][0-9]*\) passed, [0-9]* failed$/\1/p' "$log" | tail -n 1)
+        [ "${n:-0}" -gt 0 ] || die "C unit tests: FAILED: ${log%.log} ran no check ($build_dir/$log)"
+    done
+    [ "$found" -gt 0 ] || die "C unit tests: FAILED: no tests/unit/*.log in $build_dir, no unit program ran"
+}
+
 build_extension() {
     if [ -f "$here/extension/package.json" ]; then
         say "Building the VS Code extension (.vsix)"
@@ -120,8 +153,16 @@ test)
     ensure_node
     build
     build_extension
-    say "make check"
-    make -s check || { cat tests/integration/*.log test-suite.log 2>/dev/null | tail -n 200; exit 1; }
+    say "make format-check (clang-format-14, .clang-format)"
+    make -s format-check
+    say "make check (C unit tests; the extension's typecheck, lint and unit tests; integration)"
+    make -s check || {
+        cat tests/extension/*.log tests/integration/*.log test-suite.log 2>/dev/null | tail -n 200
+        exit 1
+    }
+    require_unit_tests
+    require_tests "extension unit tests" tests/extension/run.sh.log
+    require_tests "integration" tests/integration/run.sh.log
     say "make distcheck"
     make -s distcheck
     say "make check-asan (the integration suite against an ASan+UBSan responder)"
@@ -130,6 +171,7 @@ test)
     make -s check-valgrind
     say "make check-e2e (the packaged extension in a real VS Code, headless)"
     make -s check-e2e 2>&1 | tee e2e.log     # pipefail: a failure stops here
+    require_tests e2e e2e.log
     say "make fuzz (each libFuzzer target ${FUZZ_SECONDS:-30} s, in ${FUZZ_BUILD_DIR:-$here/build-fuzz})"
     fuzz_dir=${FUZZ_BUILD_DIR:-$here/build-fuzz}
     mkdir -p "$fuzz_dir"
@@ -138,15 +180,15 @@ test)
         make -j"$jobs" -s fuzz)
     say "All tests passed"
     # One closing line for the record: each C unit program, each node test of
-    # the integration suite, each e2e step.
+    # the extension's unit tests and of the integration suite, each e2e step.
     passed=0 failed=0
     for log in tests/unit/*.log; do
         if grep -q ' 0 failed$' "$log"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     done
-    for log in tests/integration/run.sh.log e2e.log; do
+    for log in tests/extension/run.sh.log tests/integration/run.sh.log e2e.log; do
         [ -f "$log" ] || continue
-        p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n 1)
-        f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+        p=$(node_count "$log" pass)
+        f=$(node_count "$log" fail)
         passed=$((passed + ${p:-0})) failed=$((failed + ${f:-0}))
     done
     printf '%s passed, %s failed\n' "$passed" "$failed"

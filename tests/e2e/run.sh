@@ -19,5 +19,6 @@ if [ "$major" -lt 20 ]; then
 fi
 
 # A last-resort bound per step (the install runs in a hook with its own);
-# each wait inside a step has its own, much shorter guard.
-exec "$NODE" --test --test-timeout=300000 "$@" "$here/e2e.test.mjs"
+# each wait inside a step has its own, much shorter guard. counted.sh fails
+# the run if it ran no test.
+exec sh "$here/../counted.sh" e2e "$NODE" --test --test-timeout=300000 "$@" "$here/e2e.test.mjs"

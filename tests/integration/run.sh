@@ -109,7 +109,9 @@ if [ $# -eq 0 ]; then
     set -- worker/test-worker.test.mjs integration/
 fi
 # --test-timeout: a last-resort bound per test (each wait inside has its own guard);
-# LITELLM_TEST_TIMEOUT_MS changes it (make check-valgrind).
+# LITELLM_TEST_TIMEOUT_MS changes it (make check-valgrind). counted.sh fails
+# the run if it ran no test.
 status=0
-"$NODE" --test --test-timeout="${LITELLM_TEST_TIMEOUT_MS:-120000}" "$@" || status=$?
+sh "$here/../counted.sh" integration \
+    "$NODE" --test --test-timeout="${LITELLM_TEST_TIMEOUT_MS:-120000}" "$@" || status=$?
 exit "$status"

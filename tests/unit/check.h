@@ -1,7 +1,7 @@
 /*
  * A minimal unit-test harness: CHECK records a failure with file and line
  * and goes on; check_summary prints "N passed, N failed" and gives the exit
- * status automake's test driver reads.
+ * status automake's test driver reads (a failure when no check ran).
  */
 #ifndef LITELLM_CHECK_H
 #define LITELLM_CHECK_H
@@ -37,6 +37,10 @@ static inline int
 check_summary(const char *suite)
 {
     printf("%s: %d passed, %d failed\n", suite, check_passed, check_failed);
+    if (check_passed + check_failed == 0) {
+        fprintf(stderr, "%s: FAILED: ran no check\n", suite);
+        return 1;
+    }
     return check_failed == 0 ? 0 : 1;
 }
 

@@ -1,0 +1,65 @@
+#!/bin/sh
+# run.sh: the VS Code extension's own checks, in extension/: the TypeScript
+# typecheck (`npm run typecheck`), ESLint (`npm run lint`) and the unit tests
+# (`npm run test:unit`, node's test runner). Used by `make check`
+# (Makefile.am TESTS), which sets top_srcdir and top_builddir.
+#
+# `npm ci` first when extension/node_modules is missing or older than
+# package.json / package-lock.json. When the source tree is read-only (make
+# distcheck), everything runs on a copy under the build directory, removed
+# when the checks end.
+#
+# Fails when the unit tests ran no test (tests/counted.sh): node's test
+# runner itself exits 0 then.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
+build_root=$(cd "${top_builddir:-.}" && pwd)
+NPM=${NPM:-npm}
+ext_dir="$top_srcdir/extension"
+# What the checks read (extension/, never node_modules/out/dist).
+inputs="package.json package-lock.json tsconfig.json eslint.config.mjs scripts src test"
+
+copy=""
+cleanup() {
+    [ -z "$copy" ] || rm -rf "$copy"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Writable for us, judged by the mode bits too: root may write anywhere, but
+# a tree made read-only (distcheck's `chmod a-w`) must be left alone.
+writable() {
+    [ -w "$1" ] && [ -n "$(find "$1" -maxdepth 0 -perm -u+w -print)" ]
+}
+
+if [ ! -f "$ext_dir/package.json" ]; then
+    echo "extension/run.sh: $ext_dir/package.json not found" >&2
+    exit 1
+fi
+if ! writable "$ext_dir"; then
+    copy="$build_root/extension-check"
+    rm -rf "$copy"
+    mkdir -p "$copy"
+    # shellcheck disable=SC2086
+    (cd "$ext_dir" && cp -R $inputs "$copy/")
+    chmod -R u+w "$copy"
+    ext_dir=$copy
+fi
+cd "$ext_dir"
+
+if [ ! -f node_modules/.package-lock.json ] ||
+    [ -n "$(find package.json package-lock.json -newer node_modules/.package-lock.json -print)" ]; then
+    "$NPM" ci --no-audit --no-fund --loglevel=error
+fi
+
+echo "== npm run typecheck"
+"$NPM" run -s typecheck
+echo "== npm run lint"
+"$NPM" run -s lint
+echo "== npm run test:unit"
+status=0
+sh "$here/../counted.sh" "extension unit tests" "$NPM" run -s test:unit || status=$?
+exit "$status"
