@@ -50,7 +50,7 @@ struct subscriber {
 static pthread_mutex_t status_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t status_wake;
 static pthread_t status_thread;
-static bool status_running;     /* the thread exists */
+static bool status_running;     /* the thread exists (guarded by status_lock once started) */
 static bool status_stopping;
 static bool status_dirty;       /* look now rather than at the next interval */
 static struct subscriber *subscribers;
@@ -198,10 +198,10 @@ status_stop(void)
     pthread_cond_signal(&status_wake);
     pthread_mutex_unlock(&status_lock);
     pthread_join(status_thread, NULL);
-    status_running = false;
-    pthread_cond_destroy(&status_wake);
 
     pthread_mutex_lock(&status_lock);
+    status_running = false;     /* under the lock: nobody signals the cond now */
+    pthread_cond_destroy(&status_wake);
     for (size_t i = 0; i < subscriber_count; i++)
         pipe_conn_unref(subscribers[i].conn);
     free(subscribers);
