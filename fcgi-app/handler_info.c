@@ -5,11 +5,9 @@
 #include <cjson/cJSON.h>
 
 #include "handlers.h"
-#include "inflight.h"
-#include "ratelimit_policy.h"
 #include "respond.h"
 #include "router.h"
-#include "server.h"
+#include "status.h"
 
 static const char *
 object_string(const cJSON *object, const char *field)
@@ -59,24 +57,7 @@ handle_models(struct http_request *req, const char *model_id,
 void
 handle_health(struct http_request *req)
 {
-    cJSON *health = cJSON_CreateObject();
-    if (health != NULL) {
-        unsigned windows = router_window_count();
-        cJSON_AddStringToObject(health, "status", windows > 0 ? "ok" : "degraded");
-        if (windows == 0)
-            cJSON_AddStringToObject(health, "message",
-                                    "No VS Code window is connected: run 'VSCode LiteLLM: Start LM "
-                                    "Proxy Server' in VS Code.");
-        cJSON_AddStringToObject(health, "version", PACKAGE_VERSION);
-        if (router_describe(health) != 0 || auth_describe(health) != 0 ||
-            ratelimit_policy_describe(health) != 0) {
-            cJSON_Delete(health);
-            health = NULL;
-        } else {
-            cJSON_AddNumberToObject(health, "in_flight", (double)inflight_count());
-            server_describe(health);
-        }
-    }
+    cJSON *health = status_document();
     respond_json(req, health);
     cJSON_Delete(health);
 }

@@ -23,6 +23,7 @@
 #include "pipe_codec.h"
 #include "pipe_conn.h"
 #include "router.h"
+#include "status.h"
 
 #define PIPE_PING_INTERVAL_MS 15000
 #define PIPE_SILENCE_LIMIT_MS 45000
@@ -179,6 +180,7 @@ handle_hello(struct pipe_reader *reader, cJSON *frame)
         return;
     }
     reader->greeted = true;
+    status_window_joined(conn);
 }
 
 static void
@@ -194,6 +196,7 @@ handle_models_frame(struct pipe_reader *reader, cJSON *frame)
     log_info("pipe: window #%lu now offers %d models, default %s", reader->conn->serial,
              cJSON_GetArraySize(models), default_model ? default_model : "(none)");
     router_update(reader->conn, models, default_model);
+    status_changed();
 }
 
 static int
@@ -293,6 +296,7 @@ pipe_reader_main(void *arg)
 
     log_info("pipe: window #%lu disconnected: %s", conn->serial, why);
     router_remove(conn);
+    status_window_left(conn);
     /* Requests fail and the log says why before the peer is let go. */
     inflight_window_lost(conn);
     if (linger)
@@ -420,9 +424,15 @@ pipe_server_start(const struct config *cfg)
         return -1;
     }
     pipe_path = strdup(cfg->pipe_path);
+    if (status_start() != 0) {
+        close(pipe_listen_fd);
+        pipe_listen_fd = -1;
+        return -1;
+    }
     int rc = pthread_create(&pipe_accept_thread, NULL, pipe_accept_main, NULL);
     if (rc != 0) {
         log_error("pipe: cannot start the accept thread: %s", strerror(rc));
+        status_stop();
         close(pipe_listen_fd);
         pipe_listen_fd = -1;
         return -1;
@@ -450,6 +460,7 @@ void
 pipe_server_stop(void)
 {
     pipe_server_stop_accepting();
+    status_stop();
     pthread_mutex_lock(&pipe_readers_lock);
     for (struct pipe_reader *reader = pipe_reader_list; reader != NULL; reader = reader->next)
         pipe_conn_shutdown(reader->conn);

@@ -169,6 +169,16 @@ export interface WelcomeFrame {
   server?: string;
 }
 
+/**
+ * Sent to each window once after welcome and whenever the server's state
+ * changes: `health` is the status document, GET /health's body
+ * (tests/spec/status.schema.json). serverStatus.ts reads it.
+ */
+export interface StatusFrame {
+  type: 'status';
+  health: Record<string, unknown>;
+}
+
 export interface CancelFrame {
   type: 'cancel';
   id: string;

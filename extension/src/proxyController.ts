@@ -10,8 +10,11 @@
  * `litellmctl stop` undoes it; a failed `litellmctl start` undoes itself.
  * Stop: `litellmctl stop` (the site is disabled, nginx reloads, streams in
  * flight finish), wait for this window's requests to end, disconnect.
- * While started, `status --json` is polled so the state follows reality
- * (nginx or the responder dying, Stop in another window).
+ * While started, the state follows reality without running litellmctl: the
+ * responder sends its status document over the pipe on every change
+ * (serverStatus.ts; a lost pipe means the responder is gone), and a TCP
+ * probe of the listen address every few seconds notices nginx no longer
+ * serving (Stop in another window, nginx gone).
  */
 import * as vscode from 'vscode';
 
@@ -21,7 +24,10 @@ import type { ModelCalls } from './modelCalls';
 import { requestModelAccess } from './modelAccess';
 import type { ModelPicker } from './modelPicker';
 import { PipeClient } from './pipeClient';
-import type { ServerControl, ServerStatus } from './serverControl';
+import { probeListen } from './listenProbe';
+import type { ServerControl } from './serverControl';
+import type { ServerHealth } from './serverStatus';
+import { ServerStatusFeed } from './serverStatus';
 import { showErrorWithLogs } from './logs';
 
 export type ProxyState =
@@ -41,8 +47,8 @@ export interface ProxyControllerOptions {
   client: string;
 }
 
-/** How often `status --json` runs while started. */
-const POLL_INTERVAL_MS = 3_000;
+/** How often the listen address is probed while started (a TCP connect, nothing more). */
+const PROBE_INTERVAL_MS = 3_000;
 /** How long Stop waits for this window's requests to finish. */
 const DRAIN_TIMEOUT_MS = 30_000;
 
@@ -57,8 +63,8 @@ export class ProxyController implements vscode.Disposable {
   private session: Session | undefined;
 
   readonly onDidChangeState: vscode.Event<ProxyState> = this.stateEmitter.event;
-  /** Fires after each status poll (serverStatus may have new limits). */
-  readonly onDidPollServerStatus: vscode.Event<void> = this.serverStatusEmitter.event;
+  /** Fires when serverStatus may have changed (a status frame, the pipe, the probe). */
+  readonly onDidChangeServerStatus: vscode.Event<void> = this.serverStatusEmitter.event;
 
   constructor(private readonly options: ProxyControllerOptions) {}
 
@@ -66,9 +72,12 @@ export class ProxyController implements vscode.Disposable {
     return this.stateValue;
   }
 
-  /** The last `litellmctl status --json` of this window's session (between Start and Stop). */
-  get serverStatus(): ServerStatus | undefined {
-    return this.session?.status;
+  /**
+   * The server's status document as the responder last sent it over the pipe
+   * (between Start and Stop; undefined while the pipe is down).
+   */
+  get serverStatus(): ServerHealth | undefined {
+    return this.session?.health;
   }
 
   /**
@@ -129,13 +138,13 @@ export class ProxyController implements vscode.Disposable {
       if (status.pipe === '') {
         throw new StartError('litellmctl status --json did not name the pipe; is litellmctl up to date?');
       }
-      session = new Session(this.options, status, () => {
+      session = new Session(this.options, status.pipe, status.listen, () => {
         this.refreshState();
       });
       await session.pipe.connect();
       this.session = session;
       this.setState({ kind: 'running', listen: status.listen });
-      session.startPolling(POLL_INTERVAL_MS);
+      session.startProbing(PROBE_INTERVAL_MS);
       log.info(`start: serving on ${status.listen} through ${status.pipe}`);
     } catch (err) {
       session?.dispose();
@@ -160,7 +169,7 @@ export class ProxyController implements vscode.Disposable {
       return;
     }
     this.setState({ kind: 'stopping' });
-    this.session?.stopPolling();
+    this.session?.stopProbing();
     log.info('stop: begin');
     let failure: string | undefined;
     try {
@@ -214,7 +223,7 @@ export class ProxyController implements vscode.Disposable {
     this.session = undefined;
   }
 
-  /** Recomputes running/error from the last poll and the pipe state. */
+  /** Recomputes running/error from the probe, the pipe and its status frames. */
   private refreshState(): void {
     const session = this.session;
     const kind = this.stateValue.kind;
@@ -239,30 +248,34 @@ export class ProxyController implements vscode.Disposable {
   }
 }
 
-/** One Start..Stop: the pipe client, its wiring, the status poll. */
+/** One Start..Stop: the pipe client, its wiring, its status frames, the listen probe. */
 class Session implements vscode.Disposable {
   readonly pipe: PipeClient;
+  private readonly feed: ServerStatusFeed;
   private readonly subscriptions: Disposable[] = [];
   private readonly served = new Set<Disposable>();
-  private pollTimer: NodeJS.Timeout | undefined;
-  private polling = false;
-  private lastStatus: ServerStatus;
-  private lastPollError: string | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probing = false;
+  /** The last probe's answer; Start has just seen nginx serve. */
+  private serving = true;
 
   constructor(
-    private readonly options: ProxyControllerOptions,
-    status: ServerStatus,
+    options: ProxyControllerOptions,
+    pipePath: string,
+    private readonly listen: string,
     private readonly onChange: () => void,
   ) {
-    this.lastStatus = status;
     this.pipe = new PipeClient({
-      path: status.pipe,
+      path: pipePath,
       client: options.client,
       vscodeVersion: vscode.version,
       announcement: options.picker.catalog.announcement(),
       logger: options.log,
     });
+    // Before connect(): the first status frame follows welcome at once.
+    this.feed = new ServerStatusFeed(this.pipe);
     this.subscriptions.push(
+      this.feed,
       this.pipe.onDidConnect((channel) => {
         const serving = options.calls.serve(channel);
         this.served.add(serving);
@@ -274,46 +287,45 @@ class Session implements vscode.Disposable {
       this.pipe.onDidChangeState(() => {
         this.onChange();
       }),
+      this.feed.onDidChange(() => {
+        this.onChange();
+      }),
     );
   }
 
-  get status(): ServerStatus {
-    return this.lastStatus;
+  get health(): ServerHealth | undefined {
+    return this.feed.health;
   }
 
   describe(): ProxyState {
-    if (this.lastPollError !== undefined) {
-      return { kind: 'error', message: `Cannot read the server's status: ${this.lastPollError}` };
-    }
-    if (!this.lastStatus.running) {
+    if (!this.serving) {
       return {
         kind: 'error',
-        message:
-          'The server is not running: nginx or the responder stopped, or Stop was run in another window. Start again to serve.',
+        message: `The server is not running: nothing accepts connections on ${this.listen} (nginx stopped, or Stop was run in another window). Start again to serve.`,
       };
     }
     if (this.pipe.state !== 'connected') {
       return { kind: 'error', message: 'Lost the connection to the responder; reconnecting.' };
     }
-    return { kind: 'running', listen: this.lastStatus.listen };
+    return { kind: 'running', listen: this.listen };
   }
 
-  startPolling(intervalMs: number): void {
-    this.stopPolling();
-    this.pollTimer = setInterval(() => {
-      void this.poll();
+  startProbing(intervalMs: number): void {
+    this.stopProbing();
+    this.probeTimer = setInterval(() => {
+      void this.probe();
     }, intervalMs);
   }
 
-  stopPolling(): void {
-    if (this.pollTimer) {
-      clearInterval(this.pollTimer);
-      this.pollTimer = undefined;
+  stopProbing(): void {
+    if (this.probeTimer) {
+      clearInterval(this.probeTimer);
+      this.probeTimer = undefined;
     }
   }
 
   dispose(): void {
-    this.stopPolling();
+    this.stopProbing();
     for (const subscription of this.subscriptions) {
       subscription.dispose();
     }
@@ -324,20 +336,19 @@ class Session implements vscode.Disposable {
     this.pipe.dispose();
   }
 
-  private async poll(): Promise<void> {
-    if (this.polling) {
+  private async probe(): Promise<void> {
+    if (this.probing) {
       return;
     }
-    this.polling = true;
+    this.probing = true;
+    let serving: boolean;
     try {
-      this.lastStatus = await this.options.control.status();
-      this.lastPollError = undefined;
-    } catch (err) {
-      this.lastPollError = err instanceof Error ? err.message : String(err);
+      serving = await probeListen(this.listen);
     } finally {
-      this.polling = false;
+      this.probing = false;
     }
-    if (this.pollTimer) {
+    if (this.probeTimer && serving !== this.serving) {
+      this.serving = serving;
       this.onChange();
     }
   }

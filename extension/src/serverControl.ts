@@ -1,7 +1,9 @@
 /**
  * serverControl: runs `litellmctl` (contrib/litellmctl.in) to start, stop and
- * query the server (nginx + litellm-fcgi). Always execFile with an argument
- * list, never a shell. Paths of the responder and nginx binaries and the
+ * query the server (nginx + litellm-fcgi). The extension runs `start`, `stop`
+ * and, once per Start, `status --json` (for the pipe's path); the server's
+ * state then arrives over the pipe (serverStatus.ts). Always execFile with an
+ * argument list, never a shell. Paths of the responder and nginx binaries and the
  * system-mode knobs are passed as environment variables.
  *
  * No `vscode` import: settings arrive as a plain object.
@@ -9,6 +11,8 @@
 import { execFile } from 'node:child_process';
 
 import type { Logger } from './logger';
+import type { ServerHealth } from './serverStatus';
+import { numberOrNull, parseHealth, stringOr } from './serverStatus';
 
 export type ServerMode = 'managed' | 'system';
 
@@ -32,8 +36,11 @@ export interface ServerSettings {
   remoteName?: string;
 }
 
-/** `litellmctl status --json`, camel-cased. */
-export interface ServerStatus {
+/**
+ * `litellmctl status --json`, camel-cased: litellmctl's process facts and
+ * the responder's status document (serverStatus.ts), side by side.
+ */
+export interface ServerStatus extends ServerHealth {
   running: boolean;
   listen: string;
   mode: string;
@@ -41,49 +48,6 @@ export interface ServerStatus {
   pipe: string;
   nginxPid: number | null;
   responderPid: number | null;
-  windows: number;
-  models: string[];
-  defaultModel: string | null;
-  /**
-   * Each configured limit's current use (`limits`; empty when none is
-   * configured, or when litellmctl predates limits).
-   */
-  limits: LimitUse[];
-  /** `auth`; null when absent (older litellmctl, or the responder not answering). */
-  auth: AuthStatus | null;
-  /** `limits_store`; null when absent. */
-  limitsStore: LimitsStoreStatus | null;
-}
-
-/** A rate of `limits[]`: requests or tokens per minute. */
-export interface RateUse {
-  limit: number;
-  remaining: number;
-  /** Go-style duration until the budget is full again (`3s`, `618ms`); '' if absent. */
-  reset: string;
-}
-
-/** One entry of `limits`: a scope (`global`, `model gpt-4o`, `key ci on model …`) and its use. */
-export interface LimitUse {
-  scope: string;
-  requestsPerMinute?: RateUse;
-  tokensPerMinute?: RateUse;
-  concurrent?: { limit: number; inFlight: number };
-}
-
-export interface AuthStatus {
-  keys: number;
-  /** `required`, `keys` or `open on loopback` (as the responder words it). */
-  mode: string;
-}
-
-export interface LimitsStoreStatus {
-  /** `shm` or the configured `redis://…` URL. */
-  configured: string;
-  /** `shm`, `redis`, or `shm (Redis unreachable: local fallback)`. */
-  active: string;
-  /** Why Redis is unreachable, while it is. */
-  error?: string;
 }
 
 export type ServerAction = 'start' | 'stop' | 'status';
@@ -158,6 +122,7 @@ export function parseStatus(stdout: string): ServerStatus {
     throw new Error('litellmctl status --json has no boolean "running"');
   }
   return {
+    ...parseHealth(raw),
     running: raw.running,
     listen: stringOr(raw.listen, ''),
     mode: stringOr(raw.mode, ''),
@@ -165,77 +130,7 @@ export function parseStatus(stdout: string): ServerStatus {
     pipe: stringOr(raw.pipe, ''),
     nginxPid: numberOrNull(raw.nginx_pid),
     responderPid: numberOrNull(raw.responder_pid),
-    windows: numberOrNull(raw.windows) ?? 0,
-    models: Array.isArray(raw.models) ? raw.models.filter((m): m is string => typeof m === 'string') : [],
-    defaultModel: typeof raw.default_model === 'string' ? raw.default_model : null,
-    limits: Array.isArray(raw.limits) ? raw.limits.flatMap(parseLimitUse) : [],
-    auth: parseAuth(raw.auth),
-    limitsStore: parseLimitsStore(raw.limits_store),
   };
-}
-
-// The fields litellmctl gained with limits and keys are read defensively:
-// an older litellmctl lacks them, and a malformed entry is dropped rather
-// than failing the whole status (which would show the error state).
-
-function objectOrUndefined(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-function parseRate(value: unknown): RateUse | undefined {
-  const raw = objectOrUndefined(value);
-  const limit = numberOrNull(raw?.limit);
-  const remaining = numberOrNull(raw?.remaining);
-  if (raw === undefined || limit === null || remaining === null) {
-    return undefined;
-  }
-  return { limit, remaining, reset: stringOr(raw.reset, '') };
-}
-
-function parseLimitUse(value: unknown): LimitUse[] {
-  const raw = objectOrUndefined(value);
-  if (raw === undefined || typeof raw.scope !== 'string') {
-    return [];
-  }
-  const use: LimitUse = { scope: raw.scope };
-  const requests = parseRate(raw.requests_per_minute);
-  if (requests) {
-    use.requestsPerMinute = requests;
-  }
-  const tokens = parseRate(raw.tokens_per_minute);
-  if (tokens) {
-    use.tokensPerMinute = tokens;
-  }
-  const concurrent = objectOrUndefined(raw.concurrent);
-  const concurrentLimit = numberOrNull(concurrent?.limit);
-  const inFlight = numberOrNull(concurrent?.in_flight);
-  if (concurrentLimit !== null && inFlight !== null) {
-    use.concurrent = { limit: concurrentLimit, inFlight };
-  }
-  return [use];
-}
-
-function parseAuth(value: unknown): AuthStatus | null {
-  const raw = objectOrUndefined(value);
-  const keys = numberOrNull(raw?.keys);
-  if (raw === undefined || keys === null || typeof raw.mode !== 'string') {
-    return null;
-  }
-  return { keys, mode: raw.mode };
-}
-
-function parseLimitsStore(value: unknown): LimitsStoreStatus | null {
-  const raw = objectOrUndefined(value);
-  if (raw === undefined || typeof raw.active !== 'string') {
-    return null;
-  }
-  const store: LimitsStoreStatus = { configured: stringOr(raw.configured, ''), active: raw.active };
-  if (typeof raw.error === 'string' && raw.error !== '') {
-    store.error = raw.error;
-  }
-  return store;
 }
 
 export class ServerControl {
@@ -356,12 +251,4 @@ function lastLine(text: string): string {
 
 function firstLine(text: string): string {
   return (text.split('\n')[0] ?? '').slice(0, 200);
-}
-
-function stringOr(value: unknown, fallback: string): string {
-  return typeof value === 'string' ? value : fallback;
-}
-
-function numberOrNull(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }

@@ -6,8 +6,9 @@
  *   error    "$(error) LiteLLM: error" on the error background
  * The tooltip says what to do (and, while running, the gateway's global
  * limits); a click opens the actions quick pick
- * (vscode-litellm.showActions). It follows ProxyController, which polls the
- * server, so it changes within seconds when nginx or the responder dies.
+ * (vscode-litellm.showActions). It follows ProxyController, which hears from the
+ * responder over the pipe and probes nginx, so it changes within seconds when
+ * nginx or the responder dies.
  * The texts are statusText.ts's (pure, unit-tested).
  */
 import * as vscode from 'vscode';
@@ -42,7 +43,7 @@ export class StatusBar implements vscode.Disposable {
       calls.onDidChangeActive(() => {
         this.render();
       }),
-      controller.onDidPollServerStatus(() => {
+      controller.onDidChangeServerStatus(() => {
         this.render();
       }),
     ];

@@ -4,13 +4,14 @@
  * unit-tested. statusBar.ts puts them on the item.
  *
  * While running, the tooltip also shows the gateway's global limits from the
- * last `litellmctl status --json` (polled every few seconds): requests and
- * tokens per minute left, concurrent requests in flight, a warning while the
- * Redis limits store is unreachable, and the API-key policy. A litellmctl
- * that predates limits has none of these fields, and they are left out.
+ * responder's last status frame (serverStatus.ts; sent on every change):
+ * requests and tokens per minute left, concurrent requests in flight, a
+ * warning while the Redis limits store is unreachable, and the API-key
+ * policy. A responder that predates limits has none of these fields, and
+ * they are left out.
  */
 import type { ProxyState } from './proxyController';
-import type { AuthStatus, LimitUse, RateUse, ServerStatus } from './serverControl';
+import type { AuthStatus, LimitUse, RateUse, ServerHealth } from './serverStatus';
 
 export interface StatusViewInput {
   state: ProxyState;
@@ -18,8 +19,8 @@ export interface StatusViewInput {
   defaultModel?: { name: string; id: string } | undefined;
   /** Requests in flight in this window. */
   active: number;
-  /** The last `litellmctl status --json`, while running. */
-  server?: Pick<ServerStatus, 'limits' | 'auth' | 'limitsStore'> | undefined;
+  /** The responder's last status document, while running. */
+  server?: Pick<ServerHealth, 'limits' | 'auth' | 'limitsStore'> | undefined;
 }
 
 export interface StatusView {
@@ -77,9 +78,9 @@ export function statusView(input: StatusViewInput): StatusView {
 /**
  * The tooltip lines about the gateway's limits, limits store and API keys,
  * e.g. "Limits: 57/60 requests, 98,970/100,000 tokens per minute left".
- * Nothing for a litellmctl without these fields.
+ * Nothing for a responder without these fields.
  */
-export function serverLines(server: Pick<ServerStatus, 'limits' | 'auth' | 'limitsStore'>): string[] {
+export function serverLines(server: Pick<ServerHealth, 'limits' | 'auth' | 'limitsStore'>): string[] {
   const lines: string[] = [];
   const { limits, auth, limitsStore } = server;
   const global = limits.find((limit) => limit.scope === 'global');
@@ -94,7 +95,7 @@ export function serverLines(server: Pick<ServerStatus, 'limits' | 'auth' | 'limi
       globalLine !== undefined ? `Also ${what} (litellmctl status shows them).` : `Limits: no global limit; ${what} (litellmctl status shows them).`,
     );
   } else if (globalLine === undefined && (limitsStore !== null || auth !== null)) {
-    // A litellmctl that knows limits, with none configured.
+    // A responder that knows limits, with none configured.
     lines.push('Limits: none configured.');
   }
   if (limitsStore !== null && redisUnreachable(limitsStore.configured, limitsStore.active)) {

@@ -17,7 +17,8 @@
  * This is the same wiring as src/proxyController.ts (pipe.onDidConnect ->
  * calls.serve), minus VS Code's UI and litellmctl. ServerControl (litellmctl
  * start/stop/status --json) and the status bar's texts (statusView) are
- * exported too, to run against the real litellmctl.
+ * exported too, to run against the real litellmctl; `status` follows the
+ * responder's status frames as the extension's Session does.
  */
 import type { Disposable } from '../src/events';
 import type { Logger } from '../src/logger';
@@ -28,6 +29,7 @@ import type { ChatModelInfo, DefaultPreference } from '../src/modelCatalog';
 import { ModelCatalog } from '../src/modelCatalog';
 import type { PipeClientOptions } from '../src/pipeClient';
 import { PipeClient } from '../src/pipeClient';
+import { ServerStatusFeed } from '../src/serverStatus';
 import { lmApi } from './vscodeStandIn';
 
 export { FrameDecoder, FrameError, encodeFrame } from '../src/frameCodec';
@@ -38,6 +40,8 @@ export { ModelCatalog, assignModelIds, capabilitiesOf } from '../src/modelCatalo
 export { PipeClient } from '../src/pipeClient';
 export { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../src/protocol';
 export { ServerControl, parseStatus } from '../src/serverControl';
+export { ServerStatusFeed, healthOfFrame, parseHealth } from '../src/serverStatus';
+export { probeListen } from '../src/listenProbe';
 export { serverLines, statusView } from '../src/statusText';
 export { ScriptedModel, waitOrCancel } from './scriptedModel';
 export * from './vscodeStandIn';
@@ -61,6 +65,8 @@ export interface ServedModels extends Disposable {
   pipe: PipeClient;
   calls: ModelCalls<Model>;
   catalog: ModelCatalog<Model>;
+  /** The responder's status frames, as the extension's Session follows them. */
+  status: ServerStatusFeed;
   /** Replaces the models and sends a `models` frame. */
   setModels(models: readonly Model[], preference?: DefaultPreference): void;
 }
@@ -84,6 +90,8 @@ export async function serveModels(options: ServeModelsOptions): Promise<ServedMo
     announcement: catalog.announcement(),
     logger,
   });
+  // Before connect(), as in proxyController.ts: the first status frame follows welcome.
+  const status = new ServerStatusFeed(pipe);
   const served = new Set<Disposable>();
   const subscription = pipe.onDidConnect((channel) => {
     const serving = calls.serve(channel);
@@ -97,6 +105,7 @@ export async function serveModels(options: ServeModelsOptions): Promise<ServedMo
     await pipe.connect();
   } catch (err) {
     subscription.dispose();
+    status.dispose();
     pipe.dispose();
     calls.dispose();
     throw err;
@@ -105,12 +114,14 @@ export async function serveModels(options: ServeModelsOptions): Promise<ServedMo
     pipe,
     calls,
     catalog,
+    status,
     setModels(models, preference) {
       catalog.update(models, preference);
       pipe.announce(catalog.announcement());
     },
     dispose() {
       subscription.dispose();
+      status.dispose();
       for (const serving of served) {
         serving.dispose();
       }

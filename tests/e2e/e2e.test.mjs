@@ -500,7 +500,7 @@ step('openai SDK: a client abort cancels the model call in VS Code', async () =>
   await s.events.wait({ event: 'hang', name: 'abort' });
   await w.waitForStatus((text) => text.endsWith('· 1 active'), '1 active', 10_000);
   await w.statusScreenshots('running-1-active');
-  // The tooltip follows `litellmctl status --json`, polled every 3 s: the global limits, this request in flight.
+  // The tooltip follows the responder's status frames (sent on change, checked every 2 s): the global limits, this request in flight.
   const limits = /Limits: [\d,]+\/1,000 requests, [\d,]+\/10,000,000 tokens per minute left; 1\/32 concurrent requests in flight\./;
   await waitUntil(async () => limits.test(await w.statusLabel()), 'the tooltip to show the global limits', 10_000);
   assert.match(await w.statusLabel(), /API keys: none; clients on a loopback address need no key\./);

@@ -18,8 +18,10 @@ import OpenAI, {
   APIError, BadRequestError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError,
 } from 'openai';
 import { validatingFetch,
-  COMMAND_GUARD_MS, Stack, isAlive, loadExtensionHarness, makeTempDir, nonce, waitUntil, withTimeout, writeFcgiConfig,
+  COMMAND_GUARD_MS, Stack, httpRequest, isAlive, loadExtensionHarness, makeTempDir, nonce, rawPipeClient, waitUntil, withTimeout,
+  writeFcgiConfig,
 } from './harness.mjs';
+import { assertStatus } from '../spec/status.mjs';
 
 const {
   serveModels, ScriptedModel, ServerControl, silentLogger, statusView, waitOrCancel,
@@ -525,9 +527,18 @@ test('extension: capabilities are announced: images to a model without image inp
   assert.ok(call.messages[0].content[1] instanceof LanguageModelDataPart, 'echo got the image too');
 });
 
-// ---------------------------------------------------------------- the status bar's limits, from the real litellmctl
+/** Resolves with feed.health once `predicate` holds for it: now, or at one of its changes. */
+function feedReaches(feed, predicate, what) {
+  if (predicate(feed.health)) return Promise.resolve(feed.health);
+  let listener;
+  return withTimeout(new Promise((resolve) => {
+    listener = feed.onDidChange((health) => { if (predicate(health)) resolve(health); });
+  }), what).finally(() => listener.dispose());
+}
 
-test('extension: the status bar tooltip shows the global limits from the real litellmctl status --json', async () => {
+// ---------------------------------------------------------------- the status bar's limits, from the status frame
+
+test('extension: the status bar tooltip shows the global limits from the responder\'s status frame (and status --json agrees)', async () => {
   const dir = makeTempDir('lt-ext');
   const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), {
     // 6 a minute: one request back every 10 s, so the three below are still counted.
@@ -545,13 +556,24 @@ test('extension: the status bar tooltip shows the global limits from the real li
       await client.chat.completions.create({ model: 'echo', max_tokens: 10, messages: [{ role: 'user', content: word }] });
     }
 
-    // What the extension's poll does: ServerControl runs litellmctl status --json.
+    // What the status bar shows: the status frame the responder sends when the
+    // document changes (limits used are seen within its 2 s check).
+    const status = await feedReaches(served.status, (h) => {
+      const rate = h?.limits.find((limit) => limit.scope === 'global')?.requestsPerMinute;
+      return rate !== undefined && rate.remaining === 3;
+    }, 'a status frame with the three requests counted');
+    assertStatus('litellmctl', (await limited.status()).json, 'status --json');
+
+    // litellmctl status --json (what Start reads once) says the same.
     const control = new ServerControl(() => ({
       litellmctlPath: limited.paths.litellmctl, prefix: limited.prefix, host: limited.host, port: limited.port,
       mode: 'managed', responderPath: '', nginxPath: '', systemSnippetPath: '', systemReloadCommand: '',
     }), silentLogger, limited.env());
-    const status = await control.status();
-    assert.equal(status.running, true);
+    const ctlStatus = await control.status();
+    assert.equal(ctlStatus.running, true);
+    assert.deepEqual(ctlStatus.limits.map((limit) => limit.scope), status.limits.map((limit) => limit.scope));
+    assert.deepEqual(ctlStatus.auth, status.auth);
+    assert.deepEqual(ctlStatus.limitsStore, status.limitsStore);
     const global = status.limits.find((limit) => limit.scope === 'global');
     assert.deepEqual(global?.requestsPerMinute && { limit: global.requestsPerMinute.limit, remaining: global.requestsPerMinute.remaining },
       { limit: 6, remaining: 3 }, JSON.stringify(status.limits));
@@ -564,7 +586,7 @@ test('extension: the status bar tooltip shows the global limits from the real li
     assert.deepEqual(status.limitsStore, { configured: 'shm', active: 'shm' });
 
     const { tooltip } = statusView({
-      state: { kind: 'running', listen: status.listen },
+      state: { kind: 'running', listen: ctlStatus.listen },
       defaultModel: { name: 'Scripted echo', id: 'scripted/echo' },
       active: 0,
       server: status,
@@ -578,6 +600,54 @@ test('extension: the status bar tooltip shows the global limits from the real li
   } finally {
     served?.dispose();
     await limited.teardown();
+  }
+});
+
+// ---------------------------------------------------------------- the status frame
+
+test('extension: the responder sends each window its status document after welcome and on every change', async () => {
+  // The window before() connected got the document right after its welcome.
+  const first = await feedReaches(core.status, (health) => health !== undefined, 'the first status frame');
+  assert.equal(first.status, 'ok');
+  assert.ok(first.windows >= 1);
+  assert.ok(first.models.includes('scripted/echo'), JSON.stringify(first.models));
+  // It is GET /health's document, schema and all.
+  const health = await httpRequest(stack.port, { path: '/health' });
+  assertStatus('document', health.json, 'GET /health');
+  assert.deepEqual(first.models.toSorted(), health.json.models.toSorted());
+
+  // The frame as it is on the wire, for a peer that says hello by hand.
+  const raw = rawPipeClient(stack.pipe);
+  let second;
+  try {
+    await raw.send(`${JSON.stringify({ type: 'hello', protocol: 1, client: 'raw/0', vscode: '0', models: [], default_model: null })}\n`);
+    await raw.until((c) => c.frames.some((f) => f.type === 'status'), 'a status frame after welcome');
+    const types = raw.frames.map((f) => f.type);
+    assert.deepEqual(types.slice(0, 2), ['welcome', 'status'], `welcome first, then status: ${types}`);
+    assertStatus('frame', raw.frames[1], 'the status frame');
+    const before = raw.frames[1].health.windows;
+
+    // Another window connects: every window hears of it, without asking.
+    const sibling = model('sibling', async function* respond() { yield new LanguageModelTextPart('sibling'); });
+    second = await serveModels({ pipePath: stack.pipe, models: [sibling], logger });
+    const joined = await feedReaches(core.status, (h) => h?.models.includes('scripted/sibling'), 'the sibling in a status frame');
+    assert.equal(joined.windows, before + 1);
+    await raw.until((c) => c.frames.some((f) => f.type === 'status' && f.health.models.includes('scripted/sibling')),
+      'the raw window to hear of the sibling');
+    assert.ok((await feedReaches(second.status, (h) => h !== undefined, 'the sibling\'s own first frame')).windows >= joined.windows);
+
+    // It changes its models, then leaves: heard both times.
+    second.setModels([]);
+    await feedReaches(core.status, (h) => h !== undefined && !h.models.includes('scripted/sibling') && h.windows === before + 1,
+      'the sibling\'s models gone');
+    second.dispose();
+    second = undefined;
+    const left = await feedReaches(core.status, (h) => h?.windows === before, 'the sibling gone');
+    assert.ok(!left.models.includes('scripted/sibling'));
+    for (const frame of raw.frames.filter((f) => f.type === 'status')) assertStatus('frame', frame, 'each status frame');
+  } finally {
+    second?.dispose();
+    raw.socket.destroy();
   }
 });
 

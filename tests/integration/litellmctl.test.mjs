@@ -1,4 +1,5 @@
 // litellmctl: status, stop/start with a stream in flight, port conflicts, --demo.
+// status --json and GET /health are checked against tests/spec/status.schema.json.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import {
   Stack, useStack, openStream, postChat, httpRequest, canConnect, isAlive, processesMentioning,
   freePort, assertStreamBody, nonce,
 } from './harness.mjs';
+import { assertStatus } from '../spec/status.mjs';
 
 const stack = useStack({ before, after });
 
@@ -27,6 +29,34 @@ test('status --json reports the running stack', async () => {
   assert.equal(json.windows, 1);
   assert.deepEqual([...json.models].sort(), ['test/claude-3.5-sonnet', 'test/gpt-4o']);
   assert.equal(json.default_model, 'test/gpt-4o');
+  assertStatus('litellmctl', json, 'status --json');
+});
+
+test('status --json is /health with the process facts added: one producer, one schema', async () => {
+  const health = await httpRequest(stack.port, { path: '/health' });
+  assert.equal(health.status, 200, health.text);
+  assertStatus('document', health.json, 'GET /health');
+  const { json } = await stack.status();
+  assertStatus('litellmctl', json, 'status --json');
+  // Every field of the document is there, unchanged (but the ones that move
+  // with the requests in flight, this one included).
+  for (const [name, value] of Object.entries(health.json)) {
+    if (name === 'in_flight' || name === 'threads') continue;
+    assert.deepEqual(json[name], value, `status --json "${name}" is /health's`);
+  }
+  assert.equal(json.fcgi_socket, path.join(stack.prefix, 'run', 'fcgi.sock'));
+});
+
+test('status (text) prints the document for people', async () => {
+  const { code, stdout, stderr } = await stack.ctl(['status']);
+  assert.equal(code, 0, stderr);
+  const { json } = await stack.status();
+  assert.match(stdout, new RegExp(`^serving: +yes, on http://127\\.0\\.0\\.1:${stack.port}$`, 'm'));
+  assert.match(stdout, new RegExp(`^responder: +running \\(pid ${json.responder_pid}\\)`, 'm'));
+  assert.match(stdout, /^windows: +1 VS Code window\(s\) connected$/m);
+  const models = stdout.match(/^models: +(.*)$/m)?.[1].split(', ').sort();
+  assert.deepEqual(models, ['test/claude-3.5-sonnet', 'test/gpt-4o']);
+  assert.match(stdout, /^default: +test\/gpt-4o$/m);
 });
 
 test('config-test succeeds on the generated configuration', async () => {
@@ -100,6 +130,8 @@ test('start on a port that is already taken fails, names the port, and leaves no
     const status = await other.ctl(['status', '--json']);
     const json = JSON.parse(status.stdout);
     assert.equal(json.running, false);
+    assertStatus('litellmctl', json, 'status --json without a responder');
+    assert.equal(json.status, 'unreachable');
     assert.ok(!isAlive(json.nginx_pid), 'no nginx');
     assert.ok(!isAlive(json.responder_pid), 'no responder');
     // The port still belongs to its owner.

@@ -78,7 +78,7 @@ describe('litellmctl invocation', () => {
     assert.deepEqual(
       parseStatus(
         '{"running":true,"listen":"127.0.0.1:4000","mode":"managed","prefix":"/p","pipe":"/p/run/litellm.sock",' +
-          '"nginx_pid":10,"responder_pid":11,"windows":2,"models":["copilot/gpt-4o"],"default_model":"copilot/gpt-4o"}',
+          '"nginx_pid":10,"responder_pid":11,"status":"ok","windows":2,"models":["copilot/gpt-4o"],"default_model":"copilot/gpt-4o","in_flight":1}',
       ),
       {
         running: true,
@@ -94,6 +94,8 @@ describe('litellmctl invocation', () => {
         limits: [],
         auth: null,
         limitsStore: null,
+        status: 'ok',
+        inFlight: 1,
       },
     );
     assert.equal(parseStatus('{"running":false,"nginx_pid":null}').nginxPid, null);
