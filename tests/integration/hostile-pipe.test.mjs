@@ -116,7 +116,7 @@ test('a frame of exactly 16 MiB is read; one byte more is refused with "frame la
     await greeted.send(over + '\n');
     await protocolErrorThenClosed(greeted, 'a frame of 16 MiB + 1');
     assert.match(greeted.frames.at(-1).message, /16 MiB/);
-    assert.match(stack.logText(), /disconnected: a frame larger than 16 MiB/);
+    await waitUntil(() => /disconnected: a frame larger than 16 MiB/.test(stack.logText()), 'the disconnection in the responder\'s log');
   });
 });
 

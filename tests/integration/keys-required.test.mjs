@@ -66,6 +66,7 @@ test('listening beyond loopback: a key created with litellmctl keys add lets its
   }, 'the new key to be accepted');
   assert.equal(response.json.choices[0].message.content, `hello ${marker}`);
   assert401(await postChat(remote.port, chatBody('still no key'), { host: address }));
+  await remote.responderIdle(); // every request answered is logged by now
   assert.match(remote.logText(), /status=200 key=teammate /);
 });
 

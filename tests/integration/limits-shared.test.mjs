@@ -86,6 +86,7 @@ test(`N parallel SDK clients (retries off) against RPM ${PARALLEL_RPM} over two 
   // Both processes refused some (each got N/2 > K requests), and the worker of
   // each stack saw exactly the admitted ones.
   for (const stack of [a, b]) {
+    await stack.responderIdle(); // a line is written after its response: wait until all are
     assert.match(stack.logText(), /POST \/v1\/chat\/completions status=429 /, `${stack.prefix}'s responder refused some`);
   }
   const admitted = results.map((r, i) => (r.status === 'fulfilled' ? markers[i] : null)).filter(Boolean);
