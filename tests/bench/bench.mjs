@@ -29,6 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { childrenOf, freePort, waitUntil } from '../lib/procs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
@@ -141,17 +142,6 @@ function startChild(command, args, ready, { env: extraEnv = {}, stdin = 'ignore'
   return started.then(() => child);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function httpGet(port, urlPath, { method = 'GET', body } = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path: urlPath, method, agent: false,
@@ -184,25 +174,10 @@ function cpuSeconds(pid, withChildren = false) {
   }
 }
 
-function childrenOf(pid) {
-  const found = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (Number(procStatFields(entry)[1]) === pid) found.push(Number(entry));
-    } catch { /* gone */ }
-  }
-  return found;
-}
-
 /** nginx's worker processes (they appear a moment after the master). */
 async function nginxWorkersOf(masterPid) {
-  for (let i = 0; i < 100; i++) {
-    const workers = childrenOf(masterPid);
-    if (workers.length > 0) return workers;
-    await sleep(20);
-  }
-  return [];
+  return waitUntil(() => { const workers = childrenOf(masterPid); return workers.length > 0 && workers; },
+    `nginx ${masterPid}'s workers`);
 }
 
 function statusOf(pid) {
@@ -259,11 +234,8 @@ class Gateway {
     if (this.withWorker) {
       this.worker = await startChild(instantWorker, ['--pipe', this.pipe, '--connections', String(config.connections)],
         /^ready/, { what: 'instant_worker' });
-      for (let i = 0; i < 100; i++) {
-        const health = await httpGet(this.port, '/health');
-        if (JSON.parse(health.body).windows >= config.connections) break;
-        await sleep(50);
-      }
+      await waitUntil(async () => JSON.parse((await httpGet(this.port, '/health')).body).windows >= config.connections,
+        `/health to count ${config.connections} windows`);
     }
     this.nginxWorkers = await nginxWorkersOf(this.nginxPid);
     return this;
@@ -334,7 +306,7 @@ http {
     const started = await run(config.nginx, ['-p', `${d}/`, '-c', `${d}/nginx.conf`, '-e', `${d}/logs/error.log`]);
     if (started.code !== 0) throw new Error(`baseline nginx failed: ${started.stderr}`);
     cleanups.push(() => this.stop());
-    for (let i = 0; i < 100 && !fs.existsSync(`${d}/nginx.pid`); i++) await sleep(20);
+    await waitUntil(() => fs.existsSync(`${d}/nginx.pid`), 'the baseline nginx to write its pid file');
     this.masterPid = Number(fs.readFileSync(`${d}/nginx.pid`, 'utf8'));
     this.workers = await nginxWorkersOf(this.masterPid);
     return this;

@@ -26,7 +26,9 @@ import zlib from 'node:zlib';
 import {
   allLogFiles, codeServerLayout, extensionLogFiles, installExtensions, startCodeServer, writeSettings,
 } from './lib/codeServer.mjs';
-import { descendants, endProcesses, processesMentioning, run, tail } from './lib/processes.mjs';
+import {
+  canConnect, descendants, endProcesses, freePort, processesMentioning, run, tail, waitUntil as waitFor,
+} from './lib/processes.mjs';
 import { ProviderEvents } from './lib/providerEvents.mjs';
 import { CHROMIUM, ensureInstalled } from './lib/setup.mjs';
 import { Workbench } from './lib/workbench.mjs';
@@ -34,7 +36,6 @@ import { Workbench } from './lib/workbench.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
 const srcRoot = process.env.top_srcdir ? path.resolve(process.env.top_srcdir) : repoRoot;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------- what is tested
 
@@ -79,25 +80,6 @@ function packagedExtension() {
 
 // ---------------------------------------------------------------- small helpers
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 function getJson(port, urlPath) {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
@@ -113,22 +95,8 @@ function getJson(port, urlPath) {
   });
 }
 
-async function waitUntil(probe, what, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await probe();
-      if (last) return last;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${ms / 1000} s waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    }
-    await sleep(100);
-  }
-}
+/** Polls `probe` until it is truthy (a state the scenario waits for); fails after `ms`. */
+const waitUntil = (probe, what, ms = 15_000) => waitFor(probe, what, ms, 100);
 
 /** Rejects if `promise` does not settle within `ms`. */
 function within(promise, ms, what) {
@@ -846,7 +814,11 @@ after(async () => {
     if (shutdown.code !== 0) problems.push(`litellmctl shutdown failed: ${shutdown.stderr}`);
   }
   // 3. Nothing of ours may be left: not a descendant, not a process naming the temp dir.
-  const leftovers = [...descendants(process.pid), ...(s.tmp ? processesMentioning(s.tmp) : [])];
+  //    Processes that were told to end may take a moment to be gone: wait for
+  //    that (bounded) before judging what is left.
+  const ours = () => [...descendants(process.pid), ...(s.tmp ? processesMentioning(s.tmp) : [])];
+  await waitFor(() => ours().length === 0, 'every process of the run to be gone', 30_000).catch(() => {});
+  const leftovers = ours();
   if (leftovers.length > 0) {
     problems.push(`left running, now ended: ${leftovers.map((p) => `${p.pid} ${p.cmdline}`).join('; ')}`);
     await endProcesses([...new Set(leftovers.map((p) => p.pid))]);

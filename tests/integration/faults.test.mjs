@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Stack, TestWorker, openStream, openRequest, postChat, nonce, waitUntil, childrenOf, isAlive, makeTempDir,
+  useStacks, TestWorker, openStream, openRequest, postChat, nonce, waitUntil, childrenOf, isAlive, makeTempDir,
   writeFcgiConfig, assertStreamBody, assertStreamError, assertCompletion, openAiError, COMMAND_GUARD_MS,
 } from './harness.mjs';
 
@@ -22,25 +22,10 @@ const STREAMS_ACROSS_RELOAD = 100;
 // Two stacks: one as shipped (plus room for 100 streams from one address:
 // nginx's limit_conn is 64 per client by default), one whose responder gives
 // up on a silent model after 2 s.
-const stack = new Stack();
-const quick = new Stack();
-let configDir;
-
-before(async () => {
-  configDir = makeTempDir('faults');
-  const timeoutConfig = writeFcgiConfig(path.join(configDir, 'timeout.conf'), { 'request-timeout': 2 });
-  await stack.start({ ctlArgs: ['--conn-per-client', String(STREAMS_ACROSS_RELOAD * 2)] });
-  await quick.start({ ctlArgs: ['--fcgi-config', timeoutConfig] });
-});
-
-after(async () => {
-  const failures = [];
-  for (const one of [stack, quick]) {
-    try { await one.teardown(); } catch (err) { failures.push(err); }
-  }
-  fs.rmSync(configDir, { recursive: true, force: true });
-  if (failures.length) throw failures[0];
-});
+const [stack, quick] = useStacks({ before, after }, 2, ({ dir }) => [
+  { ctlArgs: ['--conn-per-client', String(STREAMS_ACROSS_RELOAD * 2)] },
+  { ctlArgs: ['--fcgi-config', writeFcgiConfig(path.join(dir, 'timeout.conf'), { 'request-timeout': 2 })] },
+], { tag: 'faults' });
 
 const streamBody = (text, model = 'gpt-4o') => ({ model, stream: true, messages: [{ role: 'user', content: text }] });
 

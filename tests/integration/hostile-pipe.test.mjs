@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Stack, postChat, openStream, nonce, run, waitUntil, makeTempDir, writeFcgiConfig,
+  useStacks, postChat, openStream, nonce, run, waitUntil, makeTempDir, writeFcgiConfig,
   assertCompletion, assertStreamBody, rawPipeClient,
 } from './harness.mjs';
 
@@ -23,26 +23,11 @@ const IS_ROOT = process.getuid() === 0;
 
 // `open`: the pipe made connectable for everyone (pipe-mode 0666), so that
 // the responder's own peer-uid check (SO_PEERCRED) is what refuses a stranger.
-const stack = new Stack();
-const open = new Stack();
-let configDir;
 
-before(async () => {
-  configDir = makeTempDir('hpipe');
-  fs.chmodSync(configDir, 0o755);
-  const config = writeFcgiConfig(path.join(configDir, 'open-pipe.conf'), { 'pipe-mode': '0666' });
-  await stack.start();
-  await open.start({ ctlArgs: ['--fcgi-config', config] });
-});
-
-after(async () => {
-  const failures = [];
-  for (const one of [stack, open]) {
-    try { await one.teardown(); } catch (err) { failures.push(err); }
-  }
-  fs.rmSync(configDir, { recursive: true, force: true });
-  if (failures.length) throw failures[0];
-});
+const [stack, open] = useStacks({ before, after }, 2, ({ dir }) => [
+  {},
+  { ctlArgs: ['--fcgi-config', writeFcgiConfig(path.join(dir, 'open-pipe.conf'), { 'pipe-mode': '0666' })] },
+], { tag: 'hpipe' });
 
 /** A raw pipe client; lines that do not parse are kept as {unparsed}. */
 const rawClient = (on = stack) => rawPipeClient(on.pipe, { keepUnparsed: true });
@@ -131,7 +116,7 @@ test('a frame of exactly 16 MiB is read; one byte more is refused with "frame la
     await greeted.send(over + '\n');
     await protocolErrorThenClosed(greeted, 'a frame of 16 MiB + 1');
     assert.match(greeted.frames.at(-1).message, /16 MiB/);
-    assert.match(stack.logText(), /disconnected: a frame larger than 16 MiB/);
+    await waitUntil(() => /disconnected: a frame larger than 16 MiB/.test(stack.logText()), 'the disconnection in the responder\'s log');
   });
 });
 

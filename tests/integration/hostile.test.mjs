@@ -85,8 +85,15 @@ async function stillServes() {
   assert.equal(assertCompletion(assert, response.json).message.content, marker);
 }
 
-/** Lines of the responder's log that record a chat request. */
-const chatLogLines = () => stack.logText().split('\n').filter((line) => line.includes(' POST /v1/chat/completions ')).length;
+/**
+ * Lines of the responder's log that record a chat request, once every request
+ * the responder has taken is logged (a line is written after its response
+ * reached the client: counting at once raced the previous test's last line).
+ */
+async function chatLogLines() {
+  await stack.responderIdle();
+  return stack.logText().split('\n').filter((line) => line.includes(' POST /v1/chat/completions ')).length;
+}
 
 const chat = (content, extra = {}) => ({ model: 'gpt-4o', messages: [{ role: 'user', content }], ...extra });
 
@@ -105,12 +112,12 @@ test('one byte past the size limit: 413 request_too_large from nginx, with Conte
   const skeleton = JSON.stringify(chat('x', { user: '' }));
   const body = Buffer.from(skeleton.replace('"user":""', `"user":"${'u'.repeat(MAX_BODY + 1 - skeleton.length)}"`));
   assert.equal(body.length, MAX_BODY + 1);
-  const before = chatLogLines();
+  const before = await chatLogLines();
   assert.equal(openAiError(assert, await postBytes(body), 413).code, 'request_too_large');
   // No Content-Length: node's client sends it chunked; nginx counts as it reads.
   const chunked = await httpRequest(stack.port, { method: 'POST', path: '/v1/chat/completions', body, headers: { 'content-type': 'application/json' } });
   assert.equal(openAiError(assert, chunked, 413).code, 'request_too_large');
-  assert.equal(chatLogLines(), before, 'the responder never saw either request');
+  assert.equal(await chatLogLines(), before, 'the responder never saw either request');
   await stillServes();
 });
 
@@ -285,12 +292,14 @@ test('slowloris: slow headers and slow bodies never reach the responder, which s
 });
 
 test('slowloris (long): nginx times slow headers and slow bodies out (60 s), the responder never sees them', { skip: longTestsSkip }, async () => {
+  await stack.responderIdle();
   const before = stack.logText().length;
   const slow = [...await slowClients(5, SLOW_HEADERS), ...await slowClients(5, SLOW_BODY)];
   try {
     // nginx's client_header_timeout and client_body_timeout: 60 s by default.
     await Promise.all(slow.map((c, i) => waitUntil(() => c.ended, `nginx to close slow client ${i}`, 120_000 * GUARD_SCALE)));
     for (const { received } of slow) assert.ok(received === '' || /^HTTP\/1\.1 408/.test(received), `nginx's answer: ${received.slice(0, 100)}`);
+    await stack.responderIdle();
     assert.doesNotMatch(stack.logText().slice(before), /POST \/v1\/chat\/completions/, 'the responder never saw them');
     await stillServes();
   } finally {
@@ -300,14 +309,14 @@ test('slowloris (long): nginx times slow headers and slow bodies out (60 s), the
 
 test('header floods: a 9 KiB header, 5,000 headers, 200 such clients at once → 400 from nginx; the responder never sees them', async () => {
   const body = Buffer.from(JSON.stringify(chat('x')));
-  const before = chatLogLines();
+  const before = await chatLogLines();
   const huge = await rawPost(body, `X-Huge: ${'h'.repeat(9 * 1024)}\r\n`);
   assert.equal(huge.status, 400);
   const many = await rawPost(body, Array.from({ length: 5000 }, (_, i) => `X-H${i}: v${i}\r\n`).join(''));
   assert.equal(many.status, 400);
   const flood = await Promise.all(Array.from({ length: 200 }, () => rawPost(body, `X-Huge: ${'h'.repeat(9 * 1024)}\r\n`)));
   assert.ok(flood.every((r) => r.status === 400), `statuses: ${[...new Set(flood.map((r) => r.status))]}`);
-  assert.equal(chatLogLines(), before, 'the responder never saw them');
+  assert.equal(await chatLogLines(), before, 'the responder never saw them');
   await stillServes();
 });
 
@@ -323,7 +332,7 @@ test('many and large headers that nginx lets through are served by the responder
 
 test('nginx\'s own refusals (bad request line, header too large, URI too long, %00 in the path, broken chunked body) are OpenAI error objects', async () => {
   const body = Buffer.from(JSON.stringify(chat('x')));
-  const before = chatLogLines();
+  const before = await chatLogLines();
   const refusals = [
     await rawPost(body, `X-Huge: ${'h'.repeat(9 * 1024)}\r\n`),
     await rawHttp(Buffer.from(`GET /v1/models/${'a'.repeat(9000)} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`)),
@@ -346,6 +355,6 @@ test('nginx\'s own refusals (bad request line, header too large, URI too long, %
   const direct = await rawHttp(Buffer.from('GET /.vscode-litellm/error/400 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
   assert.equal(direct.status, 404);
   assert.equal(JSON.parse(direct.body.toString()).error.code, 'not_found');
-  assert.equal(chatLogLines(), before, 'the responder never saw them');
+  assert.equal(await chatLogLines(), before, 'the responder never saw them');
   await stillServes();
 });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  Stack, makeTempDir, writeFcgiConfig, nonce, postChat, chatBody, openAiError, httpRequest, waitUntil,
+  useStacks, writeFcgiConfig, nonce, postChat, chatBody, openAiError, httpRequest, waitUntil,
 } from './harness.mjs';
 
 /** A non-loopback IPv4 address of this machine, or null. */
@@ -25,24 +25,10 @@ function localAddress() {
 
 const address = localAddress();
 const skipRemote = address ? false : 'this machine has no non-loopback IPv4 address';
-const remote = new Stack();   // first: a missing binary fails here, before any temp file exists
-const required = new Stack();
-const dir = makeTempDir('lkreq');
-
-before(async () => {
-  if (address) await remote.start({ host: address });
-  const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), { auth: 'required' });
-  await required.start({ ctlArgs: ['--fcgi-config', config] });
-});
-
-after(async () => {
-  const failures = [];
-  for (const stack of [remote, required]) {
-    try { await stack.teardown(); } catch (err) { failures.push(err); }
-  }
-  fs.rmSync(dir, { recursive: true, force: true });
-  if (failures.length) throw failures[0];
-});
+const [remote, required] = useStacks({ before, after }, 2, ({ dir }) => [
+  address ? { host: address } : null,
+  { ctlArgs: ['--fcgi-config', writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), { auth: 'required' })] },
+], { tag: 'lkreq' });
 
 function assert401(response) {
   const error = openAiError(assert, response, 401);
@@ -80,6 +66,7 @@ test('listening beyond loopback: a key created with litellmctl keys add lets its
   }, 'the new key to be accepted');
   assert.equal(response.json.choices[0].message.content, `hello ${marker}`);
   assert401(await postChat(remote.port, chatBody('still no key'), { host: address }));
+  await remote.responderIdle(); // every request answered is logged by now
   assert.match(remote.logText(), /status=200 key=teammate /);
 });
 

@@ -78,6 +78,7 @@ test(`N parallel SDK clients (retries off) against RPM ${RPM} over two responder
     assert.match(err.message, new RegExp(`${RPM} requests per minute for model 'gpt-4o'`));
   }
   for (const stack of [a, b]) {
+    await stack.responderIdle(); // a line is written after its response: wait until all are
     assert.match(stack.logText(), /status=429 /, 'each responder refused some');
     const entry = (await stack.health()).json.limits.find((l) => l.scope === 'model gpt-4o');
     assert.ok(entry.requests_per_minute.remaining <= 1, `both see the spent window: ${JSON.stringify(entry)}`);
@@ -149,6 +150,7 @@ test('Redis killed mid-test: requests keep working on the local fallback, /healt
         postChat(stack.port, chatBody(`after ${batch}.${i}`, { model: 'claude-3.5-sonnet' }))));
       assert.deepEqual(answers.map((r) => r.status), [200, 200, 200, 200]);
     }
+    await stack.responderIdle();
     const log = stack.logText();
     const back = log.lastIndexOf(' is back; limits are shared again');
     assert.ok(back >= 0, 'the return is logged');

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import OpenAI, { RateLimitError } from 'openai';
 import { validatingFetch,
-  Stack, makeTempDir, writeFcgiConfig, nonce, postChat, chatBody, openAiError, openRequest,
+  useStacks, writeFcgiConfig, nonce, postChat, chatBody, openAiError, openRequest,
   waitUntil, isAlive, COMMAND_GUARD_MS,
 } from './harness.mjs';
 
@@ -21,28 +21,17 @@ const MODELS = 'gpt-4o,claude-3.5-sonnet,o1';
 const PARALLEL_RPM = 5;      // gpt-4o: one every 12 s after the burst
 const RESTART_RPM = 2;       // o1: one every 30 s after the burst
 
-const a = new Stack();        // first: a missing binary fails here, before any temp file exists
-const b = new Stack();
-const dir = makeTempDir('lshared');
-const stateFile = path.join(dir, 'limits.state');
-const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), {
-  'limits-model': [`gpt-4o:rpm=${PARALLEL_RPM}`, 'claude-3.5-sonnet:concurrent=1', `o1:rpm=${RESTART_RPM}`],
-});
-const ctlArgs = ['--fcgi-config', config];
-
-before(async () => {
-  await a.start({ ctlArgs, stateFile, workerArgs: ['--models', MODELS] });
-  await b.start({ ctlArgs, stateFile, workerArgs: ['--models', MODELS] });
-});
-
-after(async () => {
-  const failures = [];
-  for (const stack of [a, b]) {
-    try { await stack.teardown(); } catch (err) { failures.push(err); }
-  }
-  fs.rmSync(dir, { recursive: true, force: true });
-  if (failures.length) throw failures[0];
-});
+let stateFile;
+let ctlArgs;
+const [a, b] = useStacks({ before, after }, 2, ({ dir }) => {
+  stateFile = path.join(dir, 'limits.state');
+  const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), {
+    'limits-model': [`gpt-4o:rpm=${PARALLEL_RPM}`, 'claude-3.5-sonnet:concurrent=1', `o1:rpm=${RESTART_RPM}`],
+  });
+  ctlArgs = ['--fcgi-config', config];
+  const options = { ctlArgs, stateFile, workerArgs: ['--models', MODELS] };
+  return [options, options];
+}, { tag: 'lshared' });
 
 function sdk(stack) {
   return new OpenAI({ fetch: validatingFetch, baseURL: `${stack.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
@@ -97,6 +86,7 @@ test(`N parallel SDK clients (retries off) against RPM ${PARALLEL_RPM} over two 
   // Both processes refused some (each got N/2 > K requests), and the worker of
   // each stack saw exactly the admitted ones.
   for (const stack of [a, b]) {
+    await stack.responderIdle(); // a line is written after its response: wait until all are
     assert.match(stack.logText(), /POST \/v1\/chat\/completions status=429 /, `${stack.prefix}'s responder refused some`);
   }
   const admitted = results.map((r, i) => (r.status === 'fulfilled' ? markers[i] : null)).filter(Boolean);

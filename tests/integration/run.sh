@@ -71,7 +71,7 @@ if [ ! -f "$tests_dir/node_modules/.package-lock.json" ] ||
         (cd "$tests_dir" && "$NPM" ci --no-audit --no-fund)
     else
         copy="$build_root/tests-run"
-        copy_tree "$tests_dir" "$copy" package.json package-lock.json integration worker spec
+        copy_tree "$tests_dir" "$copy" package.json package-lock.json integration lib worker spec
         (cd "$copy" && "$NPM" ci --no-audit --no-fund)
         tests_dir=$copy
     fi

@@ -30,6 +30,14 @@
 //   [[chunks:N]]                N deltas "c1 " ... "cN "
 //   [[gate]]                    delta "before-gate", event gate, wait for
 //                               `release <id>`, delta "after-gate", done
+//   [[hold]]                    event gate, NOTHING sent until `release <id>`,
+//                               then delta "after-gate", done (a model that
+//                               is silent before its first token, as long as
+//                               the test wants)
+//   [[sleep:MS]]                combines with any other script: nothing at all
+//                               is sent for MS milliseconds, then the rest of
+//                               the message is the script ("[[sleep:5000]] hi"
+//                               answers "hi" 5 s late); a cancel ends it
 //   [[error:CODE:message]]      an error frame (no_permissions, not_found,
 //                               rate_limited, internal)
 //   [[error-after-delta:CODE]]  one delta, then an error frame
@@ -416,118 +424,139 @@ function handleRequest(frame, serial) {
     return null;
   };
 
-  let match;
-  if ((match = userText.match(/\[\[tools:(\[[\s\S]*\])\]\]/))) {
-    const results = toolResultsAfter('assistant');
-    if (results.length && lastMessageWithRole(messages, 'assistant')) {
-      echo(`tool results: ${results.join(' | ')}`);
-      return;
-    }
-    const calls = parseCalls(match[1]);
-    if (calls) callTools(calls);
-  } else if ((match = userText.match(/\[\[tool-seq:(\[[\s\S]*\])\]\]/))) {
-    const calls = parseCalls(match[1]);
-    if (!calls) return;
-    const results = toolResultsAfter('user');
-    if (results.length >= calls.length) echo(`tool results: ${results.join(' | ')}`);
-    else callTools([calls[results.length]]);
-  } else if ((match = userText.match(/\[\[deltas:(\[[\s\S]*\])\]\]/))) {
-    let pieces;
-    try { pieces = JSON.parse(match[1]); } catch { pieces = null; }
-    if (!Array.isArray(pieces)) {
-      fail('internal', `test worker: [[deltas:...]] needs a JSON array of strings: ${match[1]}`);
-      return;
-    }
-    for (const piece of pieces) delta(String(piece));
-    finish('stop', pieces.join(''));
-  } else if ((match = userText.match(/\[\[reply:([\s\S]*)\]\]/))) {
-    delta(match[1]);
-    finish('stop', match[1]);
-  } else if (userText.includes('[[images]]')) {
-    const last = lastMessageWithRole(messages, 'user');
-    const parts = Array.isArray(last?.content) ? last.content.filter((p) => p && p.type === 'image_url') : [];
-    const types = parts.map((p) => /^data:([^;,]+)/.exec(String(p.image_url?.url ?? ''))?.[1] ?? 'unknown');
-    const text = `images: ${parts.length}${types.length ? ' ' + types.join(' ') : ''}`;
-    delta(text);
-    finish('stop', text);
-  } else if ((match = userText.match(/\[\[tool:([^:\]]+):([\s\S]*)\]\]/))) {
-    const toolMessage = lastMessageWithRole(messages, 'tool');
-    if (toolMessage) {
-      echo(`tool result: ${textOfContent(toolMessage.content)}`);
-      return;
-    }
-    let argumentsText;
-    try {
-      argumentsText = JSON.stringify(JSON.parse(match[2]));
-    } catch {
-      fail('internal', `test worker: tool arguments are not JSON: ${match[2]}`);
-      return;
-    }
-    if (!live()) return;
-    send({
-      type: 'tool_call',
-      id,
-      call_id: 'call_' + randomBytes(9).toString('hex'),
-      name: match[1],
-      arguments: argumentsText,
-    }, serial);
-    finish('tool_calls', argumentsText);
-  } else if ((match = userText.match(/\[\[chunks:(\d+)\]\]/))) {
-    const count = Number(match[1]);
-    let text = '';
-    for (let i = 1; i <= count; i++) {
-      delta(`c${i} `);
-      text += `c${i} `;
-    }
-    finish('stop', text);
-  } else if (userText.includes('[[gate]]')) {
-    delta('before-gate');
-    const open = () => {
-      request.gate = null;
-      delta('after-gate');
-      finish('stop', 'before-gateafter-gate');
-    };
-    if (releaseAll || releasedGates.delete(id)) {
-      recordEvent({ event: 'gate', id });
-      open();
-      return;
-    }
-    request.gate = open;
-    recordEvent({ event: 'gate', id });
-  } else if ((match = userText.match(/\[\[error-after-delta:([a-z_]+)\]\]/))) {
-    delta('partial ');
-    fail(match[1], `test worker: scripted ${match[1]} after a delta`);
-  } else if ((match = userText.match(/\[\[error:([a-z_]+):([\s\S]*?)\]\]/))) {
-    fail(match[1], match[2]);
-  } else if (userText.includes('[[hang]]')) {
-    // Say nothing. The responder's cancel frame is recorded by handleCancel.
-  } else if (userText.includes('[[disconnect]]')) {
-    delta('before-disconnect ');
-    recordEvent({ event: 'disconnecting', id });
-    if (socket && serial === connectionSerial) socket.destroy();
-  } else if ((match = userText.match(/\[\[slow:(\d+):(\d+)\]\]/))) {
-    const interval = Number(match[1]);
-    const count = Number(match[2]);
-    let sent = 0;
-    let text = '';
-    const step = () => {
-      if (!live()) return;
-      if (sent === count) {
-        finish('stop', text);
+  const sleep = userText.match(/\[\[sleep:(\d+)\]\]/);
+  if (sleep) {
+    // Silence for MS milliseconds (nothing at all is sent), then the rest of the script.
+    const rest = userText.replace(sleep[0], '').trim();
+    later(Number(sleep[1]), () => { if (live()) script(rest); });
+  } else {
+    script(userText);
+  }
+
+  function script(userText) {
+    let match;
+    if ((match = userText.match(/\[\[tools:(\[[\s\S]*\])\]\]/))) {
+      const results = toolResultsAfter('assistant');
+      if (results.length && lastMessageWithRole(messages, 'assistant')) {
+        echo(`tool results: ${results.join(' | ')}`);
         return;
       }
-      sent++;
-      delta(`s${sent} `);
-      text += `s${sent} `;
+      const calls = parseCalls(match[1]);
+      if (calls) callTools(calls);
+    } else if ((match = userText.match(/\[\[tool-seq:(\[[\s\S]*\])\]\]/))) {
+      const calls = parseCalls(match[1]);
+      if (!calls) return;
+      const results = toolResultsAfter('user');
+      if (results.length >= calls.length) echo(`tool results: ${results.join(' | ')}`);
+      else callTools([calls[results.length]]);
+    } else if ((match = userText.match(/\[\[deltas:(\[[\s\S]*\])\]\]/))) {
+      let pieces;
+      try { pieces = JSON.parse(match[1]); } catch { pieces = null; }
+      if (!Array.isArray(pieces)) {
+        fail('internal', `test worker: [[deltas:...]] needs a JSON array of strings: ${match[1]}`);
+        return;
+      }
+      for (const piece of pieces) delta(String(piece));
+      finish('stop', pieces.join(''));
+    } else if ((match = userText.match(/\[\[reply:([\s\S]*)\]\]/))) {
+      delta(match[1]);
+      finish('stop', match[1]);
+    } else if (userText.includes('[[images]]')) {
+      const last = lastMessageWithRole(messages, 'user');
+      const parts = Array.isArray(last?.content) ? last.content.filter((p) => p && p.type === 'image_url') : [];
+      const types = parts.map((p) => /^data:([^;,]+)/.exec(String(p.image_url?.url ?? ''))?.[1] ?? 'unknown');
+      const text = `images: ${parts.length}${types.length ? ' ' + types.join(' ') : ''}`;
+      delta(text);
+      finish('stop', text);
+    } else if ((match = userText.match(/\[\[tool:([^:\]]+):([\s\S]*)\]\]/))) {
+      const toolMessage = lastMessageWithRole(messages, 'tool');
+      if (toolMessage) {
+        echo(`tool result: ${textOfContent(toolMessage.content)}`);
+        return;
+      }
+      let argumentsText;
+      try {
+        argumentsText = JSON.stringify(JSON.parse(match[2]));
+      } catch {
+        fail('internal', `test worker: tool arguments are not JSON: ${match[2]}`);
+        return;
+      }
+      if (!live()) return;
+      send({
+        type: 'tool_call',
+        id,
+        call_id: 'call_' + randomBytes(9).toString('hex'),
+        name: match[1],
+        arguments: argumentsText,
+      }, serial);
+      finish('tool_calls', argumentsText);
+    } else if ((match = userText.match(/\[\[chunks:(\d+)\]\]/))) {
+      const count = Number(match[1]);
+      let text = '';
+      for (let i = 1; i <= count; i++) {
+        delta(`c${i} `);
+        text += `c${i} `;
+      }
+      finish('stop', text);
+    } else if (userText.includes('[[hold]]')) {
+      // Like [[gate]], but silent until released: no delta before the gate.
+      const open = () => {
+        request.gate = null;
+        delta('after-gate');
+        finish('stop', 'after-gate');
+      };
+      recordEvent({ event: 'gate', id });
+      if (releaseAll || releasedGates.delete(id)) open();
+      else request.gate = open;
+    } else if (userText.includes('[[gate]]')) {
+      delta('before-gate');
+      const open = () => {
+        request.gate = null;
+        delta('after-gate');
+        finish('stop', 'before-gateafter-gate');
+      };
+      if (releaseAll || releasedGates.delete(id)) {
+        recordEvent({ event: 'gate', id });
+        open();
+        return;
+      }
+      request.gate = open;
+      recordEvent({ event: 'gate', id });
+    } else if ((match = userText.match(/\[\[error-after-delta:([a-z_]+)\]\]/))) {
+      delta('partial ');
+      fail(match[1], `test worker: scripted ${match[1]} after a delta`);
+    } else if ((match = userText.match(/\[\[error:([a-z_]+):([\s\S]*?)\]\]/))) {
+      fail(match[1], match[2]);
+    } else if (userText.includes('[[hang]]')) {
+      // Say nothing. The responder's cancel frame is recorded by handleCancel.
+    } else if (userText.includes('[[disconnect]]')) {
+      delta('before-disconnect ');
+      recordEvent({ event: 'disconnecting', id });
+      if (socket && serial === connectionSerial) socket.destroy();
+    } else if ((match = userText.match(/\[\[slow:(\d+):(\d+)\]\]/))) {
+      const interval = Number(match[1]);
+      const count = Number(match[2]);
+      let sent = 0;
+      let text = '';
+      const step = () => {
+        if (!live()) return;
+        if (sent === count) {
+          finish('stop', text);
+          return;
+        }
+        sent++;
+        delta(`s${sent} `);
+        text += `s${sent} `;
+        later(interval, step);
+      };
       later(interval, step);
-    };
-    later(interval, step);
-  } else if (userText.includes('[[model]]')) {
-    const text = String(frame.model);
-    delta(text);
-    finish('stop', text);
-  } else {
-    echo(userText);
+    } else if (userText.includes('[[model]]')) {
+      const text = String(frame.model);
+      delta(text);
+      finish('stop', text);
+    } else {
+      echo(userText);
+    }
   }
 }
 

@@ -10,20 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { withTimeout } from '../lib/procs.mjs';
+import { splitLines } from '../lib/pipe.mjs';
 
 const WORKER = fileURLToPath(new URL('./test-worker.mjs', import.meta.url));
-const GUARD_MS = 10_000;
-
-function withTimeout(promise, what, ms = GUARD_MS) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 /** One accepted connection of the fake responder. */
 class PeerConnection {
   constructor(socket) {
@@ -31,17 +21,9 @@ class PeerConnection {
     this.frames = [];
     this.waiters = [];
     this.closed = false;
-    let buffered = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk) => {
-      buffered += chunk;
-      let newline;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        this.frames.push(JSON.parse(line));
-        this.wake();
-      }
+    splitLines(socket, (line) => {
+      this.frames.push(JSON.parse(line));
+      this.wake();
     });
     socket.on('close', () => {
       this.closed = true;
@@ -132,21 +114,13 @@ class Worker {
     this.exitCode = undefined;
     this.child = spawn(process.execPath, [WORKER, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.stderr = '';
-    let buffered = '';
-    this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      let newline;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        this.events.push(JSON.parse(line));
-        for (const waiter of this.waiters.slice()) waiter();
-      }
+    splitLines(this.child.stdout, (line) => {
+      this.events.push(JSON.parse(line));
+      for (const waiter of this.waiters.slice()) waiter();
     });
     this.child.stderr.on('data', (chunk) => { this.stderr += chunk; });
     this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
+      this.child.on('close', (code, signal) => { // after its last stdout line
         this.exitCode = code;
         resolve({ code, signal });
         for (const waiter of this.waiters.slice()) waiter();
@@ -386,6 +360,43 @@ test('[[tool:NAME:{json}]] sends a tool_call, and the round trip answers with th
     const reply = await conn.reply(id2);
     assert.equal(reply.filter((f) => f.type === 'delta').map((f) => f.text).join(''), 'tool result: 22C and sunny');
     assert.equal(reply.at(-1).finish_reason, 'stop');
+  });
+});
+
+/** Resolves once the worker has handled everything `conn` sent so far (a ping's pong came back). */
+async function roundTrip(conn) {
+  const pongs = conn.frames.filter((f) => f.type === 'pong').length;
+  conn.send({ type: 'ping' });
+  await conn.waitFrame((f, i) => f.type === 'pong' && conn.frames.slice(0, i + 1).filter((g) => g.type === 'pong').length > pongs, 'pong');
+}
+
+test('[[hold]] sends nothing at all until `release <id>`, then "after-gate"', async () => {
+  await withPair([], async ({ responder, worker }) => {
+    const conn = await responder.connection(0);
+    const id = request(conn, '[[hold]]');
+    await worker.waitEvent((e) => e.event === 'gate' && e.id === id, 'gate event');
+    await roundTrip(conn);
+    assert.deepEqual(conn.frames.filter((f) => f.id === id), [], 'nothing before release');
+    worker.command(`release ${id}`);
+    const frames = await conn.reply(id);
+    assert.deepEqual(frames.map((f) => f.type === 'delta' ? f.text : f.type), ['after-gate', 'done']);
+  });
+});
+
+test('[[sleep:MS]] is silent, then plays the rest of the script; a cancel while asleep ends it', async () => {
+  await withPair([], async ({ responder, worker }) => {
+    const conn = await responder.connection(0);
+    const id = request(conn, '[[sleep:20]] late words');
+    const frames = await conn.reply(id);
+    assert.deepEqual(frames.map((f) => f.type === 'delta' ? f.text : f.type), ['late ', 'words', 'done']);
+    const chunked = request(conn, '[[sleep:20]][[chunks:2]]');
+    assert.deepEqual((await conn.reply(chunked)).map((f) => f.type === 'delta' ? f.text : f.type), ['c1 ', 'c2 ', 'done']);
+    const long = request(conn, '[[sleep:600000]] never');
+    await worker.waitEvent((e) => e.event === 'request' && e.id === long, 'request event');
+    await roundTrip(conn);
+    assert.deepEqual(conn.frames.filter((f) => f.id === long), [], 'nothing while asleep');
+    conn.send({ type: 'cancel', id: long });
+    assert.deepEqual(await conn.reply(long), [{ type: 'error', id: long, code: 'cancelled', message: 'Request cancelled by the client' }]);
   });
 });
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 
-import { endTree, run, tail } from './processes.mjs';
+import { descendants as descendantsList, endAll, endTree, isAlive, run, sessionMembers, tail } from './processes.mjs';
 
 export const PROVIDER_ID = 'vscode-litellm-tests.test-provider';
 
@@ -135,7 +135,7 @@ export async function startCodeServer(codeServer, layout, port) {
     '--disable-getting-started-override',
     '--ignore-last-opened',
     layout.workspace,
-  ], { env: layout.env, stdio: ['ignore', log, log] });
+  ], { env: layout.env, stdio: ['ignore', log, log], detached: true });
   fs.closeSync(log);
   let exited = null;
   child.on('exit', (code, signal) => { exited = signal ?? `exit ${code}`; });
@@ -157,8 +157,29 @@ export async function startCodeServer(codeServer, layout, port) {
     url,
     /** The workbench URL of the workspace folder. */
     workspaceUrl: `${url}/?folder=${encodeURIComponent(layout.workspace)}`,
-    stop: () => endTree(child.pid),
+    stop: () => stopCodeServer(child.pid),
   };
+}
+
+/**
+ * Ends code-server and everything it started, then waits until all of it is
+ * gone. It runs in a session (and process group) of its own (`detached`), so
+ * a helper it re-parents when its parent exits (the `bootstrap-fork
+ * --type=agentHost` child was found alive after a tree walk had ended
+ * everything it saw) is still a member: every member is ended, round after
+ * round, until none is left. nginx and litellm-fcgi are not members
+ * (litellmctl starts them with setsid): `litellmctl shutdown` ends them.
+ */
+async function stopCodeServer(pid) {
+  const find = () => [
+    ...(isAlive(pid) ? [{ pid }] : []), ...descendantsOf(pid), ...sessionMembers(pid),
+  ];
+  return endAll(find, `code-server (session ${pid})`);
+}
+
+/** The live descendants of `pid` (the tree, for helpers that made a session of their own). */
+function descendantsOf(pid) {
+  return isAlive(pid) ? descendantsList(pid) : [];
 }
 
 /** Every file of the "VSCode LiteLLM" log channel under the user-data logs (one per window). */
