@@ -17,10 +17,10 @@
 
 struct api_error {
     int status;
-    const char *code;           /* static string or NULL */
-    char param[128];            /* "" means null */
+    const char *code; /* static string or NULL */
+    char param[128];  /* "" means null */
     char message[API_ERROR_MESSAGE_MAX];
-    char headers[API_ERROR_HEADERS_MAX];    /* "Name: value\r\n" lines */
+    char headers[API_ERROR_HEADERS_MAX]; /* "Name: value\r\n" lines */
 };
 
 /* `param` may be NULL.  Clears the headers. */

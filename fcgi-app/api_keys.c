@@ -79,8 +79,9 @@ parse_line(char *line, struct api_key *key, char *err, size_t err_size)
                 strcpy(key->name, value);
         } else if (strcmp(field, "hash") == 0) {
             size_t bin_len = 0;
-            bad = sodium_hex2bin(key->hash, sizeof key->hash, value, strlen(value), NULL,
-                                 &bin_len, NULL) != 0 || bin_len != sizeof key->hash;
+            bad = sodium_hex2bin(key->hash, sizeof key->hash, value, strlen(value), NULL, &bin_len,
+                                 NULL) != 0 ||
+                  bin_len != sizeof key->hash;
             have_hash = !bad;
         } else if (strcmp(field, "rpm") == 0) {
             bad = parse_long(value, &key->rpm);
@@ -174,7 +175,8 @@ api_keys_free(struct api_key_set *set)
 int
 api_keys_write(FILE *out, const struct api_key_set *set)
 {
-    fprintf(out, "# VSCode LiteLLM API keys: managed by `litellmctl keys`; secrets are not stored.\n");
+    fprintf(out,
+            "# VSCode LiteLLM API keys: managed by `litellmctl keys`; secrets are not stored.\n");
     for (size_t i = 0; i < set->count; i++) {
         const struct api_key *key = &set->keys[i];
         char hex[2 * API_KEY_HASH_BYTES + 1];
@@ -212,7 +214,7 @@ api_key_allows_model(const struct api_key *key, const char *model_id, const char
     if (key->models == NULL)
         return true;
     const char *p = key->models;
-    char name[256];             /* one name of the list; longer ones match nothing */
+    char name[256]; /* one name of the list; longer ones match nothing */
     while (*p) {
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);

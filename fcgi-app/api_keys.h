@@ -23,8 +23,8 @@
 struct api_key {
     char name[API_KEY_NAME_MAX + 1];
     unsigned char hash[API_KEY_HASH_BYTES];
-    long rpm, tpm, concurrent;  /* 0: no limit of the key's own */
-    char *models;               /* NULL: any model; else "a,b,c" */
+    long rpm, tpm, concurrent; /* 0: no limit of the key's own */
+    char *models;              /* NULL: any model; else "a,b,c" */
     long long created;
 };
 

@@ -16,8 +16,8 @@
 
 static const struct config *auth_cfg;
 static pthread_rwlock_t keys_lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct api_key_set keys;                 /* guarded by keys_lock */
-static struct stat keys_stat;                   /* what was loaded */
+static struct api_key_set keys; /* guarded by keys_lock */
+static struct stat keys_stat;   /* what was loaded */
 static atomic_llong keys_checked_ns;
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -38,7 +38,7 @@ reload_if_changed(bool force)
     if (!force && now - atomic_load(&keys_checked_ns) < KEYS_RECHECK_NS)
         return;
     if (pthread_mutex_trylock(&reload_lock) != 0)
-        return;                 /* another thread is at it */
+        return; /* another thread is at it */
     atomic_store(&keys_checked_ns, now);
     struct stat st;
     if (stat(auth_cfg->keys_file, &st) != 0)
@@ -149,17 +149,19 @@ auth_check(const struct http_request *req, struct auth_identity *identity, struc
     if (key != NULL)
         return 0;
     if (secret != NULL && key_count > 0)
-        return refuse(err, "Incorrect API key provided. Create one with 'litellmctl keys add NAME'.");
+        return refuse(err,
+                      "Incorrect API key provided. Create one with 'litellmctl keys add NAME'.");
     bool open = auth_cfg->auth == AUTH_AUTO && key_count == 0 &&
                 address_is_loopback(http_param(req, "SERVER_ADDR"));
     if (open)
         return 0;
     if (key_count == 0)
-        return refuse(err, "This gateway listens beyond loopback, so it requires an API key, and none "
+        return refuse(err,
+                      "This gateway listens beyond loopback, so it requires an API key, and none "
                       "exists yet: create one with 'litellmctl keys add NAME' and send it as "
                       "'Authorization: Bearer KEY'.");
     return refuse(err, "You didn't provide an API key. Send it as 'Authorization: Bearer KEY' (or "
-                  "'x-api-key: KEY').");
+                       "'x-api-key: KEY').");
 }
 
 bool
@@ -189,7 +191,9 @@ auth_describe(cJSON *out)
     if (auth == NULL)
         return -1;
     cJSON_AddNumberToObject(auth, "keys", (double)count);
-    cJSON_AddStringToObject(auth, "mode", auth_cfg->auth == AUTH_REQUIRED ? "required"
-                                          : count > 0 ? "keys" : "open on loopback");
+    cJSON_AddStringToObject(auth, "mode",
+                            auth_cfg->auth == AUTH_REQUIRED ? "required"
+                            : count > 0                     ? "keys"
+                                                            : "open on loopback");
     return 0;
 }

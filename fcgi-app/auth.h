@@ -19,9 +19,9 @@
 
 struct auth_identity {
     bool has_key;
-    char name[API_KEY_NAME_MAX + 1];    /* for logs and limit scopes */
-    struct limit_rule rule;             /* the key's own limits */
-    char *models;                       /* allowed models, NULL: any; owned */
+    char name[API_KEY_NAME_MAX + 1]; /* for logs and limit scopes */
+    struct limit_rule rule;          /* the key's own limits */
+    char *models;                    /* allowed models, NULL: any; owned */
 };
 
 int auth_init(const struct config *cfg);

@@ -25,8 +25,9 @@ chat_reply_init(struct chat_reply *reply, const char *request_id, const char *mo
     reply->include_usage = include_usage;
     reply->legacy_functions = legacy_functions;
     snprintf(reply->request_id, sizeof reply->request_id, "%s", request_id);
-    int rc = dynbuf_appendf(&reply->head, "\"id\":\"chatcmpl-%s\",\"created\":%lld,\"model\":",
-                            request_id, (long long)time(NULL));
+    int rc = dynbuf_appendf(&reply->head,
+                            "\"id\":\"chatcmpl-%s\",\"created\":%lld,\"model\":", request_id,
+                            (long long)time(NULL));
     if (rc == DYNBUF_OK)
         rc = json_append_string(&reply->head, model, strlen(model));
     return rc == DYNBUF_OK ? 0 : -1;
@@ -79,7 +80,8 @@ chat_reply_chunk_role(struct chat_reply *reply)
 {
     int rc = begin_delta(reply);
     if (rc == DYNBUF_OK)
-        rc = dynbuf_append_str(&reply->chunk, "\"role\":\"assistant\",\"content\":\"\",\"refusal\":null");
+        rc = dynbuf_append_str(&reply->chunk,
+                               "\"role\":\"assistant\",\"content\":\"\",\"refusal\":null");
     return delta_chunk(reply, rc, NULL);
 }
 
@@ -145,9 +147,10 @@ chat_reply_chunk_tool_arguments(struct chat_reply *reply, const char *arguments)
     int rc = begin_delta(reply);
     if (rc == DYNBUF_OK)
         rc = reply->legacy_functions
-            ? dynbuf_append_str(&reply->chunk, "\"function_call\":{\"arguments\":")
-            : dynbuf_appendf(&reply->chunk, "\"tool_calls\":[{\"index\":%u,\"function\":{\"arguments\":",
-                             reply->tool_call_count - 1);
+                 ? dynbuf_append_str(&reply->chunk, "\"function_call\":{\"arguments\":")
+                 : dynbuf_appendf(&reply->chunk,
+                                  "\"tool_calls\":[{\"index\":%u,\"function\":{\"arguments\":",
+                                  reply->tool_call_count - 1);
     if (rc == DYNBUF_OK)
         rc = json_append_string(&reply->chunk, arguments, strlen(arguments));
     if (rc == DYNBUF_OK)
@@ -332,16 +335,13 @@ chat_stream_event(void *opaque, const struct reply_event *event, struct dynbuf *
     case REPLY_TEXT:
         return append_chunk(out, reply, chat_reply_chunk_content(reply, event->text, event->len));
     case REPLY_TOOL_BEGIN:
-        return append_chunk(out, reply, chat_reply_chunk_tool_call(reply, event->call_id,
-                                                                   event->name));
+        return append_chunk(out, reply,
+                            chat_reply_chunk_tool_call(reply, event->call_id, event->name));
     case REPLY_TOOL_ARGUMENTS:
         return append_chunk(out, reply, chat_reply_chunk_tool_arguments(reply, event->text));
-    case REPLY_TOOL_END:
-        return 0;
-    case REPLY_HEARTBEAT:
-        return sse_append_comment(out, "keep-alive") == DYNBUF_OK ? 0 : -1;
-    case REPLY_FINISH:
-        return chat_stream_finish(reply, event, out);
+    case REPLY_TOOL_END: return 0;
+    case REPLY_HEARTBEAT: return sse_append_comment(out, "keep-alive") == DYNBUF_OK ? 0 : -1;
+    case REPLY_FINISH: return chat_stream_finish(reply, event, out);
     case REPLY_ERROR: {
         /* OpenAI's error object as a data event: what its SDKs raise. */
         dynbuf_reset(&reply->chunk);

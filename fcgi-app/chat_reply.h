@@ -18,15 +18,15 @@
 extern const struct wire_format chat_wire_format;
 
 struct chat_reply {
-    struct dynbuf head;         /* "id","object":...,"model":"…", shared by all */
-    struct dynbuf chunk;        /* the event being built; reused */
-    struct dynbuf text;         /* non-stream: the content so far */
-    struct dynbuf tool_calls;   /* non-stream: tool call objects, comma-separated */
+    struct dynbuf head;       /* "id","object":...,"model":"…", shared by all */
+    struct dynbuf chunk;      /* the event being built; reused */
+    struct dynbuf text;       /* non-stream: the content so far */
+    struct dynbuf tool_calls; /* non-stream: tool call objects, comma-separated */
     unsigned tool_call_count;
     bool include_usage;
-    bool legacy_functions;      /* answer with function_call, not tool_calls */
+    bool legacy_functions;       /* answer with function_call, not tool_calls */
     const char *response_format; /* NULL, "json_object" or "json_schema" */
-    char request_id[72];        /* for log lines */
+    char request_id[72];         /* for log lines */
 };
 
 int chat_reply_init(struct chat_reply *reply, const char *request_id, const char *model,

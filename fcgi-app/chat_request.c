@@ -59,29 +59,32 @@ image_data_url_valid(const char *url)
     size_t type_len = strcspn(type, ";,");
     bool known = false;
     for (size_t i = 0; i < sizeof types / sizeof *types; i++)
-        known = known || (strlen(types[i]) == type_len && strncasecmp(type, types[i], type_len) == 0);
+        known = known ||
+                (strlen(types[i]) == type_len && strncasecmp(type, types[i], type_len) == 0);
     const char *payload = strstr(url, ";base64,");
     if (!known || payload == NULL)
         return false;
     payload += strlen(";base64,");
     size_t len = strlen(payload);
-    size_t body = strspn(payload, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+    size_t body = strspn(payload,
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
     size_t padding = strspn(payload + body, "=");
     return len > 0 && body + padding == len && padding <= 2 && len % 4 == 0;
 }
 
 static int
-validate_content_part(const cJSON *part, const char *path, const char *role,
-                      struct api_error *err)
+validate_content_part(const cJSON *part, const char *path, const char *role, struct api_error *err)
 {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(part, "type");
     if (!cJSON_IsObject(part) || !cJSON_IsString(type)) {
         api_error_set(err, 400, "invalid_type", path,
-                      "Invalid value for '%s': each content part must be an object with a 'type'.", path);
+                      "Invalid value for '%s': each content part must be an object with a 'type'.",
+                      path);
         return -1;
     }
     const char *kind = type->valuestring;
-    if (strcmp(kind, "text") == 0 || (strcmp(kind, "refusal") == 0 && strcmp(role, "assistant") == 0)) {
+    if (strcmp(kind, "text") == 0 ||
+        (strcmp(kind, "refusal") == 0 && strcmp(role, "assistant") == 0)) {
         const char *field = kind[0] == 't' ? "text" : "refusal";
         if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(part, field))) {
             api_error_set(err, 400, "invalid_type", path,
@@ -107,13 +110,15 @@ validate_content_part(const cJSON *part, const char *path, const char *role,
             api_error_set(err, 400, "invalid_image_url", where,
                           "Invalid value for '%s': only data: URLs (data:image/png;base64,...) are "
                           "supported; remote image URLs are not. Download the image and send it "
-                          "inline.", where);
+                          "inline.",
+                          where);
             return -1;
         }
         if (!image_data_url_valid(url->valuestring)) {
             api_error_set(err, 400, "invalid_image_url", where,
                           "Invalid value for '%s': the data: URL must hold a PNG, JPEG, GIF or WebP "
-                          "image in base64.", where);
+                          "image in base64.",
+                          where);
             return -1;
         }
         return 0;
@@ -143,7 +148,8 @@ validate_tool_calls(const cJSON *calls, const char *path, struct api_error *err)
             snprintf(where, sizeof where, "%s[%d]", path, index);
             api_error_set(err, 400, "invalid_value", where,
                           "Invalid value for '%s': a tool call needs 'id', 'function.name' and "
-                          "'function.arguments' strings.", where);
+                          "'function.arguments' strings.",
+                          where);
             return -1;
         }
         /* VS Code takes a tool call's input as an object, not text. */
@@ -155,7 +161,8 @@ validate_tool_calls(const cJSON *calls, const char *path, struct api_error *err)
             char where[160];
             snprintf(where, sizeof where, "%s[%d].function.arguments", path, index);
             api_error_set(err, 400, "invalid_value", where,
-                          "Invalid value for '%s': expected a JSON object encoded as a string.", where);
+                          "Invalid value for '%s': expected a JSON object encoded as a string.",
+                          where);
             return -1;
         }
         index++;
@@ -185,7 +192,8 @@ validate_message(const cJSON *message, int index, struct api_error *err)
     if (!role_known(role->valuestring)) {
         api_error_set(err, 400, "invalid_value", field,
                       "Invalid value for '%s': '%.64s' is not one of system, developer, user, "
-                      "assistant, tool.", field, role->valuestring);
+                      "assistant, tool.",
+                      field, role->valuestring);
         return -1;
     }
     const char *who = role->valuestring;
@@ -194,7 +202,8 @@ validate_message(const cJSON *message, int index, struct api_error *err)
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(message, "name");
     if (!is_absent(name) && !cJSON_IsString(name)) {
         snprintf(field, sizeof field, "%s.name", path);
-        api_error_set(err, 400, "invalid_type", field, "Invalid type for '%s': expected a string.", field);
+        api_error_set(err, 400, "invalid_type", field, "Invalid type for '%s': expected a string.",
+                      field);
         return -1;
     }
     const cJSON *tool_calls = cJSON_GetObjectItemCaseSensitive(message, "tool_calls");
@@ -202,7 +211,8 @@ validate_message(const cJSON *message, int index, struct api_error *err)
         snprintf(field, sizeof field, "%s.tool_calls", path);
         if (!assistant) {
             api_error_set(err, 400, "invalid_value", field,
-                          "Invalid parameter '%s': only assistant messages carry tool calls.", field);
+                          "Invalid parameter '%s': only assistant messages carry tool calls.",
+                          field);
             return -1;
         }
         if (validate_tool_calls(tool_calls, field, err) != 0)
@@ -212,7 +222,8 @@ validate_message(const cJSON *message, int index, struct api_error *err)
         !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(message, "tool_call_id"))) {
         snprintf(field, sizeof field, "%s.tool_call_id", path);
         api_error_set(err, 400, "missing_required_parameter", field,
-                      "Missing required parameter: '%s' (a tool message answers a tool call).", field);
+                      "Missing required parameter: '%s' (a tool message answers a tool call).",
+                      field);
         return -1;
     }
 
@@ -220,7 +231,8 @@ validate_message(const cJSON *message, int index, struct api_error *err)
     snprintf(field, sizeof field, "%s.content", path);
     if (is_absent(content)) {
         bool may_be_empty = assistant &&
-            (!is_absent(tool_calls) || cJSON_GetObjectItemCaseSensitive(message, "function_call"));
+                            (!is_absent(tool_calls) ||
+                             cJSON_GetObjectItemCaseSensitive(message, "function_call"));
         if (may_be_empty)
             return 0;
         api_error_set(err, 400, "missing_required_parameter", field,
@@ -231,7 +243,8 @@ validate_message(const cJSON *message, int index, struct api_error *err)
         return 0;
     if (!cJSON_IsArray(content)) {
         api_error_set(err, 400, "invalid_type", field,
-                      "Invalid type for '%s': expected a string or an array of content parts.", field);
+                      "Invalid type for '%s': expected a string or an array of content parts.",
+                      field);
         return -1;
     }
     int part_index = 0;
@@ -269,7 +282,8 @@ validate_tools(const struct chat_request *req, struct api_error *err)
             (!is_absent(parameters) && !cJSON_IsObject(parameters))) {
             api_error_set(err, 400, "invalid_value", path,
                           "Invalid value for '%s': expected {\"type\": \"function\", \"function\": "
-                          "{\"name\": ..., \"parameters\": {...}}}.", path);
+                          "{\"name\": ..., \"parameters\": {...}}}.",
+                          path);
             return -1;
         }
     }
@@ -283,7 +297,8 @@ validate_tool_choice(const cJSON *choice, struct api_error *err)
         return 0;
     if (cJSON_IsString(choice)) {
         const char *value = choice->valuestring;
-        if (strcmp(value, "none") == 0 || strcmp(value, "auto") == 0 || strcmp(value, "required") == 0)
+        if (strcmp(value, "none") == 0 || strcmp(value, "auto") == 0 ||
+            strcmp(value, "required") == 0)
             return 0;
     } else if (cJSON_IsObject(choice)) {
         const cJSON *function = cJSON_GetObjectItemCaseSensitive(choice, "function");
@@ -377,8 +392,10 @@ normalise_legacy_functions(struct chat_request *req)
     }
     if (function_call != NULL && !cJSON_GetObjectItemCaseSensitive(root, "tool_choice")) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(function_call, "name");
-        cJSON *choice = cJSON_IsString(function_call) ? cJSON_CreateString(function_call->valuestring)
-                      : cJSON_IsString(name) ? cJSON_CreateObject() : NULL;
+        cJSON *choice = cJSON_IsString(function_call)
+                            ? cJSON_CreateString(function_call->valuestring)
+                        : cJSON_IsString(name) ? cJSON_CreateObject()
+                                               : NULL;
         if (choice != NULL && cJSON_IsObject(choice)) {
             cJSON *inner = cJSON_AddObjectToObject(choice, "function");
             if (!cJSON_AddStringToObject(choice, "type", "function") || inner == NULL ||
@@ -462,14 +479,16 @@ apply_response_format(struct chat_request *req, struct api_error *err)
     } else {
         api_error_set(err, 400, "invalid_value", "response_format.type",
                       "Invalid value for 'response_format.type': '%.32s' is not one of text, "
-                      "json_object, json_schema.", kind);
+                      "json_object, json_schema.",
+                      kind);
         return -1;
     }
     cJSON *message = cJSON_CreateObject();
     if (instruction == NULL || message == NULL ||
         !cJSON_AddStringToObject(message, "role", "system") ||
         !cJSON_AddStringToObject(message, "content", instruction) ||
-        !cJSON_InsertItemInArray(cJSON_GetObjectItemCaseSensitive(req->root, "messages"), 0, message)) {
+        !cJSON_InsertItemInArray(cJSON_GetObjectItemCaseSensitive(req->root, "messages"), 0,
+                                 message)) {
         free(instruction);
         cJSON_Delete(message);
         api_error_set(err, 500, "internal_error", NULL, "Out of memory.");
@@ -493,9 +512,11 @@ narrow_to_named_tool(struct chat_request *req, struct api_error *err)
     cJSON *chosen = NULL;
     while (tool != NULL) {
         cJSON *next = tool->next;
-        const cJSON *tool_name = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(tool, "function"), "name");
-        if (chosen == NULL && cJSON_IsString(tool_name) && strcmp(tool_name->valuestring, name->valuestring) == 0)
+        const cJSON *tool_name =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tool, "function"),
+                                             "name");
+        if (chosen == NULL && cJSON_IsString(tool_name) &&
+            strcmp(tool_name->valuestring, name->valuestring) == 0)
             chosen = tool;
         else
             cJSON_Delete(cJSON_DetachItemViaPointer(tools, tool));
@@ -508,7 +529,8 @@ narrow_to_named_tool(struct chat_request *req, struct api_error *err)
         return -1;
     }
     cJSON *required = cJSON_CreateString("required");
-    if (required == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(req->root, "tool_choice", required)) {
+    if (required == NULL ||
+        !cJSON_ReplaceItemInObjectCaseSensitive(req->root, "tool_choice", required)) {
         cJSON_Delete(required);
         api_error_set(err, 500, "internal_error", NULL, "Out of memory.");
         return -1;
@@ -543,7 +565,7 @@ has_escaped_nul(const char *body, size_t len)
         for (const char *q = p; q > body && q[-1] == '\\'; q--)
             backslashes++;
         if (backslashes % 2 == 0)
-            return true;    /* the backslash before u0000 is not itself escaped */
+            return true; /* the backslash before u0000 is not itself escaped */
     }
     return false;
 }
@@ -584,7 +606,8 @@ chat_request_parse(const char *body, size_t len, struct chat_request *req, struc
     }
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     if (!is_absent(model) && !cJSON_IsString(model)) {
-        api_error_set(err, 400, "invalid_type", "model", "Invalid type for 'model': expected a string.");
+        api_error_set(err, 400, "invalid_type", "model",
+                      "Invalid type for 'model': expected a string.");
         return -1;
     }
     req->model = cJSON_IsString(model) ? model->valuestring : NULL;
@@ -614,7 +637,8 @@ chat_request_parse(const char *body, size_t len, struct chat_request *req, struc
 
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
     if (!is_absent(stream) && !cJSON_IsBool(stream)) {
-        api_error_set(err, 400, "invalid_type", "stream", "Invalid type for 'stream': expected a boolean.");
+        api_error_set(err, 400, "invalid_type", "stream",
+                      "Invalid type for 'stream': expected a boolean.");
         return -1;
     }
     req->stream = cJSON_IsTrue(stream);

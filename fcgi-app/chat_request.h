@@ -14,17 +14,17 @@
 #include "api_error.h"
 
 struct chat_request {
-    cJSON *root;                /* owned: the parsed body */
-    const char *model;          /* NULL when omitted */
+    cJSON *root;       /* owned: the parsed body */
+    const char *model; /* NULL when omitted */
     bool stream;
-    bool include_usage;         /* stream_options.include_usage */
+    bool include_usage; /* stream_options.include_usage */
     const cJSON *messages;
-    const cJSON *tools;         /* NULL or a non-empty array */
-    const cJSON *tool_choice;   /* NULL, a string or an object */
-    long max_tokens;            /* 0: no cap asked for */
-    const cJSON *stop;          /* NULL, a string or an array of strings */
-    bool legacy_functions;      /* asked with functions/function_call: answer so */
-    bool has_images;            /* some message carries an image part */
+    const cJSON *tools;          /* NULL or a non-empty array */
+    const cJSON *tool_choice;    /* NULL, a string or an object */
+    long max_tokens;             /* 0: no cap asked for */
+    const cJSON *stop;           /* NULL, a string or an array of strings */
+    bool legacy_functions;       /* asked with functions/function_call: answer so */
+    bool has_images;             /* some message carries an image part */
     const char *response_format; /* NULL, "json_object" or "json_schema" */
 };
 

@@ -12,10 +12,18 @@
 #include "log.h"
 #include "model_name.h"
 
-
 enum option_kind {
-    OPT_STRING, OPT_UINT, OPT_LONG, OPT_MODE, OPT_SIZE, OPT_LOG_LEVEL, OPT_UID,
-    OPT_AUTH, OPT_MODEL_RULE, OPT_KEY_MODEL_RULE, OPT_ALIAS,
+    OPT_STRING,
+    OPT_UINT,
+    OPT_LONG,
+    OPT_MODE,
+    OPT_SIZE,
+    OPT_LOG_LEVEL,
+    OPT_UID,
+    OPT_AUTH,
+    OPT_MODEL_RULE,
+    OPT_KEY_MODEL_RULE,
+    OPT_ALIAS,
 };
 
 struct option_spec {
@@ -23,7 +31,7 @@ struct option_spec {
     const char *value_name;
     enum option_kind kind;
     size_t offset;
-    unsigned min, max;          /* bounds for OPT_UINT */
+    unsigned min, max; /* bounds for OPT_UINT */
     const char *help;
 };
 
@@ -144,9 +152,18 @@ config_parse_size(const char *text, size_t *out)
     unsigned long long scale = 1;
     switch (tolower((unsigned char)*end)) {
     case '\0': break;
-    case 'k': scale = 1024ULL; end++; break;
-    case 'm': scale = 1024ULL * 1024; end++; break;
-    case 'g': scale = 1024ULL * 1024 * 1024; end++; break;
+    case 'k':
+        scale = 1024ULL;
+        end++;
+        break;
+    case 'm':
+        scale = 1024ULL * 1024;
+        end++;
+        break;
+    case 'g':
+        scale = 1024ULL * 1024 * 1024;
+        end++;
+        break;
     default: return -1;
     }
     if (*end != '\0' || value > SIZE_MAX / scale)
@@ -201,9 +218,10 @@ add_scoped_rule(struct config *cfg, const char *value, bool with_key, char *err,
     rule.key = at ? strndup(value, (size_t)(at - value)) : NULL;
     const char *p = colon + 1;
     while (*p) {
-        long *target = strncmp(p, "rpm=", 4) == 0 ? &rule.rule.rpm
-                     : strncmp(p, "tpm=", 4) == 0 ? &rule.rule.tpm
-                     : strncmp(p, "concurrent=", 11) == 0 ? &rule.rule.concurrent : NULL;
+        long *target = strncmp(p, "rpm=", 4) == 0           ? &rule.rule.rpm
+                       : strncmp(p, "tpm=", 4) == 0         ? &rule.rule.tpm
+                       : strncmp(p, "concurrent=", 11) == 0 ? &rule.rule.concurrent
+                                                            : NULL;
         char *end;
         long number = target ? strtol(strchr(p, '=') + 1, &end, 10) : -1;
         if (target == NULL || number < 0 || (*end != ',' && *end != '\0')) {
@@ -231,8 +249,7 @@ add_scoped_rule(struct config *cfg, const char *value, bool with_key, char *err,
 }
 
 int
-config_set(struct config *cfg, const char *name, const char *value,
-           char *err, size_t err_size)
+config_set(struct config *cfg, const char *name, const char *value, char *err, size_t err_size)
 {
     const struct option_spec *spec = option_find(name);
     if (spec == NULL) {
@@ -254,8 +271,8 @@ config_set(struct config *cfg, const char *name, const char *value,
     }
     case OPT_UINT:
         if (parse_uint(value, &number, 10) != 0 || number < spec->min || number > spec->max) {
-            snprintf(err, err_size, "%s: '%s' is not a number from %u to %u",
-                     name, value, spec->min, spec->max);
+            snprintf(err, err_size, "%s: '%s' is not a number from %u to %u", name, value,
+                     spec->min, spec->max);
             return -1;
         }
         *(unsigned *)field = (unsigned)number;
@@ -281,8 +298,7 @@ config_set(struct config *cfg, const char *name, const char *value,
             return -1;
         }
         return 0;
-    case OPT_MODEL_RULE:
-        return add_scoped_rule(cfg, value, false, err, err_size);
+    case OPT_MODEL_RULE: return add_scoped_rule(cfg, value, false, err, err_size);
     case OPT_ALIAS: {
         const char *eq = strchr(value, '=');
         if (eq == NULL || eq == value || eq[1] == '\0') {
@@ -306,8 +322,7 @@ config_set(struct config *cfg, const char *name, const char *value,
         cfg->alias_count++;
         return 0;
     }
-    case OPT_KEY_MODEL_RULE:
-        return add_scoped_rule(cfg, value, true, err, err_size);
+    case OPT_KEY_MODEL_RULE: return add_scoped_rule(cfg, value, true, err, err_size);
     case OPT_MODE:
         if (parse_uint(value, &number, 8) != 0 || number > 0777) {
             snprintf(err, err_size, "%s: '%s' is not an octal mode like 0660", name, value);
@@ -414,11 +429,10 @@ print_help(FILE *out)
         else
             fprintf(out, "      %s\n      %-27s%s\n", left, "", option_specs[i].help);
     }
-    fprintf(out,
-            "  -h, --help                   show this help and exit\n"
-            "  -V, --version                show the version and exit\n\n"
-            "Signals: SIGTERM/SIGINT drain (stop accepting, let requests finish within\n"
-            "--drain-timeout, cancel the rest) and exit 0.\n");
+    fprintf(out, "  -h, --help                   show this help and exit\n"
+                 "  -V, --version                show the version and exit\n\n"
+                 "Signals: SIGTERM/SIGINT drain (stop accepting, let requests finish within\n"
+                 "--drain-timeout, cancel the rest) and exit 0.\n");
 }
 
 int

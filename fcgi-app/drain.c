@@ -30,7 +30,7 @@ drain_deadline_passed(void)
     int fd = drain_fd();
     atomic_store(&drain_reached, true);
     if (fd >= 0)
-        (void)!write(fd, &one, sizeof one);     /* never read: stays readable */
+        (void)!write(fd, &one, sizeof one); /* never read: stays readable */
 }
 
 bool

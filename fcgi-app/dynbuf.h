@@ -32,8 +32,7 @@ void dynbuf_free(struct dynbuf *buf);
 void dynbuf_reset(struct dynbuf *buf);
 int dynbuf_append(struct dynbuf *buf, const void *bytes, size_t len);
 int dynbuf_append_str(struct dynbuf *buf, const char *str);
-int dynbuf_appendf(struct dynbuf *buf, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int dynbuf_appendf(struct dynbuf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int dynbuf_vappendf(struct dynbuf *buf, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 /* Drop the first `len` bytes (a consumed prefix). */

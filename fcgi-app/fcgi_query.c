@@ -13,16 +13,16 @@
 #include "clock.h"
 
 /* The FastCGI specification's numbers. */
-#define FCGI_VERSION_1      1
-#define FCGI_BEGIN_REQUEST  1
-#define FCGI_END_REQUEST    3
-#define FCGI_PARAMS         4
-#define FCGI_STDIN          5
-#define FCGI_STDOUT         6
-#define FCGI_STDERR         7
-#define FCGI_RESPONDER      1
-#define FCGI_HEADER_LEN     8
-#define FCGI_CONTENT_MAX    65535
+#define FCGI_VERSION_1 1
+#define FCGI_BEGIN_REQUEST 1
+#define FCGI_END_REQUEST 3
+#define FCGI_PARAMS 4
+#define FCGI_STDIN 5
+#define FCGI_STDOUT 6
+#define FCGI_STDERR 7
+#define FCGI_RESPONDER 1
+#define FCGI_HEADER_LEN 8
+#define FCGI_CONTENT_MAX 65535
 
 static int
 put_record(struct dynbuf *out, unsigned type, uint16_t id, const void *content, size_t len)
@@ -30,8 +30,14 @@ put_record(struct dynbuf *out, unsigned type, uint16_t id, const void *content, 
     if (len > FCGI_CONTENT_MAX)
         return DYNBUF_TOO_BIG;
     unsigned char header[FCGI_HEADER_LEN] = {
-        FCGI_VERSION_1, (unsigned char)type, (unsigned char)(id >> 8), (unsigned char)id,
-        (unsigned char)(len >> 8), (unsigned char)len, 0, 0,
+        FCGI_VERSION_1,
+        (unsigned char)type,
+        (unsigned char)(id >> 8),
+        (unsigned char)id,
+        (unsigned char)(len >> 8),
+        (unsigned char)len,
+        0,
+        0,
     };
     int rc = dynbuf_append(out, header, sizeof header);
     if (rc == DYNBUF_OK && len > 0)
@@ -50,8 +56,10 @@ put_length(struct dynbuf *out, size_t len)
     if (len > 0x7fffffffu)
         return DYNBUF_TOO_BIG;
     unsigned char four[4] = {
-        (unsigned char)((len >> 24) | 0x80), (unsigned char)(len >> 16),
-        (unsigned char)(len >> 8), (unsigned char)len,
+        (unsigned char)((len >> 24) | 0x80),
+        (unsigned char)(len >> 16),
+        (unsigned char)(len >> 8),
+        (unsigned char)len,
     };
     return dynbuf_append(out, four, sizeof four);
 }
@@ -109,22 +117,17 @@ take_record(struct fcgi_reply *reply, unsigned type, unsigned id, const unsigned
             size_t len)
 {
     if (id == 0)
-        return FCGI_REPLY_MORE;         /* a management record: not ours to answer */
+        return FCGI_REPLY_MORE; /* a management record: not ours to answer */
     if (id != reply->request_id)
         return FCGI_REPLY_BAD;
     switch (type) {
     case FCGI_STDOUT:
         switch (dynbuf_append(&reply->out, content, len)) {
-        case DYNBUF_OK:
-            return FCGI_REPLY_MORE;
-        case DYNBUF_TOO_BIG:
-            return FCGI_REPLY_TOO_BIG;
-        default:
-            return FCGI_REPLY_NO_MEMORY;
+        case DYNBUF_OK: return FCGI_REPLY_MORE;
+        case DYNBUF_TOO_BIG: return FCGI_REPLY_TOO_BIG;
+        default: return FCGI_REPLY_NO_MEMORY;
         }
-    case FCGI_STDERR:
-        reply->err_len += len;
-        return FCGI_REPLY_MORE;
+    case FCGI_STDERR: reply->err_len += len; return FCGI_REPLY_MORE;
     case FCGI_END_REQUEST:
         if (len < 8)
             return FCGI_REPLY_BAD;
@@ -132,8 +135,7 @@ take_record(struct fcgi_reply *reply, unsigned type, unsigned id, const unsigned
                             (uint32_t)content[2] << 8 | content[3];
         reply->protocol_status = content[4];
         return FCGI_REPLY_DONE;
-    default:
-        return FCGI_REPLY_BAD;
+    default: return FCGI_REPLY_BAD;
     }
 }
 
@@ -143,7 +145,7 @@ fcgi_reply_feed(struct fcgi_reply *reply, const void *bytes, size_t len)
     const unsigned char *in = bytes;
     if (reply->result != FCGI_REPLY_MORE) {
         if (reply->result == FCGI_REPLY_DONE && len > 0)
-            reply->result = FCGI_REPLY_BAD;     /* nothing may follow the end */
+            reply->result = FCGI_REPLY_BAD; /* nothing may follow the end */
         return reply->result;
     }
     while (len > 0) {
@@ -184,18 +186,12 @@ const char *
 fcgi_reply_strerror(int result)
 {
     switch (result) {
-    case FCGI_REPLY_MORE:
-        return "the reply ended before FCGI_END_REQUEST";
-    case FCGI_REPLY_DONE:
-        return "complete";
-    case FCGI_REPLY_BAD:
-        return "the reply is not well-formed FastCGI";
-    case FCGI_REPLY_TOO_BIG:
-        return "the reply is too large";
-    case FCGI_REPLY_NO_MEMORY:
-        return "out of memory";
-    default:
-        return "unknown result";
+    case FCGI_REPLY_MORE: return "the reply ended before FCGI_END_REQUEST";
+    case FCGI_REPLY_DONE: return "complete";
+    case FCGI_REPLY_BAD: return "the reply is not well-formed FastCGI";
+    case FCGI_REPLY_TOO_BIG: return "the reply is too large";
+    case FCGI_REPLY_NO_MEMORY: return "out of memory";
+    default: return "unknown result";
     }
 }
 
@@ -207,7 +203,7 @@ cgi_reply_split(const char *data, size_t len, int *status, const char **body, si
     for (;;) {
         const char *newline = at < len ? memchr(data + at, '\n', len - at) : NULL;
         if (newline == NULL)
-            return -1;                  /* no empty line: no end of headers */
+            return -1; /* no empty line: no end of headers */
         size_t end = (size_t)(newline - data);
         size_t line_len = end - at;
         if (line_len > 0 && data[end - 1] == '\r')
@@ -220,7 +216,8 @@ cgi_reply_split(const char *data, size_t len, int *status, const char **body, si
         if (colon == NULL)
             return -1;
         static const char name[] = "status";
-        if ((size_t)(colon - line) == sizeof name - 1 && strncasecmp(line, name, sizeof name - 1) == 0) {
+        if ((size_t)(colon - line) == sizeof name - 1 &&
+            strncasecmp(line, name, sizeof name - 1) == 0) {
             const char *value = colon + 1, *stop = line + line_len;
             while (value < stop && (*value == ' ' || *value == '\t'))
                 value++;
@@ -323,7 +320,7 @@ exchange(int fd, const struct dynbuf *request, struct fcgi_reply *reply, long lo
             return -1;
         }
         if (n == 0)
-            break;                      /* closed: MORE says it ended early */
+            break; /* closed: MORE says it ended early */
         rc = fcgi_reply_feed(reply, chunk, (size_t)n);
     }
     if (rc != FCGI_REPLY_DONE) {
@@ -342,11 +339,16 @@ fcgi_query_get(const char *socket_path, const char *uri, int timeout_ms, size_t 
     char request_id[32];
     snprintf(request_id, sizeof request_id, "litellm-status-%ld", (long)getpid());
     const struct fcgi_param params[] = {
-        { "REQUEST_METHOD", "GET" },   { "DOCUMENT_URI", uri },
-        { "REQUEST_URI", uri },        { "SCRIPT_NAME", uri },
-        { "QUERY_STRING", "" },        { "SERVER_PROTOCOL", "HTTP/1.1" },
-        { "GATEWAY_INTERFACE", "CGI/1.1" }, { "REMOTE_ADDR", "127.0.0.1" },
-        { "SERVER_ADDR", "127.0.0.1" }, { "REQUEST_ID", request_id },
+        { "REQUEST_METHOD", "GET" },
+        { "DOCUMENT_URI", uri },
+        { "REQUEST_URI", uri },
+        { "SCRIPT_NAME", uri },
+        { "QUERY_STRING", "" },
+        { "SERVER_PROTOCOL", "HTTP/1.1" },
+        { "GATEWAY_INTERFACE", "CGI/1.1" },
+        { "REMOTE_ADDR", "127.0.0.1" },
+        { "SERVER_ADDR", "127.0.0.1" },
+        { "REQUEST_ID", request_id },
     };
     struct dynbuf request;
     dynbuf_init(&request, FCGI_CONTENT_MAX * 2);

@@ -39,21 +39,21 @@ int fcgi_query_encode(struct dynbuf *out, uint16_t request_id, const struct fcgi
                       size_t count);
 
 enum fcgi_reply_result {
-    FCGI_REPLY_MORE = 0,        /* feed more bytes */
-    FCGI_REPLY_DONE = 1,        /* FCGI_END_REQUEST seen */
-    FCGI_REPLY_BAD = -1,        /* not the records a responder sends us */
-    FCGI_REPLY_TOO_BIG = -2,    /* FCGI_STDOUT past the maximum */
+    FCGI_REPLY_MORE = 0,     /* feed more bytes */
+    FCGI_REPLY_DONE = 1,     /* FCGI_END_REQUEST seen */
+    FCGI_REPLY_BAD = -1,     /* not the records a responder sends us */
+    FCGI_REPLY_TOO_BIG = -2, /* FCGI_STDOUT past the maximum */
     FCGI_REPLY_NO_MEMORY = -3,
 };
 
 struct fcgi_reply {
     uint16_t request_id;
-    int result;                 /* the last feed's result once final */
-    struct dynbuf out;          /* FCGI_STDOUT, NUL-terminated */
-    size_t err_len;             /* FCGI_STDERR bytes seen (dropped) */
-    uint32_t app_status;        /* from FCGI_END_REQUEST */
+    int result;          /* the last feed's result once final */
+    struct dynbuf out;   /* FCGI_STDOUT, NUL-terminated */
+    size_t err_len;      /* FCGI_STDERR bytes seen (dropped) */
+    uint32_t app_status; /* from FCGI_END_REQUEST */
     unsigned protocol_status;
-    size_t have;                /* bytes of the current record in `record` */
+    size_t have; /* bytes of the current record in `record` */
     unsigned char record[FCGI_RECORD_MAX];
 };
 
@@ -70,8 +70,7 @@ const char *fcgi_reply_strerror(int result);
  * line (CRLF or LF); `Status: NNN` sets the status (200 without one).
  * 0, or -1 if there is no header end, a header line has no colon, or the
  * Status header has no three-digit code. */
-int cgi_reply_split(const char *data, size_t len, int *status, const char **body,
-                    size_t *body_len);
+int cgi_reply_split(const char *data, size_t len, int *status, const char **body, size_t *body_len);
 
 /*
  * GET `uri` from the FastCGI application on the Unix socket `socket_path`,

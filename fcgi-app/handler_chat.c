@@ -31,7 +31,7 @@
 #include "router.h"
 #include "token_estimate.h"
 
-#define NO_WINDOW_MESSAGE \
+#define NO_WINDOW_MESSAGE                                                  \
     "No VS Code window is connected to the gateway. Open VS Code and run " \
     "'VSCode LiteLLM: Start LM Proxy Server' (Ctrl+Shift+L S)."
 
@@ -47,8 +47,8 @@ struct chat_exchange {
     struct request_outcome *outcome;
     struct chat_request chat;
     struct router_pick pick;
-    long prompt_tokens;         /* estimated before dispatch */
-    struct chat_reply reply;    /* the renderer's state */
+    long prompt_tokens;      /* estimated before dispatch */
+    struct chat_reply reply; /* the renderer's state */
     struct reply_writer writer;
     struct reply_core core;
     struct inflight *box;
@@ -85,8 +85,8 @@ route(struct chat_exchange *ex, struct api_error *err)
     else if (routed == ROUTER_UNKNOWN_MODEL)
         api_error_set(err, 404, "model_not_found", "model",
                       "The model '%.200s' does not exist or no connected VS Code window offers "
-                      "it. Available models: %s.", requested ? requested : "(default)",
-                      available.len ? available.data : "none");
+                      "it. Available models: %s.",
+                      requested ? requested : "(default)", available.len ? available.data : "none");
     else if (routed != ROUTER_OK)
         api_error_set(err, 500, "internal_error", NULL, "Out of memory.");
     dynbuf_free(&available);
@@ -110,7 +110,8 @@ check_fits(struct chat_exchange *ex, struct api_error *err)
     } else if (ex->chat.has_images && pick->image_input == ROUTER_CAPABILITY_NO) {
         api_error_set(err, 400, "image_input_not_supported", "messages",
                       "The model '%s' does not accept images; remove the image parts or choose "
-                      "a model that does.", pick->model_id);
+                      "a model that does.",
+                      pick->model_id);
     } else {
         enum token_family family = token_family_of(*pick->family ? pick->family : pick->model_id);
         ex->prompt_tokens = token_estimate_messages(ex->chat.messages, family) +
@@ -123,7 +124,8 @@ check_fits(struct chat_exchange *ex, struct api_error *err)
         api_error_set(err, 400, "context_length_exceeded", "messages",
                       "This model's maximum context length is %ld tokens. However, your "
                       "messages resulted in about %ld tokens (estimated). Please reduce the "
-                      "length of the messages.", context, ex->prompt_tokens);
+                      "length of the messages.",
+                      context, ex->prompt_tokens);
     }
     api_error_add_header(err, "x-should-retry", "false");
     return -1;
@@ -132,8 +134,7 @@ check_fits(struct chat_exchange *ex, struct api_error *err)
 /* ------------------------------------------------------------ relay */
 
 static void
-fail(struct chat_exchange *ex, int status, const char *code, bool cancel_window,
-     const char *message)
+fail(struct chat_exchange *ex, int status, const char *code, bool cancel_window, const char *message)
 {
     struct api_error err;
     api_error_set(&err, status, code, NULL, "%s", message);
@@ -196,7 +197,8 @@ relay(struct chat_exchange *ex)
             char message[160];
             snprintf(message, sizeof message,
                      "The model sent nothing for %u seconds (--request-timeout); the request was "
-                     "cancelled.", ex->cfg->request_timeout);
+                     "cancelled.",
+                     ex->cfg->request_timeout);
             fail(ex, 504, "timeout", true, message);
         } else if (ex->chat.stream && now - last_write_us >= heartbeat_us) {
             reply_core_heartbeat(&ex->core);
@@ -243,8 +245,8 @@ serve(struct chat_exchange *ex)
                       "closed. Retry.");
         respond_error(req, &err);
     } else {
-        log_debug("request %s: sent to window #%lu as %s", req->request_id,
-                  ex->pick.conn->serial, ex->pick.model_id);
+        log_debug("request %s: sent to window #%lu as %s", req->request_id, ex->pick.conn->serial,
+                  ex->pick.model_id);
         relay(ex);
         if (ex->core.cancel_window)
             pipe_conn_send_cancel(ex->pick.conn, req->request_id);
@@ -279,8 +281,9 @@ static int
 admit_and_serve(struct chat_exchange *ex, struct api_error *err)
 {
     struct http_request *req = ex->req;
-    long reserve = ex->prompt_tokens + (ex->chat.max_tokens > 0 ? ex->chat.max_tokens
-                                                                : ex->cfg->default_completion_tokens);
+    long reserve = ex->prompt_tokens + (ex->chat.max_tokens > 0
+                                            ? ex->chat.max_tokens
+                                            : ex->cfg->default_completion_tokens);
     struct limit_request limits;
     if (!ratelimit_policy_prepare(&limits, req->request_id, ex->identity, ex->pick.model_id,
                                   ex->pick.family, reserve)) {
@@ -292,9 +295,7 @@ admit_and_serve(struct chat_exchange *ex, struct api_error *err)
         serve(ex);
         ratelimit_policy_finish(&limits, reply_core_tokens_used(&ex->core));
         return 0;
-    case LIMIT_CLIENT_LEFT:
-        ex->outcome->note = "client gone while queued";
-        return 0;
+    case LIMIT_CLIENT_LEFT: ex->outcome->note = "client gone while queued"; return 0;
     case LIMIT_REFUSED:
         ex->outcome->note = err->status == 503 ? "server_shutting_down" : "rate limited";
         return -1;
@@ -307,7 +308,10 @@ handle_chat_completions(struct http_request *req, const struct config *cfg,
                         const struct auth_identity *identity, struct request_outcome *outcome)
 {
     struct chat_exchange ex = {
-        .req = req, .cfg = cfg, .identity = identity, .outcome = outcome,
+        .req = req,
+        .cfg = cfg,
+        .identity = identity,
+        .outcome = outcome,
     };
     struct api_error err;
     bool refused_early = read_and_parse(&ex, &err) != 0 || route(&ex, &err) != 0 ||

@@ -37,8 +37,8 @@ static void
 method_not_allowed(struct http_request *req, const char *allowed)
 {
     struct api_error err;
-    api_error_set(&err, 405, "method_not_allowed", NULL, "Method %.32s is not allowed on %.200s; use %s.",
-                  req->method, req->path, allowed);
+    api_error_set(&err, 405, "method_not_allowed", NULL,
+                  "Method %.32s is not allowed on %.200s; use %s.", req->method, req->path, allowed);
     api_error_add_header(&err, "Allow", "%s", allowed);
     respond_error(req, &err);
 }
@@ -65,7 +65,7 @@ handle_request(struct http_request *req, const struct config *cfg, struct reques
     bool get = method_is(req, "GET") || method_is(req, "HEAD");
     const char *model_id;
     struct auth_identity identity = { 0 };
-    req->wire = &chat_wire_format;      /* every route speaks OpenAI's shapes today */
+    req->wire = &chat_wire_format; /* every route speaks OpenAI's shapes today */
     if (path_is(req->path, "/chat/completions")) {
         if (!method_is(req, "POST"))
             method_not_allowed(req, "POST");

@@ -17,8 +17,7 @@ object_string(const cJSON *object, const char *field)
 }
 
 void
-handle_models(struct http_request *req, const char *model_id,
-                  const struct auth_identity *identity)
+handle_models(struct http_request *req, const char *model_id, const struct auth_identity *identity)
 {
     if (model_id == NULL) {
         cJSON *list = router_models_list();
@@ -37,8 +36,8 @@ handle_models(struct http_request *req, const char *model_id,
         return;
     }
     cJSON *model = router_model_get(model_id);
-    if (model != NULL && !auth_allows_model(identity, object_string(model, "id"),
-                                            object_string(model, "family"))) {
+    if (model != NULL &&
+        !auth_allows_model(identity, object_string(model, "id"), object_string(model, "family"))) {
         cJSON_Delete(model);
         model = NULL;
     }

@@ -19,8 +19,8 @@
 static bool
 is_token_char(char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+           c == '_' || c == '.';
 }
 
 /* nginx passes its $request_id (32 hex digits) as REQUEST_ID, so its access
@@ -128,7 +128,7 @@ http_read_body(struct http_request *req, size_t max_body)
         if (rc != DYNBUF_OK)
             return HTTP_BODY_READ_ERROR;
         if (n < (int)sizeof chunk)
-            break;              /* FCGX_GetStr returns short only at EOF */
+            break; /* FCGX_GetStr returns short only at EOF */
     }
     return HTTP_BODY_OK;
 }
@@ -159,7 +159,7 @@ mark_client_gone(struct http_request *req)
 {
     req->client_gone = true;
     if (req->status == 0 || req->status == 200)
-        req->status = 499;      /* nginx's "client closed request" */
+        req->status = 499; /* nginx's "client closed request" */
 }
 
 static bool
@@ -178,8 +178,8 @@ http_write_head(struct http_request *req, int status, const char *content_type,
     req->status = status;
     req->event_stream = strcmp(content_type, "text/event-stream") == 0;
     FCGX_Stream *out = req->fcgi->out;
-    FCGX_FPrintF(out, "Status: %d %s\r\nContent-Type: %s\r\nx-request-id: %s\r\n",
-                 status, reason_phrase(status), content_type, req->request_id);
+    FCGX_FPrintF(out, "Status: %d %s\r\nContent-Type: %s\r\nx-request-id: %s\r\n", status,
+                 reason_phrase(status), content_type, req->request_id);
     if (extra_headers != NULL)
         FCGX_PutS(extra_headers, out);
     if (req->headers.len > 0)

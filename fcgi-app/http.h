@@ -26,17 +26,17 @@ struct wire_format;
 struct http_request {
     FCGX_Request *fcgi;
     const char *method;
-    const char *path;           /* without the query string */
+    const char *path; /* without the query string */
     char request_id[HTTP_REQUEST_ID_MAX + 1];
     struct dynbuf body;
-    struct dynbuf headers;      /* added to whatever response goes out */
-    const struct wire_format *wire;     /* the route's API: the shape of its errors */
-    struct limit_status limits;  /* x-ratelimit-* for the response, if any */
-    int status;                 /* what we answered, for the log */
+    struct dynbuf headers;          /* added to whatever response goes out */
+    const struct wire_format *wire; /* the route's API: the shape of its errors */
+    struct limit_status limits;     /* x-ratelimit-* for the response, if any */
+    int status;                     /* what we answered, for the log */
     bool head_sent;
-    bool event_stream;          /* the head said text/event-stream */
+    bool event_stream; /* the head said text/event-stream */
     bool client_gone;
-    bool peer_watch;            /* ipcFd still worth polling for hang-up */
+    bool peer_watch; /* ipcFd still worth polling for hang-up */
     long long started_us;
 };
 
@@ -71,10 +71,10 @@ void http_finish_response(struct http_request *req);
 bool http_client_hung_up(struct http_request *req);
 
 enum http_wait_result {
-    HTTP_WAIT_READY,            /* `fd` is readable */
+    HTTP_WAIT_READY, /* `fd` is readable */
     HTTP_WAIT_TIMEOUT,
-    HTTP_WAIT_CLIENT_GONE,      /* the client hung up (req->client_gone, status 499) */
-    HTTP_WAIT_DRAINING,         /* the drain deadline passed (drain.h) */
+    HTTP_WAIT_CLIENT_GONE, /* the client hung up (req->client_gone, status 499) */
+    HTTP_WAIT_DRAINING,    /* the drain deadline passed (drain.h) */
 };
 /* Waits up to `timeout_us` for `fd` (-1: none), watching the client and
  * the drain signal too; a signal's EINTR counts as a timeout, which callers

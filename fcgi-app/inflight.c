@@ -7,7 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define INFLIGHT_BUCKETS 1024   /* a power of two; chains absorb any excess */
+#define INFLIGHT_BUCKETS 1024 /* a power of two; chains absorb any excess */
 
 struct queued_event {
     enum inflight_event event;
@@ -19,7 +19,7 @@ struct inflight {
     char *id;
     const struct pipe_conn *conn;
     int event_fd;
-    pthread_mutex_t lock;               /* guards everything below */
+    pthread_mutex_t lock; /* guards everything below */
     struct queued_event *head, *tail;
     /* An event that could not be queued for want of memory; reported once
      * the queue is empty, so a lost window can never be missed. */
@@ -29,7 +29,7 @@ struct inflight {
      * cleared by the pop that finds it empty again.  One write and one read
      * per burst of frames, however many frames the burst holds. */
     bool signalled;
-    struct inflight *bucket_next;       /* guarded by table_lock */
+    struct inflight *bucket_next; /* guarded by table_lock */
 };
 
 /* The table's lock is held only to find, link or unlink a mailbox; a
@@ -42,7 +42,7 @@ static size_t inflight_total;
 static size_t
 bucket_of(const char *id)
 {
-    uint32_t hash = 2166136261u;        /* FNV-1a */
+    uint32_t hash = 2166136261u; /* FNV-1a */
     for (const unsigned char *p = (const unsigned char *)id; *p; p++)
         hash = (hash ^ *p) * 16777619u;
     return hash & (INFLIGHT_BUCKETS - 1);

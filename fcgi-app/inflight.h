@@ -19,8 +19,8 @@
 #include "pipe_conn.h"
 
 enum inflight_event {
-    INFLIGHT_FRAME,             /* a frame from the window */
-    INFLIGHT_WINDOW_LOST,       /* the window's connection closed */
+    INFLIGHT_FRAME,       /* a frame from the window */
+    INFLIGHT_WINDOW_LOST, /* the window's connection closed */
 };
 
 struct inflight;

@@ -43,8 +43,11 @@ json_append_string(struct dynbuf *out, const char *text, size_t len)
                 rc = dynbuf_append(out, "\\ufffd", 6);
                 esc_len = 0;
             } else {
-                esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-                esc[4] = hex_digits[c >> 4]; esc[5] = hex_digits[c & 0xf];
+                esc[1] = 'u';
+                esc[2] = '0';
+                esc[3] = '0';
+                esc[4] = hex_digits[c >> 4];
+                esc[5] = hex_digits[c & 0xf];
                 esc_len = 6;
             }
         }

@@ -33,8 +33,7 @@ usage(FILE *out, int status)
     return status;
 }
 
-static int __attribute__((format(printf, 1, 2)))
-fail(const char *fmt, ...)
+static int __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -117,9 +116,10 @@ add_key(const char *path, struct api_key_set *set, int argc, char **argv)
         if (i + 1 >= argc)
             return fail("%s needs a value", option);
         const char *value = argv[++i];
-        long *target = strcmp(option, "--rpm") == 0 ? &key.rpm
-                     : strcmp(option, "--tpm") == 0 ? &key.tpm
-                     : strcmp(option, "--concurrent") == 0 ? &key.concurrent : NULL;
+        long *target = strcmp(option, "--rpm") == 0          ? &key.rpm
+                       : strcmp(option, "--tpm") == 0        ? &key.tpm
+                       : strcmp(option, "--concurrent") == 0 ? &key.concurrent
+                                                             : NULL;
         if (target != NULL) {
             if (parse_count(value, target) != 0)
                 return fail("%s needs a whole number", option);

@@ -30,13 +30,13 @@ unix_path_is_live(const struct sockaddr_un *addr)
 }
 
 int
-listen_unix(const char *path, unsigned mode, const char *group, int backlog,
-            char *err, size_t err_size)
+listen_unix(const char *path, unsigned mode, const char *group, int backlog, char *err,
+            size_t err_size)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     if (strlen(path) >= sizeof addr.sun_path) {
-        snprintf(err, err_size, "socket path %s is longer than %zu bytes",
-                 path, sizeof addr.sun_path - 1);
+        snprintf(err, err_size, "socket path %s is longer than %zu bytes", path,
+                 sizeof addr.sun_path - 1);
         return -1;
     }
     strcpy(addr.sun_path, path);
@@ -84,8 +84,7 @@ listen_unix(const char *path, unsigned mode, const char *group, int backlog,
         close(fd);
         return -1;
     }
-    if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) != 0) ||
-        chmod(path, (mode_t)mode) != 0) {
+    if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) != 0) || chmod(path, (mode_t)mode) != 0) {
         snprintf(err, err_size, "cannot set owner/mode of %s: %s", path, strerror(errno));
         close(fd);
         unlink(path);
@@ -115,7 +114,8 @@ listen_tcp(const char *host_port, int backlog, char *err, size_t err_size)
         host[host_len - 1] = '\0';
         bare = host + 1;
     }
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = { .ai_family = AF_UNSPEC,
+                              .ai_socktype = SOCK_STREAM,
                               .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
     struct addrinfo *found = NULL;
     int gai = getaddrinfo(*bare ? bare : NULL, colon + 1, &hints, &found);

@@ -13,8 +13,8 @@
 /* Binds a Unix stream socket at `path` with permission bits `mode`, owned
  * by `group` when non-NULL.  A stale socket file is replaced; a live one is
  * an error.  On failure returns -1 and writes a reason to `err`. */
-int listen_unix(const char *path, unsigned mode, const char *group, int backlog,
-                char *err, size_t err_size);
+int listen_unix(const char *path, unsigned mode, const char *group, int backlog, char *err,
+                size_t err_size);
 /* Binds "host:port" (IPv4 or [IPv6]); returns -1 and a reason on failure. */
 int listen_tcp(const char *host_port, int backlog, char *err, size_t err_size);
 /* True when `spec` names a TCP endpoint rather than a Unix path. */

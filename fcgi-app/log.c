@@ -82,7 +82,7 @@ log_write(enum log_level level, const char *fmt, ...)
         vsnprintf(text + head, (size_t)body + 1, fmt, again);
         len += (size_t)body;
     } else {
-        text = line;            /* no memory for a long line: keep its start */
+        text = line; /* no memory for a long line: keep its start */
         len = body < 0 ? (size_t)head : sizeof line - 1;
     }
     va_end(again);

@@ -14,13 +14,15 @@ int log_level_from_name(const char *name);
 int log_open(enum log_level level, const char *path);
 void log_close(void);
 int log_enabled(enum log_level level);
-void log_write(enum log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_write(LOG_ERROR, __VA_ARGS__)
-#define log_warn(...)  log_write(LOG_WARN, __VA_ARGS__)
-#define log_info(...)  log_write(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) \
-    do { if (log_enabled(LOG_DEBUG)) log_write(LOG_DEBUG, __VA_ARGS__); } while (0)
+#define log_warn(...) log_write(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_write(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)                         \
+    do {                                       \
+        if (log_enabled(LOG_DEBUG))            \
+            log_write(LOG_DEBUG, __VA_ARGS__); \
+    } while (0)
 
 #endif

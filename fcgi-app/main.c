@@ -90,7 +90,8 @@ main(int argc, char **argv)
         return parsed == CONFIG_EXIT_SUCCESS ? EXIT_SUCCESS : EXIT_FAILURE;
     }
     if (log_open(cfg.log_level, cfg.log_file) != 0) {
-        fprintf(stderr, "litellm-fcgi: cannot open log file %s: %s\n", cfg.log_file, strerror(errno));
+        fprintf(stderr, "litellm-fcgi: cannot open log file %s: %s\n", cfg.log_file,
+                strerror(errno));
         config_free(&cfg);
         return EXIT_FAILURE;
     }

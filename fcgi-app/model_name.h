@@ -17,9 +17,9 @@
 /* How well a name matches a model; higher wins. */
 enum model_name_rank {
     MODEL_NAME_NONE = 0,
-    MODEL_NAME_VARIANT,         /* prefixed, dated, other case, dots/dashes */
-    MODEL_NAME_FAMILY,          /* the family, any case */
-    MODEL_NAME_ID,              /* the exact id */
+    MODEL_NAME_VARIANT, /* prefixed, dated, other case, dots/dashes */
+    MODEL_NAME_FAMILY,  /* the family, any case */
+    MODEL_NAME_ID,      /* the exact id */
 };
 
 /* `id` and `family` may be NULL (unknown). */

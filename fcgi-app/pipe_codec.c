@@ -33,13 +33,13 @@ frame_decoder_feed(struct frame_decoder *decoder, const char *bytes, size_t len,
     while (len > 0) {
         const char *newline = memchr(bytes, '\n', len);
         size_t segment = newline ? (size_t)(newline - bytes) : len;
-        if (segment > decoder->max_frame ||
-            decoder->partial.len > decoder->max_frame - segment)
+        if (segment > decoder->max_frame || decoder->partial.len > decoder->max_frame - segment)
             return FRAME_TOO_BIG;
         if (newline == NULL) {
             int rc = dynbuf_append(&decoder->partial, bytes, segment);
-            return rc == DYNBUF_OK ? FRAME_OK
-                 : rc == DYNBUF_TOO_BIG ? FRAME_TOO_BIG : FRAME_NO_MEMORY;
+            return rc == DYNBUF_OK        ? FRAME_OK
+                   : rc == DYNBUF_TOO_BIG ? FRAME_TOO_BIG
+                                          : FRAME_NO_MEMORY;
         }
         int rc;
         if (decoder->partial.len == 0) {

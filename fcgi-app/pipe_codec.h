@@ -21,7 +21,7 @@ enum frame_result {
     FRAME_OK = 0,
     FRAME_TOO_BIG = -1,
     FRAME_NO_MEMORY = -2,
-    FRAME_STOP = -3,            /* the callback asked to stop */
+    FRAME_STOP = -3, /* the callback asked to stop */
 };
 
 /* Called once per non-empty line (without its "\n" or "\r\n").  `line` is
@@ -29,7 +29,7 @@ enum frame_result {
 typedef int (*frame_line_fn)(void *ctx, const char *line, size_t len);
 
 struct frame_decoder {
-    struct dynbuf partial;      /* the start of a line still being received */
+    struct dynbuf partial; /* the start of a line still being received */
     size_t max_frame;
 };
 

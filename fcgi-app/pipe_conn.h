@@ -21,23 +21,23 @@
 
 struct pipe_conn {
     int fd;
-    unsigned long serial;       /* for logs: window #n */
+    unsigned long serial; /* for logs: window #n */
     uid_t peer_uid;
     pid_t peer_pid;
     atomic_int refs;
-    atomic_bool broken;         /* a write failed or the peer went away */
+    atomic_bool broken; /* a write failed or the peer went away */
     /* Sending combines: the thread that finds nobody sending sends its frame
      * and then, in one write each round, whatever other threads queued in
      * `outbox` meanwhile; they return at once instead of sleeping on a lock
      * held across a system call. */
-    pthread_mutex_t write_lock;         /* guards the three below */
+    pthread_mutex_t write_lock; /* guards the three below */
     pthread_cond_t outbox_drained;
     struct dynbuf outbox;
-    bool sending;                       /* a thread is in send_all() */
-    bool outbox_closed;                 /* its last round: others wait */
+    bool sending;       /* a thread is in send_all() */
+    bool outbox_closed; /* its last round: others wait */
 
     /* Set once by the reader at hello, for logs. */
-    char *client;               /* "vscode-litellm/0.1.0" */
+    char *client; /* "vscode-litellm/0.1.0" */
     char *vscode_version;
 };
 

@@ -27,9 +27,9 @@
 
 #define PIPE_PING_INTERVAL_MS 15000
 #define PIPE_SILENCE_LIMIT_MS 45000
-#define PIPE_SEND_TIMEOUT_S   10
-#define PIPE_READ_CHUNK       65536
-#define PIPE_ERROR_LINGER_MS  2000
+#define PIPE_SEND_TIMEOUT_S 10
+#define PIPE_READ_CHUNK 65536
+#define PIPE_ERROR_LINGER_MS 2000
 /* Refused peers lingered over at once; past this, closed at once. */
 #define PIPE_REFUSED_LINGER_MAX 4
 
@@ -49,11 +49,11 @@ static unsigned long pipe_serial;
 static atomic_uint pipe_refused_lingering;
 
 struct pipe_reader {
-    struct pipe_reader *prev, *next;    /* all readers, for shutdown */
+    struct pipe_reader *prev, *next; /* all readers, for shutdown */
     struct pipe_conn *conn;
     struct frame_decoder decoder;
-    bool greeted;               /* hello received and answered */
-    const char *close_reason;   /* set when a frame ends the connection */
+    bool greeted;             /* hello received and answered */
+    const char *close_reason; /* set when a frame ends the connection */
     long long last_heard_ms;
 };
 
@@ -140,7 +140,8 @@ handle_hello(struct pipe_reader *reader, cJSON *frame)
     struct pipe_conn *conn = reader->conn;
     const cJSON *protocol = cJSON_GetObjectItemCaseSensitive(frame, "protocol");
     if (!cJSON_IsNumber(protocol) || protocol->valuedouble != PIPE_PROTOCOL_VERSION) {
-        send_simple(conn, "error", "protocol", "unsupported protocol version; this responder speaks 1");
+        send_simple(conn, "error", "protocol",
+                    "unsupported protocol version; this responder speaks 1");
         reader->close_reason = "unsupported protocol version";
         return;
     }
@@ -231,7 +232,7 @@ handle_line(void *ctx, const char *line, size_t len)
                strcmp(kind, "done") == 0 || strcmp(kind, "error") == 0) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(frame, "id");
         if (cJSON_IsString(id) && inflight_deliver(id->valuestring, conn, frame))
-            return 0;           /* the mailbox owns the frame now */
+            return 0; /* the mailbox owns the frame now */
         /* Late frames after a cancel or a timeout are normal. */
         log_debug("pipe: window #%lu: %s frame for unknown request %s", conn->serial, kind,
                   cJSON_IsString(id) ? id->valuestring : "(no id)");
@@ -248,7 +249,7 @@ pipe_reader_main(void *arg)
     struct pipe_conn *conn = reader->conn;
     char *chunk = malloc(PIPE_READ_CHUNK);
     const char *why = chunk ? "closed by the window" : "out of memory";
-    bool linger = false;       /* we refused the peer: let it read why */
+    bool linger = false; /* we refused the peer: let it read why */
     reader->last_heard_ms = clock_monotonic_ms();
     long long last_ping_ms = reader->last_heard_ms;
 
@@ -385,7 +386,7 @@ pipe_accept_main(void *arg)
                 poll(NULL, 0, 100);
                 continue;
             }
-            break;              /* the listener was shut down */
+            break; /* the listener was shut down */
         }
         struct ucred peer;
         socklen_t peer_len = sizeof peer;

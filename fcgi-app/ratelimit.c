@@ -14,10 +14,9 @@ limit_now_ns(void)
 }
 
 void
-gcra_check(int64_t tat, int64_t now_ns, long limit_per_minute, long cost,
-           struct gcra_result *out)
+gcra_check(int64_t tat, int64_t now_ns, long limit_per_minute, long cost, struct gcra_result *out)
 {
-    int64_t interval = LIMIT_PERIOD_NS / limit_per_minute;    /* ns per unit */
+    int64_t interval = LIMIT_PERIOD_NS / limit_per_minute; /* ns per unit */
     if (interval < 1)
         interval = 1;
     int64_t start = tat > now_ns ? tat : now_ns;
@@ -45,8 +44,8 @@ gcra_check(int64_t tat, int64_t now_ns, long limit_per_minute, long cost,
 }
 
 void
-limit_status_merge(struct limit_status *status, enum limit_kind kind, long limit,
-                   long remaining, int64_t reset_ns)
+limit_status_merge(struct limit_status *status, enum limit_kind kind, long limit, long remaining,
+                   int64_t reset_ns)
 {
     if (kind == LIMIT_REQUESTS) {
         if (!status->has_requests || remaining < status->remaining_requests) {
@@ -85,7 +84,7 @@ limit_format_duration(int64_t ns, char *out, size_t size)
         snprintf(secs, sizeof secs, "%llds", seconds);
     } else {
         /* Go drops trailing zeros of the fraction: 1.500s -> 1.5s. */
-        char fraction[8];       /* 3 digits; room for GCC's -Wformat-truncation */
+        char fraction[8]; /* 3 digits; room for GCC's -Wformat-truncation */
         snprintf(fraction, sizeof fraction, "%03lld", millis);
         for (int i = 2; i > 0 && fraction[i] == '0'; i--)
             fraction[i] = '\0';

@@ -29,20 +29,20 @@
 #define LIMIT_SCOPE_KEY_MAX 112
 
 struct limit_rule {
-    long rpm, tpm, concurrent;          /* 0: no limit */
+    long rpm, tpm, concurrent; /* 0: no limit */
 };
 
 struct limit_scope {
-    char key[LIMIT_SCOPE_KEY_MAX];      /* "global", "key:alice", "model:gpt-4o", ... */
+    char key[LIMIT_SCOPE_KEY_MAX]; /* "global", "key:alice", "model:gpt-4o", ... */
     struct limit_rule rule;
 };
 
 struct limit_request {
     struct limit_scope scopes[LIMIT_MAX_SCOPES];
     size_t scope_count;
-    long tokens;                        /* reserved at admission */
-    char lease[72];                     /* the request id: names its concurrency slot */
-    bool local_fallback;                /* Redis was down: admitted by the file store */
+    long tokens;         /* reserved at admission */
+    char lease[72];      /* the request id: names its concurrency slot */
+    bool local_fallback; /* Redis was down: admitted by the file store */
 };
 
 enum limit_kind { LIMIT_REQUESTS = 0, LIMIT_TOKENS, LIMIT_CONCURRENT };
@@ -58,11 +58,11 @@ struct limit_status {
 
 struct limit_verdict {
     bool allowed;
-    enum limit_kind kind;               /* which limit refused */
-    size_t scope;                       /* and in which scope */
-    int64_t retry_after_ns;             /* < 0: never (larger than the limit) */
+    enum limit_kind kind;   /* which limit refused */
+    size_t scope;           /* and in which scope */
+    int64_t retry_after_ns; /* < 0: never (larger than the limit) */
     struct limit_status status;
-    long in_flight;                     /* peek only: requests holding a slot */
+    long in_flight; /* peek only: requests holding a slot */
 };
 
 /* A store keeps the shared state; see limits_shm.c and limits_redis.c. */
@@ -71,8 +71,8 @@ struct limit_store {
     int (*admit)(struct limit_store *store, struct limit_request *req, int64_t now_ns,
                  struct limit_verdict *verdict);
     /* Corrects a reservation by `delta` tokens (negative: gives back). */
-    void (*adjust_tokens)(struct limit_store *store, const struct limit_request *req,
-                          long delta, int64_t now_ns);
+    void (*adjust_tokens)(struct limit_store *store, const struct limit_request *req, long delta,
+                          int64_t now_ns);
     void (*release)(struct limit_store *store, const struct limit_request *req);
     /* Current use of one scope, for /health. */
     int (*peek)(struct limit_store *store, const struct limit_scope *scope, int64_t now_ns,
@@ -85,8 +85,8 @@ struct limit_store {
 /* One dimension of one scope: `tat` is its stored arrival time. */
 struct gcra_result {
     bool allowed;
-    int64_t new_tat;                    /* store it when every check passed */
-    int64_t retry_after_ns;             /* when refused; < 0 never */
+    int64_t new_tat;        /* store it when every check passed */
+    int64_t retry_after_ns; /* when refused; < 0 never */
     long remaining;
     int64_t reset_ns;
 };

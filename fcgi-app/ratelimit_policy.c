@@ -32,7 +32,8 @@ ratelimit_policy_init(const struct config *cfg)
             return -1;
         }
     }
-    log_info("limits: state in %s%s%s", strcmp(policy_store->name, "shm") == 0 ? "" : cfg->limits_store,
+    log_info("limits: state in %s%s%s",
+             strcmp(policy_store->name, "shm") == 0 ? "" : cfg->limits_store,
              strcmp(policy_store->name, "shm") == 0 ? "" : ", falling back to ",
              cfg->limits_state_file);
     return 0;
@@ -73,8 +74,8 @@ add_scope(struct limit_request *lr, const struct limit_rule *rule, const char *k
 
 bool
 ratelimit_policy_prepare(struct limit_request *lr, const char *request_id,
-                      const struct auth_identity *identity, const char *model_id,
-                      const char *family, long tokens)
+                         const struct auth_identity *identity, const char *model_id,
+                         const char *family, long tokens)
 {
     memset(lr, 0, sizeof *lr);
     snprintf(lr->lease, sizeof lr->lease, "%s", request_id);
@@ -192,8 +193,8 @@ ratelimit_policy_admit(struct limit_request *lr, limit_wait_fn wait, void *wait_
     char retry[32];
     limit_format_duration(verdict.retry_after_ns, retry, sizeof retry);
     api_error_set(err, 429, "rate_limit_exceeded", NULL,
-                  "Rate limit reached: %ld %s for %s. Please try again in %s.",
-                  limit, what, label, retry);
+                  "Rate limit reached: %ld %s for %s. Please try again in %s.", limit, what, label,
+                  retry);
     api_error_add_header(err, "Retry-After", "%lld", (long long)((retry_ms + 999) / 1000));
     api_error_add_header(err, "retry-after-ms", "%lld", (long long)retry_ms);
     return LIMIT_REFUSED;
@@ -293,9 +294,10 @@ ratelimit_policy_describe(cJSON *health)
     cJSON_AddStringToObject(store, "configured", policy_cfg->limits_store);
     char outage[256];
     const char *down = strcmp(policy_store->name, "redis") == 0
-        ? ratelimit_redis_outage(policy_store, outage, sizeof outage) : NULL;
-    cJSON_AddStringToObject(store, "active", down ? "shm (Redis unreachable: local fallback)"
-                                                  : policy_store->name);
+                           ? ratelimit_redis_outage(policy_store, outage, sizeof outage)
+                           : NULL;
+    cJSON_AddStringToObject(store, "active",
+                            down ? "shm (Redis unreachable: local fallback)" : policy_store->name);
     if (down != NULL)
         cJSON_AddStringToObject(store, "error", down);
     return 0;

@@ -24,25 +24,24 @@ void ratelimit_policy_shutdown(void);
 
 /* Fills `lr` with the scopes that have a limit; false when none has. */
 bool ratelimit_policy_prepare(struct limit_request *lr, const char *request_id,
-                           const struct auth_identity *identity, const char *model_id,
-                           const char *family, long tokens);
+                              const struct auth_identity *identity, const char *model_id,
+                              const char *family, long tokens);
 /* How a queued request's wait ended (the caller's wait: it watches the
  * client and the drain signal). */
 enum limit_wait { LIMIT_WAIT_ELAPSED, LIMIT_WAIT_CLIENT_GONE, LIMIT_WAIT_SHUTDOWN };
 typedef enum limit_wait (*limit_wait_fn)(void *ctx, int64_t ns);
 
 enum limit_admission {
-    LIMIT_ADMITTED,             /* `status` filled in */
-    LIMIT_REFUSED,              /* `err` says why (429, or 503 when draining) */
-    LIMIT_CLIENT_LEFT,          /* the client left while queued */
+    LIMIT_ADMITTED,    /* `status` filled in */
+    LIMIT_REFUSED,     /* `err` says why (429, or 503 when draining) */
+    LIMIT_CLIENT_LEFT, /* the client left while queued */
 };
 enum limit_admission ratelimit_policy_admit(struct limit_request *lr, limit_wait_fn wait,
                                             void *wait_ctx, struct limit_status *status,
                                             struct api_error *err);
 /* For a request refused before admission (bad body, unknown model...):
  * the state of its global and key scopes, unchanged. */
-void ratelimit_policy_idle_status(const struct auth_identity *identity,
-                                  struct limit_status *status);
+void ratelimit_policy_idle_status(const struct auth_identity *identity, struct limit_status *status);
 /* The reply ended having used `tokens_used` in all: settle and free the slot. */
 void ratelimit_policy_finish(struct limit_request *lr, long tokens_used);
 /* Adds "limits" (each rule's current use) and "limits_store" to /health. */

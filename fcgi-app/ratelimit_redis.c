@@ -125,11 +125,11 @@ struct redis_store {
     char *host;
     int port;
     int db;
-    atomic_llong down_until_ns;         /* skip Redis until then */
+    atomic_llong down_until_ns; /* skip Redis until then */
     atomic_bool down;
     pthread_mutex_t error_lock;
     char last_error[256];
-    pthread_key_t connection_key;       /* one connection per thread */
+    pthread_key_t connection_key; /* one connection per thread */
 };
 
 static void
@@ -147,7 +147,8 @@ mark_down(struct redis_store *store, const char *why)
     atomic_store(&store->down_until_ns, limit_now_ns() + REDIS_RETRY_NS);
     if (!atomic_exchange(&store->down, true))
         log_error("limits: Redis at %s:%d is unreachable (%s); enforcing limits from the "
-                  "local state file until it is back", store->host, store->port, why);
+                  "local state file until it is back",
+                  store->host, store->port, why);
 }
 
 static void
@@ -241,7 +242,7 @@ call_begin(struct script_call *call, const char *script, const struct limit_requ
     call->numbers_used = 0;
     call->argv[call->argc++] = "EVAL";
     call->argv[call->argc++] = script;
-    call->argc++;               /* key count, filled below */
+    call->argc++; /* key count, filled below */
     int keys = 0;
     for (size_t i = 0; i < req->scope_count; i++) {
         if (include && !include(&req->scopes[i]))
@@ -360,7 +361,7 @@ release_in_redis(struct redis_store *store, const struct limit_request *req)
     struct script_call call;
     call_begin(&call, release_script, req, has_concurrency);
     if (strcmp(call.argv[2], "0") == 0)
-        return 0;               /* no concurrency limit: nothing to free */
+        return 0; /* no concurrency limit: nothing to free */
     call.argv[call.argc++] = req->lease;
     call_lengths(&call);
     redisReply *reply = run_script(store, call.argc, call.argv, call.argv_len);
@@ -412,7 +413,8 @@ redis_release(struct limit_store *base, const struct limit_request *req)
     if (pending == NULL || atomic_load(&store->pending_count) >= REDIS_PENDING_MAX) {
         free(pending);
         log_warn("limits: a concurrency slot of request %s stays taken in Redis until its "
-                 "lease expires", req->lease);
+                 "lease expires",
+                 req->lease);
         return;
     }
     pending->req = *req;
@@ -490,7 +492,8 @@ ratelimit_redis_open(const char *url, struct limit_store *fallback, char *err, s
 {
     const char *prefix = "redis://";
     if (strncmp(url, prefix, strlen(prefix)) != 0) {
-        snprintf(err, err_size, "limits store '%s' is neither 'shm' nor redis://host[:port][/db]", url);
+        snprintf(err, err_size, "limits store '%s' is neither 'shm' nor redis://host[:port][/db]",
+                 url);
         return NULL;
     }
     const char *host = url + strlen(prefix);
@@ -534,8 +537,12 @@ ratelimit_redis_open(const char *url, struct limit_store *fallback, char *err, s
     store->db = db;
     store->fallback = fallback;
     store->base = (struct limit_store){
-        .name = "redis", .admit = redis_admit, .adjust_tokens = redis_adjust_tokens,
-        .release = redis_release, .peek = redis_peek, .close = redis_close,
+        .name = "redis",
+        .admit = redis_admit,
+        .adjust_tokens = redis_adjust_tokens,
+        .release = redis_release,
+        .peek = redis_peek,
+        .close = redis_close,
     };
     return &store->base;
 }

@@ -17,8 +17,8 @@
 
 /* `url` is redis://host[:port][/db]; `fallback` is used while Redis is
  * unreachable and is owned (closed) by the Redis store. */
-struct limit_store *ratelimit_redis_open(const char *url, struct limit_store *fallback,
-                                      char *err, size_t err_size);
+struct limit_store *ratelimit_redis_open(const char *url, struct limit_store *fallback, char *err,
+                                         size_t err_size);
 /* For /health: NULL while Redis answers, else the last error. */
 const char *ratelimit_redis_outage(const struct limit_store *store, char *buf, size_t size);
 

@@ -11,13 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SHM_MAGIC 0x4c4c4d31u          /* "LLM1" */
+#define SHM_MAGIC 0x4c4c4d31u /* "LLM1" */
 #define SHM_VERSION 2u
-#define SHM_ENTRIES 4096u              /* scopes; a power of two */
-#define SHM_LEASES 8192u               /* concurrent requests across processes */
+#define SHM_ENTRIES 4096u /* scopes; a power of two */
+#define SHM_LEASES 8192u  /* concurrent requests across processes */
 
 struct shm_entry {
-    uint64_t hash;                     /* 0: free */
+    uint64_t hash; /* 0: free */
     char key[LIMIT_SCOPE_KEY_MAX];
     int64_t request_tat;
     int64_t token_tat;
@@ -26,9 +26,9 @@ struct shm_entry {
 };
 
 struct shm_lease {
-    int32_t pid;                       /* 0: free */
+    int32_t pid; /* 0: free */
     uint32_t entry_count;
-    uint64_t start_time;               /* the owner's, so a reused pid is not it */
+    uint64_t start_time; /* the owner's, so a reused pid is not it */
     uint32_t entries[LIMIT_MAX_SCOPES];
     char id[72];
 };
@@ -89,7 +89,7 @@ lease_owner_gone(const struct shm_lease *lease)
 static uint64_t
 key_hash(const char *key)
 {
-    uint64_t hash = 1469598103934665603ULL;    /* FNV-1a, never 0 */
+    uint64_t hash = 1469598103934665603ULL; /* FNV-1a, never 0 */
     for (const unsigned char *p = (const unsigned char *)key; *p; p++)
         hash = (hash ^ *p) * 1099511628211ULL;
     return hash ? hash : 1;
@@ -179,7 +179,7 @@ shm_admit(struct limit_store *base, struct limit_request *req, int64_t now_ns,
         const struct limit_scope *scope = &req->scopes[i];
         entries[i] = entry_find(state, scope->key, true);
         if (entries[i] == NULL)
-            continue;          /* table full of scopes: do not block serving */
+            continue; /* table full of scopes: do not block serving */
         if (scope->rule.rpm > 0) {
             gcra_check(entries[i]->request_tat, now_ns, scope->rule.rpm, 1, &requests[i]);
             limit_status_merge(&verdict->status, LIMIT_REQUESTS, scope->rule.rpm,
@@ -189,8 +189,8 @@ shm_admit(struct limit_store *base, struct limit_request *req, int64_t now_ns,
         }
         if (scope->rule.tpm > 0) {
             gcra_check(entries[i]->token_tat, now_ns, scope->rule.tpm, req->tokens, &tokens[i]);
-            limit_status_merge(&verdict->status, LIMIT_TOKENS, scope->rule.tpm,
-                               tokens[i].remaining, tokens[i].reset_ns);
+            limit_status_merge(&verdict->status, LIMIT_TOKENS, scope->rule.tpm, tokens[i].remaining,
+                               tokens[i].reset_ns);
             if (!tokens[i].allowed)
                 refuse(verdict, LIMIT_TOKENS, i, tokens[i].retry_after_ns);
         }
@@ -239,7 +239,8 @@ shm_adjust_tokens(struct limit_store *base, const struct limit_request *req, lon
     shm_lock(store->state);
     for (size_t i = 0; i < req->scope_count; i++) {
         long tpm = req->scopes[i].rule.tpm;
-        struct shm_entry *entry = tpm > 0 ? entry_find(store->state, req->scopes[i].key, false) : NULL;
+        struct shm_entry *entry = tpm > 0 ? entry_find(store->state, req->scopes[i].key, false)
+                                          : NULL;
         if (entry == NULL)
             continue;
         int64_t interval = LIMIT_PERIOD_NS / tpm;
@@ -372,8 +373,12 @@ ratelimit_shm_open(const char *path, char *err, size_t err_size)
     if (!process_stat(store->pid, &own_state, &store->start_time))
         store->start_time = 0;
     store->base = (struct limit_store){
-        .name = "shm", .admit = shm_admit, .adjust_tokens = shm_adjust_tokens,
-        .release = shm_release, .peek = shm_peek, .close = shm_close,
+        .name = "shm",
+        .admit = shm_admit,
+        .adjust_tokens = shm_adjust_tokens,
+        .release = shm_release,
+        .peek = shm_peek,
+        .close = shm_close,
     };
     /* Leases left by an earlier process that had our pid are stale. */
     shm_lock(state);

@@ -108,7 +108,9 @@ finish(struct reply_core *core, const char *finish_reason, const cJSON *counted)
         usage.completion_tokens = max_tokens;
     core->usage = usage;
     struct reply_event event = {
-        .kind = REPLY_FINISH, .finish_reason = finish_reason, .usage = usage,
+        .kind = REPLY_FINISH,
+        .finish_reason = finish_reason,
+        .usage = usage,
     };
     emit(core, &event);
     core->finished = true;
@@ -138,7 +140,7 @@ on_delta(struct reply_core *core, const cJSON *frame)
         return;
     size_t len = strlen(text);
     if (!stop_cutter_active(&core->stops)) {
-        pass_text(core, text, len);     /* the common case: no copy */
+        pass_text(core, text, len); /* the common case: no copy */
     } else {
         dynbuf_reset(&core->sendable);
         int stopped = stop_cutter_feed(&core->stops, text, len, &core->sendable);

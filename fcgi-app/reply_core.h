@@ -30,27 +30,27 @@ struct reply_sink {
 };
 
 struct reply_core_options {
-    const char *request_id;     /* for log lines */
-    long prompt_tokens;         /* estimated before dispatch */
-    long max_tokens;            /* 0: no cap */
-    const cJSON *stop;          /* NULL, a string or an array of strings */
-    size_t max_reply_bytes;     /* what the reply may hold at most */
+    const char *request_id; /* for log lines */
+    long prompt_tokens;     /* estimated before dispatch */
+    long max_tokens;        /* 0: no cap */
+    const cJSON *stop;      /* NULL, a string or an array of strings */
+    size_t max_reply_bytes; /* what the reply may hold at most */
 };
 
 struct reply_core {
     struct reply_core_options options;
     struct reply_sink sink;
     struct stop_cutter stops;
-    struct dynbuf sendable;     /* a delta's text once stop sequences are cut */
-    size_t sent_bytes;          /* reply text passed on so far */
-    size_t byte_budget;         /* from max_tokens; 0: no cap */
-    size_t completion_bytes;    /* text, tool names and arguments: for estimates */
+    struct dynbuf sendable;  /* a delta's text once stop sequences are cut */
+    size_t sent_bytes;       /* reply text passed on so far */
+    size_t byte_budget;      /* from max_tokens; 0: no cap */
+    size_t completion_bytes; /* text, tool names and arguments: for estimates */
     unsigned tool_calls;
-    const char *cut_reason;     /* "stop" or "length" once the core ends it */
-    bool finished;              /* the reply is complete, or failed */
-    bool cancel_window;         /* the window should stop working on it */
-    struct reply_usage usage;   /* at the finish */
-    const char *failure;        /* the error code it failed with, for the log */
+    const char *cut_reason;   /* "stop" or "length" once the core ends it */
+    bool finished;            /* the reply is complete, or failed */
+    bool cancel_window;       /* the window should stop working on it */
+    struct reply_usage usage; /* at the finish */
+    const char *failure;      /* the error code it failed with, for the log */
 };
 
 /* -1: out of memory, or more stop sequences than it holds. */

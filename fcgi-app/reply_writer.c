@@ -72,8 +72,7 @@ static int
 collect(struct reply_writer *writer, const struct reply_event *event)
 {
     switch (event->kind) {
-    case REPLY_HEARTBEAT:
-        return 0;               /* nothing to send before the whole reply */
+    case REPLY_HEARTBEAT: return 0; /* nothing to send before the whole reply */
     case REPLY_FINISH:
         dynbuf_reset(&writer->out);
         if (writer->format->complete(writer->reply, event, &writer->out) != 0)
@@ -81,8 +80,7 @@ collect(struct reply_writer *writer, const struct reply_event *event)
         writer->sends++;
         return writer->transport.send_whole(writer->transport.ctx, "application/json",
                                             writer->out.data, writer->out.len);
-    default:
-        return writer->format->collect(writer->reply, event) == 0 ? 0 : too_large(writer);
+    default: return writer->format->collect(writer->reply, event) == 0 ? 0 : too_large(writer);
     }
 }
 
@@ -92,7 +90,7 @@ reply_writer_event(void *opaque, const struct reply_event *event)
     struct reply_writer *writer = opaque;
     if (event->kind == REPLY_ERROR) {
         (void)send_error(writer, event->error);
-        return -1;              /* an error ends the reply */
+        return -1; /* an error ends the reply */
     }
     return writer->stream ? stream(writer, event) : collect(writer, event);
 }

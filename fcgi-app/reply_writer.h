@@ -36,12 +36,12 @@ struct reply_transport {
 
 struct reply_writer {
     const struct wire_format *format;
-    void *reply;                /* the format's state for this request */
+    void *reply; /* the format's state for this request */
     struct reply_transport transport;
     bool stream;
     bool head_sent;
-    unsigned long sends;        /* writes so far: the relay's clock for heartbeats */
-    struct dynbuf out;          /* the bytes being built; reused */
+    unsigned long sends; /* writes so far: the relay's clock for heartbeats */
+    struct dynbuf out;   /* the bytes being built; reused */
 };
 
 void reply_writer_init(struct reply_writer *writer, const struct wire_format *format, void *reply,

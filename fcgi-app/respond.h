@@ -22,8 +22,8 @@
 #include "reply_writer.h"
 
 /* A whole response with `body`, e.g. 200 and a JSON object. */
-int respond_body(struct http_request *req, int status, const char *content_type,
-                 const char *body, size_t len);
+int respond_body(struct http_request *req, int status, const char *content_type, const char *body,
+                 size_t len);
 /* 200 with the JSON text of `object` (NULL: out of memory, a 500). */
 int respond_json(struct http_request *req, const cJSON *object);
 /* The refusal, before the head: its status, its headers, the wire format's

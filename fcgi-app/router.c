@@ -11,15 +11,15 @@
 /* One connected window, as the router sees it: the models it offers and
  * how busy it is.  Guarded by router_lock. */
 struct router_window {
-    struct pipe_conn *conn;     /* a reference, dropped on removal */
-    cJSON *models;              /* array of model entries */
-    char *default_model;        /* picked with Select Language Model, or NULL */
+    struct pipe_conn *conn; /* a reference, dropped on removal */
+    cJSON *models;          /* array of model entries */
+    char *default_model;    /* picked with Select Language Model, or NULL */
     unsigned in_flight;
     struct router_window *next;
 };
 
 static pthread_mutex_t router_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct router_window *router_windows;   /* newest first */
+static struct router_window *router_windows; /* newest first */
 static unsigned router_count;
 
 /* Caller holds router_lock. */
@@ -238,10 +238,13 @@ router_resolve(const char *requested, struct router_pick *pick, struct dynbuf *a
     const cJSON *limit = cJSON_GetObjectItemCaseSensitive(best_model, "max_input_tokens");
     if (cJSON_IsNumber(limit) && limit->valuedouble > 0 && limit->valuedouble < 1e12)
         pick->max_input_tokens = (long)limit->valuedouble;
-    const cJSON *images = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(best_model, "capabilities"), "image_input");
-    pick->image_input = cJSON_IsTrue(images) ? ROUTER_CAPABILITY_YES
-                      : cJSON_IsFalse(images) ? ROUTER_CAPABILITY_NO : ROUTER_CAPABILITY_UNKNOWN;
+    const cJSON *images =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(best_model,
+                                                                          "capabilities"),
+                                         "image_input");
+    pick->image_input = cJSON_IsTrue(images)    ? ROUTER_CAPABILITY_YES
+                        : cJSON_IsFalse(images) ? ROUTER_CAPABILITY_NO
+                                                : ROUTER_CAPABILITY_UNKNOWN;
     best_conn->in_flight++;
     pipe_conn_ref(best_conn->conn);
     pick->conn = best_conn->conn;
@@ -313,8 +316,7 @@ router_models_list(void)
 {
     cJSON *list = cJSON_CreateObject();
     cJSON *data = cJSON_CreateArray();
-    if (list == NULL || data == NULL ||
-        cJSON_AddStringToObject(list, "object", "list") == NULL) {
+    if (list == NULL || data == NULL || cJSON_AddStringToObject(list, "object", "list") == NULL) {
         cJSON_Delete(list);
         cJSON_Delete(data);
         return NULL;
@@ -386,7 +388,8 @@ router_describe(cJSON *health)
     pthread_mutex_lock(&router_lock);
     unsigned windows = router_count;
     cJSON *default_model = router_windows && router_windows->default_model
-        ? cJSON_CreateString(router_windows->default_model) : cJSON_CreateNull();
+                               ? cJSON_CreateString(router_windows->default_model)
+                               : cJSON_CreateNull();
     pthread_mutex_unlock(&router_lock);
 
     cJSON_AddNumberToObject(health, "windows", windows);
@@ -413,8 +416,8 @@ router_take_models(cJSON *frame, cJSON **models, char **default_model)
         model = next;
     }
     const cJSON *picked = cJSON_GetObjectItemCaseSensitive(frame, "default_model");
-    *default_model = cJSON_IsString(picked) && picked->valuestring[0]
-        ? strdup(picked->valuestring) : NULL;
+    *default_model = cJSON_IsString(picked) && picked->valuestring[0] ? strdup(picked->valuestring)
+                                                                      : NULL;
     *models = list;
     return true;
 }

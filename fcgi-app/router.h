@@ -21,19 +21,23 @@
 
 enum router_result {
     ROUTER_OK = 0,
-    ROUTER_NO_WINDOWS,          /* nobody connected: 503 */
-    ROUTER_UNKNOWN_MODEL,       /* 404; `available` lists the model ids */
+    ROUTER_NO_WINDOWS,    /* nobody connected: 503 */
+    ROUTER_UNKNOWN_MODEL, /* 404; `available` lists the model ids */
     ROUTER_NO_MEMORY,
 };
 
-enum router_capability { ROUTER_CAPABILITY_UNKNOWN = 0, ROUTER_CAPABILITY_YES, ROUTER_CAPABILITY_NO };
+enum router_capability {
+    ROUTER_CAPABILITY_UNKNOWN = 0,
+    ROUTER_CAPABILITY_YES,
+    ROUTER_CAPABILITY_NO
+};
 
 struct router_pick {
-    struct pipe_conn *conn;     /* a reference the caller must release */
-    char *model_id;             /* resolved id; caller frees */
-    char *family;               /* its family ("" if unknown); caller frees */
-    long max_input_tokens;      /* 0 when the window did not say */
-    enum router_capability image_input;     /* the model entry's capabilities.image_input */
+    struct pipe_conn *conn;             /* a reference the caller must release */
+    char *model_id;                     /* resolved id; caller frees */
+    char *family;                       /* its family ("" if unknown); caller frees */
+    long max_input_tokens;              /* 0 when the window did not say */
+    enum router_capability image_input; /* the model entry's capabilities.image_input */
 };
 
 /* Detaches "models" (keeping only entries with a non-empty string id) and

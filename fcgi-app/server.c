@@ -27,15 +27,15 @@
 
 static const struct config *server_cfg;
 static int server_listen_fd = -1;
-static char *server_socket_path;        /* Unix socket to unlink at exit */
-static pthread_t *server_threads;           /* cfg->threads slots */
+static char *server_socket_path;  /* Unix socket to unlink at exit */
+static pthread_t *server_threads; /* cfg->threads slots */
 static atomic_uint server_busy;
 
 /* Guards the cond, server_running and server_accepting, and every change
  * of server_thread_count (read without it where a stale value only means
  * taking the lock to look again). */
 static pthread_mutex_t server_exit_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t server_exit_cond;     /* on CLOCK_MONOTONIC */
+static pthread_cond_t server_exit_cond; /* on CLOCK_MONOTONIC */
 static atomic_uint server_thread_count;
 static unsigned server_running;
 static bool server_accepting;
@@ -78,8 +78,8 @@ static void *worker_main(void *arg);
 static int
 start_thread_locked(void)
 {
-    int rc = pthread_create(&server_threads[server_thread_count], &server_thread_attr,
-                            worker_main, NULL);
+    int rc = pthread_create(&server_threads[server_thread_count], &server_thread_attr, worker_main,
+                            NULL);
     if (rc == 0) {
         server_thread_count++;
         server_running++;
@@ -175,7 +175,8 @@ server_start(const struct config *cfg)
         if (server_listen_fd >= 0)
             log_warn("fastcgi: listening on TCP %s: anyone who can reach it bypasses nginx; "
                      "allow only nginx's host (Debian's libfcgi lacks part of the "
-                     "CVE-2025-23016 fix)", cfg->fcgi_socket);
+                     "CVE-2025-23016 fix)",
+                     cfg->fcgi_socket);
     } else {
         server_listen_fd = listen_unix(cfg->fcgi_socket, cfg->fcgi_mode, cfg->fcgi_group,
                                        SERVER_BACKLOG, err, sizeof err);
@@ -195,7 +196,7 @@ server_start(const struct config *cfg)
     pthread_attr_init(&server_thread_attr);
     pthread_attr_setstacksize(&server_thread_attr, WORKER_STACK_SIZE);
     unsigned at_start = cfg->threads < SERVER_THREADS_AT_START ? cfg->threads
-                                                                : SERVER_THREADS_AT_START;
+                                                               : SERVER_THREADS_AT_START;
     pthread_mutex_lock(&server_exit_lock);
     server_accepting = true;
     for (unsigned i = 0; i < at_start; i++) {
@@ -218,7 +219,7 @@ server_stop_accepting(void)
     if (server_listen_fd < 0)
         return;
     pthread_mutex_lock(&server_exit_lock);
-    server_accepting = false;           /* no thread starts from now on */
+    server_accepting = false; /* no thread starts from now on */
     pthread_mutex_unlock(&server_exit_lock);
     /* Wakes every thread blocked in accept() (DESIGN.md, "Signals"). */
     shutdown(server_listen_fd, SHUT_RDWR);

@@ -43,16 +43,16 @@ status_document(void)
 /* ---------------------------------------------------------------- frames */
 
 struct subscriber {
-    struct pipe_conn *conn;     /* a reference of ours */
-    bool fresh;                 /* has not had a status frame yet */
+    struct pipe_conn *conn; /* a reference of ours */
+    bool fresh;             /* has not had a status frame yet */
 };
 
 static pthread_mutex_t status_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t status_wake;
 static pthread_t status_thread;
-static bool status_running;     /* the thread exists (guarded by status_lock once started) */
+static bool status_running; /* the thread exists (guarded by status_lock once started) */
 static bool status_stopping;
-static bool status_dirty;       /* look now rather than at the next interval */
+static bool status_dirty; /* look now rather than at the next interval */
 static struct subscriber *subscribers;
 static size_t subscriber_count, subscriber_cap;
 
@@ -69,7 +69,7 @@ take_subscribers(struct pipe_conn ***conns, bool **fresh)
         free(*fresh);
         *conns = NULL;
         *fresh = NULL;
-        status_dirty = true;    /* try again at the next round */
+        status_dirty = true; /* try again at the next round */
         return 0;
     }
     for (size_t i = 0; i < n; i++) {
@@ -110,7 +110,7 @@ static void *
 status_main(void *arg)
 {
     (void)arg;
-    char *last_sent = NULL;     /* the document of the last round that sent */
+    char *last_sent = NULL; /* the document of the last round that sent */
     pthread_mutex_lock(&status_lock);
     while (!status_stopping) {
         if (!status_dirty) {
@@ -200,7 +200,7 @@ status_stop(void)
     pthread_join(status_thread, NULL);
 
     pthread_mutex_lock(&status_lock);
-    status_running = false;     /* under the lock: nobody signals the cond now */
+    status_running = false; /* under the lock: nobody signals the cond now */
     pthread_cond_destroy(&status_wake);
     for (size_t i = 0; i < subscriber_count; i++)
         pipe_conn_unref(subscribers[i].conn);

@@ -66,7 +66,7 @@ static bool
 valid_pid(const char *value)
 {
     if (*value == '\0')
-        return true;            /* none */
+        return true; /* none */
     if (strlen(value) > 9)
         return false;
     for (const char *c = value; *c; c++)
@@ -78,9 +78,25 @@ valid_pid(const char *value)
 static int
 parse_args(int argc, char **argv, struct facts *f)
 {
-    enum { O_FCGI = 256, O_TIMEOUT, O_GET, O_JSON, O_TEXT, O_RUNNING, O_ENABLED, O_MODE,
-           O_PREFIX, O_LISTEN, O_PIPE, O_SNIPPET, O_KEYS, O_NGINX_PID, O_RESPONDER_PID, O_PROG,
-           O_HELP };
+    enum {
+        O_FCGI = 256,
+        O_TIMEOUT,
+        O_GET,
+        O_JSON,
+        O_TEXT,
+        O_RUNNING,
+        O_ENABLED,
+        O_MODE,
+        O_PREFIX,
+        O_LISTEN,
+        O_PIPE,
+        O_SNIPPET,
+        O_KEYS,
+        O_NGINX_PID,
+        O_RESPONDER_PID,
+        O_PROG,
+        O_HELP
+    };
     static const struct option options[] = {
         { "fcgi", required_argument, NULL, O_FCGI },
         { "timeout", required_argument, NULL, O_TIMEOUT },
@@ -101,9 +117,16 @@ parse_args(int argc, char **argv, struct facts *f)
         { "help", no_argument, NULL, O_HELP },
         { NULL, 0, NULL, 0 },
     };
-    *f = (struct facts){ .mode = "", .prefix = "", .listen = "", .pipe = "", .snippet = "",
-                         .keys_file = "", .nginx_pid = "", .responder_pid = "",
-                         .prog = "litellmctl", .timeout_ms = 3000 };
+    *f = (struct facts){ .mode = "",
+                         .prefix = "",
+                         .listen = "",
+                         .pipe = "",
+                         .snippet = "",
+                         .keys_file = "",
+                         .nginx_pid = "",
+                         .responder_pid = "",
+                         .prog = "litellmctl",
+                         .timeout_ms = 3000 };
     int opt;
     char *end;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -122,7 +145,8 @@ parse_args(int argc, char **argv, struct facts *f)
         case O_TIMEOUT: {
             double seconds = strtod(optarg, &end);
             if (*optarg == '\0' || *end != '\0' || !(seconds > 0 && seconds <= 600)) {
-                fprintf(stderr, "litellm-status: --timeout takes seconds (0-600], not '%s'\n", optarg);
+                fprintf(stderr, "litellm-status: --timeout takes seconds (0-600], not '%s'\n",
+                        optarg);
                 return -1;
             }
             f->timeout_ms = (int)(seconds * 1000);
@@ -144,12 +168,8 @@ parse_args(int argc, char **argv, struct facts *f)
             }
             *(opt == O_NGINX_PID ? &f->nginx_pid : &f->responder_pid) = optarg;
             break;
-        case O_HELP:
-            usage(stdout);
-            exit(0);
-        default:
-            usage(stderr);
-            return -1;
+        case O_HELP: usage(stdout); exit(0);
+        default: usage(stderr); return -1;
         }
     }
     if (optind != argc || f->fcgi == NULL || (f->get == NULL) == (f->output == OUT_NONE)) {
@@ -233,7 +253,7 @@ merged_status(const struct facts *f, cJSON *doc, const char *err)
         while (ok && doc->child != NULL) {
             cJSON *item = cJSON_DetachItemViaPointer(doc, doc->child);
             if (cJSON_GetObjectItemCaseSensitive(out, item->string) != NULL)
-                cJSON_Delete(item);     /* a fact wins over a field of the same name */
+                cJSON_Delete(item); /* a fact wins over a field of the same name */
             else
                 ok = cJSON_AddItemToObject(out, item->string, item);
         }

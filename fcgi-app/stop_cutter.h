@@ -20,7 +20,7 @@ struct stop_cutter {
     char *sequences[STOP_CUTTER_MAX_SEQUENCES];
     size_t lengths[STOP_CUTTER_MAX_SEQUENCES];
     size_t count;
-    struct dynbuf pending;      /* held-back tail, then the text being examined */
+    struct dynbuf pending; /* held-back tail, then the text being examined */
     bool stopped;
 };
 
@@ -34,8 +34,7 @@ bool stop_cutter_active(const struct stop_cutter *cutter);
 /* Feeds the next piece of text.  Appends to `out` what may be sent now;
  * returns 1 once a stop sequence was found (`out` then ends right before it
  * and later pieces are ignored), 0 otherwise, -1 when out of memory. */
-int stop_cutter_feed(struct stop_cutter *cutter, const char *text, size_t len,
-                     struct dynbuf *out);
+int stop_cutter_feed(struct stop_cutter *cutter, const char *text, size_t len, struct dynbuf *out);
 /* The reply ended: appends whatever was held back. */
 int stop_cutter_flush(struct stop_cutter *cutter, struct dynbuf *out);
 

@@ -26,17 +26,17 @@
 /* ------------------------------------------------------------------ classes */
 
 enum char_class {
-    C_LOWER,        /* a-z */
-    C_UPPER,        /* A-Z */
-    C_LETTER,       /* a non-ASCII letter: joins words whatever its case */
-    C_DIGIT,        /* 0-9 */
-    C_SPACE,        /* ' ' (the only blank a symbol run may start with) */
-    C_BLANK,        /* \t \v \f and non-ASCII white space */
-    C_NL,           /* \r \n */
-    C_PUNCT,        /* other ASCII, control characters included */
-    C_SYMBOL,       /* non-ASCII punctuation, symbols, emoji */
-    C_INVALID,      /* a byte that does not start valid UTF-8 */
-    C_MULTI         /* (table only) a lead byte: decode to know */
+    C_LOWER,   /* a-z */
+    C_UPPER,   /* A-Z */
+    C_LETTER,  /* a non-ASCII letter: joins words whatever its case */
+    C_DIGIT,   /* 0-9 */
+    C_SPACE,   /* ' ' (the only blank a symbol run may start with) */
+    C_BLANK,   /* \t \v \f and non-ASCII white space */
+    C_NL,      /* \r \n */
+    C_PUNCT,   /* other ASCII, control characters included */
+    C_SYMBOL,  /* non-ASCII punctuation, symbols, emoji */
+    C_INVALID, /* a byte that does not start valid UTF-8 */
+    C_MULTI    /* (table only) a lead byte: decode to know */
 };
 
 #define L C_LOWER
@@ -47,24 +47,23 @@ enum char_class {
 #define N C_NL
 #define P C_PUNCT
 #define M C_MULTI
+/* clang-format off: one row per 16 bytes */
 static const unsigned char byte_class[256] = {
-    P, P, P, P, P, P, P, P, P, B, N, B, B, N, P, P,     /* 0x00 */
-    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,     /* 0x10 */
-    S, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,     /* 0x20 */
-    D, D, D, D, D, D, D, D, D, D, P, P, P, P, P, P,     /* 0x30 */
-    P, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U,     /* 0x40 */
-    U, U, U, U, U, U, U, U, U, U, U, P, P, P, P, P,     /* 0x50 */
-    P, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,     /* 0x60 */
-    L, L, L, L, L, L, L, L, L, L, L, P, P, P, P, P,     /* 0x70 */
-    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,     /* 0x80 */
-    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
-    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
-    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
-    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
-    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
-    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
-    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    P, P, P, P, P, P, P, P, P, B, N, B, B, N, P, P, /* 0x00 */
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, /* 0x10 */
+    S, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, /* 0x20 */
+    D, D, D, D, D, D, D, D, D, D, P, P, P, P, P, P, /* 0x30 */
+    P, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, /* 0x40 */
+    U, U, U, U, U, U, U, U, U, U, U, P, P, P, P, P, /* 0x50 */
+    P, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, /* 0x60 */
+    L, L, L, L, L, L, L, L, L, L, L, P, P, P, P, P, /* 0x70 */
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, /* 0x80 */
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
 };
+/* clang-format on */
 #undef L
 #undef U
 #undef D
@@ -76,16 +75,16 @@ static const unsigned char byte_class[256] = {
 
 /* Categories of non-ASCII characters, each with its own cost. */
 enum category {
-    CAT_LETTER2,    /* 2-byte letters: Latin-1/Extended, Greek, Cyrillic, Hebrew, Arabic */
-    CAT_CJK,        /* CJK ideographs */
-    CAT_KANA,       /* hiragana, katakana */
-    CAT_HANGUL,     /* Hangul */
-    CAT_LETTER3,    /* other 3-byte letters: Indic, Thai, ... */
-    CAT_LETTER4,    /* 4-byte letters (CJK extensions, historic scripts) */
-    CAT_SYMBOL2,    /* 2-byte symbols: © « » × ... */
-    CAT_SYMBOL3,    /* 3-byte symbols: — “ ” … → ✓ and CJK punctuation */
-    CAT_SYMBOL4,    /* 4-byte symbols: emoji */
-    CAT_BLANK       /* non-ASCII white space: NBSP, ideographic space ... */
+    CAT_LETTER2, /* 2-byte letters: Latin-1/Extended, Greek, Cyrillic, Hebrew, Arabic */
+    CAT_CJK,     /* CJK ideographs */
+    CAT_KANA,    /* hiragana, katakana */
+    CAT_HANGUL,  /* Hangul */
+    CAT_LETTER3, /* other 3-byte letters: Indic, Thai, ... */
+    CAT_LETTER4, /* 4-byte letters (CJK extensions, historic scripts) */
+    CAT_SYMBOL2, /* 2-byte symbols: © « » × ... */
+    CAT_SYMBOL3, /* 3-byte symbols: — “ ” … → ✓ and CJK punctuation */
+    CAT_SYMBOL4, /* 4-byte symbols: emoji */
+    CAT_BLANK    /* non-ASCII white space: NBSP, ideographic space ... */
 };
 
 /* One character: its class, its length in bytes and (non-ASCII) category. */
@@ -101,106 +100,103 @@ struct unit {
 enum {
     PREFIX_NONE,
     PREFIX_SPACE,
-    PREFIX_GLUE,    /* . _ ( #: these usually merge with the word ("_init", ".c") */
-    PREFIX_OTHER,   /* any other symbol or blank: usually a token of its own */
+    PREFIX_GLUE,  /* . _ ( #: these usually merge with the word ("_init", ".c") */
+    PREFIX_OTHER, /* any other symbol or blank: usually a token of its own */
     PREFIXES
 };
 enum {
-    SHAPE_LOWER, SHAPE_CAPITAL, SHAPE_UPPER, SHAPES     /* "word", "Word", "WORD" */
+    SHAPE_LOWER,
+    SHAPE_CAPITAL,
+    SHAPE_UPPER,
+    SHAPES /* "word", "Word", "WORD" */
 };
 enum {
-    ROW_WORD = 0,                           /* + prefix * SHAPES + shape */
+    ROW_WORD = 0, /* + prefix * SHAPES + shape */
     ROW_DIGITS = ROW_WORD + PREFIXES * SHAPES,
-    ROW_PUNCT,                              /* + space * 3 + min(trailing, 2) */
-    ROW_SPACE = ROW_PUNCT + 6,              /* + (not only ' ') */
-    ROW_NEWLINE = ROW_SPACE + 2,            /* + (not only '\n') */
+    ROW_PUNCT,                   /* + space * 3 + min(trailing, 2) */
+    ROW_SPACE = ROW_PUNCT + 6,   /* + (not only ' ') */
+    ROW_NEWLINE = ROW_SPACE + 2, /* + (not only '\n') */
     ROW_INVALID = ROW_NEWLINE + 2,
     ROWS
 };
-#define COLUMNS 33                          /* lengths 0..32; longer: slope */
+#define COLUMNS 33 /* lengths 0..32; longer: slope */
 
 /* BEGIN GENERATED COSTS (o200k_base; see TOKENS.md "Calibration") */
 static const uint16_t row_cost[ROWS][COLUMNS] = {
-    { 169, 264, 265, 283, 286, 304, 304, 330, 339, 421, 578,
-      578, 578, 593, 923, 930, 937, 944, 952, 959, 989, 1068,
+    { 169,  264,  265,  283,  286,  304,  304,  330,  339,  421,  578,
+      578,  578,  593,  923,  930,  937,  944,  952,  959,  989,  1068,
       1147, 1226, 1305, 1384, 1463, 1543, 1622, 1701, 1780, 1859, 1938 },
-    { 0, 305, 305, 378, 401, 401, 449, 449, 501, 501, 501,
-      510, 574, 626, 873, 1025, 1105, 1184, 1263, 1342, 1421, 1500,
+    { 0,    305,  305,  378,  401,  401,  449,  449,  501,  501,  501,
+      510,  574,  626,  873,  1025, 1105, 1184, 1263, 1342, 1421, 1500,
       1579, 1658, 1737, 1816, 1896, 1975, 2054, 2133, 2212, 2291, 2370 },
-    { 0, 264, 271, 344, 344, 534, 534, 694, 694, 820, 994,
+    { 0,    264,  271,  344,  344,  534,  534,  694,  694,  820,  994,
       1150, 1150, 1150, 1184, 1263, 1342, 1421, 1500, 1579, 1658, 1737,
       1816, 1896, 1975, 2054, 2133, 2212, 2291, 2370, 2449, 2528, 2608 },
-    { 100, 264, 264, 265, 266, 275, 276, 286, 294, 301, 333,
-      340, 347, 378, 408, 709, 788, 867, 946, 1025, 1104, 1183,
+    { 100,  264,  264,  265,  266,  275,  276,  286,  294,  301,  333,
+      340,  347,  378,  408,  709,  788,  867,  946,  1025, 1104, 1183,
       1262, 1341, 1421, 1500, 1579, 1658, 1737, 1816, 1895, 1974, 2053 },
-    { 0, 267, 267, 267, 275, 301, 301, 301, 330, 387, 410,
-      437, 504, 504, 713, 713, 738, 817, 897, 976, 1055, 1134,
+    { 0,    267,  267,  267,  275,  301,  301,  301,  330,  387,  410,
+      437,  504,  504,  713,  713,  738,  817,  897,  976,  1055, 1134,
       1213, 1292, 1371, 1450, 1529, 1608, 1688, 1767, 1846, 1925, 2004 },
-    { 0, 264, 264, 290, 319, 431, 473, 509, 524, 558, 559,
-      638, 840, 840, 840, 840, 840, 840, 840, 840, 840, 840,
-      876, 955, 1034, 1113, 1192, 1272, 1351, 1430, 1509, 1588, 1667 },
-    { 432, 264, 272, 278, 283, 283, 310, 311, 369, 408, 512,
-      512, 599, 678, 757, 837, 916, 995, 1074, 1153, 1232, 1311,
+    { 0,   264, 264, 290, 319, 431, 473, 509,  524,  558,  559,  638,  840,  840,  840,  840, 840,
+      840, 840, 840, 840, 840, 876, 955, 1034, 1113, 1192, 1272, 1351, 1430, 1509, 1588, 1667 },
+    { 432,  264,  272,  278,  283,  283,  310,  311,  369,  408,  512,
+      512,  599,  678,  757,  837,  916,  995,  1074, 1153, 1232, 1311,
       1390, 1469, 1549, 1628, 1707, 1786, 1865, 1944, 2023, 2102, 2181 },
-    { 0, 272, 272, 297, 489, 489, 489, 556, 556, 556, 777,
-      856, 935, 1014, 1094, 1173, 1252, 1331, 1410, 1489, 1568, 1647,
+    { 0,    272,  272,  297,  489,  489,  489,  556,  556,  556,  777,
+      856,  935,  1014, 1094, 1173, 1252, 1331, 1410, 1489, 1568, 1647,
       1726, 1806, 1885, 1964, 2043, 2122, 2201, 2280, 2359, 2438, 2517 },
-    { 0, 264, 437, 437, 437, 437, 437, 471, 471, 726, 726,
-      726, 738, 817, 897, 976, 1055, 1134, 1213, 1292, 1371, 1450,
+    { 0,    264,  437,  437,  437,  437,  437,  471,  471,  726,  726,
+      726,  738,  817,  897,  976,  1055, 1134, 1213, 1292, 1371, 1450,
       1529, 1608, 1688, 1767, 1846, 1925, 2004, 2083, 2162, 2241, 2320 },
-    { 0, 267, 364, 365, 443, 443, 482, 595, 595, 595, 717,
-      717, 717, 717, 751, 831, 910, 989, 1068, 1147, 1226, 1305,
+    { 0,    267,  364,  365,  443,  443,  482,  595,  595,  595,  717,
+      717,  717,  717,  751,  831,  910,  989,  1068, 1147, 1226, 1305,
       1384, 1463, 1543, 1622, 1701, 1780, 1859, 1938, 2017, 2096, 2175 },
-    { 0, 451, 451, 496, 551, 634, 646, 646, 787, 791, 942,
+    { 0,    451,  451,  496,  551,  634,  646,  646,  787,  791,  942,
       1069, 1077, 1156, 1235, 1314, 1393, 1472, 1551, 1630, 1710, 1789,
       1868, 1947, 2026, 2105, 2184, 2263, 2342, 2421, 2501, 2580, 2659 },
-    { 0, 371, 500, 638, 638, 671, 671, 694, 773, 853, 932,
+    { 0,    371,  500,  638,  638,  671,  671,  694,  773,  853,  932,
       1011, 1090, 1169, 1248, 1327, 1406, 1485, 1565, 1644, 1723, 1802,
       1881, 1960, 2039, 2118, 2197, 2276, 2356, 2435, 2514, 2593, 2672 },
-    { 0, 264, 264, 264, 343, 422, 501, 580, 659, 738, 817,
-      897, 976, 1055, 1134, 1213, 1292, 1371, 1450, 1529, 1608, 1688,
+    { 0,    264,  264,  264,  343,  422,  501,  580,  659,  738,  817,
+      897,  976,  1055, 1134, 1213, 1292, 1371, 1450, 1529, 1608, 1688,
       1767, 1846, 1925, 2004, 2083, 2162, 2241, 2320, 2399, 2479, 2558 },
-    { 0, 264, 266, 391, 516, 576, 608, 876, 955, 1034, 1113,
+    { 0,    264,  266,  391,  516,  576,  608,  876,  955,  1034, 1113,
       1193, 1272, 1351, 1430, 1509, 1588, 1667, 1746, 1825, 1904, 1984,
       2063, 2142, 2221, 2300, 2379, 2458, 2537, 2616, 2695, 2775, 2854 },
-    { 0, 264, 264, 268, 388, 430, 532, 668, 840, 920, 999,
+    { 0,    264,  264,  268,  388,  430,  532,  668,  840,  920,  999,
       1078, 1157, 1236, 1315, 1394, 1473, 1552, 1632, 1711, 1790, 1869,
       1948, 2027, 2106, 2185, 2264, 2343, 2423, 2502, 2581, 2660, 2739 },
-    { 0, 264, 264, 264, 293, 382, 417, 527, 659, 791, 870,
-      949, 1028, 1107, 1187, 1266, 1345, 1424, 1503, 1582, 1661, 1740,
+    { 0,    264,  264,  264,  293,  382,  417,  527,  659,  791,  870,
+      949,  1028, 1107, 1187, 1266, 1345, 1424, 1503, 1582, 1661, 1740,
       1819, 1898, 1978, 2057, 2136, 2215, 2294, 2373, 2452, 2531, 2610 },
-    { 0, 264, 294, 334, 627, 736, 1010, 1285, 1510, 1589, 1668,
+    { 0,    264,  294,  334,  627,  736,  1010, 1285, 1510, 1589, 1668,
       1747, 1827, 1906, 1985, 2064, 2143, 2222, 2301, 2380, 2459, 2539,
       2618, 2697, 2776, 2855, 2934, 3013, 3092, 3171, 3250, 3330, 3409 },
-    { 0, 264, 264, 266, 422, 422, 527, 817, 1107, 1398, 1688,
+    { 0,    264,  264,  266,  422,  422,  527,  817,  1107, 1398, 1688,
       1898, 2109, 2189, 2268, 2347, 2426, 2505, 2584, 2663, 2742, 2821,
       2900, 2980, 3059, 3138, 3217, 3296, 3375, 3454, 3533, 3612, 3692 },
-    { 0, 264, 264, 264, 271, 281, 281, 343, 422, 501, 580,
-      659, 738, 817, 897, 976, 1055, 1134, 1213, 1292, 1371, 1450,
+    { 0,    264,  264,  264,  271,  281,  281,  343,  422,  501,  580,
+      659,  738,  817,  897,  976,  1055, 1134, 1213, 1292, 1371, 1450,
       1529, 1608, 1688, 1767, 1846, 1925, 2004, 2083, 2162, 2241, 2320 },
-    { 0, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264,
-      264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264,
-      264, 264, 264, 264, 264, 264, 343, 422, 501, 580, 659 },
-    { 11, 264, 264, 264, 264, 264, 264, 264, 264, 343, 422,
-      501, 580, 659, 738, 817, 897, 976, 1055, 1134, 1213, 1292,
+    { 0,   264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264,
+      264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 343, 422, 501, 580, 659 },
+    { 11,   264,  264,  264,  264,  264,  264,  264,  264,  343,  422,
+      501,  580,  659,  738,  817,  897,  976,  1055, 1134, 1213, 1292,
       1371, 1450, 1529, 1608, 1688, 1767, 1846, 1925, 2004, 2083, 2162 },
-    { 0, 264, 264, 264, 343, 422, 501, 580, 659, 738, 817,
-      897, 976, 1055, 1134, 1213, 1292, 1371, 1450, 1529, 1608, 1688,
+    { 0,    264,  264,  264,  343,  422,  501,  580,  659,  738,  817,
+      897,  976,  1055, 1134, 1213, 1292, 1371, 1450, 1529, 1608, 1688,
       1767, 1846, 1925, 2004, 2083, 2162, 2241, 2320, 2399, 2479, 2558 },
-    { 0, 268, 268, 348, 427, 506, 585, 664, 743, 822, 901,
-      980, 1059, 1139, 1218, 1297, 1376, 1455, 1534, 1613, 1692, 1771,
+    { 0,    268,  268,  348,  427,  506,  585,  664,  743,  822,  901,
+      980,  1059, 1139, 1218, 1297, 1376, 1455, 1534, 1613, 1692, 1771,
       1850, 1930, 2009, 2088, 2167, 2246, 2325, 2404, 2483, 2562, 2642 },
-    { 0, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264,
-      264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264,
-      264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264 },
+    { 0,   264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264,
+      264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264, 264 },
 };
-static const uint16_t row_slope[ROWS] = {
-    79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79,
-    79, 79, 13, 79, 13, 13, 79, 13, 79, 79, 79, 264
-};
-static const uint16_t category_cost[TOKEN_PIECE_CATEGORIES] = {
-    54, 189, 171, 147, 775, 954, 650, 317, 621, 252
-};
+static const uint16_t row_slope[ROWS] = { 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79,
+                                          79, 79, 13, 79, 13, 13, 79, 13, 79, 79, 79, 264 };
+static const uint16_t category_cost[TOKEN_PIECE_CATEGORIES] = { 54,  189, 171, 147, 775,
+                                                                954, 650, 317, 621, 252 };
 static const uint16_t suffix_cost = 201;
 /* END GENERATED COSTS */
 
@@ -208,27 +204,27 @@ static const uint16_t suffix_cost = 201;
 
 struct family_info {
     const char *name;
-    long context;           /* context window, tokens */
-    unsigned factor;        /* times the o200k_base estimate, 1/256 */
-    long image, image_low;  /* tokens of one image part */
+    long context;          /* context window, tokens */
+    unsigned factor;       /* times the o200k_base estimate, 1/256 */
+    long image, image_low; /* tokens of one image part */
 };
 
 static const struct family_info families[TOKEN_FAMILY_COUNT] = {
-    [TOKEN_FAMILY_DEFAULT]     = { "default",     128000, 333, 1600, 1600 },
-    [TOKEN_FAMILY_GPT_4O]      = { "gpt-4o",      128000, 256, 1445, 85 },
+    [TOKEN_FAMILY_DEFAULT] = { "default", 128000, 333, 1600, 1600 },
+    [TOKEN_FAMILY_GPT_4O] = { "gpt-4o", 128000, 256, 1445, 85 },
     [TOKEN_FAMILY_GPT_4O_MINI] = { "gpt-4o-mini", 128000, 256, 1445, 85 },
-    [TOKEN_FAMILY_GPT_4_1]     = { "gpt-4.1",    1047576, 256, 1445, 85 },
-    [TOKEN_FAMILY_O1]          = { "o1",          200000, 256, 1445, 85 },
-    [TOKEN_FAMILY_O1_MINI]     = { "o1-mini",     128000, 256, 1445, 85 },
-    [TOKEN_FAMILY_O3]          = { "o3",          200000, 256, 1445, 85 },
-    [TOKEN_FAMILY_CLAUDE]      = { "claude",      200000, 333, 1600, 1600 },
-    [TOKEN_FAMILY_GEMINI]      = { "gemini",     1048576, 282, 1548, 258 },
+    [TOKEN_FAMILY_GPT_4_1] = { "gpt-4.1", 1047576, 256, 1445, 85 },
+    [TOKEN_FAMILY_O1] = { "o1", 200000, 256, 1445, 85 },
+    [TOKEN_FAMILY_O1_MINI] = { "o1-mini", 128000, 256, 1445, 85 },
+    [TOKEN_FAMILY_O3] = { "o3", 200000, 256, 1445, 85 },
+    [TOKEN_FAMILY_CLAUDE] = { "claude", 200000, 333, 1600, 1600 },
+    [TOKEN_FAMILY_GEMINI] = { "gemini", 1048576, 282, 1548, 258 },
 };
 
-#define PER_MESSAGE 3       /* <|start|>{role}<|message|>...<|end|>, less the role */
+#define PER_MESSAGE 3 /* <|start|>{role}<|message|>...<|end|>, less the role */
 #define PER_NAME 1
 #define PER_TOOL_CALL 3
-#define REPLY_PRIMING 3     /* <|start|>assistant<|message|> */
+#define REPLY_PRIMING 3 /* <|start|>assistant<|message|> */
 
 static const struct family_info *
 family_info(enum token_family family)
@@ -258,9 +254,9 @@ classify(uint32_t cp, unsigned *cat)
             *cat = CAT_BLANK;
             return C_BLANK;
         }
-        if ((cp < 0xC0 && cp != 0xAA && cp != 0xB5 && cp != 0xBA) || cp == 0xD7 ||
-            cp == 0xF7 || cp == 0x37E || cp == 0x387 || cp == 0x589 || cp == 0x5BE ||
-            cp == 0x60C || cp == 0x61B || cp == 0x61F || cp == 0x6D4) {
+        if ((cp < 0xC0 && cp != 0xAA && cp != 0xB5 && cp != 0xBA) || cp == 0xD7 || cp == 0xF7 ||
+            cp == 0x37E || cp == 0x387 || cp == 0x589 || cp == 0x5BE || cp == 0x60C ||
+            cp == 0x61B || cp == 0x61F || cp == 0x6D4) {
             *cat = CAT_SYMBOL2;
             return C_SYMBOL;
         }
@@ -268,20 +264,19 @@ classify(uint32_t cp, unsigned *cat)
         return C_LETTER;
     }
     if (cp < 0x10000) {
-        if (cp >= 0x4E00 && cp <= 0x9FFF) {   /* the common case first */
+        if (cp >= 0x4E00 && cp <= 0x9FFF) { /* the common case first */
             *cat = CAT_CJK;
             return C_LETTER;
         }
-        if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
-            cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000) {
+        if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+            cp == 0x202F || cp == 0x205F || cp == 0x3000) {
             *cat = CAT_BLANK;
             return C_BLANK;
         }
         if ((cp >= 0x2000 && cp <= 0x2BFF) || (cp >= 0x2E00 && cp <= 0x2E7F) ||
             (cp >= 0x3001 && cp <= 0x303F) || (cp >= 0xFE10 && cp <= 0xFE6F) ||
             (cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) ||
-            (cp >= 0xFF3B && cp <= 0xFF40) || (cp >= 0xFF5B && cp <= 0xFF65) ||
-            cp >= 0xFFE0) {
+            (cp >= 0xFF3B && cp <= 0xFF40) || (cp >= 0xFF5B && cp <= 0xFF65) || cp >= 0xFFE0) {
             *cat = CAT_SYMBOL3;
             return C_SYMBOL;
         }
@@ -345,9 +340,9 @@ struct scan {
     unsigned row;
     size_t ascii;
     unsigned suffix;
-    uint32_t extra;         /* the non-ASCII characters' costs */
+    uint32_t extra; /* the non-ASCII characters' costs */
     unsigned nonascii;
-    unsigned *category;     /* counts per category; NULL on the hot path */
+    unsigned *category; /* counts per category; NULL on the hot path */
 };
 
 HOT_INLINE void
@@ -528,8 +523,7 @@ scan_piece(const unsigned char *p, const unsigned char *end, struct scan *s)
     switch (u0.cls) {
     case C_LOWER:
     case C_UPPER:
-    case C_LETTER:
-        return scan_word(p, p, end, s, PREFIX_NONE);
+    case C_LETTER: return scan_word(p, p, end, s, PREFIX_NONE);
     case C_DIGIT: {
         size_t n = 1;
         while (n < 3 && p + n < end && byte_class[p[n]] == C_DIGIT)
@@ -542,10 +536,8 @@ scan_piece(const unsigned char *p, const unsigned char *end, struct scan *s)
         s->row = ROW_INVALID;
         s->ascii = 1;
         return 1;
-    case C_NL:
-        return scan_blanks(p, end, s);
-    default:
-        break;
+    case C_NL: return scan_blanks(p, end, s);
+    default: break;
     }
     /* A space, another blank or a symbol: it may lead a word or a run. */
     const unsigned char *next = p + u0.width;
@@ -555,9 +547,9 @@ scan_piece(const unsigned char *p, const unsigned char *end, struct scan *s)
     if (more && is_letter(u1.cls)) {
         if (u0.width > 1)
             add_nonascii(s, &u0);
-        unsigned prefix = u0.cls == C_SPACE ? PREFIX_SPACE
+        unsigned prefix = u0.cls == C_SPACE                                  ? PREFIX_SPACE
                           : *p == '.' || *p == '_' || *p == '(' || *p == '#' ? PREFIX_GLUE
-                                                                              : PREFIX_OTHER;
+                                                                             : PREFIX_OTHER;
         return scan_word(p, next, end, s, prefix);
     }
     if (is_symbol(u0.cls))
@@ -663,8 +655,7 @@ names(const char *s, const char *prefix)
     if (strncasecmp(s, prefix, n) != 0)
         return false;
     char next = s[n];
-    return next == '\0' || next == '-' || next == '_' || next == ':' || next == '@' ||
-           next == ' ';
+    return next == '\0' || next == '-' || next == '_' || next == ':' || next == '@' || next == ' ';
 }
 
 static bool

@@ -17,15 +17,15 @@
 #include <cjson/cJSON.h>
 
 enum token_family {
-    TOKEN_FAMILY_DEFAULT = 0,   /* unknown model: o200k_base x 1.30 */
-    TOKEN_FAMILY_GPT_4O,        /* gpt-4o, gpt-4o-2024-08-06, chatgpt-4o-* */
-    TOKEN_FAMILY_GPT_4O_MINI,   /* gpt-4o-mini* */
-    TOKEN_FAMILY_GPT_4_1,       /* gpt-4.1, gpt-4.1-mini, gpt-4.1-nano */
-    TOKEN_FAMILY_O1,            /* o1, o1-2024-12-17, o1-preview */
-    TOKEN_FAMILY_O1_MINI,       /* o1-mini* */
-    TOKEN_FAMILY_O3,            /* o3, o3-mini, o4-mini */
-    TOKEN_FAMILY_CLAUDE,        /* claude-* (claude-3.5-sonnet, claude-sonnet-4, ...) */
-    TOKEN_FAMILY_GEMINI,        /* gemini-* */
+    TOKEN_FAMILY_DEFAULT = 0, /* unknown model: o200k_base x 1.30 */
+    TOKEN_FAMILY_GPT_4O,      /* gpt-4o, gpt-4o-2024-08-06, chatgpt-4o-* */
+    TOKEN_FAMILY_GPT_4O_MINI, /* gpt-4o-mini* */
+    TOKEN_FAMILY_GPT_4_1,     /* gpt-4.1, gpt-4.1-mini, gpt-4.1-nano */
+    TOKEN_FAMILY_O1,          /* o1, o1-2024-12-17, o1-preview */
+    TOKEN_FAMILY_O1_MINI,     /* o1-mini* */
+    TOKEN_FAMILY_O3,          /* o3, o3-mini, o4-mini */
+    TOKEN_FAMILY_CLAUDE,      /* claude-* (claude-3.5-sonnet, claude-sonnet-4, ...) */
+    TOKEN_FAMILY_GEMINI,      /* gemini-* */
     TOKEN_FAMILY_COUNT
 };
 
@@ -78,29 +78,28 @@ long token_image_cost(enum token_family family, int low_detail);
  * call only.
  */
 enum token_piece_kind {
-    TOKEN_PIECE_WORD,       /* letters, maybe one leading space or symbol */
-    TOKEN_PIECE_DIGITS,     /* 1-3 ASCII digits */
-    TOKEN_PIECE_PUNCT,      /* symbols, maybe a leading space, trailing \r \n / */
-    TOKEN_PIECE_SPACE,      /* blanks without a line break */
-    TOKEN_PIECE_NEWLINE,    /* blanks ending with line breaks */
-    TOKEN_PIECE_INVALID     /* one byte that is not valid UTF-8 */
+    TOKEN_PIECE_WORD,    /* letters, maybe one leading space or symbol */
+    TOKEN_PIECE_DIGITS,  /* 1-3 ASCII digits */
+    TOKEN_PIECE_PUNCT,   /* symbols, maybe a leading space, trailing \r \n / */
+    TOKEN_PIECE_SPACE,   /* blanks without a line break */
+    TOKEN_PIECE_NEWLINE, /* blanks ending with line breaks */
+    TOKEN_PIECE_INVALID  /* one byte that is not valid UTF-8 */
 };
 
-#define TOKEN_PIECE_CATEGORIES 10   /* kinds of non-ASCII characters counted */
+#define TOKEN_PIECE_CATEGORIES 10 /* kinds of non-ASCII characters counted */
 
 struct token_piece {
     enum token_piece_kind kind;
-    unsigned key;           /* which cost table row: see token_estimate.c */
-    unsigned ascii;         /* ASCII characters the row's length counts */
-    unsigned suffix;        /* 1: a word ending in 's 't 're 've 'm 'll 'd */
-    unsigned nonascii;      /* non-ASCII characters in the piece */
-    unsigned category[TOKEN_PIECE_CATEGORIES];  /* ...by category */
-    size_t offset, len;     /* bytes of the text */
-    long cost;              /* its estimated tokens in 1/256, before the family factor */
+    unsigned key;                              /* which cost table row: see token_estimate.c */
+    unsigned ascii;                            /* ASCII characters the row's length counts */
+    unsigned suffix;                           /* 1: a word ending in 's 't 're 've 'm 'll 'd */
+    unsigned nonascii;                         /* non-ASCII characters in the piece */
+    unsigned category[TOKEN_PIECE_CATEGORIES]; /* ...by category */
+    size_t offset, len;                        /* bytes of the text */
+    long cost; /* its estimated tokens in 1/256, before the family factor */
 };
 
 void token_estimate_pieces(const char *text, size_t len,
-                           void (*each)(void *ctx, const struct token_piece *piece),
-                           void *ctx);
+                           void (*each)(void *ctx, const struct token_piece *piece), void *ctx);
 
 #endif

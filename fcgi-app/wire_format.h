@@ -18,13 +18,13 @@
 
 /* One event of a reply, from the core (reply_core.h). */
 enum reply_event_kind {
-    REPLY_TEXT,                 /* text, len */
-    REPLY_TOOL_BEGIN,           /* call_id, name */
-    REPLY_TOOL_ARGUMENTS,       /* text, len: the call's arguments (JSON text) */
+    REPLY_TEXT,           /* text, len */
+    REPLY_TOOL_BEGIN,     /* call_id, name */
+    REPLY_TOOL_ARGUMENTS, /* text, len: the call's arguments (JSON text) */
     REPLY_TOOL_END,
-    REPLY_HEARTBEAT,            /* the model is silent; keep the client's timers fed */
-    REPLY_FINISH,               /* finish_reason, usage */
-    REPLY_ERROR,                /* error */
+    REPLY_HEARTBEAT, /* the model is silent; keep the client's timers fed */
+    REPLY_FINISH,    /* finish_reason, usage */
+    REPLY_ERROR,     /* error */
 };
 
 struct reply_usage {
@@ -37,14 +37,14 @@ struct reply_event {
     const char *text;
     size_t len;
     const char *call_id, *name;
-    const char *finish_reason;  /* "stop", "length", "tool_calls", "content_filter" */
+    const char *finish_reason; /* "stop", "length", "tool_calls", "content_filter" */
     struct reply_usage usage;
     const struct api_error *error;
 };
 
 struct wire_format {
-    const char *name;           /* "chat": logs and metrics */
-    const char *stream_type;    /* the Content-Type of a streamed reply */
+    const char *name;        /* "chat": logs and metrics */
+    const char *stream_type; /* the Content-Type of a streamed reply */
     /* Before the response head: the body of an error response (its
      * status and headers are the finisher's). */
     int (*error_body)(struct dynbuf *out, const struct api_error *err);

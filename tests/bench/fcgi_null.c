@@ -81,16 +81,23 @@ main(int argc, char **argv)
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (strncmp(name, "--", 2) != 0 || value == NULL)
             continue;
-        if (strcmp(name, "--fcgi") == 0) fcgi_path = value;
-        else if (strcmp(name, "--pipe") == 0) pipe_path = value;
-        else if (strcmp(name, "--pid-file") == 0) pid_file = value;
-        else if (strcmp(name, "--fcgi-group") == 0) group = value;
-        else if (strcmp(name, "--threads") == 0) threads = atoi(value);
-        else if (strcmp(name, "--body-bytes") == 0) bytes = atol(value);
+        if (strcmp(name, "--fcgi") == 0)
+            fcgi_path = value;
+        else if (strcmp(name, "--pipe") == 0)
+            pipe_path = value;
+        else if (strcmp(name, "--pid-file") == 0)
+            pid_file = value;
+        else if (strcmp(name, "--fcgi-group") == 0)
+            group = value;
+        else if (strcmp(name, "--threads") == 0)
+            threads = atoi(value);
+        else if (strcmp(name, "--body-bytes") == 0)
+            bytes = atol(value);
         i++;
     }
     if (fcgi_path == NULL || threads < 1 || bytes < 2) {
-        fprintf(stderr, "usage: fcgi_null --fcgi SOCKET [--pipe PATH] [--pid-file FILE] [--threads N] [--body-bytes N]\n");
+        fprintf(stderr,
+                "usage: fcgi_null --fcgi SOCKET [--pipe PATH] [--pid-file FILE] [--threads N] [--body-bytes N]\n");
         return 2;
     }
     body_len = (size_t)bytes;

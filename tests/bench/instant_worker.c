@@ -37,13 +37,12 @@
 #define MAX_FRAME (16u * 1024 * 1024)
 
 /* The reply of a plain request: about what a short chat answer is. */
-static const char INSTANT_REPLY[] =
-    "Hello! This is an instant reply from the benchmark worker.";
+static const char INSTANT_REPLY[] = "Hello! This is an instant reply from the benchmark worker.";
 
 struct connection {
     int fd;
     int index;
-    pthread_mutex_t write_lock;     /* whole frames, from the reader and stream threads */
+    pthread_mutex_t write_lock; /* whole frames, from the reader and stream threads */
 };
 
 struct stream_job {
@@ -132,8 +131,9 @@ stream_main(void *arg)
         }
         pthread_mutex_lock(&job->conn->write_lock);
         /* The stamp is taken under the lock, right before the write. */
-        int len = snprintf(frame, sizeof frame, "{\"type\":\"delta\",\"id\":\"%s\",\"text\":\"%lld \"}\n",
-                           job->id, now_ns());
+        int len = snprintf(frame, sizeof frame,
+                           "{\"type\":\"delta\",\"id\":\"%s\",\"text\":\"%lld \"}\n", job->id,
+                           now_ns());
         int rc = write_all(job->conn->fd, frame, (size_t)len);
         pthread_mutex_unlock(&job->conn->write_lock);
         if (rc != 0)
@@ -204,7 +204,8 @@ on_request(struct connection *conn, const cJSON *frame)
         return;
     }
     if (marker != NULL && strncmp(marker, "[[bench:hold]]", 14) == 0) {
-        int len = snprintf(buf, sizeof buf, "{\"type\":\"delta\",\"id\":\"%s\",\"text\":\"held\"}\n", id);
+        int len = snprintf(buf, sizeof buf,
+                           "{\"type\":\"delta\",\"id\":\"%s\",\"text\":\"held\"}\n", id);
         (void)send_text(conn, buf, (size_t)len);
         return;
     }
@@ -234,7 +235,8 @@ on_line(struct connection *conn, char *line)
         if (cJSON_IsString(id) && plain_id(id->valuestring)) {
             int len = snprintf(buf, sizeof buf,
                                "{\"type\":\"error\",\"id\":\"%s\",\"code\":\"cancelled\","
-                               "\"message\":\"cancelled\"}\n", id->valuestring);
+                               "\"message\":\"cancelled\"}\n",
+                               id->valuestring);
             (void)send_text(conn, buf, (size_t)len);
         }
     } else if (strcmp(kind, "welcome") == 0) {
@@ -319,11 +321,13 @@ main(int argc, char **argv)
         else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc)
             model_family = argv[++i];
         else {
-            fprintf(stderr, "usage: instant_worker --pipe PATH [--connections N] [--model FAMILY]\n");
+            fprintf(stderr,
+                    "usage: instant_worker --pipe PATH [--connections N] [--model FAMILY]\n");
             return 2;
         }
     }
-    if (pipe_path == NULL || connection_count < 1 || strlen(pipe_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+    if (pipe_path == NULL || connection_count < 1 ||
+        strlen(pipe_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
         fprintf(stderr, "instant_worker: --pipe PATH is required (and N >= 1)\n");
         return 2;
     }

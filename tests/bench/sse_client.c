@@ -70,7 +70,7 @@ static struct {
     long pace_us;
     long streams;
     long concurrency;
-    const char *dump;           /* every sample: "stamp_ns latency_ns" lines */
+    const char *dump; /* every sample: "stamp_ns latency_ns" lines */
 } opt = { "127.0.0.1", 0, "/v1/chat/completions", "gpt-4o", 1000, 0, 1, 1, NULL };
 
 static char *request_text;
@@ -102,15 +102,17 @@ build_request(const char *text)
     char body[512];
     int body_len = snprintf(body, sizeof body,
                             "{\"model\":\"%s\",\"stream\":true,\"messages\":[{\"role\":\"user\","
-                            "\"content\":\"%s\"}]}", opt.model, text);
+                            "\"content\":\"%s\"}]}",
+                            opt.model, text);
     request_text = malloc(2048);
     if (request_text == NULL)
         fatal("malloc");
-    request_len = (size_t)snprintf(request_text, 2048,
-                                   "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
-                                   "Accept: text/event-stream\r\nContent-Length: %d\r\n"
-                                   "Connection: close\r\n\r\n%s",
-                                   opt.path, opt.host, opt.port, body_len, body);
+    request_len = (size_t)
+        snprintf(request_text, 2048,
+                 "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+                 "Accept: text/event-stream\r\nContent-Length: %d\r\n"
+                 "Connection: close\r\n\r\n%s",
+                 opt.path, opt.host, opt.port, body_len, body);
 }
 
 static void
@@ -186,7 +188,7 @@ on_event(struct stream *s, char *event, long long read_at)
                             fprintf(dump_file, "%lld %lld\n", stamp, read_at - stamp);
                         s->deltas++;
                     } else if (*content != '"') {
-                        s->deltas++;        /* "held" */
+                        s->deltas++; /* "held" */
                     }
                 } else if (strstr(data, "chat.completion.chunk") == NULL) {
                     bad_events++;
@@ -241,7 +243,7 @@ body_feed(struct stream *s, const char *data, size_t len, long long read_at)
                 s->size_line_len = 0;
                 s->cstate = s->chunk_left == 0 ? CH_TRAILER : CH_DATA;
                 if (s->chunk_left == 0) {
-                    s->state = ST_FINISHED;     /* the last chunk: the response is complete */
+                    s->state = ST_FINISHED; /* the last chunk: the response is complete */
                     return;
                 }
             } else if (s->size_line_len + 1 < sizeof s->size_line) {
@@ -284,15 +286,16 @@ head_feed(struct stream *s, const char *data, size_t len, long long read_at)
     char *end = strstr(s->head, "\r\n\r\n");
     if (end == NULL) {
         if (take < len || s->head_len == sizeof s->head - 1)
-            stream_close(s);    /* a head this large is not ours */
+            stream_close(s); /* a head this large is not ours */
         return;
     }
     size_t head_size = (size_t)(end - s->head) + 4;
-    size_t rest_offset = head_size - (s->head_len - take);  /* into `data` */
+    size_t rest_offset = head_size - (s->head_len - take); /* into `data` */
     *end = '\0';
     s->status = atoi(s->head + 9);
     for (char *line = strstr(s->head, "\r\n"); line != NULL; line = strstr(line + 2, "\r\n")) {
-        if (strncasecmp(line + 2, "transfer-encoding:", 18) == 0 && strstr(line + 20, "chunked") != NULL)
+        if (strncasecmp(line + 2, "transfer-encoding:", 18) == 0 &&
+            strstr(line + 20, "chunked") != NULL)
             s->chunked = true;
     }
     s->state = ST_BODY;
@@ -395,7 +398,8 @@ run_stream(void)
         slots[i].state = ST_IDLE, slots[i].fd = -1;
     for (;;) {
         for (long i = 0; i < opt.concurrency; i++) {
-            if ((slots[i].state == ST_IDLE || slots[i].state == ST_FINISHED) && started < opt.streams) {
+            if ((slots[i].state == ST_IDLE || slots[i].state == ST_FINISHED) &&
+                started < opt.streams) {
                 started++;
                 if (stream_open(&slots[i]))
                     active++;
@@ -445,7 +449,7 @@ run_hold(void)
     struct pollfd *fds = calloc((size_t)n + 1, sizeof *fds);
     if (slots == NULL || fds == NULL)
         fatal("calloc");
-    const long max_opening = 64;     /* handshakes in progress at once */
+    const long max_opening = 64; /* handshakes in progress at once */
     long next = 0, opening = 0, ready = 0, failed = 0, statuses[6] = { 0 };
     long long begin = now_ns();
     for (long i = 0; i < n; i++)
@@ -526,15 +530,24 @@ main(int argc, char **argv)
     const char *mode = argv[1];
     for (int i = 2; i + 1 < argc; i += 2) {
         const char *name = argv[i], *value = argv[i + 1];
-        if (strcmp(name, "--host") == 0) opt.host = value;
-        else if (strcmp(name, "--port") == 0) opt.port = atoi(value);
-        else if (strcmp(name, "--path") == 0) opt.path = value;
-        else if (strcmp(name, "--model") == 0) opt.model = value;
-        else if (strcmp(name, "--chunks") == 0) opt.chunks = atol(value);
-        else if (strcmp(name, "--pace-us") == 0) opt.pace_us = atol(value);
-        else if (strcmp(name, "--streams") == 0) opt.streams = atol(value);
-        else if (strcmp(name, "--concurrency") == 0) opt.concurrency = atol(value);
-        else if (strcmp(name, "--dump") == 0) opt.dump = value;
+        if (strcmp(name, "--host") == 0)
+            opt.host = value;
+        else if (strcmp(name, "--port") == 0)
+            opt.port = atoi(value);
+        else if (strcmp(name, "--path") == 0)
+            opt.path = value;
+        else if (strcmp(name, "--model") == 0)
+            opt.model = value;
+        else if (strcmp(name, "--chunks") == 0)
+            opt.chunks = atol(value);
+        else if (strcmp(name, "--pace-us") == 0)
+            opt.pace_us = atol(value);
+        else if (strcmp(name, "--streams") == 0)
+            opt.streams = atol(value);
+        else if (strcmp(name, "--concurrency") == 0)
+            opt.concurrency = atol(value);
+        else if (strcmp(name, "--dump") == 0)
+            opt.dump = value;
         else {
             fprintf(stderr, "sse_client: unknown option %s\n", name);
             return 2;

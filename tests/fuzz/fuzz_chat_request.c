@@ -30,8 +30,8 @@ check_refusal(const struct api_error *err)
 
     struct dynbuf body;
     dynbuf_init(&body, 1u << 20);
-    FUZZ_CHECK(openai_error_format(&body, err->status, err->code,
-                                   err->param[0] ? err->param : NULL, err->message) == DYNBUF_OK);
+    FUZZ_CHECK(openai_error_format(&body, err->status, err->code, err->param[0] ? err->param : NULL,
+                                   err->message) == DYNBUF_OK);
     FUZZ_CHECK(fuzz_valid_utf8(body.data, body.len));
     cJSON *parsed = cJSON_ParseWithLength(body.data, body.len);
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(parsed, "error");
@@ -57,7 +57,8 @@ check_accepted(struct chat_request *req)
     cJSON *back = cJSON_Parse(text);
     FUZZ_CHECK(cJSON_IsObject(back));
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(back, "id");
-    FUZZ_CHECK(cJSON_IsString(id) && strcmp(id->valuestring, "0123456789abcdef0123456789abcdef") == 0);
+    FUZZ_CHECK(cJSON_IsString(id) &&
+               strcmp(id->valuestring, "0123456789abcdef0123456789abcdef") == 0);
     const cJSON *messages = cJSON_GetObjectItemCaseSensitive(back, "messages");
     FUZZ_CHECK(cJSON_GetArraySize(messages) == cJSON_GetArraySize(req->messages));
     cJSON_Delete(back);

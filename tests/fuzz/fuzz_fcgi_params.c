@@ -22,8 +22,8 @@
 static bool
 is_token_char(char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+           c == '_' || c == '.';
 }
 
 static void
@@ -43,8 +43,8 @@ check_error_object(const cJSON *object)
 
 /* "Name: value" lines up to the empty line; returns the body's offset. */
 static size_t
-check_head(const struct http_request *req, const char *text, size_t len, int *status,
-           bool *json, bool *event_stream)
+check_head(const struct http_request *req, const char *text, size_t len, int *status, bool *json,
+           bool *event_stream)
 {
     const char *end = memmem(text, len, "\r\n\r\n", 4);
     FUZZ_CHECK(end != NULL);
@@ -109,7 +109,9 @@ check_json_body(int status, const char *body, size_t len)
                        cJSON_IsNumber(total));
             FUZZ_CHECK(prompt->valuedouble >= 0 && completion->valuedouble >= 0 &&
                        total->valuedouble == prompt->valuedouble + completion->valuedouble);
-            const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(parsed, "choices"), 0);
+            const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(parsed,
+                                                                                      "choices"),
+                                                     0);
             FUZZ_CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(choice, "message")));
             FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(choice, "finish_reason")));
         }
@@ -126,13 +128,13 @@ check_event_stream(const char *body, size_t len)
     while (at < len) {
         const char *event = body + at;
         const char *end = memmem(event, len - at, "\n\n", 2);
-        FUZZ_CHECK(end != NULL);        /* every event is complete */
+        FUZZ_CHECK(end != NULL); /* every event is complete */
         size_t event_len = (size_t)(end - event);
         at += event_len + 2;
         FUZZ_CHECK(memchr(event, '\n', event_len) == NULL);
         if (event_len == 12 && memcmp(event, ": keep-alive", 12) == 0)
             continue;
-        FUZZ_CHECK(!done && !failed);   /* nothing after [DONE] or an error */
+        FUZZ_CHECK(!done && !failed); /* nothing after [DONE] or an error */
         FUZZ_CHECK(event_len > 6 && memcmp(event, "data: ", 6) == 0);
         const char *data = event + 6;
         size_t data_len = event_len - 6;
@@ -186,7 +188,6 @@ check_response(const struct harness_result *result)
     else
         check_event_stream(body, body_len);
 }
-
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(copy);
         fed += piece;
         if (previous != FCGI_REPLY_MORE && previous != FCGI_REPLY_DONE)
-            FUZZ_CHECK(rc == previous);     /* a failure is final */
+            FUZZ_CHECK(rc == previous); /* a failure is final */
         FUZZ_CHECK(pieces.out.len <= max_out);
     }
     FUZZ_CHECK(fed == len);

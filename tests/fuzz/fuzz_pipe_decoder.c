@@ -31,9 +31,9 @@
 
 struct line_log {
     size_t count;
-    size_t offset[MAX_LINES];   /* of each line handed over, in the stream */
+    size_t offset[MAX_LINES]; /* of each line handed over, in the stream */
     size_t len[MAX_LINES];
-    const char *stream;         /* for the reference only */
+    const char *stream; /* for the reference only */
 };
 
 /* As the pipe reader: a line must be a UTF-8 JSON object with a string
@@ -58,7 +58,7 @@ is_frame(const char *line, size_t len)
 
 struct decoded {
     struct line_log *log;
-    struct dynbuf lines;        /* every line handed over, back to back */
+    struct dynbuf lines; /* every line handed over, back to back */
 };
 
 static int
@@ -83,7 +83,7 @@ reference_split(const char *stream, size_t len, size_t max_frame, struct line_lo
         if (raw > max_frame)
             return FRAME_TOO_BIG;
         if (newline == NULL)
-            return FRAME_OK;    /* an unfinished line waits for more */
+            return FRAME_OK; /* an unfinished line waits for more */
         size_t line = raw;
         if (line > 0 && stream[start + line - 1] == '\r')
             line--;

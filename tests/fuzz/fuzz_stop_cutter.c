@@ -28,8 +28,8 @@
 /* Where the answer ends: the start of the first stop, and where that stop
  * ends (len + 1 when there is none). */
 static void
-first_stop(char sequences[][MAX_SEQUENCE_BYTES + 1], size_t count, const char *text,
-           size_t len, size_t *cut, size_t *end)
+first_stop(char sequences[][MAX_SEQUENCE_BYTES + 1], size_t count, const char *text, size_t len,
+           size_t *cut, size_t *end)
 {
     *cut = len;
     *end = len + 1;

@@ -23,9 +23,22 @@
 #include "token_estimate.h"
 
 static const char *const family_names[] = {
-    "gpt-4o", "copilot/gpt-4o-2024-08-06", "gpt-4o-mini", "gpt-4.1-nano", "o1", "o1-mini",
-    "o3-mini", "claude-3.5-sonnet", "Claude-Sonnet-4", "gemini-2.0-flash", "unknown", "",
-    "openai/", "/", "GPT-4O-MINI-2024-07-18", "o4-mini",
+    "gpt-4o",
+    "copilot/gpt-4o-2024-08-06",
+    "gpt-4o-mini",
+    "gpt-4.1-nano",
+    "o1",
+    "o1-mini",
+    "o3-mini",
+    "claude-3.5-sonnet",
+    "Claude-Sonnet-4",
+    "gemini-2.0-flash",
+    "unknown",
+    "",
+    "openai/",
+    "/",
+    "GPT-4O-MINI-2024-07-18",
+    "o4-mini",
 };
 
 struct tiling {
@@ -33,7 +46,7 @@ struct tiling {
     size_t len, next;
     bool utf8;
     size_t pieces;
-    size_t half_boundary;       /* where a piece near the middle of the text ends */
+    size_t half_boundary; /* where a piece near the middle of the text ends */
 };
 
 static void
@@ -66,9 +79,10 @@ estimate_json(const char *text, size_t len)
     if (root == NULL)
         return;
     const cJSON *messages = cJSON_IsObject(root)
-        ? cJSON_GetObjectItemCaseSensitive(root, "messages") : root;
-    const cJSON *tools = cJSON_IsObject(root)
-        ? cJSON_GetObjectItemCaseSensitive(root, "tools") : root;
+                                ? cJSON_GetObjectItemCaseSensitive(root, "messages")
+                                : root;
+    const cJSON *tools = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "tools")
+                                              : root;
     for (int family = 0; family < TOKEN_FAMILY_COUNT; family++) {
         FUZZ_CHECK(token_estimate_messages(messages, (enum token_family)family) >= 3);
         FUZZ_CHECK(token_estimate_tools(tools, (enum token_family)family) >= 0);
@@ -99,8 +113,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     FUZZ_CHECK(token_estimate_text(NULL, 0, resolved) == 0);
     FUZZ_CHECK(token_estimate_text(text, 0, resolved) == 0);
-    struct tiling tiling = { (const unsigned char *)text, len, 0,
-                             fuzz_valid_utf8((const unsigned char *)text, len), 0, 0 };
+    struct tiling tiling = {
+        (const unsigned char *)text, len, 0, fuzz_valid_utf8((const unsigned char *)text, len), 0, 0
+    };
     token_estimate_pieces(text, len, each_piece, &tiling);
     FUZZ_CHECK(tiling.next == len);
 

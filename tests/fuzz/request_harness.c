@@ -32,7 +32,7 @@
 
 #define MAX_PARAMS 64
 #define MAX_FRAMES 32
-#define OUT_BUFFER_BYTES 1024   /* small, so that libfcgi's buffer fills and empties */
+#define OUT_BUFFER_BYTES 1024 /* small, so that libfcgi's buffer fills and empties */
 #define RESPONSE_MAX (8u << 20)
 
 int __wrap_pipe_conn_send(struct pipe_conn *conn, const cJSON *frame);
@@ -72,7 +72,7 @@ static struct {
     size_t frame_count;
     bool send_fails;
     const struct http_request *req;
-    unsigned frames_sent;       /* request frames the handler sent */
+    unsigned frames_sent; /* request frames the handler sent */
 } script;
 
 /* `created` fields (time(), wrapped) are the same in every run. */
@@ -107,8 +107,8 @@ __wrap_limit_now_ns(void)
 
 static struct {
     unsigned char buffer[OUT_BUFFER_BYTES];
-    struct dynbuf sent;         /* what reached "nginx" */
-    size_t gone_after;          /* the client hangs up past this many bytes */
+    struct dynbuf sent; /* what reached "nginx" */
+    size_t gone_after;  /* the client hangs up past this many bytes */
     bool gone;
 } out_side;
 
@@ -196,7 +196,7 @@ window_line(struct pipe_conn *conn, const char *line, size_t len)
     const char *kind = type->valuestring;
     bool keep_open = true;
     if (strcmp(kind, "hello") == 0) {
-        keep_open = false;      /* hello sent twice */
+        keep_open = false; /* hello sent twice */
     } else if (strcmp(kind, "models") == 0) {
         cJSON *models;
         char *default_model;
@@ -284,7 +284,10 @@ set(const char *name, const char *value)
 static void
 write_keys(void)
 {
-    static const struct { const char *name, *secret, *models; long rpm; } specs[] = {
+    static const struct {
+        const char *name, *secret, *models;
+        long rpm;
+    } specs[] = {
         { "fuzz-any", "sk-litellm-fuzz-any", NULL, 100000 },
         { "fuzz-gpt", "sk-litellm-fuzz-gpt", "gpt-4o", 0 },
     };
@@ -473,13 +476,21 @@ request_harness_run(const uint8_t *data, size_t size,
 
     static unsigned char nothing[1];
     FCGX_Stream in = {
-        .rdNext = nothing, .wrNext = nothing, .stop = nothing, .stopUnget = nothing,
-        .isReader = 1, .fillBuffProc = in_fill, .emptyBuffProc = in_empty,
+        .rdNext = nothing,
+        .wrNext = nothing,
+        .stop = nothing,
+        .stopUnget = nothing,
+        .isReader = 1,
+        .fillBuffProc = in_fill,
+        .emptyBuffProc = in_empty,
     };
     FCGX_Stream out = {
-        .rdNext = out_side.buffer, .wrNext = out_side.buffer,
+        .rdNext = out_side.buffer,
+        .wrNext = out_side.buffer,
         .stop = out_side.buffer + sizeof out_side.buffer,
-        .isReader = 0, .fillBuffProc = out_fill, .emptyBuffProc = out_empty,
+        .isReader = 0,
+        .fillBuffProc = out_fill,
+        .emptyBuffProc = out_empty,
     };
     FCGX_Request fcgi;
     memset(&fcgi, 0, sizeof fcgi);

@@ -43,15 +43,15 @@
 
 #include "http.h"
 
-#define HARNESS_FIXED_TIME 1767225600   /* 2026-01-01T00:00:00Z */
+#define HARNESS_FIXED_TIME 1767225600 /* 2026-01-01T00:00:00Z */
 
 struct harness_result {
     const struct http_request *req;
-    const char *response;       /* what reached "nginx", head and body */
+    const char *response; /* what reached "nginx", head and body */
     size_t len;
-    bool gone;                  /* the client hung up (#gone-after) */
-    bool gone_while_handled;    /* ... before the handler returned */
-    unsigned frames_sent;       /* request frames sent to a window */
+    bool gone;               /* the client hung up (#gone-after) */
+    bool gone_while_handled; /* ... before the handler returned */
+    unsigned frames_sent;    /* request frames sent to a window */
 };
 
 void request_harness_init(void);

@@ -11,26 +11,26 @@
 
 static int check_passed, check_failed;
 
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (cond) {                                                            \
-            check_passed++;                                                    \
-        } else {                                                               \
-            check_failed++;                                                    \
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        if (cond) {                                                                  \
+            check_passed++;                                                          \
+        } else {                                                                     \
+            check_failed++;                                                          \
             fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                      \
+        }                                                                            \
     } while (0)
 
-#define CHECK_STR(actual, expected)                                            \
-    do {                                                                       \
-        const char *check_a_ = (actual), *check_e_ = (expected);               \
-        if (check_a_ != NULL && strcmp(check_a_, check_e_) == 0) {             \
-            check_passed++;                                                    \
-        } else {                                                               \
-            check_failed++;                                                    \
-            fprintf(stderr, "%s:%d: expected \"%s\", got \"%s\"\n", __FILE__, __LINE__, \
-                    check_e_, check_a_ ? check_a_ : "(null)");                 \
-        }                                                                      \
+#define CHECK_STR(actual, expected)                                                               \
+    do {                                                                                          \
+        const char *check_a_ = (actual), *check_e_ = (expected);                                  \
+        if (check_a_ != NULL && strcmp(check_a_, check_e_) == 0) {                                \
+            check_passed++;                                                                       \
+        } else {                                                                                  \
+            check_failed++;                                                                       \
+            fprintf(stderr, "%s:%d: expected \"%s\", got \"%s\"\n", __FILE__, __LINE__, check_e_, \
+                    check_a_ ? check_a_ : "(null)");                                              \
+        }                                                                                         \
     } while (0)
 
 static inline int

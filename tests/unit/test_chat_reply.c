@@ -51,16 +51,23 @@ test_stream_chunks(void)
 
     CHECK(chat_reply_chunk_tool_call(&reply, "call_1", "get_weather") == 0);
     json = parsed_chunk(&reply);
-    const cJSON *call = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(first_choice(json), "delta"), "tool_calls"), 0);
+    const cJSON *call =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(first_choice(json), "delta"),
+                                               "tool_calls"),
+                           0);
     CHECK(cJSON_GetObjectItem(call, "index")->valueint == 0);
     CHECK_STR(cJSON_GetObjectItem(call, "id")->valuestring, "call_1");
     CHECK_STR(cJSON_GetObjectItem(call, "type")->valuestring, "function");
-    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(call, "function"), "name")->valuestring, "get_weather");
-    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(call, "function"), "arguments")->valuestring, "");
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(call, "function"), "name")->valuestring,
+              "get_weather");
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(call, "function"), "arguments")->valuestring,
+              "");
     cJSON_Delete(json);
     CHECK(chat_reply_chunk_tool_arguments(&reply, "{\"city\":\"Paris\"}") == 0);
     json = parsed_chunk(&reply);
-    call = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(first_choice(json), "delta"), "tool_calls"), 0);
+    call = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(first_choice(json), "delta"),
+                                                  "tool_calls"),
+                              0);
     CHECK(cJSON_GetObjectItem(call, "index")->valueint == 0);
     CHECK(cJSON_GetObjectItem(call, "id") == NULL);
     CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(call, "function"), "arguments")->valuestring,
@@ -110,7 +117,10 @@ test_completion(void)
     message = cJSON_GetObjectItem(first_choice(json), "message");
     CHECK(cJSON_IsNull(cJSON_GetObjectItem(message, "content")));
     CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(message, "tool_calls")) == 2);
-    CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(message, "tool_calls"), 1), "id")->valuestring, "c2");
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(message, "tool_calls"), 1),
+                                  "id")
+                  ->valuestring,
+              "c2");
     cJSON_Delete(json);
     chat_reply_free(&reply);
 
@@ -120,9 +130,11 @@ test_completion(void)
     CHECK(chat_reply_completion(&reply, "tool_calls", &usage) == 0);
     json = parsed_chunk(&reply);
     message = cJSON_GetObjectItem(first_choice(json), "message");
-    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(message, "function_call"), "name")->valuestring, "f");
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(message, "function_call"), "name")->valuestring,
+              "f");
     CHECK(cJSON_GetObjectItem(message, "tool_calls") == NULL);
-    CHECK_STR(cJSON_GetObjectItem(first_choice(json), "finish_reason")->valuestring, "function_call");
+    CHECK_STR(cJSON_GetObjectItem(first_choice(json), "finish_reason")->valuestring,
+              "function_call");
     cJSON_Delete(json);
     chat_reply_free(&reply);
 }

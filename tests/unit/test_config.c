@@ -26,13 +26,13 @@ main(void)
 
     struct config cfg;
     config_init(&cfg);
-    char *argv[] = { "litellm-fcgi", "--pipe", "/tmp/flag.sock", "--config", path,
+    char *argv[] = { "litellm-fcgi",         "--pipe", "/tmp/flag.sock", "--config", path,
                      "--request-timeout=42", NULL };
     CHECK(config_from_args(&cfg, 6, argv) == CONFIG_OK);
     CHECK(cfg.threads == 8);
     CHECK(cfg.max_body == 1u << 20);
     CHECK(cfg.request_timeout == 42);
-    CHECK_STR(cfg.pipe_path, "/tmp/flag.sock");     /* the flag wins over the file */
+    CHECK_STR(cfg.pipe_path, "/tmp/flag.sock"); /* the flag wins over the file */
     config_free(&cfg);
 
     char err[256];

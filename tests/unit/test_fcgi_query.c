@@ -14,8 +14,14 @@
 static size_t
 record(unsigned char *out, unsigned type, unsigned id, const void *content, size_t len, unsigned pad)
 {
-    unsigned char header[8] = { 1, (unsigned char)type, (unsigned char)(id >> 8), (unsigned char)id,
-                                (unsigned char)(len >> 8), (unsigned char)len, (unsigned char)pad, 0 };
+    unsigned char header[8] = { 1,
+                                (unsigned char)type,
+                                (unsigned char)(id >> 8),
+                                (unsigned char)id,
+                                (unsigned char)(len >> 8),
+                                (unsigned char)len,
+                                (unsigned char)pad,
+                                0 };
     memcpy(out, header, 8);
     memcpy(out + 8, content, len);
     memset(out + 8 + len, 0, pad);
@@ -46,8 +52,12 @@ test_encode(void)
     CHECK(out.len > 16 && memcmp(b, begin, 16) == 0);
     /* PARAMS: 1+1+1+2 for A=bc, 1+4+4+199 for LONG (a four-byte length). */
     size_t pairs = 5 + 1 + 4 + 4 + 199;
-    CHECK(b[16] == 1 && b[17] == 4 && b[18] == 1 && b[19] == 2 && ((size_t)b[20] << 8 | b[21]) == pairs);
-    CHECK(memcmp(b + 24, "\x01\x02" "Abc", 5) == 0);
+    CHECK(b[16] == 1 && b[17] == 4 && b[18] == 1 && b[19] == 2 &&
+          ((size_t)b[20] << 8 | b[21]) == pairs);
+    CHECK(memcmp(b + 24,
+                 "\x01\x02"
+                 "Abc",
+                 5) == 0);
     CHECK(b[29] == 4 && b[30] == 0x80 && b[31] == 0 && b[32] == 0 && b[33] == 199);
     CHECK(memcmp(b + 34, "LONG", 4) == 0 && b[38] == 'v');
     size_t at = 24 + pairs;
@@ -65,7 +75,7 @@ test_reply(void)
     unsigned char stream[512];
     size_t len = 0;
     len += record(stream + len, 7, 1, "oops", 4, 4);
-    len += record(stream + len, 10, 0, "mgmt", 4, 0);     /* ignored */
+    len += record(stream + len, 10, 0, "mgmt", 4, 0); /* ignored */
     len += record(stream + len, 6, 1, "Status: 404 Not Found\r\n", 23, 1);
     len += record(stream + len, 6, 1, "\r\nnope", 6, 0);
     len += end_request(stream + len, 1, 7);
@@ -78,7 +88,8 @@ test_reply(void)
         rc = fcgi_reply_feed(&reply, stream + i, 1);
     }
     CHECK(rc == FCGI_REPLY_DONE);
-    CHECK(reply.out.len == 29 && memcmp(reply.out.data, "Status: 404 Not Found\r\n\r\nnope", 29) == 0);
+    CHECK(reply.out.len == 29 &&
+          memcmp(reply.out.data, "Status: 404 Not Found\r\n\r\nnope", 29) == 0);
     CHECK(reply.err_len == 4 && reply.app_status == 7 && reply.protocol_status == 0);
     CHECK(fcgi_reply_feed(&reply, "x", 1) == FCGI_REPLY_BAD);
     int status;
@@ -126,8 +137,8 @@ test_cgi_split(void)
     const char *lower = "status:503\r\n\r\n";
     CHECK(cgi_reply_split(lower, strlen(lower), &status, &body, &body_len) == 0);
     CHECK(status == 503 && body_len == 0);
-    const char *bad[] = { "Content-Type: x\r\n", "no colon\n\n", "Status: 20\n\n", "Status: 2000\n\n",
-                          "Status: abc\n\n", "" };
+    const char *bad[] = { "Content-Type: x\r\n", "no colon\n\n",    "Status: 20\n\n",
+                          "Status: 2000\n\n",    "Status: abc\n\n", "" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(cgi_reply_split(bad[i], strlen(bad[i]), &status, &body, &body_len) != 0);
 }
@@ -143,7 +154,7 @@ serve_once(void *arg)
         return NULL;
     unsigned char in[4096];
     size_t have = 0;
-    for (;;) {          /* the request ends with an empty STDIN record: 1 5 0 1 0 0 0 0 */
+    for (;;) { /* the request ends with an empty STDIN record: 1 5 0 1 0 0 0 0 */
         ssize_t n = read(fd, in + have, sizeof in - have);
         if (n <= 0)
             break;

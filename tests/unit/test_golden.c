@@ -69,8 +69,9 @@ report_difference(const char *path, const char *expected, size_t expected_len)
     size_t from = at;
     while (from > 0 && actual[from - 1] != '\n')
         from--;
-    fprintf(stderr, "%s: response differs from line %zu of the expected bytes\n"
-                    "  expected: %.*s\n  got:      %.*s\n",
+    fprintf(stderr,
+            "%s: response differs from line %zu of the expected bytes\n"
+            "  expected: %.*s\n  got:      %.*s\n",
             path, line, (int)strcspn(expected + from, "\n"), expected + from,
             (int)strcspn(actual + from, "\n"), actual + from);
 }

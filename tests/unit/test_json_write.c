@@ -38,7 +38,8 @@ main(void)
     CHECK_STR(special, "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
     free(special);
 
-    check_round_trip("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15, "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80");
+    check_round_trip("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15,
+                     "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80");
     /* Invalid UTF-8 (a lone continuation byte, a truncated sequence, an
      * overlong form, a surrogate) becomes U+FFFD, never invalid JSON. */
     check_round_trip("a\x80z", 3, "a\xef\xbf\xbdz");

@@ -27,7 +27,8 @@ collect(void *ctx, const char *line, size_t len)
 static void
 test_every_split(void)
 {
-    const char stream[] = "{\"type\":\"hello\"}\n\r\n{\"type\":\"delta\",\"text\":\"a\"}\r\n\n{\"x\":1}\n";
+    const char stream[] =
+        "{\"type\":\"hello\"}\n\r\n{\"type\":\"delta\",\"text\":\"a\"}\r\n\n{\"x\":1}\n";
     size_t len = strlen(stream);
     for (size_t split = 0; split <= len; split++) {
         struct frame_decoder decoder;
@@ -55,7 +56,7 @@ test_byte_at_a_time(void)
         CHECK(frame_decoder_feed(&decoder, stream + i, 1, collect, &c) == FRAME_OK);
     CHECK(c.count == 2);
     CHECK_STR(c.lines[1], "def");
-    CHECK(decoder.partial.len == 3);   /* "ghi" waits for its newline */
+    CHECK(decoder.partial.len == 3); /* "ghi" waits for its newline */
     frame_decoder_free(&decoder);
 }
 
@@ -95,7 +96,7 @@ test_encode(void)
     CHECK(line != NULL);
     CHECK(len == strlen(line));
     CHECK(line[len - 1] == '\n');
-    CHECK(memchr(line, '\n', len - 1) == NULL);     /* one frame, one line */
+    CHECK(memchr(line, '\n', len - 1) == NULL); /* one frame, one line */
     CHECK_STR(line, "{\"type\":\"cancel\",\"id\":\"abc\\ndef\"}\n");
     free(line);
     cJSON_Delete(frame);

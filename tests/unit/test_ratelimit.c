@@ -25,7 +25,7 @@ test_gcra(void)
     }
     gcra_check(tat, now, 3, 1, &r);
     CHECK(!r.allowed);
-    CHECK(r.retry_after_ns == 20 * SECOND);         /* one every 60/3 s */
+    CHECK(r.retry_after_ns == 20 * SECOND); /* one every 60/3 s */
     gcra_check(tat, now + 20 * SECOND, 3, 1, &r);
     CHECK(r.allowed);
     /* No fixed window: after a full burst, 19 s later still nothing. */
@@ -38,17 +38,25 @@ test_gcra(void)
     gcra_check(0, now, 1000, 600, &r);
     CHECK(r.allowed && r.remaining == 400);
     gcra_check(r.new_tat, now, 1000, 600, &r);
-    CHECK(!r.allowed && r.retry_after_ns == 12 * SECOND);  /* 200 tokens short, 60 ms each */
+    CHECK(!r.allowed && r.retry_after_ns == 12 * SECOND); /* 200 tokens short, 60 ms each */
 }
 
 static void
 test_duration(void)
 {
     char text[32];
-    static const struct { int64_t ns; const char *go; } cases[] = {
-        { 0, "0s" }, { 850000000LL, "850ms" }, { 1500000000LL, "1.5s" },
-        { 20 * SECOND, "20s" }, { 360 * SECOND, "6m0s" }, { 3600 * SECOND, "1h0m0s" },
-        { 61250000000LL, "1m1.25s" }, { 1, "1ms" },
+    static const struct {
+        int64_t ns;
+        const char *go;
+    } cases[] = {
+        { 0, "0s" },
+        { 850000000LL, "850ms" },
+        { 1500000000LL, "1.5s" },
+        { 20 * SECOND, "20s" },
+        { 360 * SECOND, "6m0s" },
+        { 3600 * SECOND, "1h0m0s" },
+        { 61250000000LL, "1m1.25s" },
+        { 1, "1ms" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         limit_format_duration(cases[i].ns, text, sizeof text);
@@ -80,7 +88,7 @@ test_shared_file(const char *path)
     int allowed = 0;
     for (int i = 0; i < 6; i++) {
         struct limit_request lr = request("r", 4, 0, 0, 0);
-        struct limit_store *store = i % 2 ? a : b;     /* two "processes" */
+        struct limit_store *store = i % 2 ? a : b; /* two "processes" */
         store->admit(store, &lr, now, &v);
         allowed += v.allowed;
     }
@@ -101,7 +109,7 @@ test_shared_file(const char *path)
     struct limit_request next = request("t2", 0, 1000, 0, 900);
     a->admit(a, &next, now, &v);
     CHECK(!v.allowed && v.kind == LIMIT_TOKENS);
-    a->adjust_tokens(a, &big, 100 - 900, now);      /* used 100 of 900 */
+    a->adjust_tokens(a, &big, 100 - 900, now); /* used 100 of 900 */
     b->admit(b, &next, now, &v);
     CHECK(v.allowed);
     a->release(a, &big);
@@ -138,7 +146,7 @@ test_concurrency(const char *path)
         struct limit_request held = request("child", 0, 0, 1, 0);
         struct limit_verdict cv;
         mine->admit(mine, &held, limit_now_ns(), &cv);
-        _exit(cv.allowed ? 0 : 1);          /* exits without releasing */
+        _exit(cv.allowed ? 0 : 1); /* exits without releasing */
     }
     int status = 0;
     waitpid(child, &status, 0);

@@ -16,7 +16,7 @@
 
 struct memory_client {
     struct dynbuf bytes;
-    int status;                 /* of the head, or of an error response */
+    int status; /* of the head, or of an error response */
     bool head;
 };
 
@@ -53,7 +53,8 @@ memory_error(void *ctx, const struct api_error *err, const char *in_stream, size
         return memory_send(ctx, in_stream, len);
     client->status = err->status;
     return dynbuf_appendf(&client->bytes, "ERROR %d %s\n", err->status, err->code) == DYNBUF_OK
-               ? 0 : -1;
+               ? 0
+               : -1;
 }
 
 struct reply_under_test {
@@ -70,12 +71,17 @@ start(struct reply_under_test *t, bool stream)
     dynbuf_init(&t->client.bytes, 1u << 20);
     CHECK(chat_reply_init(&t->reply, "r1", "copilot/gpt-4o", false, false, 1u << 20) == 0);
     struct reply_transport transport = {
-        .ctx = &t->client, .stream_head = memory_head, .send = memory_send,
-        .send_whole = memory_whole, .send_error = memory_error,
+        .ctx = &t->client,
+        .stream_head = memory_head,
+        .send = memory_send,
+        .send_whole = memory_whole,
+        .send_error = memory_error,
     };
     reply_writer_init(&t->writer, &chat_wire_format, &t->reply, transport, stream);
     struct reply_core_options options = {
-        .request_id = "r1", .prompt_tokens = 7, .max_reply_bytes = 1u << 20,
+        .request_id = "r1",
+        .prompt_tokens = 7,
+        .max_reply_bytes = 1u << 20,
     };
     CHECK(reply_core_init(&t->core, &options,
                           (struct reply_sink){ reply_writer_event, &t->writer }) == 0);
@@ -123,7 +129,7 @@ test_heartbeat_before_first_token(void)
     const char *token = strstr(text_of(&t), "\"content\":\"Hi\"");
     CHECK(token != NULL && first_heartbeat < token);
     CHECK(strstr(first_heartbeat + 1, ": keep-alive\n\n") < token);
-    CHECK(strstr(strstr(text_of(&t), "HEAD") + 1, "HEAD") == NULL);     /* one head */
+    CHECK(strstr(strstr(text_of(&t), "HEAD") + 1, "HEAD") == NULL); /* one head */
     CHECK(strcmp(text_of(&t) + t.client.bytes.len - 14, "data: [DONE]\n\n") == 0);
     CHECK(t.core.finished && !t.core.cancel_window);
     stop(&t);
@@ -170,7 +176,10 @@ test_stop_and_usage(void)
     reply_core_free(&t.core);
     cJSON *stop_list = cJSON_Parse("[\"END\"]");
     struct reply_core_options options = {
-        .request_id = "r1", .prompt_tokens = 7, .stop = stop_list, .max_reply_bytes = 1u << 20,
+        .request_id = "r1",
+        .prompt_tokens = 7,
+        .stop = stop_list,
+        .max_reply_bytes = 1u << 20,
     };
     CHECK(reply_core_init(&t.core, &options,
                           (struct reply_sink){ reply_writer_event, &t.writer }) == 0);

@@ -24,11 +24,14 @@ test_resolve(void)
 {
     struct router_pick pick;
     CHECK(router_resolve("gpt-4o", &pick, NULL) == ROUTER_NO_WINDOWS);
-    struct pipe_conn *first = window(1,
-        "[{\"id\":\"copilot/gpt-4o\",\"family\":\"gpt-4o\",\"max_input_tokens\":100},"
-        " {\"id\":\"copilot/claude-sonnet-4.5\",\"family\":\"claude-sonnet-4.5\","
-        "  \"capabilities\":{\"image_input\":false}}]", "copilot/claude-sonnet-4.5");
-    struct pipe_conn *second = window(2, "[{\"id\":\"copilot/gpt-4o\",\"family\":\"gpt-4o\"}]", NULL);
+    struct pipe_conn *first =
+        window(1,
+               "[{\"id\":\"copilot/gpt-4o\",\"family\":\"gpt-4o\",\"max_input_tokens\":100},"
+               " {\"id\":\"copilot/claude-sonnet-4.5\",\"family\":\"claude-sonnet-4.5\","
+               "  \"capabilities\":{\"image_input\":false}}]",
+               "copilot/claude-sonnet-4.5");
+    struct pipe_conn *second = window(2, "[{\"id\":\"copilot/gpt-4o\",\"family\":\"gpt-4o\"}]",
+                                      NULL);
     CHECK(router_window_count() == 2);
 
     CHECK(router_resolve("claude-sonnet-4-5", &pick, NULL) == ROUTER_OK);

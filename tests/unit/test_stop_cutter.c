@@ -82,7 +82,7 @@ main(void)
     CHECK(out.len == 3);
     for (int i = 0; i < 4; i++)
         CHECK(stop_cutter_add(&cutter, "x") == 0);
-    CHECK(stop_cutter_add(&cutter, "y") == -1);      /* OpenAI allows 4 */
+    CHECK(stop_cutter_add(&cutter, "y") == -1); /* OpenAI allows 4 */
     stop_cutter_free(&cutter);
     dynbuf_free(&out);
     return check_summary("stop_cutter");

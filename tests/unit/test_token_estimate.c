@@ -17,13 +17,12 @@ est(const char *text)
 }
 
 /* Within [lo, hi]; prints the value when not. */
-#define CHECK_RANGE(value, lo, hi)                                             \
-    do {                                                                       \
-        long v_ = (value);                                                     \
-        CHECK(v_ >= (lo) && v_ <= (hi));                                       \
-        if (v_ < (lo) || v_ > (hi))                                            \
-            fprintf(stderr, "  %s = %ld, expected %ld..%ld\n", #value, v_,    \
-                    (long)(lo), (long)(hi));                                   \
+#define CHECK_RANGE(value, lo, hi)                                                                  \
+    do {                                                                                            \
+        long v_ = (value);                                                                          \
+        CHECK(v_ >= (lo) && v_ <= (hi));                                                            \
+        if (v_ < (lo) || v_ > (hi))                                                                 \
+            fprintf(stderr, "  %s = %ld, expected %ld..%ld\n", #value, v_, (long)(lo), (long)(hi)); \
     } while (0)
 
 struct piece_sum {
@@ -66,16 +65,16 @@ test_text(void)
     CHECK(est(" ") == 1);
     CHECK(est("a") == 1);
 
-    CHECK_RANGE(est("The quick brown fox jumps over the lazy dog."), 10, 13);          /* 10 */
-    CHECK_RANGE(est("int main(void)\n{\n    return strlen(\"hello\") > 0 ? 0 : 1;\n}\n"),
-                22, 28);                                                              /* 22 */
-    CHECK_RANGE(est("1234567890"), 4, 5);                                             /* 4 */
-    CHECK_RANGE(est("3.14159 2024-08-06 0xDEADBEEF"), 15, 21);                        /* 17 */
-    CHECK_RANGE(est("你好，世界！今天天气很好。"), 9, 16);                              /* 9 */
-    CHECK_RANGE(est("こんにちは、世界。"), 4, 10);                                      /* 4 */
-    CHECK_RANGE(est("안녕하세요 세계"), 3, 8);                                          /* 3 */
-    CHECK_RANGE(est("Привет, мир! Как дела?"), 7, 12);                                /* 8 */
-    CHECK_RANGE(est("😀😀😀 🎉 👍"), 6, 16);                                           /* 6 */
+    CHECK_RANGE(est("The quick brown fox jumps over the lazy dog."), 10, 13); /* 10 */
+    CHECK_RANGE(est("int main(void)\n{\n    return strlen(\"hello\") > 0 ? 0 : 1;\n}\n"), 22,
+                28);                                           /* 22 */
+    CHECK_RANGE(est("1234567890"), 4, 5);                      /* 4 */
+    CHECK_RANGE(est("3.14159 2024-08-06 0xDEADBEEF"), 15, 21); /* 17 */
+    CHECK_RANGE(est("你好，世界！今天天气很好。"), 9, 16);     /* 9 */
+    CHECK_RANGE(est("こんにちは、世界。"), 4, 10);             /* 4 */
+    CHECK_RANGE(est("안녕하세요 세계"), 3, 8);                 /* 3 */
+    CHECK_RANGE(est("Привет, мир! Как дела?"), 7, 12);         /* 8 */
+    CHECK_RANGE(est("😀😀😀 🎉 👍"), 6, 16);                        /* 6 */
 
     /* Longer text grows linearly. */
     const char *line = "Permission is granted to copy, distribute and modify this file.\n";
@@ -95,10 +94,15 @@ test_text(void)
 
     /* Every scan path once more: pieces cover the text and add up. */
     const char *texts[] = {
-        "", "x", "  \n\n   foo(bar); 12345 你好 😀",
+        "",
+        "x",
+        "  \n\n   foo(bar); 12345 你好 😀",
         "Hello world, don't camelCase HTTPServer  x\n",
         "\t\tif (a->b) { return -1; } /* c */\r\n",
-        "a\xc2\xa0" "b\xe3\x80\x80" "c\xe2\x80\x94" "d ...  \t",
+        "a\xc2\xa0"
+        "b\xe3\x80\x80"
+        "c\xe2\x80\x94"
+        "d ...  \t",
         "it's THEY'RE we'll I'm 'd ''s",
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
@@ -174,8 +178,7 @@ test_families(void)
         enum token_family got = token_family_of(cases[i].id);
         CHECK(got == cases[i].family);
         if (got != cases[i].family)
-            fprintf(stderr, "  token_family_of(\"%s\") = %s\n", cases[i].id,
-                    token_family_name(got));
+            fprintf(stderr, "  token_family_of(\"%s\") = %s\n", cases[i].id, token_family_name(got));
     }
     CHECK(token_family_of(NULL) == TOKEN_FAMILY_DEFAULT);
 
@@ -187,7 +190,7 @@ test_families(void)
     CHECK(token_context_limit(TOKEN_FAMILY_DEFAULT) == 128000);
     CHECK(token_context_limit((enum token_family)99) == 128000);
     CHECK_STR(token_family_name(TOKEN_FAMILY_GPT_4O_MINI), "gpt-4o-mini");
-    CHECK_STR(token_family_name((enum token_family)-1), "default");
+    CHECK_STR(token_family_name((enum token_family) - 1), "default");
     for (int f = 0; f < TOKEN_FAMILY_COUNT; f++) {
         CHECK(token_context_limit((enum token_family)f) >= 128000);
         CHECK(token_family_of(token_family_name((enum token_family)f)) == (enum token_family)f);
@@ -237,14 +240,16 @@ test_messages(void)
 
     /* Text parts count like the same text as a string. */
     long parts = messages("[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Hello\"},"
-                          "{\"type\":\"text\",\"text\":\" world, how are you?\"}]}]", F);
+                          "{\"type\":\"text\",\"text\":\" world, how are you?\"}]}]",
+                          F);
     long string = messages("[{\"role\":\"user\",\"content\":\"Hello world, how are you?\"}]", F);
     CHECK_RANGE(parts - string, 0, 1);
 
     /* Images: a fixed cost each, less with detail "low". */
-    long image = messages("[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Hello\"},"
-                          "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AAAA\"}}]}]",
-                          F);
+    long image =
+        messages("[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Hello\"},"
+                 "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AAAA\"}}]}]",
+                 F);
     long low = messages("[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Hello\"},"
                         "{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://x/y.png\","
                         "\"detail\":\"low\"}}]}]",
@@ -275,9 +280,10 @@ test_messages(void)
              "{\"id\":\"a\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"%s\"}},"
              "{\"id\":\"b\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"%s\"}}]}]",
              args, args);
-    long one_call = messages("[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"a\",\"type\":\"function\","
-                             "\"function\":{\"name\":\"get_weather\",\"arguments\":\"{}\"}}]}]",
-                             F);
+    long one_call =
+        messages("[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"a\",\"type\":\"function\","
+                 "\"function\":{\"name\":\"get_weather\",\"arguments\":\"{}\"}}]}]",
+                 F);
     CHECK(messages(twice, F) > one_call);
     long legacy = messages("[{\"role\":\"assistant\",\"function_call\":{\"name\":\"get_weather\","
                            "\"arguments\":\"{}\"}}]",
