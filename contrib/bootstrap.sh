@@ -29,12 +29,13 @@ usage() {
 }
 
 # Debian packages: the build (autotools, libfcgi, cJSON, libsodium, hiredis),
-# the front (nginx), litellmctl's helpers (cgi-fcgi, ss, setsid) and what the
-# tests run against (curl, node, a real Redis, clang's libFuzzer, clang-format
-# for make format-check).
+# the front (nginx), litellmctl's helpers (ss, setsid; it asks the responder
+# for its status with our own litellm-status) and what the tests run against
+# (curl, node, a real Redis, clang's libFuzzer, clang-format for make
+# format-check).
 debian_packages=(
     build-essential autoconf automake pkg-config
-    libfcgi-dev libfcgi-bin libcjson-dev libsodium-dev libhiredis-dev
+    libfcgi-dev libcjson-dev libsodium-dev libhiredis-dev
     clang-14 libclang-rt-14-dev clang-format-14
     nginx iproute2 util-linux curl ca-certificates procps redis-server valgrind
 )
