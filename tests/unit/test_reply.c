@@ -132,7 +132,7 @@ test_heartbeat_before_first_token(void)
     const char *token = strstr(text, "\"content\":\"Hi\"");
     const char *second = strstr(text + first_heartbeat + 1, ": keep-alive\n\n");
     CHECK(token != NULL && second != NULL && second < token);
-    CHECK(strstr(strstr(text, "HEAD") + 1, "HEAD") == NULL);    /* one head */
+    CHECK(strstr(strstr(text, "HEAD") + 1, "HEAD") == NULL); /* one head */
     CHECK(strcmp(text_of(&t) + t.client.bytes.len - 14, "data: [DONE]\n\n") == 0);
     CHECK(t.core.finished && !t.core.cancel_window);
     stop(&t);
