@@ -254,7 +254,7 @@ serve(struct chat_exchange *ex)
     ex->outcome->prompt_tokens = ex->core.usage.prompt_tokens;
     ex->outcome->completion_tokens = ex->core.usage.completion_tokens;
     if (ex->outcome->note == NULL)
-        ex->outcome->note = ex->core.failure;
+        ex->outcome->note = ex->core.failure ? ex->core.failure : ex->writer.failure;
     cJSON_Delete(frame);
     inflight_close(ex->box);
     reply_core_free(&ex->core);

@@ -205,24 +205,18 @@ inflight_deliver(const char *id, const struct pipe_conn *from, cJSON *frame)
     return delivered;
 }
 
-static void
-push_to_all(const struct pipe_conn *conn, enum inflight_event event)
+void
+inflight_window_lost(const struct pipe_conn *conn)
 {
     pthread_mutex_lock(&table_lock);
     for (size_t i = 0; i < INFLIGHT_BUCKETS; i++)
         for (struct inflight *box = inflight_table[i]; box; box = box->bucket_next)
-            if (conn == NULL || box->conn == conn) {
+            if (box->conn == conn) {
                 pthread_mutex_lock(&box->lock);
-                (void)push_locked(box, event, NULL);
+                (void)push_locked(box, INFLIGHT_WINDOW_LOST, NULL);
                 pthread_mutex_unlock(&box->lock);
             }
     pthread_mutex_unlock(&table_lock);
-}
-
-void
-inflight_window_lost(const struct pipe_conn *conn)
-{
-    push_to_all(conn, INFLIGHT_WINDOW_LOST);
 }
 
 size_t

@@ -26,6 +26,7 @@ static int
 send_error(struct reply_writer *writer, const struct api_error *err)
 {
     writer->sends++;
+    writer->failure = err->code;
     if (!writer->stream || !writer->head_sent)
         return writer->transport.send_error(writer->transport.ctx, err, NULL, 0);
     struct reply_event event = { .kind = REPLY_ERROR, .error = err };

@@ -41,6 +41,7 @@ struct reply_writer {
     bool stream;
     bool head_sent;
     unsigned long sends; /* writes so far: the relay's clock for heartbeats */
+    const char *failure; /* the code of the error it sent, for the log */
     struct dynbuf out;   /* the bytes being built; reused */
 };
 
