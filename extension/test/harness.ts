@@ -27,7 +27,7 @@ import type { CallableModel } from '../src/modelCalls';
 import { ModelCalls } from '../src/modelCalls';
 import type { ChatModelInfo, DefaultPreference } from '../src/modelCatalog';
 import { ModelCatalog } from '../src/modelCatalog';
-import type { PipeClientOptions } from '../src/pipeClient';
+import type { FrameChannel, PipeClientOptions } from '../src/pipeClient';
 import { PipeClient } from '../src/pipeClient';
 import { ServerStatusFeed } from '../src/serverStatus';
 import { lmApi } from './vscodeStandIn';
@@ -59,6 +59,12 @@ export interface ServeModelsOptions {
   canSendRequest?: (model: Model) => boolean | undefined;
   /** Pipe client tuning (timeouts, backoff). */
   pipe?: Partial<Omit<PipeClientOptions, 'path' | 'announcement' | 'logger'>>;
+  /**
+   * Called with every connection (the first and each reconnection) BEFORE
+   * ModelCalls serves it: a listener it adds to channel.onFrame sees each
+   * frame before ModelCalls does (tests/worker/test-worker.mjs records them).
+   */
+  onConnect?: (channel: FrameChannel) => void;
 }
 
 export interface ServedModels extends Disposable {
@@ -94,6 +100,7 @@ export async function serveModels(options: ServeModelsOptions): Promise<ServedMo
   const status = new ServerStatusFeed(pipe);
   const served = new Set<Disposable>();
   const subscription = pipe.onDidConnect((channel) => {
+    options.onConnect?.(channel);
     const serving = calls.serve(channel);
     served.add(serving);
     channel.onClose(() => {
@@ -129,4 +136,19 @@ export async function serveModels(options: ServeModelsOptions): Promise<ServedMo
       calls.dispose();
     },
   };
+}
+
+/**
+ * A TEST-ONLY escape hatch: destroys the socket under `channel` as a failing
+ * connection would (the peer sees it vanish; the PipeClient sees 'close' and
+ * reconnects with backoff, its real path after a lost connection). The
+ * extension never drops a healthy connection itself, so FrameChannel has no
+ * such method; this reaches the PipeConnection's private socket.
+ */
+export function dropConnection(channel: FrameChannel): void {
+  const socket = (channel as unknown as { socket?: { destroy(): void } }).socket;
+  if (!socket || typeof socket.destroy !== 'function') {
+    throw new Error('dropConnection: this channel has no socket (is it a PipeClient connection?)');
+  }
+  socket.destroy();
 }

@@ -247,6 +247,8 @@ before(async () => {
 
   const installed = await installExtensions(s.paths.codeServer, s.layout, {
     vsix, providerDir: path.join(here, 'test-provider'),
+    // The reply-script language the pipe test worker plays too.
+    withFiles: [path.join(repoRoot, 'tests', 'worker', 'reply-script.cjs')],
   });
   assert.ok(installed.some((line) => line.startsWith('vscode-litellm.vscode-litellm@')), `installed: ${installed.join(', ')}`);
   assert.ok(installed.some((line) => line.startsWith('vscode-litellm-tests.test-provider@')), `installed: ${installed.join(', ')}`);
@@ -395,7 +397,7 @@ step('openai SDK: a stream arrives part by part (the gate holds the second part)
     finish = next.value.choices[0]?.finish_reason ?? finish;
     usage = next.value.usage ?? usage;
   }
-  assert.equal(content, 'before-gate after-gate');
+  assert.equal(content, 'before-gateafter-gate');
   assert.equal(finish, 'stop');
   assert.ok(usage && usage.completion_tokens > 0, `usage: ${JSON.stringify(usage)}`);
 
@@ -503,7 +505,7 @@ step('openai SDK: GET /v1/models lists the provider models', async () => {
 
 step('model names route to the right family: claude-3.5-sonnet, default, prefixed and dated names', async () => {
   const ask = async (model) => {
-    const reply = await s.client.chat.completions.create({ model, messages: [{ role: 'user', content: '[[model]]' }] });
+    const reply = await s.client.chat.completions.create({ model, messages: [{ role: 'user', content: '[[model:full]]' }] });
     return reply.choices[0].message.content;
   };
   assert.equal(await ask('claude-3.5-sonnet'), 'family=claude-3.5-sonnet id=test-claude-3.5-sonnet');
@@ -557,16 +559,16 @@ step('images: a data: URL reaches the provider as a LanguageModelDataPart; a mod
   // Small: VS Code passes it on byte for byte.
   const small = pngImage(24, 16, (x, y) => [x * 10, y * 15, 200]);
   const reply = await s.client.chat.completions.create({
-    model: 'gpt-4o', messages: [{ role: 'user', content: imageContent('[[images]] small', small) }],
+    model: 'gpt-4o', messages: [{ role: 'user', content: imageContent('[[images:full]] small', small) }],
   });
   assert.equal(reply.choices[0].message.content, `images: 1 image/png:${small.length}:${sha16(small)}:24x16`);
-  const [request] = s.events.find({ event: 'request', text: '[[images]] small' });
+  const [request] = s.events.find({ event: 'request', text: '[[images:full]] small' });
   assert.deepEqual(request.messages.map((m) => `${m.role}:${m.parts.join('+')}`), ['user:text+data(image/png)']);
 
   // Both sides over 768 px: VS Code's workbench scales it to 768 on the shorter side, as PNG.
   const large = pngImage(1000, 800);
   const scaled = await s.client.chat.completions.create({
-    model: 'gpt-4o', messages: [{ role: 'user', content: imageContent('[[images]] large', large) }],
+    model: 'gpt-4o', messages: [{ role: 'user', content: imageContent('[[images:full]] large', large) }],
   });
   assert.match(scaled.choices[0].message.content, /^images: 1 image\/png:\d+:[0-9a-f]{16}:960x768$/);
 
@@ -635,7 +637,7 @@ step('a LanguageModelError from the provider keeps its meaning (Blocked → 429,
   const statusOf = async (code) => {
     try {
       await s.client.chat.completions.create({
-        model: 'gpt-4o', messages: [{ role: 'user', content: `[[lm-error:${code}:provider says ${code}]]` }],
+        model: 'gpt-4o', messages: [{ role: 'user', content: `[[error:${code}:provider says ${code}]]` }],
       });
       return 'no error';
     } catch (err) {
@@ -713,7 +715,7 @@ step('Ctrl+Shift+L X stops: the port closes at once, the stream in flight finish
     content += next.value.choices[0]?.delta?.content ?? '';
     finish = next.value.choices[0]?.finish_reason ?? finish;
   }
-  assert.equal(content, 'before-gate after-gate');
+  assert.equal(content, 'before-gateafter-gate');
   assert.equal(finish, 'stop');
   await w.waitForStatus((text) => text === 'LiteLLM', 'stopped', 40_000);
   await w.statusScreenshots('stopped-again');
@@ -754,7 +756,7 @@ step('Start again with a second window on the workspace: both connect and both s
   s.events.release('w1');
   s.events.release('w2');
   for (const reply of await Promise.all([first, second])) {
-    assert.equal(reply.choices[0].message.content, 'before-gate after-gate');
+    assert.equal(reply.choices[0].message.content, 'before-gateafter-gate');
   }
   assert.equal((await health()).windows, 2);
 });
@@ -767,7 +769,7 @@ step('models appearing and vanishing in VS Code are announced at once', async ()
   };
   s.events.setExtraModels(['o1']);
   await waitUntil(async () => (await listed()) === 'test/claude-3.5-sonnet,test/gpt-4o,test/o1', '/v1/models to list test/o1');
-  const reply = await s.client.chat.completions.create({ model: 'o1', messages: [{ role: 'user', content: '[[model]]' }] });
+  const reply = await s.client.chat.completions.create({ model: 'o1', messages: [{ role: 'user', content: '[[model:full]]' }] });
   assert.equal(reply.choices[0].message.content, 'family=o1 id=test-o1');
   s.events.setExtraModels([]);
   await waitUntil(async () => (await listed()) === 'test/claude-3.5-sonnet,test/gpt-4o', '/v1/models to drop test/o1');

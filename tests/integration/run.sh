@@ -13,10 +13,10 @@
 #     once for the whole run (LITELLM_OPENAPI_BUNDLE, removed at the end), so
 #     that each test file need not parse the 3 MB YAML;
 #   - extension/out/harness.mjs (the extension's real pipe client and model
-#     calls, for extension.test.mjs) exists and is newer than its sources;
-#     otherwise `npm ci` (if extension/node_modules is missing or older than
-#     package-lock.json) and `npm run build:harness` in extension/. Its path
-#     is passed to the tests as LITELLM_EXTENSION_HARNESS.
+#     calls, which the test worker and extension.test.mjs run) exists and is
+#     newer than its sources (tests/worker/build-harness.sh: `npm ci` if
+#     needed, `npm run build:harness`). Its path is passed to the tests as
+#     LITELLM_EXTENSION_HARNESS.
 # When the source tree is read-only (make distcheck), both are done on copies
 # under the build directory, which are removed when the suite ends.
 set -eu
@@ -28,9 +28,6 @@ build_root=$(cd "${top_builddir:-.}" && pwd)
 NODE=${NODE:-node}
 NPM=${NPM:-npm}
 tests_dir="$top_srcdir/tests"
-ext_dir="$top_srcdir/extension"
-# What out/harness.mjs is built from (extension/, never node_modules/out/dist).
-harness_inputs="package.json package-lock.json tsconfig.json scripts src test"
 
 copies=""
 cleanup() {
@@ -84,23 +81,10 @@ copies="$copies $bundle"
 LITELLM_OPENAPI_BUNDLE=$bundle
 export LITELLM_OPENAPI_BUNDLE
 
-# ---- the extension's harness for extension.test.mjs
-if [ -z "${LITELLM_EXTENSION_HARNESS:-}" ] && [ -f "$ext_dir/package.json" ]; then
-    if ! writable "$ext_dir"; then
-        copy="$build_root/extension-run"
-        # shellcheck disable=SC2086
-        copy_tree "$ext_dir" "$copy" $harness_inputs
-        ext_dir=$copy
-    fi
-    # shellcheck disable=SC2086
-    if [ ! -f "$ext_dir/out/harness.mjs" ] || newer_than "$ext_dir" out/harness.mjs $harness_inputs; then
-        if [ ! -f "$ext_dir/node_modules/.package-lock.json" ] ||
-            newer_than "$ext_dir" node_modules/.package-lock.json package.json package-lock.json; then
-            (cd "$ext_dir" && "$NPM" ci --no-audit --no-fund)
-        fi
-        (cd "$ext_dir" && "$NPM" run build:harness)
-    fi
-    LITELLM_EXTENSION_HARNESS="$ext_dir/out/harness.mjs"
+# ---- the extension's harness: the test worker and extension.test.mjs run its code
+if [ -z "${LITELLM_EXTENSION_HARNESS:-}" ] && [ -f "$top_srcdir/extension/package.json" ]; then
+    copies="$copies $build_root/extension-run"
+    LITELLM_EXTENSION_HARNESS=$(NPM=$NPM sh "$here/../worker/build-harness.sh" "$build_root/extension-run")
     export LITELLM_EXTENSION_HARNESS
 fi
 

@@ -5,7 +5,8 @@
 //   LITELLM_FCGI       built responder binary
 //   LITELLM_TEMPLATES  nginx templates directory
 //   TEST_WORKER        tests/worker/test-worker.mjs
-//   LITELLM_EXTENSION_HARNESS  extension/out/harness.mjs (npm run build:harness)
+//   LITELLM_EXTENSION_HARNESS  extension/out/harness.mjs (npm run build:harness): the
+//                      extension's code that the test worker and extension.test.mjs run
 
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,77 +1,58 @@
 #!/usr/bin/env node
-// test-worker.mjs: a test double of VS Code's language models that speaks the
-// pipe protocol v1 (NDJSON over a Unix socket) exactly as the VS Code
-// extension does. It stands in for the models only: it connects to the
-// responder's pipe, says hello, serves `request` frames with scripted replies
-// and records everything it sees as one JSON line per event on stdout (and
-// in --events FILE).
+// test-worker.mjs: a VS Code window without VS Code, for tests and
+// `litellmctl start --demo`. The window is the EXTENSION'S OWN CODE: its
+// PipeClient (hello/welcome, ping, reconnect with backoff), ModelCatalog and
+// ModelCalls (request -> vscode.lm call -> delta/tool_call/done/error
+// frames), from the extension's harness bundle (extension/out/harness.mjs,
+// `npm run build:harness`; extension/test/harness.ts). Only the models are
+// doubles: each plays the reply script of its request (reply-script.cjs, the
+// language the e2e test provider speaks too) with the `vscode` stand-in's
+// part classes, and every error it throws goes through the extension's own
+// error mapping. Events are printed as JSON lines on stdout (and appended to
+// --events FILE).
 //
 // Usage:
 //   node test-worker.mjs --pipe PATH [--models gpt-4o,claude-3.5-sonnet]
 //        [--default gpt-4o] [--label test] [--no-reconnect] [--events FILE]
 //        [--max-input-tokens N]   (what the models report; default 128000;
-//                                  0: the field is left out, as a model
-//                                  that does not say)
-//        [--image-input a,b]      (every model entry gets "capabilities":
-//                                  {"image_input": true} for these families,
-//                                  false for the others; without the flag no
-//                                  entry has "capabilities")
+//                                  0: a model that reports none)
+//        [--image-input a,b]      (these families report image input, the
+//                                  others not; without the flag no model
+//                                  reports capabilities)
+//
+// The harness bundle: $LITELLM_EXTENSION_HARNESS, else test-worker-harness.mjs
+// beside this file (where `make install` puts it), else
+// ../../extension/out/harness.mjs (the source tree).
 //
 // stdin commands (one a line):
-//   release <id>        open the gate of request <id> ([[gate]])
+//   release <key>       open gate <key>: a request id ([[gate]], [[hold]]) or a
+//                       gate's NAME ([[gate:NAME]]); before the gate is reached too
 //   release-all         open every gate, present and future
-//   models <a,b,...>    send a `models` frame announcing these families
-//   disconnect          drop the connection now (reconnects unless --no-reconnect)
+//   models <a,b,...>    offer these families (the extension's `models` frame)
+//   disconnect          drop the connection now (the client reconnects unless
+//                       --no-reconnect)
 //   quit                close the connection and exit 0
+// End of stdin (e.g. </dev/null under `litellmctl start --demo`) is not a quit.
 //
-// Replies are scripted by the text of the LAST user message (a string, or
-// the text parts joined):
-//   plain text                  echoed back as deltas, one per word (spaces kept)
-//   [[chunks:N]]                N deltas "c1 " ... "cN "
-//   [[gate]]                    delta "before-gate", event gate, wait for
-//                               `release <id>`, delta "after-gate", done
-//   [[hold]]                    event gate, NOTHING sent until `release <id>`,
-//                               then delta "after-gate", done (a model that
-//                               is silent before its first token, as long as
-//                               the test wants)
-//   [[sleep:MS]]                combines with any other script: nothing at all
-//                               is sent for MS milliseconds, then the rest of
-//                               the message is the script ("[[sleep:5000]] hi"
-//                               answers "hi" 5 s late); a cancel ends it
-//   [[error:CODE:message]]      an error frame (no_permissions, not_found,
-//                               rate_limited, internal)
-//   [[error-after-delta:CODE]]  one delta, then an error frame
-//   [[tool:NAME:{json}]]        a tool_call frame, done with "tool_calls"; when
-//                               the conversation has a `tool` message, the
-//                               text "tool result: <its content>" instead
-//   [[hang]]                    nothing at all (a cancel frame is recorded)
-//   [[disconnect]]              one delta, then the socket is destroyed
-//   [[slow:MS:N]]               N deltas, MS milliseconds apart
-//   [[model]]                   the resolved model id of the request frame
-//   [[reply:TEXT]]              TEXT exactly, as one delta (TEXT runs to the last "]]")
-//   [[deltas:["a","b",...]]]    exactly these deltas, in order (a JSON array)
-//   [[tools:[{"name":N,"arguments":{...}},...]]]
-//                               several tool_call frames in one turn, done with
-//                               "tool_calls"; once the conversation has `tool`
-//                               messages after the last assistant message: the
-//                               text "tool results: <c1> | <c2> ..." instead
-//   [[tool-seq:[{"name":N,"arguments":{...}},...]]]
-//                               one tool call per turn, in this order: the k-th
-//                               call once k-1 tool messages follow the last user
-//                               message; after the last one the text
-//                               "tool results: <c1> | <c2> ..." (multi-step loops)
-//   [[images]]                  "images: N <media types>" of the image_url parts
-//                               of the last user message (data: URLs)
+// Events: connected, welcome {protocol, server}, request (the whole frame, as
+// received, before the extension's code sees it), cancel {id} (a cancel
+// frame), gate {id, name}, hang {id}, release {id}, disconnecting {id},
+// disconnected, connect_failed {error}, models {models, sent},
+// server_error {code, message, id}, unknown_frame {type}.
 //
-// No dependencies beyond node:net, node:fs and node:readline.
+// Two things a real window never does go through escape hatches, both
+// marked: [[disconnect]] / `disconnect` destroy the socket under the
+// extension's connection (harness dropConnection), and the request frame is
+// read from the channel, ahead of ModelCalls, to record it and to tell each
+// model call which request it serves (ModelCalls calls sendRequest in the
+// same tick as it receives the frame).
 
-import net from 'node:net';
 import fs from 'node:fs';
-import readline from 'node:readline';
-import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { countTokens, play } from './reply-script.cjs';
 
-const PROTOCOL = 1;
-const CLIENT = 'litellm-test-worker/1.0.0';
+const CLIENT = 'litellm-test-worker/2.0.0';
 const VSCODE_VERSION = '1.104.0-test-worker';
 const MAX_INPUT_TOKENS = 128000;
 const BACKOFF_START_MS = 100;
@@ -154,429 +135,221 @@ function recordEvent(event) {
   process.stdout.write(line);
 }
 
+// ---------------------------------------------------------------- the extension's code
+
+function harnessPath() {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = process.env.LITELLM_EXTENSION_HARNESS
+    ? [path.resolve(process.env.LITELLM_EXTENSION_HARNESS)]
+    : [path.join(here, 'test-worker-harness.mjs'), path.resolve(here, '..', '..', 'extension', 'out', 'harness.mjs')];
+  const found = candidates.find((candidate) => fs.existsSync(candidate));
+  if (!found) {
+    process.stderr.write(`test-worker: the extension's harness bundle is missing (looked for ${candidates.join(', ')}); ` +
+      'build it with `npm ci && npm run build:harness` in extension/ (make install puts it beside this file), ' +
+      'or set LITELLM_EXTENSION_HARNESS\n');
+    process.exit(1);
+  }
+  return found;
+}
+
+const harness = await import(pathToFileURL(harnessPath()).href);
+const { serveModels, dropConnection, PROTOCOL_VERSION } = harness;
+/** What the reply script needs of `vscode`: the stand-in the extension's code was handed. */
+const api = {
+  ...harness.lmApi,
+  LanguageModelChatMessageRole: harness.LanguageModelChatMessageRole,
+  LanguageModelError: harness.LanguageModelError,
+};
+
+// ---------------------------------------------------------------- gates
+
+const gates = new Map();      // key -> opens the gate
+const released = new Set();   // `release <key>` seen before the gate was reached
+let releaseAll = false;
+
+function waitGate(key) {
+  if (releaseAll || released.delete(key)) return Promise.resolve();
+  return new Promise((resolve) => gates.set(key, resolve));
+}
+
+function releaseGate(key) {
+  recordEvent({ event: 'release', id: key });
+  const open = gates.get(key);
+  if (open) {
+    gates.delete(key);
+    open();
+  } else {
+    released.add(key);
+  }
+}
+
 // ---------------------------------------------------------------- models
 
 const displayLabel = options.label.charAt(0).toUpperCase() + options.label.slice(1);
 
-function modelId(family) {
-  return `${options.label}/${family}`;
-}
+/**
+ * The request frame ModelCalls is dispatching right now, with its channel:
+ * set by our frame listener, which runs first; ModelCalls then calls
+ * sendRequest in the same tick, which takes it.
+ */
+let dispatching = null;
 
-function modelEntry(family) {
-  const entry = {
-    id: modelId(family),
-    vendor: options.label,
-    family,
-    name: `${displayLabel} ${family}`,
-    version: '1',
-  };
-  if (options.maxInputTokens > 0) entry.max_input_tokens = options.maxInputTokens;
-  if (options.imageFamilies) entry.capabilities = { image_input: options.imageFamilies.includes(family) };
-  return entry;
-}
-
-let currentFamilies = options.families.slice();
-
-function defaultModelFor(families) {
-  if (options.defaultFamily && families.includes(options.defaultFamily)) {
-    return modelId(options.defaultFamily);
+class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
   }
-  return families.length > 0 ? modelId(families[0]) : null;
 }
 
-// ---------------------------------------------------------------- connection
+/** A vscode.LanguageModelChat whose replies are reply scripts. */
+class ScriptModel {
+  constructor(family) {
+    this.id = `${options.label}-${family}`;
+    this.vendor = options.label;
+    this.family = family;
+    this.name = `${displayLabel} ${family}`;
+    this.version = '1';
+    this.maxInputTokens = options.maxInputTokens;
+    if (options.imageFamilies) this.capabilities = { supportsImageToText: options.imageFamilies.includes(family) };
+  }
 
-let socket = null;          // the current connection, or null
-let connectionSerial = 0;   // bumps on every new connection; stale work checks it
-let backoffMs = BACKOFF_START_MS;
+  sendRequest(messages, _options, token) {
+    const taken = dispatching;
+    dispatching = null;
+    if (!taken) throw new Error('test worker: a model call without a request frame being dispatched');
+    const { frame, channel } = taken;
+    const id = frame.id;
+    const host = {
+      api,
+      model: this,
+      token,
+      event: (name, fields) => recordEvent({ event: name, id, ...fields }),
+      gate: (name) => waitGate(name ?? id),
+      cancelled: () => new CancelledError(),
+      disconnect: () => dropConnection(channel),
+    };
+    return Promise.resolve({ stream: play(host, messages), text: (async function* none() {})() });
+  }
+
+  countTokens(value) {
+    return Promise.resolve(countTokens(api, value));
+  }
+}
+
+let families = options.families.slice();
+const models = () => families.map((family) => new ScriptModel(family));
+const preference = () => (options.defaultFamily ? { configuredDefault: options.defaultFamily } : {});
+
+// ---------------------------------------------------------------- the connection
+
+let served = null;            // serveModels' result once the first connection is made
+let channel = null;           // the live connection, or null
 let quitting = false;
-let reconnectTimer = null;
+let welcomeServer;            // from the client's "connected to SERVER" log line
 
-/** @type {Map<string, {serial:number, cancelled:boolean, timers:Set<NodeJS.Timeout>, gate:null|(()=>void)}>} */
-const activeRequests = new Map();
-const releasedGates = new Set(); // `release <id>` seen before the gate was reached
-let releaseAll = false;
+/** The extension's log lines: warnings and errors to stderr; two of them are events. */
+const logger = {
+  trace() {},
+  debug() {},
+  info(message) {
+    const connected = /^pipe: connected to (\S+) at /.exec(String(message));
+    if (connected) welcomeServer = connected[1];
+  },
+  warn(message) {
+    process.stderr.write(`test-worker: ${message}\n`);
+  },
+  error(message) {
+    const text = message instanceof Error ? message.message : String(message);
+    const reported = /^pipe: the responder reported (\S+): ([\s\S]*)$/.exec(text);
+    if (reported) recordEvent({ event: 'server_error', code: reported[1], message: reported[2] });
+    process.stderr.write(`test-worker: ${text}\n`);
+  },
+};
 
-function send(frame, serial = connectionSerial) {
-  if (!socket || serial !== connectionSerial || socket.destroyed) return false;
-  socket.write(JSON.stringify(frame) + '\n');
-  return true;
-}
-
-function connect() {
-  reconnectTimer = null;
-  if (quitting) return;
-  const serial = ++connectionSerial;
-  const conn = net.createConnection({ path: options.pipe });
-  let connected = false;
-  let buffered = '';
-  socket = conn;
-  conn.setEncoding('utf8');
-
-  conn.on('connect', () => {
-    connected = true;
-    backoffMs = BACKOFF_START_MS;
-    recordEvent({ event: 'connected', pipe: options.pipe });
-    send({
-      type: 'hello',
-      protocol: PROTOCOL,
-      client: CLIENT,
-      vscode: VSCODE_VERSION,
-      models: currentFamilies.map(modelEntry),
-      default_model: defaultModelFor(currentFamilies),
-    }, serial);
-  });
-
-  conn.on('data', (chunk) => {
-    buffered += chunk;
-    let newline;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line.trim() === '') continue;
-      let frame;
-      try {
-        frame = JSON.parse(line);
-      } catch {
-        recordEvent({ event: 'bad_frame', line: line.slice(0, 200) });
-        continue;
-      }
-      if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) {
-        recordEvent({ event: 'bad_frame', line: line.slice(0, 200) });
-        continue;
-      }
-      handleFrame(frame, serial);
-    }
-  });
-
-  conn.on('error', (err) => {
-    if (!connected) {
-      recordEvent({ event: 'connect_failed', error: err.code || err.message });
-    }
-  });
-
-  conn.on('close', () => {
-    if (serial !== connectionSerial) return;
-    socket = null;
-    abandonAllRequests();
-    if (connected) recordEvent({ event: 'disconnected' });
-    if (quitting) return;
-    if (!options.reconnect) {
-      process.exit(connected ? 0 : 1);
-    }
-    const delay = backoffMs;
-    backoffMs = Math.min(backoffMs * 2, BACKOFF_MAX_MS);
-    reconnectTimer = setTimeout(connect, delay);
-  });
-}
-
-function abandonAllRequests() {
-  for (const request of activeRequests.values()) {
-    request.cancelled = true;
-    for (const timer of request.timers) clearTimeout(timer);
-    request.timers.clear();
-  }
-  activeRequests.clear();
-}
-
-// ---------------------------------------------------------------- frames
-
-function handleFrame(frame, serial) {
-  switch (frame.type) {
-    case 'welcome':
-      recordEvent({ event: 'welcome', protocol: frame.protocol, server: frame.server });
-      break;
-    case 'ping':
-      send({ type: 'pong' }, serial);
-      break;
-    case 'pong':
-      break;
-    case 'request':
-      handleRequest(frame, serial);
-      break;
-    case 'cancel':
-      handleCancel(frame, serial);
-      break;
-    case 'error':
-      recordEvent({ event: 'server_error', code: frame.code, message: frame.message, id: frame.id });
-      break;
-    default:
-      recordEvent({ event: 'unknown_frame', type: frame.type });
-  }
-}
-
-function handleCancel(frame, serial) {
-  recordEvent({ event: 'cancel', id: frame.id });
-  const request = activeRequests.get(frame.id);
-  if (!request) return;
-  request.cancelled = true;
-  for (const timer of request.timers) clearTimeout(timer);
-  request.timers.clear();
-  activeRequests.delete(frame.id);
-  // What the extension does when its CancellationToken fires: the model call
-  // throws, and the extension reports it as "cancelled" (no reply is owed).
-  send({ type: 'error', id: frame.id, code: 'cancelled', message: 'Request cancelled by the client' }, serial);
-}
-
-function textOfContent(content) {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    return content
-      .map((part) => {
-        if (typeof part === 'string') return part;
-        if (part && typeof part === 'object' && typeof part.text === 'string') return part.text;
-        return '';
-      })
-      .join('');
-  }
-  return '';
-}
-
-function lastMessageWithRole(messages, role) {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    if (messages[i] && messages[i].role === role) return messages[i];
-  }
-  return null;
-}
-
-/** Word-ish pieces that keep their spaces: "Hello big world" -> "Hello ", "big ", "world". */
-function splitWords(text) {
-  return text.match(/\s*\S+\s*|\s+/g) || [];
-}
-
-function approxTokens(text) {
-  return Math.max(1, Math.ceil(text.length / 4));
-}
-
-function promptTokens(messages) {
-  let characters = 0;
-  for (const message of messages) characters += textOfContent(message.content).length;
-  return Math.max(1, Math.ceil(characters / 4));
-}
-
-function handleRequest(frame, serial) {
-  const id = frame.id;
-  const messages = Array.isArray(frame.messages) ? frame.messages : [];
-  const event = { event: 'request', id, model: frame.model, messages };
-  for (const key of Object.keys(frame)) {
-    if (!['type', 'id', 'model', 'messages'].includes(key)) event[key] = frame[key];
-  }
-  if (!('tools' in event)) event.tools = null;
-  recordEvent(event);
-
-  const request = { serial, cancelled: false, timers: new Set(), gate: null };
-  activeRequests.set(id, request);
-  const prompt = promptTokens(messages);
-  const userText = textOfContent(lastMessageWithRole(messages, 'user')?.content);
-
-  const live = () => !request.cancelled && serial === connectionSerial && activeRequests.get(id) === request;
-  const delta = (text) => live() && send({ type: 'delta', id, text }, serial);
-  const finish = (finishReason, completionText) => {
-    if (!live()) return;
-    send({
-      type: 'done',
-      id,
-      finish_reason: finishReason,
-      usage: { prompt_tokens: prompt, completion_tokens: approxTokens(completionText) },
-    }, serial);
-    activeRequests.delete(id);
-  };
-  const fail = (code, message) => {
-    if (!live()) return;
-    send({ type: 'error', id, code, message }, serial);
-    activeRequests.delete(id);
-  };
-  const later = (ms, fn) => {
-    const timer = setTimeout(() => {
-      request.timers.delete(timer);
-      fn();
-    }, ms);
-    request.timers.add(timer);
-  };
-  const echo = (text) => {
-    for (const piece of splitWords(text)) delta(piece);
-    finish('stop', text);
-  };
-
-  /** Sends tool_call frames for [{name, arguments}], done with tool_calls. */
-  const callTools = (calls) => {
-    let argumentsText = '';
-    for (const call of calls) {
-      if (!live()) return;
-      const text = JSON.stringify(call.arguments ?? {});
-      argumentsText += text;
-      send({ type: 'tool_call', id, call_id: 'call_' + randomBytes(9).toString('hex'), name: String(call.name), arguments: text }, serial);
-    }
-    finish('tool_calls', argumentsText);
-  };
-  /** The contents of the tool messages after the last message with role `after`. */
-  const toolResultsAfter = (after) => {
-    let start = 0;
-    for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === after) { start = i + 1; break; }
-    return messages.slice(start).filter((m) => m?.role === 'tool').map((m) => textOfContent(m.content));
-  };
-  const parseCalls = (text) => {
-    try {
-      const calls = JSON.parse(text);
-      if (Array.isArray(calls) && calls.every((c) => c && typeof c.name === 'string')) return calls;
-    } catch { /* below */ }
-    fail('internal', `test worker: expected a JSON array of {"name","arguments"}: ${text}`);
-    return null;
-  };
-
-  const sleep = userText.match(/\[\[sleep:(\d+)\]\]/);
-  if (sleep) {
-    // Silence for MS milliseconds (nothing at all is sent), then the rest of the script.
-    const rest = userText.replace(sleep[0], '').trim();
-    later(Number(sleep[1]), () => { if (live()) script(rest); });
-  } else {
-    script(userText);
-  }
-
-  function script(userText) {
-    let match;
-    if ((match = userText.match(/\[\[tools:(\[[\s\S]*\])\]\]/))) {
-      const results = toolResultsAfter('assistant');
-      if (results.length && lastMessageWithRole(messages, 'assistant')) {
-        echo(`tool results: ${results.join(' | ')}`);
-        return;
-      }
-      const calls = parseCalls(match[1]);
-      if (calls) callTools(calls);
-    } else if ((match = userText.match(/\[\[tool-seq:(\[[\s\S]*\])\]\]/))) {
-      const calls = parseCalls(match[1]);
-      if (!calls) return;
-      const results = toolResultsAfter('user');
-      if (results.length >= calls.length) echo(`tool results: ${results.join(' | ')}`);
-      else callTools([calls[results.length]]);
-    } else if ((match = userText.match(/\[\[deltas:(\[[\s\S]*\])\]\]/))) {
-      let pieces;
-      try { pieces = JSON.parse(match[1]); } catch { pieces = null; }
-      if (!Array.isArray(pieces)) {
-        fail('internal', `test worker: [[deltas:...]] needs a JSON array of strings: ${match[1]}`);
-        return;
-      }
-      for (const piece of pieces) delta(String(piece));
-      finish('stop', pieces.join(''));
-    } else if ((match = userText.match(/\[\[reply:([\s\S]*)\]\]/))) {
-      delta(match[1]);
-      finish('stop', match[1]);
-    } else if (userText.includes('[[images]]')) {
-      const last = lastMessageWithRole(messages, 'user');
-      const parts = Array.isArray(last?.content) ? last.content.filter((p) => p && p.type === 'image_url') : [];
-      const types = parts.map((p) => /^data:([^;,]+)/.exec(String(p.image_url?.url ?? ''))?.[1] ?? 'unknown');
-      const text = `images: ${parts.length}${types.length ? ' ' + types.join(' ') : ''}`;
-      delta(text);
-      finish('stop', text);
-    } else if ((match = userText.match(/\[\[tool:([^:\]]+):([\s\S]*)\]\]/))) {
-      const toolMessage = lastMessageWithRole(messages, 'tool');
-      if (toolMessage) {
-        echo(`tool result: ${textOfContent(toolMessage.content)}`);
-        return;
-      }
-      let argumentsText;
-      try {
-        argumentsText = JSON.stringify(JSON.parse(match[2]));
-      } catch {
-        fail('internal', `test worker: tool arguments are not JSON: ${match[2]}`);
-        return;
-      }
-      if (!live()) return;
-      send({
-        type: 'tool_call',
-        id,
-        call_id: 'call_' + randomBytes(9).toString('hex'),
-        name: match[1],
-        arguments: argumentsText,
-      }, serial);
-      finish('tool_calls', argumentsText);
-    } else if ((match = userText.match(/\[\[chunks:(\d+)\]\]/))) {
-      const count = Number(match[1]);
-      let text = '';
-      for (let i = 1; i <= count; i++) {
-        delta(`c${i} `);
-        text += `c${i} `;
-      }
-      finish('stop', text);
-    } else if (userText.includes('[[hold]]')) {
-      // Like [[gate]], but silent until released: no delta before the gate.
-      const open = () => {
-        request.gate = null;
-        delta('after-gate');
-        finish('stop', 'after-gate');
-      };
-      recordEvent({ event: 'gate', id });
-      if (releaseAll || releasedGates.delete(id)) open();
-      else request.gate = open;
-    } else if (userText.includes('[[gate]]')) {
-      delta('before-gate');
-      const open = () => {
-        request.gate = null;
-        delta('after-gate');
-        finish('stop', 'before-gateafter-gate');
-      };
-      if (releaseAll || releasedGates.delete(id)) {
-        recordEvent({ event: 'gate', id });
-        open();
-        return;
-      }
-      request.gate = open;
-      recordEvent({ event: 'gate', id });
-    } else if ((match = userText.match(/\[\[error-after-delta:([a-z_]+)\]\]/))) {
-      delta('partial ');
-      fail(match[1], `test worker: scripted ${match[1]} after a delta`);
-    } else if ((match = userText.match(/\[\[error:([a-z_]+):([\s\S]*?)\]\]/))) {
-      fail(match[1], match[2]);
-    } else if (userText.includes('[[hang]]')) {
-      // Say nothing. The responder's cancel frame is recorded by handleCancel.
-    } else if (userText.includes('[[disconnect]]')) {
-      delta('before-disconnect ');
-      recordEvent({ event: 'disconnecting', id });
-      if (socket && serial === connectionSerial) socket.destroy();
-    } else if ((match = userText.match(/\[\[slow:(\d+):(\d+)\]\]/))) {
-      const interval = Number(match[1]);
-      const count = Number(match[2]);
-      let sent = 0;
-      let text = '';
-      const step = () => {
-        if (!live()) return;
-        if (sent === count) {
-          finish('stop', text);
-          return;
+/** serveModels' onConnect: runs before ModelCalls serves the channel. */
+function onConnect(connection) {
+  channel = connection;
+  recordEvent({ event: 'connected', pipe: options.pipe });
+  recordEvent({ event: 'welcome', protocol: PROTOCOL_VERSION, server: welcomeServer });
+  connection.onFrame((frame) => {
+    switch (frame.type) {
+      case 'request': {
+        const event = { event: 'request', id: frame.id, model: frame.model, messages: frame.messages };
+        for (const key of Object.keys(frame)) {
+          if (!['type', 'id', 'model', 'messages'].includes(key)) event[key] = frame[key];
         }
-        sent++;
-        delta(`s${sent} `);
-        text += `s${sent} `;
-        later(interval, step);
-      };
-      later(interval, step);
-    } else if (userText.includes('[[model]]')) {
-      const text = String(frame.model);
-      delta(text);
-      finish('stop', text);
-    } else {
-      echo(userText);
+        if (!('tools' in event)) event.tools = null;
+        recordEvent(event);
+        dispatching = { frame, channel: connection };
+        break;
+      }
+      case 'cancel':
+        recordEvent({ event: 'cancel', id: frame.id });
+        break;
+      case 'error':
+        recordEvent({ event: 'server_error', code: frame.code, message: frame.message, id: frame.id });
+        break;
+      case 'status':
+        break;
+      default:
+        recordEvent({ event: 'unknown_frame', type: frame.type });
     }
-  }
+  });
+  connection.onClose(() => {
+    if (channel === connection) channel = null;
+    recordEvent({ event: 'disconnected' });
+    if (!options.reconnect && !quitting) process.exit(0);
+  });
 }
 
-function releaseGate(id) {
-  const request = activeRequests.get(id);
-  recordEvent({ event: 'release', id });
-  if (request && request.gate) {
-    request.gate();
-  } else {
-    releasedGates.add(id);
+async function connect() {
+  let backoff = BACKOFF_START_MS;
+  while (!quitting) {
+    try {
+      served = await serveModels({
+        pipePath: options.pipe,
+        models: models(),
+        preference: preference(),
+        logger,
+        onConnect,
+        pipe: {
+          client: CLIENT,
+          vscodeVersion: VSCODE_VERSION,
+          connectTimeoutMs: 0, // one attempt: failures are retried (and recorded) here
+          reconnectInitialMs: BACKOFF_START_MS,
+          reconnectMaxMs: BACKOFF_MAX_MS,
+        },
+      });
+      if (quitting) served.dispose();
+      return;
+    } catch (err) {
+      recordEvent({ event: 'connect_failed', error: err?.cause?.code ?? err?.message ?? String(err) });
+      if (!options.reconnect) process.exit(1);
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+      backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+    }
   }
 }
 
 // ---------------------------------------------------------------- stdin
 
-const input = readline.createInterface({ input: process.stdin, terminal: false });
-input.on('line', (line) => {
-  const [command, ...rest] = line.trim().split(/\s+/);
+const stdin = { buffer: '' };
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  stdin.buffer += chunk;
+  let newline;
+  while ((newline = stdin.buffer.indexOf('\n')) >= 0) {
+    const line = stdin.buffer.slice(0, newline);
+    stdin.buffer = stdin.buffer.slice(newline + 1);
+    command(line);
+  }
+});
+// End of stdin is not a quit.
+
+function command(line) {
+  const [name, ...rest] = line.trim().split(/\s+/);
   const argument = rest.join(' ');
-  switch (command) {
+  switch (name) {
     case '':
       break;
     case 'release':
@@ -584,23 +357,18 @@ input.on('line', (line) => {
       break;
     case 'release-all':
       releaseAll = true;
-      for (const [id, request] of activeRequests) {
-        if (request.gate) releaseGate(id);
-      }
+      for (const key of [...gates.keys()]) releaseGate(key);
       break;
     case 'models': {
-      currentFamilies = splitList(argument);
-      const frame = {
-        type: 'models',
-        models: currentFamilies.map(modelEntry),
-        default_model: defaultModelFor(currentFamilies),
-      };
-      const sent = send(frame);
-      recordEvent({ event: 'models', models: frame.models.map((m) => m.id), sent });
+      families = splitList(argument);
+      const sent = Boolean(served && channel && !channel.closed);
+      if (served) served.setModels(models(), preference());
+      const ids = served ? served.catalog.entries.map((entry) => entry.id) : families.map((f) => `${options.label}/${f}`);
+      recordEvent({ event: 'models', models: ids, sent });
       break;
     }
     case 'disconnect':
-      if (socket) socket.destroy();
+      if (channel) dropConnection(channel);
       break;
     case 'quit':
       quit(0);
@@ -608,23 +376,15 @@ input.on('line', (line) => {
     default:
       recordEvent({ event: 'unknown_command', line });
   }
-});
-// stdin closing (e.g. </dev/null under `litellmctl start --demo`) is not a quit.
+}
 
 function quit(code) {
   quitting = true;
-  if (reconnectTimer) clearTimeout(reconnectTimer);
-  abandonAllRequests();
-  if (socket) {
-    const conn = socket;
-    conn.end(() => process.exit(code));
-    setTimeout(() => process.exit(code), 1000).unref();
-  } else {
-    process.exit(code);
-  }
+  if (served) served.dispose();
+  process.exit(code);
 }
 
 process.on('SIGTERM', () => quit(0));
 process.on('SIGINT', () => quit(0));
 
-connect();
+void connect();

@@ -1,6 +1,9 @@
 // Unit tests of test-worker.mjs against a throwaway pipe server (a Unix
 // socket in a temp dir) that plays the responder's side of protocol v1.
-// Needs nothing but node: run with `node --test worker/` from tests/.
+// The worker runs the extension's real PipeClient + ModelCalls, so it needs
+// the harness bundle (extension/out/harness.mjs: `npm run build:harness` in
+// extension/, or LITELLM_EXTENSION_HARNESS; tests/integration/run.sh builds
+// it): `node --test worker/` from tests/.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -77,10 +80,13 @@ class FakeResponder {
     this.server = net.createServer((socket) => {
       const connection = new PeerConnection(socket);
       this.connections.push(connection);
-      connection.waitFrame((f) => f.type === 'hello', 'hello').then(
+      // The welcome answers the hello; a frame sent before it would be
+      // ignored by the client (as the real responder never does that,
+      // connection(n) resolves once the welcome is on its way).
+      connection.welcomed = connection.waitFrame((f) => f.type === 'hello', 'hello').then(
         () => connection.send({ type: 'welcome', protocol: 1, server: 'fake-responder/0' }),
-        () => {},
       );
+      connection.welcomed.catch(() => {});
       for (const waiter of this.waiters.slice()) waiter();
     });
   }
@@ -91,9 +97,9 @@ class FakeResponder {
     for (const c of this.connections) c.socket.destroy();
     return new Promise((resolve) => this.server.close(resolve));
   }
-  /** Resolves with the n-th connection (0-based) once it exists. */
-  connection(n) {
-    return withTimeout(new Promise((resolve) => {
+  /** Resolves with the n-th connection (0-based) once it exists and its hello was welcomed. */
+  async connection(n) {
+    const connection = await withTimeout(new Promise((resolve) => {
       const check = () => {
         if (this.connections.length > n) {
           this.waiters = this.waiters.filter((w) => w !== check);
@@ -103,6 +109,8 @@ class FakeResponder {
       this.waiters.push(check);
       check();
     }), `connection #${n + 1}`);
+    await connection.welcomed;
+    return connection;
   }
 }
 
@@ -227,7 +235,7 @@ test('--label demo puts "demo" in every model id', async () => {
   });
 });
 
-test('--max-input-tokens N is what every model reports; 0 leaves the field out', async () => {
+test('--max-input-tokens N is what every model reports; 0 as a model that reports none', async () => {
   await withPair(['--models', 'gpt-4o,o1', '--max-input-tokens', '4000'], async ({ responder }) => {
     const conn = await responder.connection(0);
     const hello = await conn.waitFrame((f) => f.type === 'hello', 'hello');
@@ -237,7 +245,9 @@ test('--max-input-tokens N is what every model reports; 0 leaves the field out',
     const conn = await responder.connection(0);
     const hello = await conn.waitFrame((f) => f.type === 'hello', 'hello');
     assert.equal(hello.models.length, 1);
-    assert.ok(!('max_input_tokens' in hello.models[0]), `no max_input_tokens: ${JSON.stringify(hello.models[0])}`);
+    // VS Code reports 0 for a model without a known limit, and the extension
+    // announces what VS Code reports; the responder treats 0 as unknown.
+    assert.equal(hello.models[0].max_input_tokens, 0, JSON.stringify(hello.models[0]));
   });
   const worker = new Worker(['--pipe', '/nonexistent/x.sock', '--max-input-tokens', 'lots']);
   const { code } = await withTimeout(worker.exited, 'the worker to exit');
@@ -312,14 +322,20 @@ test('[[gate]] holds after "before-gate" until `release <id>`', async () => {
   });
 });
 
-test('[[error:CODE:message]] and [[error-after-delta:CODE]]', async () => {
+test('[[error:CODE:message]] and [[error-after-delta:CODE]] go through the extension\'s error mapping', async () => {
   await withPair([], async ({ responder }) => {
     const conn = await responder.connection(0);
+    // LanguageModelError NoPermissions / NotFound / Blocked, and a plain Error.
     for (const code of ['no_permissions', 'not_found', 'rate_limited', 'internal']) {
       const id = request(conn, `[[error:${code}:it failed: really]]`);
       const frames = await conn.reply(id);
-      assert.deepEqual(frames, [{ type: 'error', id, code, message: 'it failed: really' }]);
+      assert.equal(frames.length, 1, JSON.stringify(frames));
+      assert.equal(frames[0].type, 'error');
+      assert.equal(frames[0].code, code);
+      assert.ok(frames[0].message.includes('it failed: really'), frames[0].message);
     }
+    const plain = request(conn, '[[error:the provider broke]]');
+    assert.deepEqual(await conn.reply(plain), [{ type: 'error', id: plain, code: 'internal', message: 'the provider broke' }]);
     const id = request(conn, '[[error-after-delta:internal]]');
     const frames = await conn.reply(id);
     assert.equal(frames.length, 2);
@@ -396,7 +412,7 @@ test('[[sleep:MS]] is silent, then plays the rest of the script; a cancel while 
     await roundTrip(conn);
     assert.deepEqual(conn.frames.filter((f) => f.id === long), [], 'nothing while asleep');
     conn.send({ type: 'cancel', id: long });
-    assert.deepEqual(await conn.reply(long), [{ type: 'error', id: long, code: 'cancelled', message: 'Request cancelled by the client' }]);
+    assert.deepEqual((await conn.reply(long)).map((f) => [f.type, f.code]), [['error', 'cancelled']]);
   });
 });
 
@@ -408,7 +424,7 @@ test('[[hang]] sends nothing; a cancel frame is recorded and answered with error
     conn.send({ type: 'cancel', id });
     await worker.waitEvent((e) => e.event === 'cancel' && e.id === id, 'cancel event');
     const frames = await conn.reply(id);
-    assert.deepEqual(frames, [{ type: 'error', id, code: 'cancelled', message: 'Request cancelled by the client' }]);
+    assert.deepEqual(frames.map((f) => [f.type, f.code]), [['error', 'cancelled']]);
   });
 });
 

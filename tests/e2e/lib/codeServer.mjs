@@ -91,14 +91,19 @@ function cliArgs(layout) {
   return ['--config', layout.config, '--user-data-dir', layout.userData, '--extensions-dir', layout.extensions];
 }
 
-/** Installs the packaged .vsix with code-server's CLI, and the test provider (an unpacked folder). */
-export async function installExtensions(codeServer, layout, { vsix, providerDir }) {
+/**
+ * Installs the packaged .vsix with code-server's CLI, and the test provider
+ * (an unpacked folder) with the files it requires from elsewhere in the tree
+ * (`withFiles`: the shared reply-script parser) copied beside its extension.js.
+ */
+export async function installExtensions(codeServer, layout, { vsix, providerDir, withFiles = [] }) {
   fs.writeFileSync(layout.config, 'auth: none\ncert: false\n');
   // An unpacked folder is found only when it is there before the first
   // install writes extensions.json.
   const manifest = JSON.parse(fs.readFileSync(path.join(providerDir, 'package.json'), 'utf8'));
   const target = path.join(layout.extensions, `${manifest.publisher}.${manifest.name}-${manifest.version}`);
   fs.cpSync(providerDir, target, { recursive: true });
+  for (const file of withFiles) fs.copyFileSync(file, path.join(target, path.basename(file)));
   await run(codeServer, [...cliArgs(layout), '--install-extension', vsix, '--force'], {
     env: layout.env, logFile: layout.logFile, timeoutMs: 120_000,
   });

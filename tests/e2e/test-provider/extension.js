@@ -3,28 +3,12 @@
 // Registers vendor "test" with vscode.lm.registerLanguageModelChatProvider and
 // offers two models, claude-3.5-sonnet first (so it is the default until the
 // test picks gpt-4o) and gpt-4o; and o1 while the file DIR/extra-models
-// lists "o1" (models appearing and vanishing). Replies are scripted by the text of the last
-// user message, like tests/worker/test-worker.mjs:
-//
-//   plain text                 echoed back, one part per word (spaces kept)
-//   [[chunks:N]]               N parts "c1 " ... "cN "
-//   [[gate:NAME]]              "before-gate ", event gate, waits until the file
-//                              DIR/release-NAME exists, "after-gate"
-//   [[tool:NAME:{json}]]       a LanguageModelToolCallPart; when the conversation
-//                              holds a tool result: "tool result: <its text>"
-//   [[error:MESSAGE]]          throws new Error(MESSAGE)
-//   [[error-after-delta:MSG]]  "partial ", then throws at once (VS Code 1.139 then
-//                              drops the part: the consumer sees only the error)
-//   [[error-after-gate:NAME:MSG]] "partial ", event gate, waits for the gate like
-//                              [[gate:NAME]], then throws new Error(MSG)
-//   [[lm-error:CODE:MESSAGE]]  throws vscode.LanguageModelError[CODE](MESSAGE)
-//   [[hang:NAME]]              event hang, then nothing until the request is
-//                              cancelled; event cancel {name}
-//   [[slow:MS:N]]              N parts "s1 " ... "sN ", MS ms apart
-//   [[model]]                  "family=<family> id=<id>"
-//   [[images]]                 "images: N <mimeType>:<bytes>:<sha256 prefix>[:<W>x<H>] ..."
-//                              of the LanguageModelDataParts of the last user message
-//                              (W x H: a PNG's size, from its IHDR)
+// lists "o1" (models appearing and vanishing). Replies are reply scripts:
+// reply-script.cjs (tests/worker/reply-script.cjs, copied beside this file
+// when the e2e test installs the provider), the language the pipe test
+// worker plays too; see its table. Here a gate [[gate:NAME]] opens when the
+// file DIR/release-NAME exists, and [[disconnect]] is not available (a
+// provider has no connection of its own).
 //
 // Test GPT-4o reports image input (capabilities.imageInput), Test Claude not:
 // the extension announces that, and the responder refuses images to Claude.
@@ -39,8 +23,8 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const crypto = require('node:crypto');
 const vscode = require('vscode');
+const script = require('./reply-script.cjs');
 
 const MODELS = [
   { id: 'test-claude-3.5-sonnet', name: 'Test Claude 3.5 Sonnet', family: 'claude-3.5-sonnet', maxInputTokens: 200000, imageInput: false },
@@ -84,20 +68,6 @@ function record(event) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Resolves when `token` is cancelled. */
-function cancelled(token) {
-  return new Promise((resolve) => {
-    if (token.isCancellationRequested) {
-      resolve();
-      return;
-    }
-    const listener = token.onCancellationRequested(() => {
-      listener.dispose();
-      resolve();
-    });
-  });
-}
-
 /** Waits for DIR/release-NAME; throws CancellationError if cancelled first. */
 async function gate(name, token) {
   const file = path.join(eventsDir(), `release-${name}`);
@@ -107,59 +77,15 @@ async function gate(name, token) {
   }
 }
 
-function isDataPart(part) {
-  return typeof vscode.LanguageModelDataPart === 'function' && part instanceof vscode.LanguageModelDataPart;
-}
-
 function partKind(part) {
-  if (part instanceof vscode.LanguageModelTextPart) return 'text';
-  if (isDataPart(part)) return `data(${part.mimeType})`;
-  if (part instanceof vscode.LanguageModelToolResultPart) return 'tool_result';
-  if (part instanceof vscode.LanguageModelToolCallPart) return 'tool_call';
-  if (part && typeof part === 'object') {
-    if (typeof part.callId === 'string' && Array.isArray(part.content)) return 'tool_result?';
-    if (typeof part.callId === 'string' && typeof part.name === 'string') return 'tool_call?';
-    if (typeof part.value === 'string') return 'text?';
-  }
-  return typeof part;
-}
-
-function textOfParts(parts) {
-  return parts
-    .map((part) => (part && typeof part === 'object' && typeof part.value === 'string' ? part.value : ''))
-    .join('');
+  const kind = script.partKind(vscode, part);
+  return kind === 'data' ? `data(${part.mimeType})` : kind;
 }
 
 function roleName(role) {
   if (role === vscode.LanguageModelChatMessageRole.User) return 'user';
   if (role === vscode.LanguageModelChatMessageRole.Assistant) return 'assistant';
   return String(role);
-}
-
-/** The last user message that has text (a tool-result message has none). */
-function lastUserText(messages) {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const message = messages[i];
-    if (message.role !== vscode.LanguageModelChatMessageRole.User) continue;
-    const text = textOfParts(message.content);
-    if (text !== '') return text;
-  }
-  return '';
-}
-
-function toolResultText(messages) {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    for (const part of messages[i].content) {
-      if (partKind(part).startsWith('tool_result')) {
-        return textOfParts(part.content);
-      }
-    }
-  }
-  return undefined;
-}
-
-function words(text) {
-  return text.match(/\s*\S+\s*|\s+/g) ?? [];
 }
 
 class TestProvider {
@@ -180,7 +106,7 @@ class TestProvider {
 
   async provideLanguageModelChatResponse(model, messages, options, progress, token) {
     const request = ++serial;
-    const text = lastUserText(messages);
+    const text = script.scriptText(vscode, messages);
     record({
       event: 'request',
       request,
@@ -196,65 +122,24 @@ class TestProvider {
     const onCancel = token.onCancellationRequested(() => {
       record({ event: 'cancel', request, family: model.family, name });
     });
-    const say = (value) => {
-      if (!token.isCancellationRequested) progress.report(new vscode.LanguageModelTextPart(value));
+    const host = {
+      api: vscode,
+      model: { vendor: 'test', family: model.family, id: model.id },
+      token,
+      event: (kind, fields) => {
+        if (fields.name !== undefined) name = fields.name;
+        record({ event: kind, request, family: model.family, ...fields });
+      },
+      gate: async (gateName) => {
+        if (gateName === undefined) throw new Error('reply script: a gate here needs a NAME ([[gate:NAME]]): DIR/release-NAME opens it');
+        await gate(gateName, token);
+        record({ event: 'release', request, name: gateName });
+      },
+      cancelled: () => new vscode.CancellationError(),
     };
     try {
-      let match;
-      if ((match = text.match(/\[\[tool:([^:\]]+):([\s\S]*)\]\]/))) {
-        const result = toolResultText(messages);
-        if (result !== undefined) {
-          for (const piece of words(`tool result: ${result}`)) say(piece);
-        } else {
-          const callId = `call_${crypto.randomBytes(6).toString('hex')}`;
-          progress.report(new vscode.LanguageModelToolCallPart(callId, match[1], JSON.parse(match[2])));
-        }
-      } else if ((match = text.match(/\[\[chunks:(\d+)\]\]/))) {
-        for (let i = 1; i <= Number(match[1]); i++) say(`c${i} `);
-      } else if ((match = text.match(/\[\[gate:([\w-]+)\]\]/))) {
-        name = match[1];
-        say('before-gate ');
-        record({ event: 'gate', request, family: model.family, name });
-        await gate(name, token);
-        record({ event: 'release', request, name });
-        say('after-gate');
-      } else if ((match = text.match(/\[\[hang:([\w-]+)\]\]/))) {
-        name = match[1];
-        record({ event: 'hang', request, family: model.family, name });
-        await cancelled(token);
-        throw new vscode.CancellationError();
-      } else if ((match = text.match(/\[\[error-after-gate:([\w-]+):([^\]]*)\]\]/))) {
-        name = match[1];
-        say('partial ');
-        record({ event: 'gate', request, family: model.family, name });
-        await gate(name, token);
-        record({ event: 'release', request, name });
-        throw new Error(match[2]);
-      } else if ((match = text.match(/\[\[error-after-delta:([^\]]*)\]\]/))) {
-        say('partial ');
-        throw new Error(match[1]);
-      } else if ((match = text.match(/\[\[lm-error:(\w+):([^\]]*)\]\]/))) {
-        throw vscode.LanguageModelError[match[1]](match[2]);
-      } else if ((match = text.match(/\[\[error:([^\]]*)\]\]/))) {
-        throw new Error(match[1]);
-      } else if ((match = text.match(/\[\[slow:(\d+):(\d+)\]\]/))) {
-        for (let i = 1; i <= Number(match[2]); i++) {
-          if (i > 1) await sleep(Number(match[1]));
-          say(`s${i} `);
-        }
-      } else if (text.includes('[[model]]')) {
-        say(`family=${model.family} id=${model.id}`);
-      } else if (text.includes('[[images]]')) {
-        const last = messages.findLast((message) => message.role === vscode.LanguageModelChatMessageRole.User);
-        const images = (last?.content ?? []).filter(isDataPart).map((part) => {
-          const data = Buffer.from(part.data.buffer, part.data.byteOffset, part.data.byteLength);
-          const sha = crypto.createHash('sha256').update(data).digest('hex').slice(0, 16);
-          const png = data.length >= 24 && data.toString('latin1', 1, 4) === 'PNG' && data.toString('latin1', 12, 16) === 'IHDR';
-          return `${part.mimeType}:${data.length}:${sha}${png ? `:${data.readUInt32BE(16)}x${data.readUInt32BE(20)}` : ''}`;
-        });
-        say(`images: ${images.length}${images.map((image) => ` ${image}`).join('')}`);
-      } else {
-        for (const piece of words(text)) say(piece);
+      for await (const part of script.play(host, messages)) {
+        if (!token.isCancellationRequested) progress.report(part);
       }
       record({ event: 'done', request, family: model.family });
     } catch (err) {
@@ -266,8 +151,7 @@ class TestProvider {
   }
 
   provideTokenCount(_model, text) {
-    const value = typeof text === 'string' ? text : textOfParts(text.content);
-    return Promise.resolve(Math.max(1, Math.ceil(value.length / 4)));
+    return Promise.resolve(script.countTokens(vscode, text));
   }
 }
 
