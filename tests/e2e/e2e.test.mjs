@@ -460,12 +460,16 @@ step('openai SDK: a tool call round trip (plain and streamed)', async () => {
 step('openai SDK: a client abort cancels the model call in VS Code', async () => {
   const w = s.window1;
   const abort = new AbortController();
-  const pending = s.client.chat.completions.create({
+  // The model says nothing, but the gateway sends the stream's head and a
+  // heartbeat within --keepalive-interval (2 s): the SDK has its stream
+  // before the abort, whatever the timing of the steps below.
+  const stream = await s.client.chat.completions.create({
     model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: '[[hang:abort]]' }],
-  }, { signal: abort.signal }).then(async (stream) => {
-    for await (const _chunk of stream) { /* nothing comes */ }
+  }, { signal: abort.signal });
+  const pending = (async () => {
+    for await (const _chunk of stream) { /* only the role chunk comes */ }
     return 'ended';
-  });
+  })();
   pending.catch(() => undefined);
   await s.events.wait({ event: 'hang', name: 'abort' });
   await w.waitForStatus((text) => text.endsWith('· 1 active'), '1 active', 10_000);
@@ -476,7 +480,10 @@ step('openai SDK: a client abort cancels the model call in VS Code', async () =>
   assert.match(await w.statusLabel(), /API keys: none; clients on a loopback address need no key\./);
   await w.hoverScreenshot('running-hover', limits);
   abort.abort();
-  await assert.rejects(pending, (err) => err instanceof s.OpenAI.APIUserAbortError || err.name === 'AbortError');
+  // The SDK ends an aborted stream's iteration quietly (or with its abort error).
+  const outcome = await pending.catch((err) => err);
+  assert.ok(outcome === 'ended' || outcome instanceof s.OpenAI.APIUserAbortError || outcome?.name === 'AbortError',
+    `the aborted stream ended: ${outcome}`);
   await s.events.wait({ event: 'cancel', name: 'abort' });
   await w.waitForStatus((text) => text.endsWith('· 0 active'), '0 active again', 10_000);
 });
