@@ -1,6 +1,5 @@
 #include "auth.h"
 
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "loopback.h"
 
 #define KEYS_RECHECK_NS 1000000000LL
 
@@ -101,24 +101,6 @@ presented_key(const struct http_request *req)
     return api_key && *api_key ? api_key : NULL;
 }
 
-static bool
-address_is_loopback(const char *address)
-{
-    if (address == NULL)
-        return false;
-    struct in_addr v4;
-    struct in6_addr v6;
-    if (inet_pton(AF_INET, address, &v4) == 1)
-        return (ntohl(v4.s_addr) >> 24) == 127;
-    if (inet_pton(AF_INET6, address, &v6) == 1) {
-        if (IN6_IS_ADDR_LOOPBACK(&v6))
-            return true;
-        if (IN6_IS_ADDR_V4MAPPED(&v6))
-            return v6.s6_addr[12] == 127;
-    }
-    return false;
-}
-
 static int
 refuse(struct api_error *err, const char *message)
 {
@@ -152,7 +134,7 @@ auth_check(const struct http_request *req, struct auth_identity *identity, struc
         return refuse(err,
                       "Incorrect API key provided. Create one with 'litellmctl keys add NAME'.");
     bool open = auth_cfg->auth == AUTH_AUTO && key_count == 0 &&
-                address_is_loopback(http_param(req, "SERVER_ADDR"));
+                loopback_address(http_param(req, "SERVER_ADDR"));
     if (open)
         return 0;
     if (key_count == 0)

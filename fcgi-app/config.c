@@ -24,6 +24,8 @@ enum option_kind {
     OPT_MODEL_RULE,
     OPT_KEY_MODEL_RULE,
     OPT_ALIAS,
+    OPT_HOSTS,
+    OPT_ORIGINS,
 };
 
 struct option_spec {
@@ -69,6 +71,12 @@ static const struct option_spec option_specs[] = {
       "append logs to PATH instead of stderr" },
     { "pid-file", "PATH", OPT_STRING, FIELD(pid_file), 0, 0,
       "write our pid to PATH (removed on exit)" },
+    { "allowed-hosts", "NAME,...", OPT_HOSTS, FIELD(allowed_hosts), 0, 0,
+      "Host names served besides localhost, *.localhost, 127.0.0.1 and [::1] to requests that "
+      "reach nginx on loopback (globs like *.team.example; \"\" for none)" },
+    { "allowed-origins", "ORIGIN,...", OPT_ORIGINS, FIELD(allowed_origins), 0, 0,
+      "web page origins allowed besides local ones (http(s) on loopback hosts, VS Code "
+      "webviews), e.g. https://chat.team.example or http://ui.test:* (\"\" for none)" },
     { "model-alias", "NAME=MODEL", OPT_ALIAS, 0, 0, 0,
       "let clients name MODEL (an id or family) as NAME, e.g. gpt-4=gpt-4o (repeatable)" },
     { "keys-file", "PATH", OPT_STRING, FIELD(keys_file), 0, 0,
@@ -116,6 +124,16 @@ config_init(struct config *cfg)
     cfg->limits_state_file = strdup("/run/vscode-litellm/limits.state");
 }
 
+static void
+name_list_free(struct name_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        free(list->items[i]);
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
 void
 config_free(struct config *cfg)
 {
@@ -138,6 +156,8 @@ config_free(struct config *cfg)
         free(cfg->aliases[i].model);
     }
     free(cfg->aliases);
+    name_list_free(&cfg->allowed_hosts);
+    name_list_free(&cfg->allowed_origins);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -248,6 +268,70 @@ add_scoped_rule(struct config *cfg, const char *value, bool with_key, char *err,
     return 0;
 }
 
+/* One entry of --allowed-hosts (a name or glob; no port, scheme or path)
+ * or --allowed-origins ("scheme://host[:port]" or a glob; no path). */
+static bool
+name_entry_valid(const char *entry, size_t len, bool origin)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)entry[i];
+        if (c <= 0x20 || c >= 0x7f || c == ',' || c == '?' || c == '#' || c == '@' ||
+            (!origin && (c == '/' || c == ':')))
+            return false;
+    }
+    if (!origin)
+        return true;
+    const char *slashes = memmem(entry, len, "://", 3);
+    return slashes != NULL && slashes > entry &&
+           memchr(slashes + 3, '/', len - (size_t)(slashes + 3 - entry)) == NULL &&
+           (size_t)(slashes + 3 - entry) < len;
+}
+
+/* "a, b,c" → a lower-cased list that replaces the old one; "" empties it. */
+static int
+set_name_list(struct name_list *list, const char *value, bool origin, const char *name, char *err,
+              size_t err_size)
+{
+    struct name_list fresh = { 0 };
+    for (const char *p = value; *p != '\0';) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len == 0)
+            break;
+        if (!name_entry_valid(p, len, origin)) {
+            snprintf(err, err_size,
+                     origin ? "%s: '%.*s' is not an origin like https://ui.example or "
+                              "http://localhost:* (scheme://host[:port], no path)"
+                            : "%s: '%.*s' is not a host name like llm.team.example or "
+                              "*.team.example (no port, no scheme)",
+                     name, (int)len, p);
+            name_list_free(&fresh);
+            return -1;
+        }
+        char **grown = realloc(fresh.items, (fresh.count + 1) * sizeof *grown);
+        char *item = strndup(p, len);
+        if (grown == NULL || item == NULL) {
+            free(item);
+            if (grown != NULL)
+                fresh.items = grown;
+            name_list_free(&fresh);
+            snprintf(err, err_size, "out of memory");
+            return -1;
+        }
+        for (size_t i = 0; i < len; i++)
+            item[i] = (char)tolower((unsigned char)item[i]);
+        fresh.items = grown;
+        fresh.items[fresh.count++] = item;
+        p += len;
+    }
+    name_list_free(list);
+    *list = fresh;
+    return 0;
+}
+
 int
 config_set(struct config *cfg, const char *name, const char *value, char *err, size_t err_size)
 {
@@ -323,6 +407,8 @@ config_set(struct config *cfg, const char *name, const char *value, char *err, s
         return 0;
     }
     case OPT_KEY_MODEL_RULE: return add_scoped_rule(cfg, value, true, err, err_size);
+    case OPT_HOSTS: return set_name_list(field, value, false, name, err, err_size);
+    case OPT_ORIGINS: return set_name_list(field, value, true, name, err, err_size);
     case OPT_MODE:
         if (parse_uint(value, &number, 8) != 0 || number > 0777) {
             snprintf(err, err_size, "%s: '%s' is not an octal mode like 0660", name, value);

@@ -18,6 +18,12 @@ enum auth_mode {
     AUTH_REQUIRED, /* every request needs a key */
 };
 
+/* Names or glob patterns, lower-cased (--allowed-hosts, --allowed-origins). */
+struct name_list {
+    char **items;
+    size_t count;
+};
+
 /* A limit for one model (matched by id or family), optionally of one key. */
 struct scoped_rule {
     char *key; /* NULL: every key */
@@ -56,6 +62,9 @@ struct config {
     } * aliases;
     size_t alias_count;
     char *limits_state_file;
+
+    struct name_list allowed_hosts;   /* besides loopback names (web_guard.h) */
+    struct name_list allowed_origins; /* besides local origins */
 };
 
 enum config_result {

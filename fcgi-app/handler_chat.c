@@ -304,14 +304,14 @@ admit_and_serve(struct chat_exchange *ex, struct api_error *err)
 }
 
 void
-handle_chat_completions(struct http_request *req, const struct config *cfg,
-                        const struct auth_identity *identity, struct request_outcome *outcome)
+handle_chat_completions(struct http_request *req, const struct request_context *ctx)
 {
+    const struct auth_identity *identity = ctx->identity;
     struct chat_exchange ex = {
         .req = req,
-        .cfg = cfg,
+        .cfg = ctx->cfg,
         .identity = identity,
-        .outcome = outcome,
+        .outcome = ctx->outcome,
     };
     struct api_error err;
     bool refused_early = read_and_parse(&ex, &err) != 0 || route(&ex, &err) != 0 ||

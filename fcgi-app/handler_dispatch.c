@@ -1,30 +1,51 @@
-/* Maps method and path to a handler; refuses unknown paths (404), other
- * methods (405) and unauthenticated calls (401) through the finisher. */
+/* Maps method and path to a route; every request meets, in this order: the
+ * route (which picks the shape of its errors), the web guard (Host, Origin;
+ * preflights), the method, the key, the handler.  Unknown paths get 404,
+ * other methods 405, unauthenticated calls 401, all through the finisher. */
 #include <stdio.h>
 #include <string.h>
 
 #include "chat_reply.h"
 #include "handlers.h"
 #include "respond.h"
+#include "web_guard.h"
 
-static bool
-path_is(const char *path, const char *name)
+struct route {
+    const char *name;   /* the path without OpenAI's /v1 prefix */
+    bool has_id;        /* the name is a prefix followed by an id: "/models/ID" */
+    const char *method; /* "POST" or "GET" (which HEAD serves too) */
+    const char *allow;  /* every method, for Allow and CORS preflights */
+    bool needs_key;
+    const struct wire_format *wire;
+    route_handler *serve;
+};
+
+/* /health needs no key, so that monitors and litellmctl can read it. */
+static const struct route routes[] = {
+    { "/chat/completions", false, "POST", "POST, OPTIONS", true, &chat_wire_format,
+      handle_chat_completions },
+    { "/models", false, "GET", "GET, HEAD, OPTIONS", true, &chat_wire_format, handle_models },
+    { "/models/", true, "GET", "GET, HEAD, OPTIONS", true, &chat_wire_format, handle_model },
+    { "/health", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format, handle_health },
+};
+
+/* The route of `path` (each answers with and without /v1), and the id it
+ * carries in `id`. */
+static const struct route *
+route_find(const char *path, const char **id)
 {
-    /* Each endpoint answers with and without OpenAI's /v1 prefix. */
     if (strncmp(path, "/v1/", 4) == 0)
         path += 3;
-    return strcmp(path, name) == 0;
-}
-
-/* "/v1/models/ID" or "/models/ID" → "ID" */
-static const char *
-model_path_id(const char *path)
-{
-    if (strncmp(path, "/v1/", 4) == 0)
-        path += 3;
-    if (strncmp(path, "/models/", 8) != 0 || path[8] == '\0')
-        return NULL;
-    return path + 8;
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
+        const struct route *route = &routes[i];
+        size_t len = strlen(route->name);
+        if (route->has_id ? strncmp(path, route->name, len) == 0 && path[len] != '\0'
+                          : strcmp(path, route->name) == 0) {
+            *id = route->has_id ? path + len : NULL;
+            return route;
+        }
+    }
+    return NULL;
 }
 
 static bool
@@ -33,66 +54,59 @@ method_is(const struct http_request *req, const char *method)
     return strcmp(req->method, method) == 0;
 }
 
+static bool
+method_allowed(const struct http_request *req, const struct route *route)
+{
+    return method_is(req, route->method) ||
+           (strcmp(route->method, "GET") == 0 && method_is(req, "HEAD"));
+}
+
 static void
-method_not_allowed(struct http_request *req, const char *allowed)
+unknown_url(struct http_request *req)
 {
     struct api_error err;
-    api_error_set(&err, 405, "method_not_allowed", NULL,
-                  "Method %.32s is not allowed on %.200s; use %s.", req->method, req->path, allowed);
-    api_error_add_header(&err, "Allow", "%s", allowed);
+    api_error_set(&err, 404, "unknown_url", NULL,
+                  "Unknown request URL: %.32s %.2000s. This server offers POST "
+                  "/v1/chat/completions, GET /v1/models and GET /health.",
+                  req->method, req->path);
     respond_error(req, &err);
 }
 
-/* The API routes need a key (when keys are in use); /health does not, so
- * that monitors and litellmctl can read it. */
-static bool
-authenticated(struct http_request *req, struct auth_identity *identity,
-              struct request_outcome *outcome)
+static void
+method_not_allowed(struct http_request *req, const struct route *route)
 {
     struct api_error err;
-    if (auth_check(req, identity, &err) != 0) {
-        respond_error(req, &err);
-        return false;
-    }
-    if (identity->has_key)
-        snprintf(outcome->key_name, sizeof outcome->key_name, "%s", identity->name);
-    return true;
+    api_error_set(&err, 405, "method_not_allowed", NULL,
+                  "Method %.32s is not allowed on %.200s; use %s.", req->method, req->path,
+                  route->method);
+    api_error_add_header(&err, "Allow", "%s", route->allow);
+    respond_error(req, &err);
 }
 
 void
 handle_request(struct http_request *req, const struct config *cfg, struct request_outcome *outcome)
 {
-    bool get = method_is(req, "GET") || method_is(req, "HEAD");
-    const char *model_id;
     struct auth_identity identity = { 0 };
-    req->wire = &chat_wire_format; /* every route speaks OpenAI's shapes today */
-    if (path_is(req->path, "/chat/completions")) {
-        if (!method_is(req, "POST"))
-            method_not_allowed(req, "POST");
-        else if (authenticated(req, &identity, outcome))
-            handle_chat_completions(req, cfg, &identity, outcome);
-    } else if (path_is(req->path, "/models")) {
-        if (!get)
-            method_not_allowed(req, "GET");
-        else if (authenticated(req, &identity, outcome))
-            handle_models(req, NULL, &identity);
-    } else if ((model_id = model_path_id(req->path)) != NULL) {
-        if (!get)
-            method_not_allowed(req, "GET");
-        else if (authenticated(req, &identity, outcome))
-            handle_models(req, config_model_alias(cfg, model_id), &identity);
-    } else if (path_is(req->path, "/health")) {
-        if (get)
-            handle_health(req);
-        else
-            method_not_allowed(req, "GET");
-    } else {
-        struct api_error err;
-        api_error_set(&err, 404, "unknown_url", NULL,
-                      "Unknown request URL: %.32s %.2000s. This server offers POST "
-                      "/v1/chat/completions, GET /v1/models and GET /health.",
-                      req->method, req->path);
+    struct request_context ctx = { .cfg = cfg, .identity = &identity, .outcome = outcome };
+    struct api_error err;
+    const struct route *route = route_find(req->path, &ctx.path_id);
+    req->wire = route ? route->wire : &chat_wire_format;
+    if (web_guard_check(req, cfg, &err) != 0) {
+        outcome->note = err.code;
         respond_error(req, &err);
+    } else if (route == NULL) {
+        unknown_url(req);
+    } else if (method_is(req, "OPTIONS")) {
+        web_guard_preflight(req, route->allow);
+        respond_no_content(req);
+    } else if (!method_allowed(req, route)) {
+        method_not_allowed(req, route);
+    } else if (route->needs_key && auth_check(req, &identity, &err) != 0) {
+        respond_error(req, &err);
+    } else {
+        if (identity.has_key)
+            snprintf(outcome->key_name, sizeof outcome->key_name, "%s", identity.name);
+        route->serve(req, &ctx);
     }
     auth_identity_free(&identity);
 }

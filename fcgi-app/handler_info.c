@@ -17,24 +17,28 @@ object_string(const cJSON *object, const char *field)
 }
 
 void
-handle_models(struct http_request *req, const char *model_id, const struct auth_identity *identity)
+handle_models(struct http_request *req, const struct request_context *ctx)
 {
-    if (model_id == NULL) {
-        cJSON *list = router_models_list();
-        /* A key limited to some models sees only those. */
-        cJSON *data = cJSON_GetObjectItemCaseSensitive(list, "data");
-        cJSON *model = data ? data->child : NULL;
-        while (model != NULL) {
-            cJSON *next = model->next;
-            if (!auth_allows_model(identity, object_string(model, "id"),
-                                   object_string(model, "family")))
-                cJSON_Delete(cJSON_DetachItemViaPointer(data, model));
-            model = next;
-        }
-        respond_json(req, list);
-        cJSON_Delete(list);
-        return;
+    cJSON *list = router_models_list();
+    /* A key limited to some models sees only those. */
+    cJSON *data = cJSON_GetObjectItemCaseSensitive(list, "data");
+    cJSON *model = data ? data->child : NULL;
+    while (model != NULL) {
+        cJSON *next = model->next;
+        if (!auth_allows_model(ctx->identity, object_string(model, "id"),
+                               object_string(model, "family")))
+            cJSON_Delete(cJSON_DetachItemViaPointer(data, model));
+        model = next;
     }
+    respond_json(req, list);
+    cJSON_Delete(list);
+}
+
+void
+handle_model(struct http_request *req, const struct request_context *ctx)
+{
+    const char *model_id = config_model_alias(ctx->cfg, ctx->path_id);
+    const struct auth_identity *identity = ctx->identity;
     cJSON *model = router_model_get(model_id);
     if (model != NULL &&
         !auth_allows_model(identity, object_string(model, "id"), object_string(model, "family"))) {
@@ -54,8 +58,9 @@ handle_models(struct http_request *req, const char *model_id, const struct auth_
 }
 
 void
-handle_health(struct http_request *req)
+handle_health(struct http_request *req, const struct request_context *ctx)
 {
+    (void)ctx;
     cJSON *health = status_document();
     respond_json(req, health);
     cJSON_Delete(health);

@@ -18,13 +18,22 @@ struct request_outcome {
     const char *note; /* "client gone", "timeout", ... */
 };
 
+/* What a handler is given besides the request. */
+struct request_context {
+    const struct config *cfg;
+    const struct auth_identity *identity; /* the caller (no key: has_key false) */
+    struct request_outcome *outcome;
+    const char *path_id; /* the id of a path such as /v1/models/{id} */
+};
+
+typedef void route_handler(struct http_request *req, const struct request_context *ctx);
+
 void handle_request(struct http_request *req, const struct config *cfg,
                     struct request_outcome *outcome);
-void handle_chat_completions(struct http_request *req, const struct config *cfg,
-                             const struct auth_identity *identity, struct request_outcome *outcome);
-void handle_health(struct http_request *req);
-/* The models a key may use (every model without keys). */
-void handle_models(struct http_request *req, const char *model_id,
-                   const struct auth_identity *identity);
+route_handler handle_chat_completions;
+route_handler handle_health;
+/* The models a key may use (every model without keys), and one of them. */
+route_handler handle_models;
+route_handler handle_model;
 
 #endif

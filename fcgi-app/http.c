@@ -138,6 +138,7 @@ reason_phrase(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 204: return "No Content";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -176,10 +177,14 @@ http_write_head(struct http_request *req, int status, const char *content_type,
         return -1;
     req->head_sent = true;
     req->status = status;
-    req->event_stream = strcmp(content_type, "text/event-stream") == 0;
+    req->event_stream = content_type != NULL && strcmp(content_type, "text/event-stream") == 0;
     FCGX_Stream *out = req->fcgi->out;
-    FCGX_FPrintF(out, "Status: %d %s\r\nContent-Type: %s\r\nx-request-id: %s\r\n", status,
-                 reason_phrase(status), content_type, req->request_id);
+    if (content_type != NULL)
+        FCGX_FPrintF(out, "Status: %d %s\r\nContent-Type: %s\r\nx-request-id: %s\r\n", status,
+                     reason_phrase(status), content_type, req->request_id);
+    else
+        FCGX_FPrintF(out, "Status: %d %s\r\nx-request-id: %s\r\n", status, reason_phrase(status),
+                     req->request_id);
     if (extra_headers != NULL)
         FCGX_PutS(extra_headers, out);
     if (req->headers.len > 0)

@@ -53,8 +53,8 @@ int http_add_header(struct http_request *req, const char *name, const char *fmt,
 int http_add_header_lines(struct http_request *req, const char *lines);
 int http_read_body(struct http_request *req, size_t max_body);
 
-/* Writes "Status:" and the headers.  `extra_headers` is NULL or lines of
- * "Name: value\r\n". */
+/* Writes "Status:" and the headers.  `content_type` is NULL for a response
+ * without a body; `extra_headers` is NULL or lines of "Name: value\r\n". */
 int http_write_head(struct http_request *req, int status, const char *content_type,
                     const char *extra_headers);
 /* Writes and flushes; returns -1 and marks the client gone when nginx (and

@@ -68,6 +68,12 @@ respond_body(struct http_request *req, int status, const char *content_type, con
 }
 
 int
+respond_no_content(struct http_request *req)
+{
+    return write_head(req, 204, NULL, NULL, NULL);
+}
+
+int
 respond_json(struct http_request *req, const cJSON *object)
 {
     char *text = object ? cJSON_PrintUnformatted(object) : NULL;

@@ -24,6 +24,8 @@
 /* A whole response with `body`, e.g. 200 and a JSON object. */
 int respond_body(struct http_request *req, int status, const char *content_type, const char *body,
                  size_t len);
+/* 204 and the headers gathered so far, no body (a CORS preflight's answer). */
+int respond_no_content(struct http_request *req);
 /* 200 with the JSON text of `object` (NULL: out of memory, a 500). */
 int respond_json(struct http_request *req, const cJSON *object);
 /* The refusal, before the head: its status, its headers, the wire format's

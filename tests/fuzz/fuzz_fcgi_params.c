@@ -9,7 +9,11 @@
  * a JSON body is a valid JSON object in valid UTF-8, an error one an OpenAI
  * error object; an SSE body is "data: <JSON object>" events of one
  * completion id, nothing after an error event, [DONE] only last; no mailbox,
- * window reference or in-flight count outlives its request.
+ * window reference or in-flight count outlives its request.  Web pages
+ * (web_guard.h): a request with a foreign Host (on loopback) or Origin runs
+ * no model and gets 403; Access-Control-Allow-Origin is never "*", only
+ * ever the request's own Origin, with Vary: Origin; a 204 (a preflight's
+ * answer) has Allow and no body.
  */
 #include <string.h>
 #include <strings.h>
@@ -17,7 +21,12 @@
 #include <cjson/cJSON.h>
 
 #include "fuzz.h"
+#include "loopback.h"
 #include "request_harness.h"
+#include "web_guard.h"
+
+/* The harness's responder allows no names or origins beyond the defaults. */
+static const struct config default_config;
 
 static bool
 is_token_char(char c)
@@ -53,12 +62,14 @@ check_head(const struct http_request *req, const char *text, size_t len, int *st
     *status = atoi(text + 8);
     /* A stream's head says 200; what went wrong later is in its events. */
     FUZZ_CHECK(*status == (req->event_stream ? 200 : req->status));
-    static const int known[] = { 200, 400, 401, 403, 404, 405, 413, 429, 500, 502, 503, 504 };
+    static const int known[] = { 200, 204, 400, 401, 403, 404, 405, 413, 429, 500, 502, 503, 504 };
     bool is_known = false;
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
         is_known = is_known || known[i] == *status;
     FUZZ_CHECK(is_known);
-    bool request_id_seen = false, allow_seen = false;
+    bool request_id_seen = false, allow_seen = false, vary_origin_seen = false;
+    const char *allow_origin = NULL;
+    size_t allow_origin_len = 0;
     *json = *event_stream = false;
     for (size_t at = 0; at < head_len;) {
         const char *line = text + at;
@@ -80,14 +91,26 @@ check_head(const struct http_request *req, const char *text, size_t len, int *st
             request_id_seen = true;
         } else if (name_len == 5 && strncasecmp(line, "Allow", 5) == 0) {
             allow_seen = true;
+        } else if (name_len == 27 && strncasecmp(line, "Access-Control-Allow-Origin", 27) == 0) {
+            FUZZ_CHECK(allow_origin == NULL);
+            allow_origin = value;
+            allow_origin_len = value_len;
+        } else if (name_len == 4 && strncasecmp(line, "Vary", 4) == 0) {
+            vary_origin_seen = value_len == 6 && memcmp(value, "Origin", 6) == 0;
         } else if (name_len == 12 && strncasecmp(line, "Content-Type", 12) == 0) {
             *json = value_len == 16 && memcmp(value, "application/json", 16) == 0;
             *event_stream = value_len == 17 && memcmp(value, "text/event-stream", 17) == 0;
         }
         at += line_len + 2;
     }
-    FUZZ_CHECK(request_id_seen && (*json || *event_stream));
-    FUZZ_CHECK(allow_seen == (*status == 405));
+    FUZZ_CHECK(request_id_seen && (*json || *event_stream || *status == 204));
+    FUZZ_CHECK(allow_seen == (*status == 405 || *status == 204));
+    if (allow_origin != NULL) {
+        const char *origin = http_param(req, "HTTP_ORIGIN");
+        FUZZ_CHECK(origin != NULL && strlen(origin) == allow_origin_len &&
+                   memcmp(origin, allow_origin, allow_origin_len) == 0);
+        FUZZ_CHECK(web_origin_allowed(&default_config, origin) && vary_origin_seen);
+    }
     return head_len + 2;
 }
 
@@ -161,6 +184,19 @@ check_event_stream(const char *body, size_t len)
     }
 }
 
+/* A web page the guard refuses never makes the model run. */
+static void
+check_web_guard(const struct http_request *req, const struct harness_result *result, int status)
+{
+    const char *host = http_param(req, "HTTP_HOST");
+    const char *origin = http_param(req, "HTTP_ORIGIN");
+    bool foreign_host = host != NULL && loopback_address(http_param(req, "SERVER_ADDR")) &&
+                        !web_host_allowed(&default_config, host);
+    bool foreign_origin = origin != NULL && !web_origin_allowed(&default_config, origin);
+    if (foreign_host || foreign_origin)
+        FUZZ_CHECK(status == 403 && result->frames_sent == 0);
+}
+
 static void
 check_response(const struct harness_result *result)
 {
@@ -183,7 +219,10 @@ check_response(const struct harness_result *result)
     const char *body = text + body_at;
     size_t body_len = len - body_at;
     FUZZ_CHECK(fuzz_valid_utf8(body, body_len));
-    if (json)
+    check_web_guard(req, result, status);
+    if (status == 204)
+        FUZZ_CHECK(body_len == 0);
+    else if (json)
         check_json_body(status, body, body_len);
     else
         check_event_stream(body, body_len);
