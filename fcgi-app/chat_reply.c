@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "chat_request.h"
 #include "json_write.h"
 #include "log.h"
 #include "openai_error.h"
@@ -374,9 +375,31 @@ chat_complete(void *opaque, const struct reply_event *finish, struct dynbuf *out
     return dynbuf_append(out, reply->chunk.data, reply->chunk.len) == DYNBUF_OK ? 0 : -1;
 }
 
+static int
+chat_setup(void *reply, const struct reply_setup *setup)
+{
+    struct chat_reply *chat = reply;
+    const struct chat_request *request = setup->request;
+    if (chat_reply_init(chat, setup->request_id, setup->model_id, request->include_usage,
+                        request->legacy_functions, setup->max_bytes) != 0)
+        return -1;
+    chat->response_format = request->response_format;
+    return 0;
+}
+
+static void
+chat_release(void *reply)
+{
+    chat_reply_free(reply);
+}
+
 const struct wire_format chat_wire_format = {
     .name = "chat",
     .stream_type = "text/event-stream",
+    .parse = chat_request_parse,
+    .reply_size = sizeof(struct chat_reply),
+    .reply_init = chat_setup,
+    .reply_free = chat_release,
     .error_body = chat_error_body,
     .stream_start = chat_stream_start,
     .stream_event = chat_stream_event,

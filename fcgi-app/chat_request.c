@@ -21,6 +21,7 @@ static const struct {
 } sampling_options[] = {
     { "temperature", 0, 2, false },
     { "top_p", 0, 1, false },
+    { "top_k", 1, 1e9, true }, /* not OpenAI's; Anthropic and Gemini clients send it */
     { "presence_penalty", -2, 2, false },
     { "frequency_penalty", -2, 2, false },
     { "seed", -9007199254740991.0, 9007199254740991.0, true },

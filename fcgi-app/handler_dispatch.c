@@ -23,7 +23,7 @@ struct route {
 /* /health needs no key, so that monitors and litellmctl can read it. */
 static const struct route routes[] = {
     { "/chat/completions", false, "POST", "POST, OPTIONS", true, &chat_wire_format,
-      handle_chat_completions },
+      handle_model_call },
     { "/models", false, "GET", "GET, HEAD, OPTIONS", true, &chat_wire_format, handle_models },
     { "/models/", true, "GET", "GET, HEAD, OPTIONS", true, &chat_wire_format, handle_model },
     { "/health", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format, handle_health },

@@ -30,7 +30,9 @@ typedef void route_handler(struct http_request *req, const struct request_contex
 
 void handle_request(struct http_request *req, const struct config *cfg,
                     struct request_outcome *outcome);
-route_handler handle_chat_completions;
+/* A model call in the route's wire format (req->wire): chat completions,
+ * messages, ... */
+route_handler handle_model_call;
 route_handler handle_health;
 /* The models a key may use (every model without keys), and one of them. */
 route_handler handle_models;

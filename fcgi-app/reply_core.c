@@ -110,6 +110,7 @@ finish(struct reply_core *core, const char *finish_reason, const cJSON *counted)
     struct reply_event event = {
         .kind = REPLY_FINISH,
         .finish_reason = finish_reason,
+        .stop_sequence = strcmp(finish_reason, "stop") == 0 ? core->stops.matched : NULL,
         .usage = usage,
     };
     emit(core, &event);

@@ -44,6 +44,9 @@ write_head(struct http_request *req, int status, const char *content_type, const
 {
     if (req->head_sent || req->client_gone)
         return -1;
+    const char *id_header = wire_of(req)->request_id_header;
+    if (id_header != NULL)
+        http_add_header(req, id_header, "%s", req->request_id);
     add_limit_headers(req);
     if (last != NULL && http_add_header_lines(req, last) != 0)
         return -1;

@@ -83,6 +83,7 @@ stop_cutter_feed(struct stop_cutter *cutter, const char *text, size_t len, struc
      * that is where the text stops as it arrives, so how the reply was cut
      * into deltas does not change the answer. */
     const char *first = NULL, *first_end = NULL;
+    size_t first_index = 0;
     for (size_t i = 0; i < cutter->count; i++) {
         const char *found = memmem(data, total, cutter->sequences[i], cutter->lengths[i]);
         const char *end = found ? found + cutter->lengths[i] : NULL;
@@ -90,10 +91,12 @@ stop_cutter_feed(struct stop_cutter *cutter, const char *text, size_t len, struc
             (first == NULL || end < first_end || (end == first_end && found < first))) {
             first = found;
             first_end = end;
+            first_index = i;
         }
     }
     if (first != NULL) {
         cutter->stopped = true;
+        cutter->matched = cutter->sequences[first_index];
         int rc = dynbuf_append(out, data, (size_t)(first - data));
         dynbuf_reset(&cutter->pending);
         return rc == DYNBUF_OK ? 1 : -1;

@@ -14,7 +14,8 @@
 
 #include "dynbuf.h"
 
-#define STOP_CUTTER_MAX_SEQUENCES 4
+/* OpenAI takes 4; Anthropic's stop_sequences more. */
+#define STOP_CUTTER_MAX_SEQUENCES 16
 
 struct stop_cutter {
     char *sequences[STOP_CUTTER_MAX_SEQUENCES];
@@ -22,6 +23,7 @@ struct stop_cutter {
     size_t count;
     struct dynbuf pending; /* held-back tail, then the text being examined */
     bool stopped;
+    const char *matched; /* once stopped: the sequence that stopped it */
 };
 
 void stop_cutter_init(struct stop_cutter *cutter);

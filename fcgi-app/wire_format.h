@@ -1,12 +1,14 @@
 /*
  * wire_format: what one client API (OpenAI Chat Completions today;
  * Anthropic Messages, OpenAI Responses and Gemini next) looks like on the
- * wire, as seen from the core: how its errors are shaped, and how the
- * core's reply events become its bytes.  A wire format is a parser (its
- * request module) plus one of these.
+ * wire, as seen from the core: how a request body becomes the normalised
+ * request (struct chat_request: the pipe's request, in Chat Completions'
+ * shape), how its errors are shaped, and how the core's reply events
+ * become its bytes.
  *
- * A renderer knows no pipe, fd or limiter: events in, bytes out, into a
- * dynbuf the caller sends.  `reply` is the format's own per-request state.
+ * A format knows no pipe, fd or limiter: a body in, a request out; events
+ * in, bytes out, into a dynbuf the caller sends.  `reply` is the format's
+ * own per-request state, reply_size bytes that reply_init sets up.
  */
 #ifndef LITELLM_WIRE_FORMAT_H
 #define LITELLM_WIRE_FORMAT_H
@@ -38,13 +40,32 @@ struct reply_event {
     size_t len;
     const char *call_id, *name;
     const char *finish_reason; /* "stop", "length", "tool_calls", "content_filter" */
+    const char *stop_sequence; /* the stop sequence that ended it, if one did */
     struct reply_usage usage;
     const struct api_error *error;
 };
 
+struct chat_request;
+
+/* What a reply's state is set up from. */
+struct reply_setup {
+    const char *request_id;
+    const char *model_id; /* the model that answers */
+    const struct chat_request *request;
+    size_t max_bytes; /* what a whole (non-streamed) reply may hold */
+};
+
 struct wire_format {
-    const char *name;        /* "chat": logs and metrics */
-    const char *stream_type; /* the Content-Type of a streamed reply */
+    const char *name;              /* "chat": logs and metrics */
+    const char *stream_type;       /* the Content-Type of a streamed reply */
+    const char *request_id_header; /* another header that carries the request id, or NULL */
+
+    /* The body into the normalised request; 0, or -1 with `err` (a 400). */
+    int (*parse)(const char *body, size_t len, struct chat_request *out, struct api_error *err);
+    size_t reply_size;
+    int (*reply_init)(void *reply, const struct reply_setup *setup);
+    void (*reply_free)(void *reply);
+
     /* Before the response head: the body of an error response (its
      * status and headers are the finisher's). */
     int (*error_body)(struct dynbuf *out, const struct api_error *err);

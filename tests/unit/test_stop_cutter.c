@@ -80,9 +80,19 @@ main(void)
     CHECK(!stop_cutter_active(&cutter));
     CHECK(stop_cutter_feed(&cutter, "abc", 3, &out) == 0);
     CHECK(out.len == 3);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < STOP_CUTTER_MAX_SEQUENCES; i++)
         CHECK(stop_cutter_add(&cutter, "x") == 0);
-    CHECK(stop_cutter_add(&cutter, "y") == -1); /* OpenAI allows 4 */
+    CHECK(stop_cutter_add(&cutter, "y") == -1);
+    stop_cutter_free(&cutter);
+
+    /* Which sequence stopped the text, for Anthropic's stop_sequence. */
+    stop_cutter_init(&cutter);
+    dynbuf_reset(&out);
+    CHECK(cutter.matched == NULL);
+    CHECK(stop_cutter_add(&cutter, "END") == 0 && stop_cutter_add(&cutter, "\n\n") == 0);
+    CHECK(stop_cutter_feed(&cutter, "one\n", 4, &out) == 0);
+    CHECK(stop_cutter_feed(&cutter, "\nEND", 4, &out) == 1);
+    CHECK(cutter.matched != NULL && strcmp(cutter.matched, "\n\n") == 0);
     stop_cutter_free(&cutter);
     dynbuf_free(&out);
     return check_summary("stop_cutter");

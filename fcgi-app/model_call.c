@@ -1,12 +1,14 @@
 /*
- * POST /v1/chat/completions: the orchestration of one chat request, in the
- * order it runs:
+ * A model call, whatever the wire API (POST /v1/chat/completions,
+ * /v1/messages, ...): the orchestration of one request, in the order it
+ * runs:
  *
- *   read the body -> parse it (chat_request) -> route it to a window
- *   (router) -> check it fits (the key's models, images, the context) ->
- *   admit it (ratelimit_policy) -> send the request frame (pipe_conn) ->
- *   relay: the window's frames into the core (reply_core), whose events the
- *   writer (reply_writer) renders as Chat Completions (chat_reply) and the
+ *   read the body -> parse it into the normalised request (the route's
+ *   wire_format: chat_request, ...) -> route it to a window (router) ->
+ *   check it fits (the key's models, images, the context) -> admit it
+ *   (ratelimit_policy) -> send the request frame (pipe_conn) -> relay: the
+ *   window's frames into the core (reply_core), whose events the writer
+ *   (reply_writer) renders in the route's format (chat_reply, ...) and the
  *   finisher (respond) sends.
  *
  * Every refusal is one api_error, answered in one place.  The relay is the
@@ -15,9 +17,9 @@
  * comes first (http_wait).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "chat_reply.h"
 #include "chat_request.h"
 #include "clock.h"
 #include "handlers.h"
@@ -45,10 +47,11 @@ struct chat_exchange {
     const struct config *cfg;
     const struct auth_identity *identity;
     struct request_outcome *outcome;
-    struct chat_request chat;
+    const struct wire_format *format; /* the route's API */
+    struct chat_request chat;         /* the normalised request */
     struct router_pick pick;
-    long prompt_tokens;      /* estimated before dispatch */
-    struct chat_reply reply; /* the renderer's state */
+    long prompt_tokens; /* estimated before dispatch */
+    void *reply;        /* the renderer's state, format->reply_size bytes */
     struct reply_writer writer;
     struct reply_core core;
     struct inflight *box;
@@ -70,7 +73,7 @@ read_and_parse(struct chat_exchange *ex, struct api_error *err)
         api_error_set(err, 400, "invalid_body", NULL, "The request body could not be read.");
         return -1;
     }
-    return chat_request_parse(req->body.data ? req->body.data : "", req->body.len, &ex->chat, err);
+    return ex->format->parse(req->body.data ? req->body.data : "", req->body.len, &ex->chat, err);
 }
 
 static int
@@ -224,12 +227,16 @@ serve(struct chat_exchange *ex)
         .stop = ex->chat.stop,
         .max_reply_bytes = REPLY_TEXT_MAX,
     };
-    bool ready = chat_reply_init(&ex->reply, req->request_id, ex->pick.model_id,
-                                 ex->chat.include_usage, ex->chat.legacy_functions,
-                                 ex->cfg->max_body * REPLY_BODY_FACTOR) == 0;
-    ex->reply.response_format = ex->chat.response_format;
-    reply_writer_init(&ex->writer, &chat_wire_format, &ex->reply, respond_transport(req),
-                      ex->chat.stream);
+    struct reply_setup setup = {
+        .request_id = req->request_id,
+        .model_id = ex->pick.model_id,
+        .request = &ex->chat,
+        .max_bytes = ex->cfg->max_body * REPLY_BODY_FACTOR,
+    };
+    const struct wire_format *format = ex->format;
+    ex->reply = calloc(1, format->reply_size);
+    bool ready = ex->reply != NULL && format->reply_init(ex->reply, &setup) == 0;
+    reply_writer_init(&ex->writer, format, ex->reply, respond_transport(req), ex->chat.stream);
     struct reply_sink sink = { reply_writer_event, &ex->writer };
     ready = reply_core_init(&ex->core, &options, sink) == 0 && ready;
 
@@ -259,7 +266,9 @@ serve(struct chat_exchange *ex)
     inflight_close(ex->box);
     reply_core_free(&ex->core);
     reply_writer_free(&ex->writer);
-    chat_reply_free(&ex->reply);
+    if (ex->reply != NULL)
+        format->reply_free(ex->reply);
+    free(ex->reply);
 }
 
 /* ------------------------------------------------------------ limits */
@@ -304,7 +313,7 @@ admit_and_serve(struct chat_exchange *ex, struct api_error *err)
 }
 
 void
-handle_chat_completions(struct http_request *req, const struct request_context *ctx)
+handle_model_call(struct http_request *req, const struct request_context *ctx)
 {
     const struct auth_identity *identity = ctx->identity;
     struct chat_exchange ex = {
@@ -312,6 +321,7 @@ handle_chat_completions(struct http_request *req, const struct request_context *
         .cfg = ctx->cfg,
         .identity = identity,
         .outcome = ctx->outcome,
+        .format = req->wire,
     };
     struct api_error err;
     bool refused_early = read_and_parse(&ex, &err) != 0 || route(&ex, &err) != 0 ||
