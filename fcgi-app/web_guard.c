@@ -143,35 +143,16 @@ loggable(const char *value, char *out, size_t out_size)
     return out;
 }
 
+/* The refusal of a request whose `header` ("Host", "Origin") is `value`:
+ * logged (the log says which option allows it) and a 403 in `err`. */
 static int
-refuse_host(const struct http_request *req, const char *host, struct api_error *err)
+refuse(const struct http_request *req, const char *header, const char *value, const char *code,
+       const char *option, const char *explanation, struct api_error *err)
 {
     char shown[128];
-    log_warn("request %s refused: Host '%s' is not a loopback or allowed name "
-             "(DNS rebinding?); allow it with --allowed-hosts",
-             req->request_id, loggable(host, shown, sizeof shown));
-    api_error_set(err, 403, "host_not_allowed", NULL,
-                  "Host '%.200s' is not allowed. This gateway listens on loopback and answers only "
-                  "to local names (localhost, 127.0.0.1, [::1]); a web page that reached it under "
-                  "another name may be a DNS-rebinding attack. To allow a name, start it with "
-                  "--allowed-hosts NAME (litellmctl: --allowed-hosts or LITELLM_ALLOWED_HOSTS).",
-                  host);
-    return -1;
-}
-
-static int
-refuse_origin(const struct http_request *req, const char *origin, struct api_error *err)
-{
-    char shown[128];
-    log_warn("request %s refused: Origin '%s' is not a local or allowed origin; "
-             "allow it with --allowed-origins",
-             req->request_id, loggable(origin, shown, sizeof shown));
-    api_error_set(err, 403, "origin_not_allowed", NULL,
-                  "Origin '%.200s' may not use this gateway. Web pages may call it only from "
-                  "local origins (http or https on localhost, 127.0.0.1 or [::1], any port) and "
-                  "VS Code webviews. To allow a web UI, add its origin with --allowed-origins "
-                  "ORIGIN (litellmctl: --allowed-origins or LITELLM_ALLOWED_ORIGINS).",
-                  origin);
+    log_warn("request %s refused: %s '%s' is not a local or allowed one; allow it with %s",
+             req->request_id, header, loggable(value, shown, sizeof shown), option);
+    api_error_set(err, 403, code, NULL, "%s '%.200s' %s", header, value, explanation);
     return -1;
 }
 
@@ -181,12 +162,22 @@ web_guard_check(struct http_request *req, const struct config *cfg, struct api_e
     const char *host = http_param(req, "HTTP_HOST");
     if (host != NULL && loopback_address(http_param(req, "SERVER_ADDR")) &&
         !web_host_allowed(cfg, host))
-        return refuse_host(req, host, err);
+        return refuse(req, "Host", host, "host_not_allowed", "--allowed-hosts",
+                      "is not allowed. This gateway listens on loopback and answers only to local "
+                      "names (localhost, 127.0.0.1, [::1]); a web page that reached it under "
+                      "another name may be a DNS-rebinding attack. To allow a name, start it with "
+                      "--allowed-hosts NAME (litellmctl: --allowed-hosts or LITELLM_ALLOWED_HOSTS).",
+                      err);
     const char *origin = http_param(req, "HTTP_ORIGIN");
     if (origin == NULL)
         return 0;
     if (!web_origin_allowed(cfg, origin))
-        return refuse_origin(req, origin, err);
+        return refuse(req, "Origin", origin, "origin_not_allowed", "--allowed-origins",
+                      "may not use this gateway. Web pages may call it only from local origins "
+                      "(http or https on localhost, 127.0.0.1 or [::1], any port) and VS Code "
+                      "webviews. To allow a web UI, add its origin with --allowed-origins ORIGIN "
+                      "(litellmctl: --allowed-origins or LITELLM_ALLOWED_ORIGINS).",
+                      err);
     /* The origin is echoed, never "*": a cache or a page must not take one
      * origin's answer for another's. */
     http_add_header(req, "Access-Control-Allow-Origin", "%s", origin);

@@ -98,7 +98,7 @@ test('DNS rebinding: a foreign Host on loopback can neither list models nor run 
   });
   assertRefused(chat, 'host_not_allowed');
   await assertModelNeverRan(plain, marker);
-  assert.match(plain.logText(), /refused: Host 'EVIL\.example:\d+' is not a loopback or allowed name/);
+  assert.match(plain.logText(), /refused: Host 'EVIL\.example:\d+' is not a local or allowed one/);
 });
 
 test('loopback names are served in any case and on any port; clients without Origin as before', async () => {
