@@ -31,13 +31,15 @@ usage() {
 # Debian packages: the build (autotools, libfcgi, cJSON, libsodium, hiredis),
 # the front (nginx), litellmctl's helpers (ss, setsid; it asks the responder
 # for its status with our own litellm-status) and what the tests run against
-# (curl, node, a real Redis, clang's libFuzzer, clang-format for make
-# format-check).
+# (curl, node, a real Redis, a real browser (chromium, for
+# tests/integration/browser.test.mjs and the e2e), clang's libFuzzer,
+# clang-format for make format-check).
 debian_packages=(
     build-essential autoconf automake pkg-config
     libfcgi-dev libcjson-dev libsodium-dev libhiredis-dev
     clang-14 libclang-rt-14-dev clang-format-14
     nginx iproute2 util-linux curl ca-certificates procps redis-server valgrind
+    chromium
 )
 
 install_debian_packages() {
