@@ -72,18 +72,20 @@ function flagValue(argv, flag) {
 
 const REFUSAL = /^litellmctl: refusing to listen on 0\.0\.0\.0:(\d+), beyond this machine, with no API key: create one with 'litellmctl keys add NAME', or pass --allow-no-keys to start anyway\n$/;
 
-test('0.0.0.0 with no API key: start refuses, names keys add and --allow-no-keys, starts nothing; --allow-no-keys starts with a warning; after keys add it starts without the flag', async () => {
+// Three tests, each on a stack of its own: every start and shutdown of a
+// stack takes seconds (many under valgrind), and each test has its own bound.
+test('0.0.0.0 with no API key: start refuses with one line naming keys add and --allow-no-keys, and starts nothing', async () => {
   const stack = await wildcardStack();
-
-  // (a) refused: one line on stderr, exit 1, nothing left.
   const refused = await stack.ctl(['start']);
   assert.equal(refused.code, 1, `start must fail: ${refused.stdout}${refused.stderr}`);
   const match = refused.stderr.match(REFUSAL);
   assert.ok(match, `one line naming keys add and --allow-no-keys: ${JSON.stringify(refused.stderr)}`);
   assert.equal(Number(match[1]), stack.port);
   await assertNothingRunning(stack);
+});
 
-  // (b) --allow-no-keys: serves, with a warning; the choice is recorded with the listen address.
+test('0.0.0.0 with --allow-no-keys: starts with a warning, a repeated start keeps the choice, shutdown forgets it', async () => {
+  const stack = await wildcardStack();
   const allowed = await stack.ctl(['--allow-no-keys', 'start']);
   assert.equal(allowed.code, 0, allowed.stderr);
   assert.match(allowed.stderr, new RegExp(`^litellmctl: warning: listening on 0\\.0\\.0\\.0:${stack.port} exposes the API beyond this machine with no API key \\(--allow-no-keys\\)`, 'm'));
@@ -101,8 +103,10 @@ test('0.0.0.0 with no API key: start refuses, names keys add and --allow-no-keys
   await waitUntil(() => processesMentioning(stack.prefix).length === 0, 'every process of the prefix to exit');
   assert.equal(stateOf(stack), null, 'shutdown forgets the state, --allow-no-keys included');
   assert.match((await stack.ctl(['start'])).stderr, REFUSAL, 'refused again after shutdown');
+});
 
-  // (c) with a key: no flag needed; the key is required, loopback included.
+test('0.0.0.0 after keys add: starts without the flag, and a request without the key gets 401', async () => {
+  const stack = await wildcardStack();
   const added = await stack.keys(['add', 'remote-team']);
   assert.equal(added.code, 0, added.stderr);
   const key = added.stdout.trim();
@@ -191,8 +195,12 @@ test('--allowed-hosts / --allowed-origins are recorded and reach the responder; 
   assert.match(stateOf(stack), /^allowed_hosts=other\.test$/m, 'the state records what start was given');
   // The next start takes other.test from the state; the responder still has the old list.
   assert.match((await stack.ctl(['start'])).stderr, /keeps --max-body 16m --allowed-hosts gw\.test\.example/);
+});
 
-  // After shutdown, start hands the responder the new values.
+test('--allowed-hosts: after shutdown, start hands the responder the new values', async () => {
+  const stack = new Stack();
+  stacks.push(stack);
+  await stack.start({ worker: false, ctlArgs: ['--allowed-hosts', 'gw.test.example', '--allowed-origins', 'https://ui.test'] });
   assert.equal((await stack.ctl(['shutdown'])).code, 0);
   await waitUntil(() => processesMentioning(stack.prefix).length === 0, 'every process of the prefix to exit');
   const fresh = await stack.ctl(['--allowed-hosts', 'other.test', 'start']);
