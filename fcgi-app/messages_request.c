@@ -574,12 +574,12 @@ add_tool_use(struct builder *b, const cJSON *block, const char *path, cJSON *cal
     }
     char *arguments = is_absent(input) ? strdup("{}") : cJSON_PrintUnformatted(input);
     cJSON *call = cJSON_CreateObject();
-    cJSON *function = cJSON_AddObjectToObject(call, "function");
-    bool built = arguments != NULL && call != NULL && function != NULL &&
+    bool built = arguments != NULL && call != NULL &&
                  cJSON_AddStringToObject(call, "id", id->valuestring) &&
-                 cJSON_AddStringToObject(call, "type", "function") &&
-                 cJSON_AddStringToObject(function, "name", name->valuestring) &&
-                 cJSON_AddStringToObject(function, "arguments", arguments);
+                 cJSON_AddStringToObject(call, "type", "function");
+    cJSON *function = built ? cJSON_AddObjectToObject(call, "function") : NULL;
+    built = function != NULL && cJSON_AddStringToObject(function, "name", name->valuestring) &&
+            cJSON_AddStringToObject(function, "arguments", arguments);
     free(arguments);
     if (!built) {
         cJSON_Delete(call);
@@ -772,12 +772,11 @@ build_tools(struct builder *b, cJSON *root)
             break;
         }
         cJSON *entry = cJSON_CreateObject();
-        cJSON *function = cJSON_AddObjectToObject(entry, "function");
-        bool built = entry != NULL && function != NULL &&
-                     cJSON_AddStringToObject(entry, "type", "function") &&
-                     cJSON_AddStringToObject(function, "name", name->valuestring) &&
-                     (!cJSON_IsString(description) ||
-                      cJSON_AddStringToObject(function, "description", description->valuestring));
+        bool built = entry != NULL && cJSON_AddStringToObject(entry, "type", "function");
+        cJSON *function = built ? cJSON_AddObjectToObject(entry, "function") : NULL;
+        built = function != NULL && cJSON_AddStringToObject(function, "name", name->valuestring) &&
+                (!cJSON_IsString(description) ||
+                 cJSON_AddStringToObject(function, "description", description->valuestring));
         if (built && cJSON_IsObject(schema)) {
             cJSON *copy = cJSON_Duplicate(schema, true);
             built = copy != NULL && cJSON_AddItemToObject(function, "parameters", copy);
