@@ -112,8 +112,8 @@ handle_request(struct http_request *req, const struct config *cfg, struct reques
         outcome->note = err.code;
         respond_error(req, &err);
     } else if (route == NULL && method_is(req, "HEAD") && strcmp(req->path, "/") == 0) {
-        /* A client's connectivity probe: Claude Code has been seen sending
-         * HEAD / and reading a 405 as "the endpoint is down". */
+        /* A client's connectivity probe: Claude Code's users report HEAD /
+         * preflights and a 405 there read as "the endpoint is down". */
         respond_body(req, 200, "application/json", "{}", 2);
     } else if (route == NULL) {
         unknown_url(req);
