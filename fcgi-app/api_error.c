@@ -12,6 +12,7 @@ api_error_set(struct api_error *err, int status, const char *code, const char *p
     err->code = code;
     snprintf(err->param, sizeof err->param, "%s", param ? param : "");
     err->headers[0] = '\0';
+    err->quota_exhausted = false;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);

@@ -12,6 +12,8 @@
 #ifndef LITELLM_API_ERROR_H
 #define LITELLM_API_ERROR_H
 
+#include <stdbool.h>
+
 #define API_ERROR_MESSAGE_MAX 4096
 #define API_ERROR_HEADERS_MAX 256
 
@@ -21,9 +23,13 @@ struct api_error {
     char param[128];  /* "" means null */
     char message[API_ERROR_MESSAGE_MAX];
     char headers[API_ERROR_HEADERS_MAX]; /* "Name: value\r\n" lines */
+    /* VS Code refused for a spent quota (its Blocked error): retrying soon
+     * cannot help and each retry may cost a premium request.  Formats
+     * whose clients retry a 429 for minutes say so (wire_format.h). */
+    bool quota_exhausted;
 };
 
-/* `param` may be NULL.  Clears the headers. */
+/* `param` may be NULL.  Clears the headers and quota_exhausted. */
 void api_error_set(struct api_error *err, int status, const char *code, const char *param,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Adds "Name: value\r\n" to the refusal's headers. */

@@ -311,8 +311,9 @@ chat_stream_start(void *opaque, struct dynbuf *out)
 }
 
 static int
-chat_error_body(struct dynbuf *out, const struct api_error *err)
+chat_error_body(struct dynbuf *out, const struct api_error *err, const char *request_id)
 {
+    (void)request_id; /* OpenAI's error object carries none: x-request-id does */
     int rc = openai_error_format(out, err->status, err->code, err->param[0] ? err->param : NULL,
                                  err->message);
     return rc == DYNBUF_OK ? 0 : -1;
@@ -346,7 +347,8 @@ chat_stream_event(void *opaque, const struct reply_event *event, struct dynbuf *
     case REPLY_ERROR: {
         /* OpenAI's error object as a data event: what its SDKs raise. */
         dynbuf_reset(&reply->chunk);
-        return append_chunk(out, reply, chat_error_body(&reply->chunk, event->error));
+        return append_chunk(out, reply,
+                            chat_error_body(&reply->chunk, event->error, reply->request_id));
     }
     }
     return -1;

@@ -1,6 +1,8 @@
 /*
- * chat_request: parses and validates a Chat Completions body, and builds
- * the pipe `request` frame from it.  Fields OpenAI clients send that we do
+ * chat_request: the normalised request (the pipe's request, in Chat
+ * Completions' shape, whatever wire format the client spoke); the Chat
+ * Completions parser, which validates a body into it; and the pipe
+ * `request` frame built from it.  Fields OpenAI clients send that we do
  * not use are ignored, as OpenAI's own server does for unknown fields.
  */
 #ifndef LITELLM_CHAT_REQUEST_H
@@ -26,6 +28,7 @@ struct chat_request {
     bool legacy_functions;       /* asked with functions/function_call: answer so */
     bool has_images;             /* some message carries an image part */
     const char *response_format; /* NULL, "json_object" or "json_schema" */
+    char *notes; /* owned, or NULL: what the parser left out or repaired, for the log */
 };
 
 /* Returns 0, or -1 with `err` filled in (400s). */

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,7 +79,9 @@ static const struct option_spec option_specs[] = {
       "web page origins allowed besides local ones (http(s) on loopback hosts, VS Code "
       "webviews), e.g. https://chat.team.example or http://ui.test:* (\"\" for none)" },
     { "model-alias", "NAME=MODEL", OPT_ALIAS, 0, 0, 0,
-      "let clients name MODEL (an id or family) as NAME, e.g. gpt-4=gpt-4o (repeatable)" },
+      "let clients name MODEL (an id, a family, or default: the model picked in VS Code) as "
+      "NAME, e.g. gpt-4=gpt-4o; NAME may be a glob, as for Claude Code's tiers: "
+      "'claude-*opus*=claude-sonnet-4.5' (repeatable; names first, then globs in order)" },
     { "keys-file", "PATH", OPT_STRING, FIELD(keys_file), 0, 0,
       "API keys (hashes and limits; see litellmctl keys), re-read when it changes" },
     { "auth", "auto|required", OPT_AUTH, FIELD(auth), 0, 0,
@@ -581,11 +584,28 @@ config_from_args(struct config *cfg, int argc, char **argv)
     return CONFIG_OK;
 }
 
+static bool
+is_glob(const char *name)
+{
+    return strpbrk(name, "*?[") != NULL;
+}
+
 const char *
 config_model_alias(const struct config *cfg, const char *requested)
 {
-    for (size_t i = 0; requested != NULL && i < cfg->alias_count; i++)
-        if (model_name_equal(cfg->aliases[i].name, requested))
+    if (requested == NULL)
+        return requested;
+    /* A name matches as model names do (case, dates, dots, prefixes)... */
+    for (size_t i = 0; i < cfg->alias_count; i++)
+        if (!is_glob(cfg->aliases[i].name) && model_name_equal(cfg->aliases[i].name, requested))
             return cfg->aliases[i].model;
+    /* ...and a glob, any case, with or without the vendor prefix: a tier
+     * such as claude-*opus* takes every dated or future id of it. */
+    for (size_t i = 0; i < cfg->alias_count; i++) {
+        const char *pattern = cfg->aliases[i].name;
+        if (is_glob(pattern) && (fnmatch(pattern, requested, FNM_CASEFOLD) == 0 ||
+                                 fnmatch(pattern, model_name_base(requested), FNM_CASEFOLD) == 0))
+            return cfg->aliases[i].model;
+    }
     return requested;
 }

@@ -82,7 +82,8 @@ int config_load_file(struct config *cfg, const char *path);
 /* Sets one option by its long name; on failure writes a reason to `err`. */
 int config_set(struct config *cfg, const char *name, const char *value, char *err, size_t err_size);
 int config_parse_size(const char *text, size_t *out);
-/* The model an alias stands for, or `requested` itself. */
+/* The model an alias stands for, or `requested` itself: aliases by name
+ * first (model_name.h's rule), then glob aliases in the order given. */
 const char *config_model_alias(const struct config *cfg, const char *requested);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "chat_reply.h"
 #include "handlers.h"
+#include "messages_reply.h"
 #include "respond.h"
 #include "web_guard.h"
 
@@ -18,15 +19,23 @@ struct route {
     bool needs_key;
     const struct wire_format *wire;
     route_handler *serve;
+    /* Also Anthropic's: the shape of a request that carries anthropic-version
+     * (GET /v1/models is both APIs' path). */
+    bool anthropic_on_version;
 };
 
 /* /health needs no key, so that monitors and litellmctl can read it. */
 static const struct route routes[] = {
     { "/chat/completions", false, "POST", "POST, OPTIONS", true, &chat_wire_format,
-      handle_model_call },
-    { "/models", false, "GET", "GET, HEAD, OPTIONS", true, &chat_wire_format, handle_models },
-    { "/models/", true, "GET", "GET, HEAD, OPTIONS", true, &chat_wire_format, handle_model },
-    { "/health", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format, handle_health },
+      handle_model_call, false },
+    { "/messages", false, "POST", "POST, OPTIONS", true, &messages_wire_format, handle_model_call,
+      false },
+    { "/messages/count_tokens", false, "POST", "POST, OPTIONS", true, &messages_wire_format,
+      handle_count_tokens, false },
+    { "/models", false, "GET", "GET, HEAD, OPTIONS", true, &chat_wire_format, handle_models, true },
+    { "/models/", true, "GET", "GET, HEAD, OPTIONS", true, &chat_wire_format, handle_model, true },
+    { "/health", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format, handle_health,
+      false },
 };
 
 /* The route of `path` (each answers with and without /v1), and the id it
@@ -67,7 +76,8 @@ unknown_url(struct http_request *req)
     struct api_error err;
     api_error_set(&err, 404, "unknown_url", NULL,
                   "Unknown request URL: %.32s %.2000s. This server offers POST "
-                  "/v1/chat/completions, GET /v1/models and GET /health.",
+                  "/v1/chat/completions, POST /v1/messages, POST /v1/messages/count_tokens, GET "
+                  "/v1/models and GET /health.",
                   req->method, req->path);
     respond_error(req, &err);
 }
@@ -90,10 +100,21 @@ handle_request(struct http_request *req, const struct config *cfg, struct reques
     struct request_context ctx = { .cfg = cfg, .identity = &identity, .outcome = outcome };
     struct api_error err;
     const struct route *route = route_find(req->path, &ctx.path_id);
-    req->wire = route ? route->wire : &chat_wire_format;
+    /* The shape of every answer, errors included: the route's API, or
+     * Anthropic's for an Anthropic client (anthropic-version) on a path
+     * both APIs have, or none. */
+    bool anthropic_client = http_param(req, "HTTP_ANTHROPIC_VERSION") != NULL;
+    if (route != NULL && !(route->anthropic_on_version && anthropic_client))
+        req->wire = route->wire;
+    else
+        req->wire = anthropic_client ? &messages_wire_format : &chat_wire_format;
     if (web_guard_check(req, cfg, &err) != 0) {
         outcome->note = err.code;
         respond_error(req, &err);
+    } else if (route == NULL && method_is(req, "HEAD") && strcmp(req->path, "/") == 0) {
+        /* A client's connectivity probe: Claude Code's users report HEAD /
+         * preflights and a 405 there read as "the endpoint is down". */
+        respond_body(req, 200, "application/json", "{}", 2);
     } else if (route == NULL) {
         unknown_url(req);
     } else if (method_is(req, "OPTIONS")) {

@@ -1,13 +1,21 @@
-/* GET /v1/models, /v1/models/{id} and /health: what the windows offer. */
+/* GET /v1/models, /v1/models/{id} and /health: what the windows offer.
+ * The models in OpenAI's list shape, or in Anthropic's for a request that
+ * carries anthropic-version (the dispatcher then sets req->wire to the
+ * Messages format): Claude Code's gateway model discovery asks so. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "handlers.h"
+#include "messages_reply.h"
+#include "model_name.h"
 #include "respond.h"
 #include "router.h"
 #include "status.h"
+
+/* Anthropic's models have no creation date here (OpenAI's say 0). */
+#define ANTHROPIC_CREATED_AT "1970-01-01T00:00:00Z"
 
 static const char *
 object_string(const cJSON *object, const char *field)
@@ -16,8 +24,87 @@ object_string(const cJSON *object, const char *field)
     return cJSON_IsString(value) ? value->valuestring : NULL;
 }
 
-void
-handle_models(struct http_request *req, const struct request_context *ctx)
+static bool
+anthropic_shape(const struct http_request *req)
+{
+    return req->wire == &messages_wire_format;
+}
+
+/* The id an Anthropic client sees: the name without its vendor prefix
+ * ("claude-sonnet-4.5"; Claude Code's discovery keeps ids that start with
+ * "claude"), which the router resolves, unless another model of the list
+ * has the same one: an id never silently means another model. */
+static const char *
+anthropic_id(const cJSON *data, const char *id)
+{
+    const char *base = model_name_base(id);
+    const cJSON *other;
+    cJSON_ArrayForEach(other, data) {
+        const char *other_id = object_string(other, "id");
+        if (other_id != NULL && strcmp(other_id, id) != 0 &&
+            strcmp(model_name_base(other_id), base) == 0)
+            return id;
+    }
+    return base;
+}
+
+/* {"type":"model","id","display_name","created_at"[,"max_input_tokens"]} */
+static cJSON *
+anthropic_model(const cJSON *data, const cJSON *model)
+{
+    const char *id = object_string(model, "id");
+    const char *name = object_string(model, "name");
+    const cJSON *limit = cJSON_GetObjectItemCaseSensitive(model, "max_input_tokens");
+    cJSON *object = cJSON_CreateObject();
+    if (id == NULL || object == NULL || !cJSON_AddStringToObject(object, "type", "model") ||
+        !cJSON_AddStringToObject(object, "id", anthropic_id(data, id)) ||
+        !cJSON_AddStringToObject(object, "display_name", name ? name : id) ||
+        !cJSON_AddStringToObject(object, "created_at", ANTHROPIC_CREATED_AT) ||
+        (cJSON_IsNumber(limit) &&
+         !cJSON_AddNumberToObject(object, "max_input_tokens", limit->valuedouble))) {
+        cJSON_Delete(object);
+        return NULL;
+    }
+    return object;
+}
+
+/* {"data":[...],"has_more":false,"first_id","last_id"}: one page, all. */
+static cJSON *
+anthropic_list(const cJSON *openai_list)
+{
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(openai_list, "data");
+    cJSON *list = cJSON_CreateObject();
+    cJSON *models = cJSON_AddArrayToObject(list, "data");
+    if (models == NULL) {
+        cJSON_Delete(list);
+        return NULL;
+    }
+    const cJSON *model;
+    cJSON_ArrayForEach(model, data) {
+        cJSON *object = anthropic_model(data, model);
+        if (object == NULL || !cJSON_AddItemToArray(models, object)) {
+            cJSON_Delete(object);
+            cJSON_Delete(list);
+            return NULL;
+        }
+    }
+    const cJSON *first = cJSON_GetArrayItem(models, 0);
+    const cJSON *last = cJSON_GetArrayItem(models, cJSON_GetArraySize(models) - 1);
+    if (!cJSON_AddFalseToObject(list, "has_more") ||
+        !(first ? cJSON_AddStringToObject(list, "first_id", object_string(first, "id"))
+                : cJSON_AddNullToObject(list, "first_id")) ||
+        !(last ? cJSON_AddStringToObject(list, "last_id", object_string(last, "id"))
+               : cJSON_AddNullToObject(list, "last_id"))) {
+        cJSON_Delete(list);
+        return NULL;
+    }
+    return list;
+}
+
+/* The models a key may use (every model without keys), in OpenAI's list
+ * shape. */
+static cJSON *
+allowed_models(const struct request_context *ctx)
 {
     cJSON *list = router_models_list();
     /* A key limited to some models sees only those. */
@@ -29,6 +116,18 @@ handle_models(struct http_request *req, const struct request_context *ctx)
                                object_string(model, "family")))
             cJSON_Delete(cJSON_DetachItemViaPointer(data, model));
         model = next;
+    }
+    return list;
+}
+
+void
+handle_models(struct http_request *req, const struct request_context *ctx)
+{
+    cJSON *list = allowed_models(ctx);
+    if (list != NULL && anthropic_shape(req)) {
+        cJSON *anthropic = anthropic_list(list);
+        cJSON_Delete(list);
+        list = anthropic;
     }
     respond_json(req, list);
     cJSON_Delete(list);
@@ -52,6 +151,16 @@ handle_model(struct http_request *req, const struct request_context *ctx)
                       model_id);
         respond_error(req, &err);
         return;
+    }
+    if (anthropic_shape(req)) {
+        /* Its id as the list gives it. */
+        cJSON *list = allowed_models(ctx);
+        cJSON *anthropic = list ? anthropic_model(cJSON_GetObjectItemCaseSensitive(list, "data"),
+                                                  model)
+                                : NULL;
+        cJSON_Delete(list);
+        cJSON_Delete(model);
+        model = anthropic;
     }
     respond_json(req, model);
     cJSON_Delete(model);

@@ -33,6 +33,8 @@ void handle_request(struct http_request *req, const struct config *cfg,
 /* A model call in the route's wire format (req->wire): chat completions,
  * messages, ... */
 route_handler handle_model_call;
+/* POST /v1/messages/count_tokens: {"input_tokens": N}. */
+route_handler handle_count_tokens;
 route_handler handle_health;
 /* The models a key may use (every model without keys), and one of them. */
 route_handler handle_models;

@@ -247,6 +247,7 @@ on_window_error(struct reply_core *core, const cJSON *frame)
     /* VS Code's Blocked carries no retry time; a short one keeps SDKs that
      * honour Retry-After from hammering a spent quota. */
     if (err.status == 429) {
+        err.quota_exhausted = true;
         api_error_add_header(&err, "Retry-After", "10");
         api_error_add_header(&err, "retry-after-ms", "10000");
     } else if (err.status == 403) {

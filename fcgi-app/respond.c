@@ -98,12 +98,16 @@ respond_error(struct http_request *req, const struct api_error *err)
                   req->request_id, err->status, err->code ? err->code : "-");
         return -1;
     }
+    const struct wire_format *wire = wire_of(req);
+    struct api_error adapted = *err;
+    if (wire->adapt_error != NULL)
+        wire->adapt_error(&adapted);
     struct dynbuf body;
     dynbuf_init(&body, ERROR_BODY_MAX);
-    int rc = wire_of(req)->error_body(&body, err);
+    int rc = wire->error_body(&body, &adapted, req->request_id);
     if (rc == 0) {
         /* The refusal's own headers after the ones every response has. */
-        int head = write_head(req, err->status, "application/json", NULL, err->headers);
+        int head = write_head(req, adapted.status, "application/json", NULL, adapted.headers);
         rc = body_after_head(req, head, body.data, body.len);
     }
     dynbuf_free(&body);

@@ -52,7 +52,8 @@ struct reply_setup {
     const char *request_id;
     const char *model_id; /* the model that answers */
     const struct chat_request *request;
-    size_t max_bytes; /* what a whole (non-streamed) reply may hold */
+    long prompt_tokens; /* the core's estimate of the prompt, before dispatch */
+    size_t max_bytes;   /* what a whole (non-streamed) reply may hold */
 };
 
 struct wire_format {
@@ -68,7 +69,11 @@ struct wire_format {
 
     /* Before the response head: the body of an error response (its
      * status and headers are the finisher's). */
-    int (*error_body)(struct dynbuf *out, const struct api_error *err);
+    int (*error_body)(struct dynbuf *out, const struct api_error *err, const char *request_id);
+    /* Optional: the format's own reading of a refusal before it is sent,
+     * another status or headers its clients need (Anthropic's 529, say).
+     * NULL: sent as decided. */
+    void (*adapt_error)(struct api_error *err);
 
     /* The reply.  Each returns 0, or -1 when `out` could not hold it. */
     /* Streaming: the bytes that follow the head (before the first event). */

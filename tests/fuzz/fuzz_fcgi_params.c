@@ -8,7 +8,14 @@
  * characters or injected lines, the sanitised x-request-id, Allow on 405);
  * a JSON body is a valid JSON object in valid UTF-8, an error one an OpenAI
  * error object; an SSE body is "data: <JSON object>" events of one
- * completion id, nothing after an error event, [DONE] only last; no mailbox,
+ * completion id, nothing after an error event, [DONE] only last.  A request
+ * answered in Anthropic's shape (the Messages routes, or anthropic-version)
+ * carries request-id, its errors are Anthropic error objects with the
+ * request's id, a Message has typed content blocks and usage, and a stream
+ * is named events in Anthropic's order (message_start first and once,
+ * blocks opened, filled with deltas of their own type and closed in index
+ * order, each tool input a JSON object, message_delta then message_stop,
+ * nothing after them or an error; pings anywhere after the start).  No mailbox,
  * window reference or in-flight count outlives its request.  Web pages
  * (web_guard.h): a request with a foreign Host (on loopback) or Origin runs
  * no model and gets 403; Access-Control-Allow-Origin is never "*", only
@@ -22,6 +29,7 @@
 
 #include "fuzz.h"
 #include "loopback.h"
+#include "messages_reply.h"
 #include "request_harness.h"
 #include "web_guard.h"
 
@@ -62,12 +70,14 @@ check_head(const struct http_request *req, const char *text, size_t len, int *st
     *status = atoi(text + 8);
     /* A stream's head says 200; what went wrong later is in its events. */
     FUZZ_CHECK(*status == (req->event_stream ? 200 : req->status));
-    static const int known[] = { 200, 204, 400, 401, 403, 404, 405, 413, 429, 500, 502, 503, 504 };
+    static const int known[] = { 200, 204, 400, 401, 403, 404, 405,
+                                 413, 429, 500, 502, 503, 504, 529 };
     bool is_known = false;
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
         is_known = is_known || known[i] == *status;
     FUZZ_CHECK(is_known);
     bool request_id_seen = false, allow_seen = false, vary_origin_seen = false;
+    bool anthropic_id_seen = false;
     const char *allow_origin = NULL;
     size_t allow_origin_len = 0;
     *json = *event_stream = false;
@@ -89,6 +99,10 @@ check_head(const struct http_request *req, const char *text, size_t len, int *st
             FUZZ_CHECK(value_len == strlen(req->request_id) &&
                        memcmp(value, req->request_id, value_len) == 0);
             request_id_seen = true;
+        } else if (name_len == 10 && strncasecmp(line, "request-id", 10) == 0) {
+            FUZZ_CHECK(value_len == strlen(req->request_id) &&
+                       memcmp(value, req->request_id, value_len) == 0);
+            anthropic_id_seen = true;
         } else if (name_len == 5 && strncasecmp(line, "Allow", 5) == 0) {
             allow_seen = true;
         } else if (name_len == 27 && strncasecmp(line, "Access-Control-Allow-Origin", 27) == 0) {
@@ -104,6 +118,9 @@ check_head(const struct http_request *req, const char *text, size_t len, int *st
         at += line_len + 2;
     }
     FUZZ_CHECK(request_id_seen && (*json || *event_stream || *status == 204));
+    FUZZ_CHECK(anthropic_id_seen == (req->wire == &messages_wire_format));
+    /* Only Anthropic's answers say 529. */
+    FUZZ_CHECK(*status != 529 || req->wire == &messages_wire_format);
     FUZZ_CHECK(allow_seen == (*status == 405 || *status == 204));
     if (allow_origin != NULL) {
         const char *origin = http_param(req, "HTTP_ORIGIN");
@@ -184,6 +201,192 @@ check_event_stream(const char *body, size_t len)
     }
 }
 
+/* ------------------------------------------------- Anthropic's shapes */
+
+static bool
+string_is(const cJSON *object, const char *field, const char *value)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, field);
+    return cJSON_IsString(item) && strcmp(item->valuestring, value) == 0;
+}
+
+static bool
+count_ok(const cJSON *object, const char *field)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, field);
+    return cJSON_IsNumber(item) && item->valuedouble >= 0;
+}
+
+/* {"type":"error","error":{"type","message"}[,"request_id"]} */
+static void
+check_anthropic_error(const cJSON *object, const char *request_id)
+{
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(object, "error");
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(error, "message");
+    FUZZ_CHECK(string_is(object, "type", "error") && cJSON_IsObject(error));
+    FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(error, "type")));
+    FUZZ_CHECK(cJSON_IsString(message) && message->valuestring[0] != '\0');
+    if (request_id != NULL)
+        FUZZ_CHECK(string_is(object, "request_id", request_id));
+    else
+        FUZZ_CHECK(cJSON_GetObjectItemCaseSensitive(object, "request_id") == NULL);
+}
+
+static void
+check_usage(const cJSON *usage)
+{
+    FUZZ_CHECK(count_ok(usage, "input_tokens") && count_ok(usage, "output_tokens"));
+}
+
+/* A whole Message: typed blocks, a stop_reason, usage. */
+static void
+check_message(const cJSON *message)
+{
+    FUZZ_CHECK(string_is(message, "type", "message") && string_is(message, "role", "assistant"));
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(message, "id");
+    FUZZ_CHECK(cJSON_IsString(id) && strncmp(id->valuestring, "msg_", 4) == 0);
+    FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(message, "model")));
+    const cJSON *block;
+    cJSON_ArrayForEach(block, cJSON_GetObjectItemCaseSensitive(message, "content")) {
+        if (string_is(block, "type", "text"))
+            FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(block, "text")));
+        else
+            FUZZ_CHECK(string_is(block, "type", "tool_use") &&
+                       cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(block, "input")));
+    }
+    FUZZ_CHECK(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(message, "content")));
+    FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(message, "stop_reason")));
+    check_usage(cJSON_GetObjectItemCaseSensitive(message, "usage"));
+}
+
+static void
+check_anthropic_json(const struct http_request *req, int status, const char *body, size_t len)
+{
+    cJSON *parsed = cJSON_ParseWithLength(body, len);
+    FUZZ_CHECK(cJSON_IsObject(parsed));
+    if (status != 200)
+        check_anthropic_error(parsed, req->request_id);
+    else if (string_is(parsed, "type", "message"))
+        check_message(parsed);
+    else if (cJSON_GetObjectItemCaseSensitive(parsed, "input_tokens") != NULL)
+        FUZZ_CHECK(count_ok(parsed, "input_tokens")); /* count_tokens */
+    else if (cJSON_GetObjectItemCaseSensitive(parsed, "data") != NULL)
+        FUZZ_CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(parsed, "has_more")));
+    cJSON_Delete(parsed);
+}
+
+/* Where an Anthropic stream is: its order is a small state machine. */
+struct anthropic_stream {
+    bool started, block_open, delta_sent, stopped, failed;
+    int blocks;       /* content blocks started */
+    bool tool;        /* the open block is a tool_use */
+    char input[4096]; /* its input so far (the harness's are short) */
+    size_t input_len;
+    bool input_overflow;
+};
+
+static void
+check_anthropic_event(struct anthropic_stream *st, const char *name, const cJSON *data)
+{
+    FUZZ_CHECK(string_is(data, "type", name)); /* the event line names the data's type */
+    FUZZ_CHECK(!st->stopped && !st->failed);   /* nothing after message_stop or an error */
+    if (strcmp(name, "error") == 0) {
+        check_anthropic_error(data, NULL);
+        st->failed = true;
+        return;
+    }
+    if (strcmp(name, "message_start") == 0) {
+        FUZZ_CHECK(!st->started);
+        st->started = true;
+        const cJSON *message = cJSON_GetObjectItemCaseSensitive(data, "message");
+        FUZZ_CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(message, "content")) == 0);
+        FUZZ_CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(message, "stop_reason")));
+        check_usage(cJSON_GetObjectItemCaseSensitive(message, "usage"));
+        return;
+    }
+    FUZZ_CHECK(st->started);
+    if (strcmp(name, "ping") == 0)
+        return;
+    const cJSON *index = cJSON_GetObjectItemCaseSensitive(data, "index");
+    if (strcmp(name, "content_block_start") == 0) {
+        FUZZ_CHECK(!st->block_open && !st->delta_sent);
+        FUZZ_CHECK(cJSON_IsNumber(index) && index->valueint == st->blocks);
+        const cJSON *block = cJSON_GetObjectItemCaseSensitive(data, "content_block");
+        st->tool = string_is(block, "type", "tool_use");
+        FUZZ_CHECK(st->tool || string_is(block, "type", "text"));
+        st->blocks++;
+        st->block_open = true;
+        st->input_len = 0;
+        st->input_overflow = false;
+    } else if (strcmp(name, "content_block_delta") == 0) {
+        FUZZ_CHECK(st->block_open && cJSON_IsNumber(index) && index->valueint == st->blocks - 1);
+        const cJSON *delta = cJSON_GetObjectItemCaseSensitive(data, "delta");
+        if (st->tool) {
+            const cJSON *part = cJSON_GetObjectItemCaseSensitive(delta, "partial_json");
+            FUZZ_CHECK(string_is(delta, "type", "input_json_delta") && cJSON_IsString(part));
+            size_t part_len = strlen(part->valuestring);
+            if (st->input_len + part_len < sizeof st->input) {
+                memcpy(st->input + st->input_len, part->valuestring, part_len);
+                st->input_len += part_len;
+            } else {
+                st->input_overflow = true;
+            }
+        } else {
+            FUZZ_CHECK(string_is(delta, "type", "text_delta") &&
+                       cJSON_IsString(cJSON_GetObjectItemCaseSensitive(delta, "text")));
+        }
+    } else if (strcmp(name, "content_block_stop") == 0) {
+        FUZZ_CHECK(st->block_open && cJSON_IsNumber(index) && index->valueint == st->blocks - 1);
+        if (st->tool && !st->input_overflow) {
+            /* What a client parses at the block's end: one JSON object. */
+            cJSON *input = cJSON_ParseWithLength(st->input, st->input_len);
+            FUZZ_CHECK(cJSON_IsObject(input));
+            cJSON_Delete(input);
+        }
+        st->block_open = false;
+    } else if (strcmp(name, "message_delta") == 0) {
+        FUZZ_CHECK(!st->block_open && !st->delta_sent);
+        const cJSON *delta = cJSON_GetObjectItemCaseSensitive(data, "delta");
+        FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(delta, "stop_reason")));
+        check_usage(cJSON_GetObjectItemCaseSensitive(data, "usage"));
+        st->delta_sent = true;
+    } else {
+        FUZZ_CHECK(strcmp(name, "message_stop") == 0 && st->delta_sent);
+        st->stopped = true;
+    }
+}
+
+/* "event: NAME\ndata: JSON\n\n" events. */
+static void
+check_anthropic_stream(const char *body, size_t len)
+{
+    struct anthropic_stream st;
+    memset(&st, 0, sizeof st);
+    size_t at = 0;
+    while (at < len) {
+        const char *event = body + at;
+        const char *end = memmem(event, len - at, "\n\n", 2);
+        FUZZ_CHECK(end != NULL); /* every event is complete */
+        size_t event_len = (size_t)(end - event);
+        at += event_len + 2;
+        const char *newline = memchr(event, '\n', event_len);
+        FUZZ_CHECK(newline != NULL && event_len > 7 && memcmp(event, "event: ", 7) == 0);
+        FUZZ_CHECK(memchr(newline + 1, '\n', (size_t)(end - newline - 1)) == NULL);
+        FUZZ_CHECK(end - newline > 7 && memcmp(newline + 1, "data: ", 6) == 0);
+        char name[32];
+        size_t name_len = (size_t)(newline - event) - 7;
+        FUZZ_CHECK(name_len > 0 && name_len < sizeof name);
+        memcpy(name, event + 7, name_len);
+        name[name_len] = '\0';
+        cJSON *data = cJSON_ParseWithLength(newline + 7, (size_t)(end - newline - 7));
+        FUZZ_CHECK(cJSON_IsObject(data));
+        check_anthropic_event(&st, name, data);
+        cJSON_Delete(data);
+    }
+    /* A stream the client saw to its end ends in message_stop or an error. */
+    FUZZ_CHECK(st.stopped || st.failed);
+}
+
 /* A web page the guard refuses never makes the model run. */
 static void
 check_web_guard(const struct http_request *req, const struct harness_result *result, int status)
@@ -220,10 +423,15 @@ check_response(const struct harness_result *result)
     size_t body_len = len - body_at;
     FUZZ_CHECK(fuzz_valid_utf8(body, body_len));
     check_web_guard(req, result, status);
+    bool anthropic = req->wire == &messages_wire_format;
     if (status == 204)
         FUZZ_CHECK(body_len == 0);
+    else if (json && anthropic)
+        check_anthropic_json(req, status, body, body_len);
     else if (json)
         check_json_body(status, body, body_len);
+    else if (anthropic)
+        check_anthropic_stream(body, body_len);
     else
         check_event_stream(body, body_len);
 }

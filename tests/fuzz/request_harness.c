@@ -41,6 +41,10 @@ int64_t __real_limit_now_ns(void);
 int64_t __wrap_limit_now_ns(void);
 time_t __wrap_time(time_t *out);
 ssize_t __wrap_getrandom(void *buffer, size_t length, unsigned int flags);
+int __real_clock_gettime(clockid_t clock, struct timespec *now);
+int __wrap_clock_gettime(clockid_t clock, struct timespec *now);
+enum http_wait_result __real_http_wait(struct http_request *req, int fd, long long timeout_us);
+enum http_wait_result __wrap_http_wait(struct http_request *req, int fd, long long timeout_us);
 
 static const char window1_models[] =
     "[{\"id\":\"copilot/gpt-4o\",\"vendor\":\"copilot\",\"family\":\"gpt-4o\",\"name\":\"GPT-4o\","
@@ -65,11 +69,15 @@ static cJSON *window_models[2];
 static const char *const window_default[2] = { "copilot/gpt-4o", NULL };
 static bool window_changed[2];
 
-/* This input's script, and the request it is for. */
+/* This input's script, and the request it is for.  A NULL frame is a
+ * #silence: the window says nothing until the request's next wait. */
 static struct {
     const char *frames[MAX_FRAMES];
     size_t frame_lens[MAX_FRAMES];
     size_t frame_count;
+    size_t next_frame;      /* the first frame not played yet */
+    struct pipe_conn *conn; /* the window playing it */
+    bool silent;            /* stopped at a #silence */
     bool send_fails;
     const struct http_request *req;
     unsigned frames_sent; /* request frames the handler sent */
@@ -92,6 +100,22 @@ __wrap_getrandom(void *buffer, size_t length, unsigned int flags)
     (void)flags;
     memset(buffer, 0xa5, length);
     return (ssize_t)length;
+}
+
+/* The monotonic clock (clock_gettime, wrapped) runs ahead by what the
+ * #silence waits skipped, so a silent model costs no real time. */
+static long long monotonic_skipped_us;
+
+int
+__wrap_clock_gettime(clockid_t clock, struct timespec *now)
+{
+    int rc = __real_clock_gettime(clock, now);
+    if (rc == 0 && clock == CLOCK_MONOTONIC && monotonic_skipped_us > 0) {
+        long long ns = now->tv_nsec + (monotonic_skipped_us % 1000000) * 1000;
+        now->tv_sec += (time_t)(monotonic_skipped_us / 1000000 + ns / 1000000000);
+        now->tv_nsec = (long)(ns % 1000000000);
+    }
+    return rc;
 }
 
 /* The limiter's clock (limit_now_ns, wrapped): still during a request. */
@@ -217,6 +241,37 @@ window_line(struct pipe_conn *conn, const char *line, size_t len)
     return keep_open;
 }
 
+/* Plays the script from its next frame up to a #silence or its end; at
+ * the end the window goes away, so nothing waits. */
+static void
+play(struct pipe_conn *conn)
+{
+    bool open = true;
+    script.silent = false;
+    while (script.next_frame < script.frame_count && open) {
+        size_t i = script.next_frame++;
+        if (script.frames[i] == NULL) {
+            script.silent = true;
+            return;
+        }
+        open = window_line(conn, script.frames[i], script.frame_lens[i]);
+    }
+    inflight_window_lost(conn);
+}
+
+/* A request waiting through a #silence: the whole wait passes at once (on
+ * the wrapped clock), then the window speaks again. */
+enum http_wait_result
+__wrap_http_wait(struct http_request *req, int fd, long long timeout_us)
+{
+    if (!script.silent || req != script.req)
+        return __real_http_wait(req, fd, timeout_us);
+    if (timeout_us > 0)
+        monotonic_skipped_us += timeout_us;
+    play(script.conn);
+    return HTTP_WAIT_TIMEOUT;
+}
+
 int
 __wrap_pipe_conn_send(struct pipe_conn *conn, const cJSON *frame)
 {
@@ -239,12 +294,8 @@ __wrap_pipe_conn_send(struct pipe_conn *conn, const cJSON *frame)
     free(line);
     if (script.send_fails)
         return -1;
-
-    bool open = true;
-    for (size_t i = 0; i < script.frame_count && open; i++)
-        open = window_line(conn, script.frames[i], script.frame_lens[i]);
-    /* The script is over: the window goes away, so nothing waits. */
-    inflight_window_lost(conn);
+    script.conn = conn;
+    play(conn);
     return 0;
 }
 
@@ -329,9 +380,13 @@ request_harness_init(void)
     limiter_clock_ns = __real_limit_now_ns();
     config_init(&cfg);
     set("max-body", "4096");
-    set("request-timeout", "1");
+    /* Longer than the heartbeat's interval, so that a #silence yields a
+     * heartbeat before it times out. */
+    set("request-timeout", "3");
     set("keepalive-interval", "1");
     set("model-alias", "fast=gpt-4o-mini");
+    /* A tier, as Claude Code's users map theirs. */
+    set("model-alias", "claude-*opus*=claude-3.5-sonnet");
     set("keys-file", keys_file);
     set("limits-rpm", "1000000");
     set("limits-tpm", "1000000000");
@@ -437,6 +492,9 @@ request_harness_run(const uint8_t *data, size_t size,
                 script.frames[script.frame_count] = value;
                 script.frame_lens[script.frame_count++] = value_len;
             }
+        } else if (directive(p, len, "#silence", &value, &value_len)) {
+            if (script.frame_count < MAX_FRAMES)
+                script.frames[script.frame_count++] = NULL;
         } else if (directive(p, len, "#models=", &value, &value_len)) {
             models = value;
             models_len = value_len;

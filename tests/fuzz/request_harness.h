@@ -19,12 +19,18 @@
  * request and jumps two minutes between requests, so every request meets
  * full buckets and the same input always gets the same answer; time() is
  * wrapped to a fixed instant and getrandom() to fixed bytes, so `created`
- * fields and generated request ids are stable.
+ * fields and generated request ids are stable; the monotonic clock skips
+ * the waits of a #silence.
  *
  * Input, lines up to the first empty line, then the body:
  *   NAME=value          a FastCGI param (REQUEST_METHOD, DOCUMENT_URI,
  *                       HTTP_AUTHORIZATION, SERVER_ADDR, CONTENT_LENGTH, ...)
  *   #frame=JSON         a line the window sends once the request reaches it
+ *   #silence            ... then nothing until the request waits: that wait
+ *                       passes at once on a clock that skips it
+ *                       (clock_gettime and http_wait are wrapped), so a
+ *                       stream gets its heartbeat and a whole reply its
+ *                       504, in no time
  *   #models=JSON        the first window offers these models (as in hello)
  *   #default-model=ID   ... with this one picked in VS Code
  *   #send-fails         writing the request frame to the window fails

@@ -47,6 +47,24 @@ main(void)
     CHECK(cfg.pipe_allowed_uid_count == 1 && cfg.pipe_allowed_uids[0] == 1000);
     config_free(&cfg);
 
+    /* Aliases: names first (as model names match), then globs in order,
+     * any case, with or without a vendor prefix: Claude Code's tiers. */
+    config_init(&cfg);
+    CHECK(config_set(&cfg, "model-alias", "claude-*opus*=claude-sonnet-4.5", err, sizeof err) == 0);
+    CHECK(config_set(&cfg, "model-alias", "claude-*=default", err, sizeof err) == 0);
+    CHECK(config_set(&cfg, "model-alias", "claude-opus-4-1=copilot/claude-opus-4.1", err,
+                     sizeof err) == 0);
+    CHECK(config_set(&cfg, "model-alias", "gpt-4=gpt-4o", err, sizeof err) == 0);
+    CHECK(config_set(&cfg, "model-alias", "=x", err, sizeof err) != 0);
+    CHECK_STR(config_model_alias(&cfg, "claude-opus-5-5"), "claude-sonnet-4.5");
+    CHECK_STR(config_model_alias(&cfg, "anthropic/Claude-3-Opus-20240229"), "claude-sonnet-4.5");
+    CHECK_STR(config_model_alias(&cfg, "claude-opus-4.1-20250805"), "copilot/claude-opus-4.1");
+    CHECK_STR(config_model_alias(&cfg, "claude-haiku-4-5-20251001"), "default");
+    CHECK_STR(config_model_alias(&cfg, "GPT-4"), "gpt-4o");
+    CHECK_STR(config_model_alias(&cfg, "gpt-4o"), "gpt-4o");
+    CHECK(config_model_alias(&cfg, NULL) == NULL);
+    config_free(&cfg);
+
     file = fopen(path, "w");
     fprintf(file, "threads 8\n");
     fclose(file);
