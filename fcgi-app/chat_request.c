@@ -52,8 +52,8 @@ role_known(const char *role)
 /* data:image/(png|jpeg|gif|webp)[;params];base64,<base64>: what VS Code's
  * models can decode.  The payload is checked for the base64 alphabet and
  * length only; decoding is VS Code's. */
-static bool
-image_data_url_valid(const char *url)
+bool
+chat_image_data_url_valid(const char *url)
 {
     static const char *const types[] = { "png", "jpeg", "jpg", "gif", "webp" };
     const char *type = url + strlen("data:image/");
@@ -115,7 +115,7 @@ validate_content_part(const cJSON *part, const char *path, const char *role, str
                           where);
             return -1;
         }
-        if (!image_data_url_valid(url->valuestring)) {
+        if (!chat_image_data_url_valid(url->valuestring)) {
             api_error_set(err, 400, "invalid_image_url", where,
                           "Invalid value for '%s': the data: URL must hold a PNG, JPEG, GIF or WebP "
                           "image in base64.",
@@ -572,9 +572,8 @@ has_escaped_nul(const char *body, size_t len)
 }
 
 int
-chat_request_parse(const char *body, size_t len, struct chat_request *req, struct api_error *err)
+chat_request_check_text(const char *body, size_t len, struct api_error *err)
 {
-    memset(req, 0, sizeof *req);
     /* JSON text is UTF-8 (RFC 8259); cJSON would take any bytes, and VS Code
      * would see each bad one as U+FFFD.  Refuse, as OpenAI does. */
     if (!utf8_valid(body, len)) {
@@ -589,6 +588,15 @@ chat_request_parse(const char *body, size_t len, struct chat_request *req, struc
                       "cannot take; remove it.");
         return -1;
     }
+    return 0;
+}
+
+int
+chat_request_parse(const char *body, size_t len, struct chat_request *req, struct api_error *err)
+{
+    memset(req, 0, sizeof *req);
+    if (chat_request_check_text(body, len, err) != 0)
+        return -1;
     req->root = cJSON_ParseWithLength(body, len);
     if (req->root == NULL) {
         api_error_set(err, 400, "invalid_json", NULL,
@@ -676,6 +684,7 @@ void
 chat_request_free(struct chat_request *req)
 {
     cJSON_Delete(req->root);
+    cJSON_Delete(req->format_state);
     memset(req, 0, sizeof *req);
 }
 

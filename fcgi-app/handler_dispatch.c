@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chat_reply.h"
+#include "responses_reply.h"
 #include "handlers.h"
 #include "respond.h"
 #include "web_guard.h"
@@ -24,6 +25,13 @@ struct route {
 static const struct route routes[] = {
     { "/chat/completions", false, "POST", "POST, OPTIONS", true, &chat_wire_format,
       handle_model_call },
+    { "/responses", false, "POST", "POST, OPTIONS", true, &responses_wire_format,
+      handle_model_call },
+    /* Before "/responses/": the first route that matches serves. */
+    { "/responses/input_tokens", false, "POST", "POST, OPTIONS", true, &responses_wire_format,
+      handle_responses_input_tokens },
+    { "/responses/", true, "GET", "GET, HEAD, OPTIONS", true, &responses_wire_format,
+      handle_responses_get },
     { "/models", false, "GET", "GET, HEAD, OPTIONS", true, &chat_wire_format, handle_models },
     { "/models/", true, "GET", "GET, HEAD, OPTIONS", true, &chat_wire_format, handle_model },
     { "/health", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format, handle_health },
@@ -67,7 +75,8 @@ unknown_url(struct http_request *req)
     struct api_error err;
     api_error_set(&err, 404, "unknown_url", NULL,
                   "Unknown request URL: %.32s %.2000s. This server offers POST "
-                  "/v1/chat/completions, GET /v1/models and GET /health.",
+                  "/v1/chat/completions, POST /v1/responses, POST /v1/responses/input_tokens, "
+                  "GET /v1/models and GET /health.",
                   req->method, req->path);
     respond_error(req, &err);
 }

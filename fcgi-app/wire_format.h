@@ -13,6 +13,7 @@
 #ifndef LITELLM_WIRE_FORMAT_H
 #define LITELLM_WIRE_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "api_error.h"
@@ -69,6 +70,12 @@ struct wire_format {
     /* Before the response head: the body of an error response (its
      * status and headers are the finisher's). */
     int (*error_body)(struct dynbuf *out, const struct api_error *err);
+    /* Streaming, before the head: whether this failure of the model call
+     * should open the stream and travel in it (stream_start, then the
+     * error event) instead of keeping its HTTP status, for clients that
+     * retry some statuses in storms but read a failure event.  NULL: every
+     * error before the head keeps its status. */
+    bool (*error_opens_stream)(const struct api_error *err);
 
     /* The reply.  Each returns 0, or -1 when `out` could not hold it. */
     /* Streaming: the bytes that follow the head (before the first event). */
