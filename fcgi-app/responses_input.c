@@ -14,6 +14,7 @@
  *   custom_tool_call_output             follow in one user message, since chat
  *                                       tool messages carry text only
  *   additional_tools                 ─▶ more tools (responses_tools.c)
+ *   agent_message (Codex's sub-agents) ─▶ a user message headed by its author
  *   reasoning, item_reference and    ─▶ dropped: VS Code's models cannot read
  *   item types not known here           another model's encrypted reasoning, and
  *                                       nothing is stored to refer to
@@ -130,8 +131,9 @@ image_part(struct responses_parse *p, const cJSON *part, const char *path, cJSON
         cJSON_Delete(chat);
         return responses_parse_no_memory(p);
     }
-    cJSON *image = cJSON_AddObjectToObject(chat, "image_url");
-    if (!cJSON_AddStringToObject(chat, "type", "image_url") || image == NULL ||
+    cJSON *image = NULL;
+    if (!cJSON_AddStringToObject(chat, "type", "image_url") ||
+        (image = cJSON_AddObjectToObject(chat, "image_url")) == NULL ||
         !cJSON_AddItemToObject(image, "url", responses_string_ref(url)) ||
         (cJSON_IsString(detail) &&
          !cJSON_AddItemToObject(image, "detail", responses_string_ref(detail->valuestring))))
@@ -205,6 +207,10 @@ message_parts(struct responses_parse *p, const cJSON *content, const char *path,
                 return -1;
             continue;
         }
+        /* Another model's encrypted reasoning: nothing VS Code's models
+         * can read (Codex sends it back). */
+        if (strcmp(type, "encrypted_content") == 0)
+            continue;
         if (!is_text_type(type))
             return refuse_part(p, part_path, type);
         const char *text = part_text(part, type);
@@ -258,6 +264,61 @@ add_message(struct input_walk *w, const cJSON *item, const char *path)
     return message_parts(p, content, where, role, parts);
 }
 
+/* The name the model was given for a tool: a namespaced one's is
+ * flattened. */
+static cJSON *
+called_node(const char *namespace_name, const char *name)
+{
+    if (namespace_name == NULL)
+        return responses_string_ref(name);
+    char *flat = responses_called_name(namespace_name, name);
+    cJSON *called = flat ? cJSON_CreateString(flat) : NULL;
+    free(flat);
+    return called;
+}
+
+/* Codex's agent_message (one sub-agent to another): a user message, its
+ * text headed by who wrote to whom. */
+static int
+add_agent_message(struct input_walk *w, const cJSON *item, const char *path)
+{
+    struct responses_parse *p = w->p;
+    const char *author = string_of(item, "author");
+    const char *recipient = string_of(item, "recipient");
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(item, "content");
+    cJSON *message = append_message(w, "user");
+    cJSON *parts = message ? cJSON_AddArrayToObject(message, "content") : NULL;
+    cJSON *header = cJSON_CreateObject();
+    if (parts == NULL || header == NULL || !cJSON_AddItemToArray(parts, header)) {
+        cJSON_Delete(header);
+        return responses_parse_no_memory(p);
+    }
+    char *text = NULL;
+    if (asprintf(&text, "[agent_message%s%s%s%s]", author ? " from " : "", author ? author : "",
+                 recipient ? " to " : "", recipient ? recipient : "") < 0)
+        return responses_parse_no_memory(p);
+    bool ok = cJSON_AddStringToObject(header, "type", "text") &&
+              cJSON_AddStringToObject(header, "text", text);
+    free(text);
+    if (!ok)
+        return responses_parse_no_memory(p);
+    char where[RESPONSES_PATH_MAX];
+    responses_path(where, path, ".content");
+    if (cJSON_IsArray(content))
+        return message_parts(p, content, where, "user", parts);
+    if (cJSON_IsString(content)) {
+        cJSON *part = cJSON_CreateObject();
+        if (part == NULL || !cJSON_AddItemToArray(parts, part)) {
+            cJSON_Delete(part);
+            return responses_parse_no_memory(p);
+        }
+        if (!cJSON_AddStringToObject(part, "type", "text") ||
+            !cJSON_AddItemToObject(part, "text", responses_string_ref(content->valuestring)))
+            return responses_parse_no_memory(p);
+    }
+    return 0;
+}
+
 /* One tool call in the history: joins the assistant message before it, or
  * makes one.  `arguments` becomes the message's (a reference, or a node the
  * caller made). */
@@ -276,24 +337,15 @@ add_tool_call(struct input_walk *w, const char *call_id, const char *name,
         cJSON_Delete(arguments);
         return responses_parse_no_memory(p);
     }
-    cJSON *function = cJSON_AddObjectToObject(call, "function");
-    if (function == NULL || !cJSON_AddItemToObject(function, "arguments", arguments)) {
+    cJSON *function = NULL;
+    if (!cJSON_AddItemToObject(call, "id", responses_string_ref(call_id)) ||
+        !cJSON_AddStringToObject(call, "type", "function") ||
+        (function = cJSON_AddObjectToObject(call, "function")) == NULL ||
+        !cJSON_AddItemToObject(function, "name", called_node(namespace_name, name)) ||
+        !cJSON_AddItemToObject(function, "arguments", arguments)) {
         cJSON_Delete(arguments);
         return responses_parse_no_memory(p);
     }
-    /* The name the model was given: a namespaced tool's is flattened. */
-    cJSON *called = NULL;
-    if (namespace_name == NULL) {
-        called = responses_string_ref(name);
-    } else {
-        char *flat = responses_called_name(namespace_name, name);
-        called = flat ? cJSON_CreateString(flat) : NULL;
-        free(flat);
-    }
-    if (!cJSON_AddItemToObject(call, "id", responses_string_ref(call_id)) ||
-        !cJSON_AddStringToObject(call, "type", "function") ||
-        !cJSON_AddItemToObject(function, "name", called))
-        return responses_parse_no_memory(p);
     return 0;
 }
 
@@ -459,6 +511,8 @@ add_item(struct input_walk *w, const cJSON *item, int index)
         return add_custom_call(w, item, path);
     if (is_tool_output(type))
         return add_tool_output(w, item, path);
+    if (strcmp(type, "agent_message") == 0)
+        return add_agent_message(w, item, path);
     if (strcmp(type, "additional_tools") == 0) {
         snprintf(path, sizeof path, "input[%d].tools", index);
         return responses_parse_tools(p, cJSON_GetObjectItemCaseSensitive(item, "tools"), path);

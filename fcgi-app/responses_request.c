@@ -163,10 +163,14 @@ check_metadata(const cJSON *metadata, struct api_error *err)
     return ok ? 0 : refuse_type(err, "metadata", "an object whose values are strings");
 }
 
-static cJSON *
-reference_or_null(const cJSON *value)
+/* The request's value of `key` in the echo (a reference: the body owns
+ * it), or null. */
+static bool
+echo_value(cJSON *echo, const char *key, const cJSON *value)
 {
-    return responses_is_absent(value) ? cJSON_CreateNull() : cJSON_CreateObjectReference(value);
+    if (responses_is_absent(value))
+        return cJSON_AddNullToObject(echo, key) != NULL;
+    return cJSON_AddItemReferenceToObject(echo, key, (cJSON *)value);
 }
 
 /* The Response's echo of the request: instructions and tools are there
@@ -177,7 +181,6 @@ finish_echo(struct responses_parse *p, const cJSON *body, cJSON *echo)
     const cJSON *instructions = cJSON_GetObjectItemCaseSensitive(body, "instructions");
     const cJSON *choice = cJSON_GetObjectItemCaseSensitive(body, "tool_choice");
     const cJSON *parallel = cJSON_GetObjectItemCaseSensitive(body, "parallel_tool_calls");
-    const cJSON *max_output = cJSON_GetObjectItemCaseSensitive(body, "max_output_tokens");
     cJSON *given_instructions = cJSON_IsString(instructions)
                                     ? responses_string_ref(instructions->valuestring)
                                     : NULL;
@@ -186,20 +189,16 @@ finish_echo(struct responses_parse *p, const cJSON *body, cJSON *echo)
         cJSON_Delete(given_instructions);
         return responses_parse_no_memory(p);
     }
-    bool ok =
-        (responses_is_absent(choice)
-             ? cJSON_AddStringToObject(echo, "tool_choice", "auto") != NULL
-             : cJSON_AddItemToObject(echo, "tool_choice", reference_or_null(choice))) &&
-        cJSON_AddItemToObject(echo, "temperature",
-                              reference_or_null(cJSON_GetObjectItemCaseSensitive(body, "temperatu"
-                                                                                       "re"))) &&
-        cJSON_AddItemToObject(echo, "top_p",
-                              reference_or_null(cJSON_GetObjectItemCaseSensitive(body, "top_p"))) &&
-        cJSON_AddBoolToObject(echo, "parallel_tool_calls", !cJSON_IsFalse(parallel)) &&
-        cJSON_AddItemToObject(echo, "metadata",
-                              reference_or_null(cJSON_GetObjectItemCaseSensitive(body, "metadat"
-                                                                                       "a"))) &&
-        cJSON_AddItemToObject(echo, "max_output_tokens", reference_or_null(max_output));
+    bool ok = (responses_is_absent(choice)
+                   ? cJSON_AddStringToObject(echo, "tool_choice", "auto") != NULL
+                   : echo_value(echo, "tool_choice", choice)) &&
+              echo_value(echo, "temperature",
+                         cJSON_GetObjectItemCaseSensitive(body, "temperature")) &&
+              echo_value(echo, "top_p", cJSON_GetObjectItemCaseSensitive(body, "top_p")) &&
+              cJSON_AddBoolToObject(echo, "parallel_tool_calls", !cJSON_IsFalse(parallel)) &&
+              echo_value(echo, "metadata", cJSON_GetObjectItemCaseSensitive(body, "metadata")) &&
+              echo_value(echo, "max_output_tokens",
+                         cJSON_GetObjectItemCaseSensitive(body, "max_output_tokens"));
     return ok ? 0 : responses_parse_no_memory(p);
 }
 

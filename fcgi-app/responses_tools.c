@@ -85,8 +85,9 @@ add_chat_tool(struct responses_parse *p, const char *called)
         cJSON_Delete(tool);
         return NULL;
     }
-    cJSON *function = cJSON_AddObjectToObject(tool, "function");
-    if (!cJSON_AddStringToObject(tool, "type", "function") || function == NULL ||
+    cJSON *function = NULL;
+    if (!cJSON_AddStringToObject(tool, "type", "function") ||
+        (function = cJSON_AddObjectToObject(tool, "function")) == NULL ||
         !cJSON_AddStringToObject(function, "name", called))
         return NULL;
     return function;
@@ -98,11 +99,54 @@ add_reference(cJSON *object, const char *key, const cJSON *item)
     return cJSON_AddItemReferenceToObject(object, key, (cJSON *)item);
 }
 
+/* The description the model gets: the namespace's (a flattened tool's
+ * only context), the tool's own, and for a custom tool the grammar its
+ * input must follow; malloc'd, "" when there is none (NULL: no memory). */
+static char *
+describe(const char *namespace_description, const char *description, const cJSON *format)
+{
+    struct dynbuf text;
+    dynbuf_init(&text, DESCRIPTION_MAX);
+    const char *syntax = string_of(format, "syntax");
+    const char *definition = string_of(format, "definition");
+    const char *parts[] = { namespace_description, description };
+    int rc = DYNBUF_OK;
+    for (size_t i = 0; i < 2 && rc == DYNBUF_OK; i++)
+        if (parts[i] != NULL && *parts[i] != '\0')
+            rc = dynbuf_appendf(&text, "%s%s", text.len ? "\n\n" : "", parts[i]);
+    if (rc == DYNBUF_OK && definition != NULL)
+        rc = dynbuf_appendf(&text,
+                            "%sPut the tool's whole input, as free text, in the string 'input'. It "
+                            "must follow this %s grammar:\n%s",
+                            text.len ? "\n\n" : "", syntax ? syntax : "", definition);
+    if (rc != DYNBUF_OK) {
+        dynbuf_free(&text);
+        return NULL;
+    }
+    return dynbuf_take(&text, NULL);
+}
+
+/* Where a tool was given: at the top level (name and description NULL) or
+ * in a namespace; and the list its echo goes in. */
+struct tool_home {
+    const char *name;
+    const char *description;
+    cJSON *echo_list;
+};
+
+/* Adds `text` (when not empty) as the chat function's description. */
+static bool
+add_description(cJSON *function, const char *text)
+{
+    return text != NULL && (*text == '\0' || cJSON_AddStringToObject(function, "description", text));
+}
+
 /* A function tool {"type":"function","name","description","parameters","strict"}. */
 static int
-add_function(struct responses_parse *p, const cJSON *tool, const char *namespace_name,
-             const char *path, cJSON *echo_list)
+add_function(struct responses_parse *p, const cJSON *tool, const struct tool_home *home,
+             const char *path)
 {
+    const char *namespace_name = home->name;
     const char *name = string_of(tool, "name");
     const cJSON *description = cJSON_GetObjectItemCaseSensitive(tool, "description");
     const cJSON *parameters = cJSON_GetObjectItemCaseSensitive(tool, "parameters");
@@ -123,14 +167,18 @@ add_function(struct responses_parse *p, const cJSON *tool, const char *namespace
     free(called);
     if (rc != 0 || !added)
         return rc;
-    if ((cJSON_IsString(description) && !add_reference(function, "description", description)) ||
+    char *text = describe(home->description,
+                          cJSON_IsString(description) ? description->valuestring : NULL, NULL);
+    bool described = add_description(function, text);
+    free(text);
+    if (!described ||
         (cJSON_IsObject(parameters) && !add_reference(function, "parameters", parameters)))
         return responses_parse_no_memory(p);
 
     /* The Response echoes it in the FunctionTool shape (parameters and
      * strict required, null when not given). */
     cJSON *echo = cJSON_CreateObject();
-    if (echo == NULL || !cJSON_AddItemToArray(echo_list, echo)) {
+    if (echo == NULL || !cJSON_AddItemToArray(home->echo_list, echo)) {
         cJSON_Delete(echo);
         return responses_parse_no_memory(p);
     }
@@ -145,42 +193,19 @@ add_function(struct responses_parse *p, const cJSON *tool, const char *namespace
     return 0;
 }
 
-/* The description of a custom tool as the model sees it: the client's,
- * and the grammar its input must follow, if it has one. */
-static char *
-custom_description(const char *description, const cJSON *format)
-{
-    struct dynbuf text;
-    dynbuf_init(&text, DESCRIPTION_MAX);
-    int rc = dynbuf_append_str(&text, description ? description : "");
-    const char *syntax = string_of(format, "syntax");
-    const char *definition = string_of(format, "definition");
-    if (rc == DYNBUF_OK && definition != NULL)
-        rc = dynbuf_appendf(&text,
-                            "%sPut the tool's whole input, as free text, in the string 'input'. It "
-                            "must follow this %s grammar:\n",
-                            text.len ? "\n\n" : "", syntax ? syntax : "");
-    if (rc == DYNBUF_OK && definition != NULL)
-        rc = dynbuf_append_str(&text, definition);
-    if (rc != DYNBUF_OK) {
-        dynbuf_free(&text);
-        return NULL;
-    }
-    return dynbuf_take(&text, NULL);
-}
-
 /* {"type":"object","properties":{"input":{"type":"string"}},"required":["input"]} */
 static cJSON *
 custom_parameters(void)
 {
     cJSON *schema = cJSON_CreateObject();
-    cJSON *properties = cJSON_AddObjectToObject(schema, "properties");
-    cJSON *input = cJSON_AddObjectToObject(properties, "input");
-    cJSON *required = cJSON_AddArrayToObject(schema, "required");
-    if (schema == NULL || !cJSON_AddStringToObject(schema, "type", "object") || input == NULL ||
+    cJSON *properties = NULL, *input = NULL, *required = NULL;
+    if (schema == NULL || !cJSON_AddStringToObject(schema, "type", "object") ||
+        (properties = cJSON_AddObjectToObject(schema, "properties")) == NULL ||
+        (input = cJSON_AddObjectToObject(properties, "input")) == NULL ||
         !cJSON_AddStringToObject(input, "type", "string") ||
         !cJSON_AddStringToObject(input, "description", "The tool's input, as free text.") ||
-        required == NULL || !cJSON_AddItemToArray(required, cJSON_CreateString("input")) ||
+        (required = cJSON_AddArrayToObject(schema, "required")) == NULL ||
+        !cJSON_AddItemToArray(required, cJSON_CreateString("input")) ||
         !cJSON_AddFalseToObject(schema, "additionalProperties")) {
         cJSON_Delete(schema);
         return NULL;
@@ -190,9 +215,10 @@ custom_parameters(void)
 
 /* A custom tool {"type":"custom","name","description","format"}. */
 static int
-add_custom(struct responses_parse *p, const cJSON *tool, const char *namespace_name,
-           const char *path, cJSON *echo_list)
+add_custom(struct responses_parse *p, const cJSON *tool, const struct tool_home *home,
+           const char *path)
 {
+    const char *namespace_name = home->name;
     const char *name = string_of(tool, "name");
     const cJSON *description = cJSON_GetObjectItemCaseSensitive(tool, "description");
     const cJSON *format = cJSON_GetObjectItemCaseSensitive(tool, "format");
@@ -218,20 +244,18 @@ add_custom(struct responses_parse *p, const cJSON *tool, const char *namespace_n
     free(called);
     if (rc != 0 || !added)
         return rc;
-    char *text = custom_description(cJSON_IsString(description) ? description->valuestring : NULL,
-                                    format);
-    cJSON *parameters = custom_parameters();
-    bool ok = text != NULL && cJSON_AddStringToObject(function, "description", text) != NULL &&
-              parameters != NULL && cJSON_AddItemToObject(function, "parameters", parameters);
+    char *text = describe(home->description,
+                          cJSON_IsString(description) ? description->valuestring : NULL, format);
+    bool described = add_description(function, text);
     free(text);
-    if (!ok) {
-        if (!cJSON_GetObjectItemCaseSensitive(function, "parameters"))
-            cJSON_Delete(parameters);
+    cJSON *parameters = described ? custom_parameters() : NULL;
+    if (parameters == NULL || !cJSON_AddItemToObject(function, "parameters", parameters)) {
+        cJSON_Delete(parameters);
         return responses_parse_no_memory(p);
     }
 
     cJSON *echo = cJSON_CreateObject();
-    if (echo == NULL || !cJSON_AddItemToArray(echo_list, echo)) {
+    if (echo == NULL || !cJSON_AddItemToArray(home->echo_list, echo)) {
         cJSON_Delete(echo);
         return responses_parse_no_memory(p);
     }
@@ -267,6 +291,11 @@ add_namespace(struct responses_parse *p, const cJSON *tool, const char *path)
                                       : cJSON_AddStringToObject(echo, "description", "") != NULL) ||
         (echo_list = cJSON_AddArrayToObject(echo, "tools")) == NULL)
         return responses_parse_no_memory(p);
+    const struct tool_home home = {
+        name,
+        cJSON_IsString(description) ? description->valuestring : NULL,
+        echo_list,
+    };
     int index = 0;
     const cJSON *inner;
     cJSON_ArrayForEach(inner, tools) {
@@ -275,9 +304,9 @@ add_namespace(struct responses_parse *p, const cJSON *tool, const char *path)
         const char *type = string_of(inner, "type");
         int rc;
         if (type != NULL && strcmp(type, "function") == 0)
-            rc = add_function(p, inner, name, inner_path, echo_list);
+            rc = add_function(p, inner, &home, inner_path);
         else if (type != NULL && strcmp(type, "custom") == 0)
-            rc = add_custom(p, inner, name, inner_path, echo_list);
+            rc = add_custom(p, inner, &home, inner_path);
         else
             rc = refuse(p, "invalid_value", inner_path,
                         "Invalid value: a namespace holds function and custom tools only.");
@@ -310,6 +339,7 @@ responses_parse_tools(struct responses_parse *p, const cJSON *tools, const char 
                       "Invalid type for '%s': expected an array of tools.", where);
         return -1;
     }
+    const struct tool_home top = { NULL, NULL, p->echo_tools };
     int index = 0;
     const cJSON *tool;
     cJSON_ArrayForEach(tool, tools) {
@@ -321,9 +351,9 @@ responses_parse_tools(struct responses_parse *p, const cJSON *tools, const char 
             rc = refuse(p, "invalid_value", path,
                         "Invalid value: each tool must be an object with a 'type'.");
         else if (strcmp(type, "function") == 0)
-            rc = add_function(p, tool, NULL, path, p->echo_tools);
+            rc = add_function(p, tool, &top, path);
         else if (strcmp(type, "custom") == 0)
-            rc = add_custom(p, tool, NULL, path, p->echo_tools);
+            rc = add_custom(p, tool, &top, path);
         else if (strcmp(type, "namespace") == 0)
             rc = add_namespace(p, tool, path);
         else
