@@ -131,8 +131,11 @@ append_failure(struct dynbuf *b, const struct api_error *err)
     const char *after = limited ? strcasestr(err->headers, "Retry-After: ") : NULL;
     long seconds = after ? strtol(after + strlen("Retry-After: "), NULL, 10) : 0;
     if (rc == DYNBUF_OK && seconds > 0) {
+        size_t len = strlen(err->message);
+        bool ends_sentence = len > 0 && strchr(".!?", err->message[len - 1]) != NULL;
         char *message = NULL;
-        if (asprintf(&message, "%s Please try again in %lds.", err->message, seconds) < 0)
+        if (asprintf(&message, "%s%s Please try again in %lds.", err->message,
+                     ends_sentence || len == 0 ? "" : ".", seconds) < 0)
             return DYNBUF_NO_MEMORY;
         rc = append_string(b, message, strlen(message));
         free(message);
