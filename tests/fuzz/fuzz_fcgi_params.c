@@ -128,13 +128,13 @@ check_json_body(int status, const char *body, size_t len)
     } else {
         const cJSON *object = cJSON_GetObjectItemCaseSensitive(parsed, "object");
         if (cJSON_IsString(object) && strcmp(object->valuestring, "response") == 0) {
-            const cJSON *status = cJSON_GetObjectItemCaseSensitive(parsed, "status");
+            const cJSON *state = cJSON_GetObjectItemCaseSensitive(parsed, "status");
             const cJSON *usage = cJSON_GetObjectItemCaseSensitive(parsed, "usage");
             const cJSON *input = cJSON_GetObjectItemCaseSensitive(usage, "input_tokens");
             const cJSON *output = cJSON_GetObjectItemCaseSensitive(usage, "output_tokens");
             const cJSON *total = cJSON_GetObjectItemCaseSensitive(usage, "total_tokens");
-            FUZZ_CHECK(cJSON_IsString(status) && (strcmp(status->valuestring, "completed") == 0 ||
-                                                  strcmp(status->valuestring, "incomplete") == 0));
+            FUZZ_CHECK(cJSON_IsString(state) && (strcmp(state->valuestring, "completed") == 0 ||
+                                                 strcmp(state->valuestring, "incomplete") == 0));
             FUZZ_CHECK(cJSON_IsNumber(input) && cJSON_IsNumber(output) && cJSON_IsNumber(total));
             FUZZ_CHECK(input->valuedouble >= 0 && output->valuedouble >= 0 &&
                        total->valuedouble == input->valuedouble + output->valuedouble);

@@ -84,7 +84,8 @@ check_messages(const cJSON *messages)
             }
         }
         const cJSON *part;
-        cJSON_ArrayForEach(part, cJSON_IsArray(content) ? content : NULL) {
+        const cJSON *parts = cJSON_IsArray(content) ? content->child : NULL;
+        for (part = parts; part != NULL; part = part->next) {
             const char *type = string_of(part, "type");
             FUZZ_CHECK(type != NULL);
             if (strcmp(type, "text") == 0)
