@@ -219,6 +219,54 @@ add_instructions(struct responses_parse *p, const cJSON *instructions)
     return 0;
 }
 
+/* text.format asking for JSON: VS Code has no JSON mode, so the model is
+ * told in words, in a system message before everything else. */
+static int
+add_text_format(struct responses_parse *p, const cJSON *text)
+{
+    const cJSON *format = cJSON_GetObjectItemCaseSensitive(text, "format");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(format, "type");
+    if (responses_is_absent(text) || responses_is_absent(format))
+        return 0;
+    if (!cJSON_IsString(type) ||
+        (strcmp(type->valuestring, "text") != 0 && strcmp(type->valuestring, "json_object") != 0 &&
+         strcmp(type->valuestring, "json_schema") != 0)) {
+        api_error_set(p->err, 400, "invalid_value", "text.format",
+                      "Invalid value for 'text.format': expected {\"type\": \"text\" | "
+                      "\"json_object\" | \"json_schema\", ...}.");
+        return -1;
+    }
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(format, "schema");
+    bool with_schema = strcmp(type->valuestring, "json_schema") == 0;
+    if (strcmp(type->valuestring, "text") == 0)
+        return 0;
+    if (with_schema && !cJSON_IsObject(schema)) {
+        api_error_set(p->err, 400, "missing_required_parameter", "text.format.schema",
+                      "Missing required parameter: 'text.format.schema' (a JSON Schema object).");
+        return -1;
+    }
+    char *schema_text = with_schema ? cJSON_PrintUnformatted(schema) : NULL;
+    char *instruction = NULL;
+    int made = with_schema && schema_text == NULL
+                   ? -1
+                   : asprintf(&instruction,
+                              "Respond with one valid JSON %s and nothing else: no prose, no "
+                              "Markdown code fences.%s%s",
+                              with_schema ? "value" : "object",
+                              with_schema ? " It must conform to this JSON Schema: " : "",
+                              with_schema ? schema_text : "");
+    free(schema_text);
+    cJSON *message = made < 0 ? NULL : cJSON_CreateObject();
+    bool ok = message != NULL && cJSON_InsertItemInArray(p->messages, 0, message);
+    if (!ok)
+        cJSON_Delete(message);
+    ok = ok && cJSON_AddStringToObject(message, "role", "system") &&
+         cJSON_AddStringToObject(message, "content", instruction);
+    if (made >= 0)
+        free(instruction);
+    return ok ? 0 : responses_parse_no_memory(p);
+}
+
 /* Sets up the request's trees: the chat-shaped root and format_state
  * (which owns the parsed body). */
 static int
@@ -282,6 +330,7 @@ parse(const char *text, size_t len, struct chat_request *req, struct api_error *
     if (responses_parse_tools(&p, cJSON_GetObjectItemCaseSensitive(body, "tools"), "tools") != 0 ||
         responses_parse_input(&p, input) != 0 ||
         add_instructions(&p, cJSON_GetObjectItemCaseSensitive(body, "instructions")) != 0 ||
+        add_text_format(&p, cJSON_GetObjectItemCaseSensitive(body, "text")) != 0 ||
         responses_parse_tool_choice(&p, cJSON_GetObjectItemCaseSensitive(body, "tool_choice"),
                                     &choice) != 0 ||
         sampling_option(body, req->root, "temperature", 0, 2, &p) != 0 ||

@@ -395,6 +395,31 @@ test_invalid(void)
                  "invalid_value", "input[0].tools[0].name");
 }
 
+/* text.format: JSON asked for in words, first. */
+static void
+test_text_format(void)
+{
+    struct chat_request req;
+    struct api_error err;
+    CHECK(parse("{\"input\":\"x\",\"instructions\":\"i\",\"text\":{\"verbosity\":\"low\","
+                "\"format\":{\"type\":\"json_schema\",\"name\":\"r\",\"schema\":{\"type\":"
+                "\"object\"}}}}",
+                &req, &err) == 0);
+    expect_json(req.messages,
+                "[{\"role\":\"system\",\"content\":\"Respond with one valid JSON value and nothing "
+                "else: no prose, no Markdown code fences. It must conform to this JSON Schema: "
+                "{\\\"type\\\":\\\"object\\\"}\"},{\"role\":\"system\",\"content\":\"i\"},"
+                "{\"role\":\"user\",\"content\":\"x\"}]");
+    chat_request_free(&req);
+    CHECK(parse("{\"input\":\"x\",\"text\":{\"format\":{\"type\":\"text\"}}}", &req, &err) == 0);
+    CHECK(cJSON_GetArraySize(req.messages) == 1);
+    chat_request_free(&req);
+    expect_error("{\"input\":\"x\",\"text\":{\"format\":{\"type\":\"xml\"}}}", "invalid_value",
+                 "text.format");
+    expect_error("{\"input\":\"x\",\"text\":{\"format\":{\"type\":\"json_schema\"}}}",
+                 "missing_required_parameter", "text.format.schema");
+}
+
 /* /v1/responses/input_tokens: input may be left out. */
 static void
 test_count(void)
@@ -422,6 +447,7 @@ main(void)
     test_tool_choice();
     test_stateless_refusals();
     test_invalid();
+    test_text_format();
     test_count();
     return check_summary("responses_request");
 }
