@@ -4,10 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "json_body.h"
 #include "json_write.h"
-#include "utf8.h"
 
 static const char *const message_roles[] = {
     "system", "developer", "user", "assistant", "tool",
@@ -47,30 +46,6 @@ role_known(const char *role)
         if (strcmp(role, message_roles[i]) == 0)
             return true;
     return false;
-}
-
-/* data:image/(png|jpeg|gif|webp)[;params];base64,<base64>: what VS Code's
- * models can decode.  The payload is checked for the base64 alphabet and
- * length only; decoding is VS Code's. */
-bool
-chat_image_data_url_valid(const char *url)
-{
-    static const char *const types[] = { "png", "jpeg", "jpg", "gif", "webp" };
-    const char *type = url + strlen("data:image/");
-    size_t type_len = strcspn(type, ";,");
-    bool known = false;
-    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
-        known = known ||
-                (strlen(types[i]) == type_len && strncasecmp(type, types[i], type_len) == 0);
-    const char *payload = strstr(url, ";base64,");
-    if (!known || payload == NULL)
-        return false;
-    payload += strlen(";base64,");
-    size_t len = strlen(payload);
-    size_t body = strspn(payload,
-                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
-    size_t padding = strspn(payload + body, "=");
-    return len > 0 && body + padding == len && padding <= 2 && len % 4 == 0;
 }
 
 static int
@@ -115,7 +90,7 @@ validate_content_part(const cJSON *part, const char *path, const char *role, str
                           where);
             return -1;
         }
-        if (!chat_image_data_url_valid(url->valuestring)) {
+        if (!json_body_image_data_url_valid(url->valuestring)) {
             api_error_set(err, 400, "invalid_image_url", where,
                           "Invalid value for '%s': the data: URL must hold a PNG, JPEG, GIF or WebP "
                           "image in base64.",
@@ -555,60 +530,13 @@ messages_have_images(const cJSON *messages)
     return false;
 }
 
-/* cJSON ends a string at an escaped NUL (\u0000) and drops the rest, which
- * would silently shorten a prompt: such bodies are refused instead. */
-static bool
-has_escaped_nul(const char *body, size_t len)
-{
-    for (const char *p = body; (p = memmem(p, len - (size_t)(p - body), "\\u0000", 6)) != NULL;
-         p++) {
-        size_t backslashes = 0;
-        for (const char *q = p; q > body && q[-1] == '\\'; q--)
-            backslashes++;
-        if (backslashes % 2 == 0)
-            return true; /* the backslash before u0000 is not itself escaped */
-    }
-    return false;
-}
-
-int
-chat_request_check_text(const char *body, size_t len, struct api_error *err)
-{
-    /* JSON text is UTF-8 (RFC 8259); cJSON would take any bytes, and VS Code
-     * would see each bad one as U+FFFD.  Refuse, as OpenAI does. */
-    if (!utf8_valid(body, len)) {
-        api_error_set(err, 400, "invalid_json", NULL,
-                      "We could not parse the JSON body of your request: it is not valid UTF-8. "
-                      "Send JSON encoded as UTF-8.");
-        return -1;
-    }
-    if (has_escaped_nul(body, len)) {
-        api_error_set(err, 400, "invalid_value", NULL,
-                      "The request contains a NUL character (\\u0000), which VS Code's models "
-                      "cannot take; remove it.");
-        return -1;
-    }
-    return 0;
-}
-
 int
 chat_request_parse(const char *body, size_t len, struct chat_request *req, struct api_error *err)
 {
     memset(req, 0, sizeof *req);
-    if (chat_request_check_text(body, len, err) != 0)
+    if (json_body_parse(body, len, &req->root, err) != 0)
         return -1;
-    req->root = cJSON_ParseWithLength(body, len);
-    if (req->root == NULL) {
-        api_error_set(err, 400, "invalid_json", NULL,
-                      "We could not parse the JSON body of your request. The body must be a JSON "
-                      "object (is Content-Type application/json and the JSON well formed?).");
-        return -1;
-    }
     const cJSON *root = req->root;
-    if (!cJSON_IsObject(root)) {
-        api_error_set(err, 400, "invalid_type", NULL, "The request body must be a JSON object.");
-        return -1;
-    }
     if (normalise_legacy_functions(req) != 0) {
         api_error_set(err, 500, "internal_error", NULL, "Out of memory.");
         return -1;
@@ -683,8 +611,9 @@ chat_request_parse(const char *body, size_t len, struct chat_request *req, struc
 void
 chat_request_free(struct chat_request *req)
 {
-    cJSON_Delete(req->root);
     cJSON_Delete(req->format_state);
+    cJSON_Delete(req->root);
+    free(req->notes);
     memset(req, 0, sizeof *req);
 }
 

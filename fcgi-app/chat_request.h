@@ -1,6 +1,8 @@
 /*
- * chat_request: parses and validates a Chat Completions body, and builds
- * the pipe `request` frame from it.  Fields OpenAI clients send that we do
+ * chat_request: the normalised request (the pipe's request, in Chat
+ * Completions' shape, whatever wire format the client spoke); the Chat
+ * Completions parser, which validates a body into it; and the pipe
+ * `request` frame built from it.  Fields OpenAI clients send that we do
  * not use are ignored, as OpenAI's own server does for unknown fields.
  */
 #ifndef LITELLM_CHAT_REQUEST_H
@@ -14,7 +16,10 @@
 #include "api_error.h"
 
 struct chat_request {
-    cJSON *root;       /* owned: the parsed body */
+    cJSON *root; /* owned: the parsed body */
+    /* owned, or NULL: what another wire format's parser learned and its
+     * renderer needs (tool names to map back, fields to echo) */
+    cJSON *format_state;
     const char *model; /* NULL when omitted */
     bool stream;
     bool include_usage; /* stream_options.include_usage */
@@ -26,22 +31,13 @@ struct chat_request {
     bool legacy_functions;       /* asked with functions/function_call: answer so */
     bool has_images;             /* some message carries an image part */
     const char *response_format; /* NULL, "json_object" or "json_schema" */
-    /* owned: what another wire format's parser learned and its renderer
-     * needs (tool names to map back, fields to echo); NULL for chat */
-    cJSON *format_state;
+    char *notes; /* owned, or NULL: what the parser left out or repaired, for the log */
 };
 
 /* Returns 0, or -1 with `err` filled in (400s). */
 int chat_request_parse(const char *body, size_t len, struct chat_request *req,
                        struct api_error *err);
 void chat_request_free(struct chat_request *req);
-/* What every wire format's parser refuses in a body, before parsing it:
- * bytes that are not UTF-8, and an escaped NUL (which cJSON would cut a
- * string at).  0, or -1 with `err` (a 400). */
-int chat_request_check_text(const char *body, size_t len, struct api_error *err);
-/* data:image/(png|jpeg|gif|webp)[;params];base64,<base64>: an image VS
- * Code's models can take (the payload's alphabet and length checked). */
-bool chat_image_data_url_valid(const char *url);
 /* {"type":"request","id","model","messages","tools","tool_choice","options"};
  * it refers to the request's own nodes, so delete it before the request. */
 cJSON *chat_request_frame(const struct chat_request *req, const char *id, const char *model_id);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "log.h"
 #include "respond.h"
 #include "responses_request.h"
 #include "router.h"
@@ -52,6 +53,8 @@ handle_responses_input_tokens(struct http_request *req, const struct request_con
         chat_request_free(&request);
         return;
     }
+    if (request.notes != NULL)
+        log_info("request %s: %s", req->request_id, request.notes);
     enum token_family family = family_for(ctx->cfg, request.model);
     long tokens = token_estimate_messages(request.messages, family) +
                   token_estimate_tools(request.tools, family);

@@ -73,7 +73,13 @@ read_and_parse(struct chat_exchange *ex, struct api_error *err)
         api_error_set(err, 400, "invalid_body", NULL, "The request body could not be read.");
         return -1;
     }
-    return ex->format->parse(req->body.data ? req->body.data : "", req->body.len, &ex->chat, err);
+    if (ex->format->parse(req->body.data ? req->body.data : "", req->body.len, &ex->chat, err) != 0)
+        return -1;
+    /* What the parser left out or repaired (server tools, unpaired tool
+     * calls...): said once, beside the request's id. */
+    if (ex->chat.notes != NULL)
+        log_info("request %s: %s", req->request_id, ex->chat.notes);
+    return 0;
 }
 
 static int

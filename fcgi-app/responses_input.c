@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "dynbuf.h"
+#include "json_body.h"
 #include "responses_parse.h"
 
 #define TOOL_OUTPUT_MAX (64u << 20)
@@ -119,7 +120,7 @@ image_part(struct responses_parse *p, const cJSON *part, const char *path, cJSON
                       where);
         return -1;
     }
-    if (!chat_image_data_url_valid(url)) {
+    if (!json_body_image_data_url_valid(url)) {
         api_error_set(p->err, 400, "invalid_image_url", where,
                       "Invalid value for '%s': the data: URL must hold a PNG, JPEG, GIF or WebP "
                       "image in base64.",
@@ -517,7 +518,12 @@ add_item(struct input_walk *w, const cJSON *item, int index)
         snprintf(path, sizeof path, "input[%d].tools", index);
         return responses_parse_tools(p, cJSON_GetObjectItemCaseSensitive(item, "tools"), path);
     }
-    return 0; /* reasoning, item_reference, and what is not known here */
+    /* Reasoning: another model's, dropped by design (Codex sends it every
+     * turn).  What else is not known here (item_reference: nothing is
+     * stored to refer to) is dropped too, and noted for the log. */
+    if (strcmp(type, "reasoning") == 0)
+        return 0;
+    return responses_note(p->dropped, type) == 0 ? 0 : responses_parse_no_memory(p);
 }
 
 int

@@ -30,7 +30,8 @@ struct responses_parse {
     cJSON *tools;      /* the chat tools being built (in req->root) */
     cJSON *names;      /* name the model is given -> {"name", "namespace", "custom"} */
     cJSON *echo_tools; /* the tools served, as a Response echoes them */
-    cJSON *skipped;    /* the types of the hosted tools skipped */
+    cJSON *skipped;    /* the types of the hosted tools skipped (for the log) */
+    cJSON *dropped;    /* the types of the input items dropped (for the log) */
 };
 
 /* `input`: a string or an array of items; NULL or null for none. */
@@ -51,6 +52,9 @@ cJSON *responses_string_ref(const char *text);
  * parameter's path, cut at RESPONSES_PATH_MAX bytes (a message's detail). */
 void responses_path(char *out, const char *base, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Adds `type` to the list `seen` (strings) unless it is there: 0, or -1
+ * on no memory. */
+int responses_note(cJSON *seen, const char *type);
 /* The name the model gets for a tool: NAME, or NAMESPACE__NAME for one in a
  * namespace; malloc'd (NULL: no memory). */
 char *responses_called_name(const char *namespace_name, const char *name);

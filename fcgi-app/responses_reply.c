@@ -66,19 +66,6 @@ build_echo(struct responses_reply *r, const char *model_id)
     return result(rc);
 }
 
-/* Hosted tools were skipped: the one place that says so. */
-static void
-log_skipped(const struct responses_reply *r)
-{
-    const cJSON *skipped = responses_request_skipped(r->request);
-    if (skipped == NULL)
-        return;
-    char *list = cJSON_PrintUnformatted(skipped);
-    log_info("request %s: hosted tools skipped (VS Code's models cannot run them): %s",
-             r->request_id, list ? list : "?");
-    free(list);
-}
-
 static int
 responses_setup(void *opaque, const struct reply_setup *setup)
 {
@@ -99,7 +86,6 @@ responses_setup(void *opaque, const struct reply_setup *setup)
                             r->request_id, (long long)time(NULL));
     if (rc != DYNBUF_OK || build_echo(r, setup->model_id) != 0)
         return -1;
-    log_skipped(r);
     return 0;
 }
 

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynbuf.h"
+#include "json_body.h"
 #include "responses_parse.h"
 
 int
@@ -42,6 +44,17 @@ responses_path(char *out, const char *base, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(out + len, RESPONSES_PATH_MAX - len, fmt, ap);
     va_end(ap);
+}
+
+int
+responses_note(cJSON *seen, const char *type)
+{
+    const cJSON *known;
+    cJSON_ArrayForEach(known, seen) {
+        if (strcmp(known->valuestring, type) == 0)
+            return 0;
+    }
+    return cJSON_AddItemToArray(seen, cJSON_CreateString(type)) ? 0 : -1;
 }
 
 char *
@@ -286,9 +299,45 @@ start(struct responses_parse *p, cJSON *body)
         (p->echo_tools = cJSON_AddArrayToObject(echo, "tools")) == NULL ||
         (p->names = cJSON_AddObjectToObject(state, "names")) == NULL ||
         (p->skipped = cJSON_AddArrayToObject(state, "skipped")) == NULL ||
+        (p->dropped = cJSON_AddArrayToObject(state, "dropped")) == NULL ||
         (p->messages = cJSON_AddArrayToObject(req->root, "messages")) == NULL)
         return responses_parse_no_memory(p);
     return 0;
+}
+
+/* One list of what was noted, "LABEL: a, b" ("; " after a list before it). */
+static int
+append_list(struct dynbuf *notes, const char *label, const cJSON *list)
+{
+    int rc = DYNBUF_OK;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, list) {
+        rc = item == list->child ? dynbuf_appendf(notes, "%s%s: ", notes->len ? "; " : "", label)
+                                 : dynbuf_append_str(notes, ", ");
+        if (rc == DYNBUF_OK)
+            rc = dynbuf_append_str(notes, item->valuestring);
+        if (rc != DYNBUF_OK)
+            break;
+    }
+    return rc;
+}
+
+/* What was skipped or dropped, for the log line (req->notes). */
+static int
+take_notes(struct responses_parse *p)
+{
+    struct dynbuf notes;
+    dynbuf_init(&notes, 1u << 12);
+    int rc = append_list(&notes, "hosted tools skipped (VS Code's models cannot run them)",
+                         p->skipped);
+    if (rc == DYNBUF_OK)
+        rc = append_list(&notes, "input items dropped (not known here)", p->dropped);
+    if (rc == DYNBUF_TOO_BIG)
+        rc = DYNBUF_OK; /* a long list is cut: it is a log line */
+    if (rc == DYNBUF_OK && notes.len > 0)
+        p->req->notes = dynbuf_take(&notes, NULL);
+    dynbuf_free(&notes);
+    return rc == DYNBUF_OK ? 0 : responses_parse_no_memory(p);
 }
 
 static int
@@ -296,21 +345,13 @@ parse(const char *text, size_t len, struct chat_request *req, struct api_error *
 {
     memset(req, 0, sizeof *req);
     struct responses_parse p = { .req = req, .err = err };
-    if (chat_request_check_text(text, len, err) != 0)
-        return -1;
-    cJSON *body = cJSON_ParseWithLength(text, len);
-    if (body == NULL) {
-        api_error_set(err, 400, "invalid_json", NULL,
-                      "We could not parse the JSON body of your request. The body must be a JSON "
-                      "object (is Content-Type application/json and the JSON well formed?).");
+    cJSON *body = NULL;
+    if (json_body_parse(text, len, &body, err) != 0) {
+        cJSON_Delete(body);
         return -1;
     }
     if (start(&p, body) != 0)
         return -1;
-    if (!cJSON_IsObject(body)) {
-        api_error_set(err, 400, "invalid_type", NULL, "The request body must be a JSON object.");
-        return -1;
-    }
     if (refuse_stateful(body, err) != 0 ||
         check_optional(body, "model", cJSON_IsString, "a string", err) != 0 ||
         check_optional(body, "stream", cJSON_IsBool, "a boolean", err) != 0 ||
@@ -350,7 +391,7 @@ parse(const char *text, size_t len, struct chat_request *req, struct api_error *
     req->messages = p.messages;
     req->tools = p.tools != NULL && p.tools->child != NULL ? p.tools : NULL;
     req->tool_choice = choice;
-    return 0;
+    return take_notes(&p);
 }
 
 int
@@ -396,11 +437,4 @@ responses_request_parallel_tool_calls(const struct chat_request *req)
 {
     return !cJSON_IsFalse(
         cJSON_GetObjectItemCaseSensitive(responses_request_echo(req), "parallel_tool_calls"));
-}
-
-const cJSON *
-responses_request_skipped(const struct chat_request *req)
-{
-    const cJSON *skipped = cJSON_GetObjectItemCaseSensitive(req->format_state, "skipped");
-    return cJSON_GetArraySize(skipped) > 0 ? skipped : NULL;
 }

@@ -13,6 +13,7 @@
  *   tools: function as is; custom ─▶ a function taking {"input": string};
  *     namespace ─▶ its tools flattened to "NAMESPACE__NAME"; hosted tools
  *     (web_search, file_search, ...) skipped: VS Code's models cannot run them
+ *     (req->notes says so, for the log)
  *   max_output_tokens ─▶ max_tokens; temperature, top_p passed on
  *
  * Stateless: nothing is stored, so what needs stored state (a
@@ -66,7 +67,5 @@ bool responses_request_tool(const struct chat_request *req, const char *called,
                             struct responses_tool *out);
 /* Whether the model may call several tools in one turn (parallel_tool_calls). */
 bool responses_request_parallel_tool_calls(const struct chat_request *req);
-/* The types of the tools skipped (hosted tools), an array of strings, or NULL. */
-const cJSON *responses_request_skipped(const struct chat_request *req);
 
 #endif

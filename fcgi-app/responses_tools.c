@@ -11,7 +11,7 @@
  *                namespace and name on the way back
  *   any other type (web_search, file_search, code_interpreter, mcp, ...) is a
  *   tool OpenAI's servers run: VS Code's models cannot, so it is skipped (and
- *   logged by the renderer), not refused: Codex sends web_search every turn.
+ *   noted for the log), not refused: Codex sends web_search every turn.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,19 +316,6 @@ add_namespace(struct responses_parse *p, const cJSON *tool, const char *path)
     return 0;
 }
 
-static int
-skip_hosted(struct responses_parse *p, const char *type)
-{
-    const cJSON *seen;
-    cJSON_ArrayForEach(seen, p->skipped) {
-        if (strcmp(seen->valuestring, type) == 0)
-            return 0;
-    }
-    if (!cJSON_AddItemToArray(p->skipped, cJSON_CreateString(type)))
-        return responses_parse_no_memory(p);
-    return 0;
-}
-
 int
 responses_parse_tools(struct responses_parse *p, const cJSON *tools, const char *where)
 {
@@ -357,7 +344,7 @@ responses_parse_tools(struct responses_parse *p, const cJSON *tools, const char 
         else if (strcmp(type, "namespace") == 0)
             rc = add_namespace(p, tool, path);
         else
-            rc = skip_hosted(p, type);
+            rc = responses_note(p->skipped, type) == 0 ? 0 : responses_parse_no_memory(p);
         if (rc != 0)
             return rc;
     }
