@@ -18,6 +18,9 @@
 #define EVENT_MAX_BYTES (64u << 20)
 #define HEAD_MAX_BYTES (1u << 12)
 
+static int append_message(struct dynbuf *b, const struct responses_reply *r, unsigned index,
+                          const char *status, bool with_text);
+
 static int
 result(int rc)
 {
@@ -157,8 +160,8 @@ incomplete_reason(const struct reply_event *end)
     return NULL;
 }
 
-/* The Response as it stands: `status`, the output items finished so far,
- * and what ended it (`end`: a finish, with usage; an error; NULL while in
+/* The Response as it stands: `status`, its output items so far, and what
+ * ended it (`end`: a finish, with usage; an error; NULL while in
  * progress). */
 static int
 append_response(const struct responses_reply *r, struct dynbuf *b, const char *status,
@@ -188,6 +191,14 @@ append_response(const struct responses_reply *r, struct dynbuf *b, const char *s
         rc = dynbuf_append_str(b, ",\"output\":[");
     if (rc == DYNBUF_OK)
         rc = append_buffer(b, &r->output);
+    /* In progress (a heartbeat), the open message too, with its text so
+     * far: the SDK's stream helper takes the event's Response as its new
+     * snapshot, and the next delta adds to that message. */
+    if (rc == DYNBUF_OK && end == NULL && r->message_open) {
+        rc = r->output.len ? dynbuf_append(b, ",", 1) : DYNBUF_OK;
+        if (rc == DYNBUF_OK)
+            rc = append_message(b, r, r->items - 1, "in_progress", true);
+    }
     if (rc == DYNBUF_OK)
         rc = dynbuf_append(b, "]", 1);
     if (rc == DYNBUF_OK && end != NULL && end->kind == REPLY_FINISH)
@@ -255,16 +266,16 @@ append_text_part(struct dynbuf *b, const char *text, size_t len)
     return rc;
 }
 
-/* The message item: in progress without content, or finished with its text. */
+/* The message item, `with_text` so far (or without content: just added). */
 static int
-append_message(struct dynbuf *b, const struct responses_reply *r, unsigned index, const char *status)
+append_message(struct dynbuf *b, const struct responses_reply *r, unsigned index,
+               const char *status, bool with_text)
 {
-    bool done = strcmp(status, "in_progress") != 0;
     int rc = dynbuf_appendf(b,
                             "{\"id\":\"msg_%s_%u\",\"type\":\"message\",\"status\":\"%s\","
                             "\"role\":\"assistant\",\"content\":[",
                             r->request_id, index, status);
-    if (rc == DYNBUF_OK && done)
+    if (rc == DYNBUF_OK && with_text)
         rc = append_text_part(b, r->text.data, r->text.len);
     if (rc == DYNBUF_OK)
         rc = dynbuf_append_str(b, "]}");
@@ -284,7 +295,7 @@ open_message(struct responses_reply *r, struct dynbuf *out)
     if (rc == DYNBUF_OK)
         rc = dynbuf_appendf(&r->event, ",\"output_index\":%u,\"item\":", index);
     if (rc == DYNBUF_OK)
-        rc = append_message(&r->event, r, index, "in_progress");
+        rc = append_message(&r->event, r, index, "in_progress", false);
     rc = end_event(r, "response.output_item.added", out, rc);
     if (rc == DYNBUF_OK)
         rc = begin_event(r, "response.content_part.added");
@@ -337,7 +348,7 @@ close_message(struct responses_reply *r, const char *status, struct dynbuf *out)
     r->message_open = false;
     unsigned index = r->items - 1;
     dynbuf_reset(&r->item);
-    int rc = append_message(&r->item, r, index, status);
+    int rc = append_message(&r->item, r, index, status, true);
     if (rc == DYNBUF_OK)
         rc = add_output(r, &r->item);
     if (rc != DYNBUF_OK || out == NULL)

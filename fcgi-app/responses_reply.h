@@ -11,9 +11,10 @@
  * custom_tool_call_input.delta/.done), response.output_item.done with the
  * whole item; last response.completed with usage, response.incomplete
  * (max_output_tokens, content_filter) or response.failed.  A silent model
- * gets response.in_progress again as the heartbeat: Codex's idle timer
- * counts parsed events only (it skips SSE comments), and the document
- * allows the event.
+ * gets response.in_progress again as the heartbeat, with the Response so
+ * far (the open message's text included: the SDK's stream helper takes it
+ * as its snapshot): Codex's idle timer counts parsed events only (it skips
+ * SSE comments), and the document allows the event.
  *
  * The model's calls of custom and namespaced tools are named back as the
  * client gave them (responses_request.h).

@@ -197,6 +197,32 @@ test_heartbeats(void)
     stop(&t);
 }
 
+/* A heartbeat in the middle of a message: its Response (which the SDK's
+ * stream helper takes as its snapshot) holds the open message and its text
+ * so far, so that the next delta has a message to add to. */
+static void
+test_heartbeat_mid_message(void)
+{
+    struct reply_under_test t;
+    start(&t, "{\"stream\":true,\"input\":\"hi\"}");
+    frame(&t, "{\"type\":\"delta\",\"text\":\"Hel\"}");
+    size_t before = t.client.bytes.len;
+    reply_core_heartbeat(&t.core);
+    const char *beat = text_of(&t) + before;
+    CHECK(strstr(beat, "\"output\":[{\"id\":\"msg_r1_0\",\"type\":\"message\",\"status\":"
+                       "\"in_progress\",\"role\":\"assistant\",\"content\":[{\"type\":"
+                       "\"output_text\",\"text\":\"Hel\",\"annotations\":[],\"logprobs\":[]}]}]") !=
+          NULL);
+    frame(&t, "{\"type\":\"delta\",\"text\":\"lo\"}");
+    frame(&t, "{\"type\":\"done\"}");
+    expect_events(&t, "response.created response.in_progress response.output_item.added "
+                      "response.content_part.added response.output_text.delta "
+                      "response.in_progress response.output_text.delta response.output_text.done "
+                      "response.content_part.done response.output_item.done response.completed");
+    CHECK(strstr(text_of(&t), "\"text\":\"Hello\",\"logprobs\":[]}") != NULL);
+    stop(&t);
+}
+
 /* After heartbeats (the head is out), a failure is response.failed. */
 static void
 test_failure_after_heartbeat(void)
@@ -275,6 +301,7 @@ int
 main(void)
 {
     test_heartbeats();
+    test_heartbeat_mid_message();
     test_failure_after_heartbeat();
     test_failure_before_head();
     test_whole_reply();
