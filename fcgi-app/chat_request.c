@@ -611,6 +611,7 @@ chat_request_parse(const char *body, size_t len, struct chat_request *req, struc
 void
 chat_request_free(struct chat_request *req)
 {
+    cJSON_Delete(req->format_state);
     cJSON_Delete(req->root);
     free(req->notes);
     memset(req, 0, sizeof *req);

@@ -16,7 +16,10 @@
 #include "api_error.h"
 
 struct chat_request {
-    cJSON *root;       /* owned: the parsed body */
+    cJSON *root; /* owned: the parsed body */
+    /* owned, or NULL: what another wire format's parser learned and its
+     * renderer needs (tool names to map back, fields to echo) */
+    cJSON *format_state;
     const char *model; /* NULL when omitted */
     bool stream;
     bool include_usage; /* stream_options.include_usage */

@@ -8,6 +8,7 @@
 #include "chat_reply.h"
 #include "handlers.h"
 #include "messages_reply.h"
+#include "responses_reply.h"
 #include "respond.h"
 #include "web_guard.h"
 
@@ -32,6 +33,13 @@ static const struct route routes[] = {
       false },
     { "/messages/count_tokens", false, "POST", "POST, OPTIONS", true, &messages_wire_format,
       handle_count_tokens, false },
+    { "/responses", false, "POST", "POST, OPTIONS", true, &responses_wire_format,
+      handle_model_call, false },
+    /* Before "/responses/": the first route that matches serves. */
+    { "/responses/input_tokens", false, "POST", "POST, OPTIONS", true, &responses_wire_format,
+      handle_responses_input_tokens, false },
+    { "/responses/", true, "GET", "GET, HEAD, OPTIONS", true, &responses_wire_format,
+      handle_responses_get, false },
     { "/models", false, "GET", "GET, HEAD, OPTIONS", true, &chat_wire_format, handle_models, true },
     { "/models/", true, "GET", "GET, HEAD, OPTIONS", true, &chat_wire_format, handle_model, true },
     { "/health", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format, handle_health,
@@ -76,8 +84,8 @@ unknown_url(struct http_request *req)
     struct api_error err;
     api_error_set(&err, 404, "unknown_url", NULL,
                   "Unknown request URL: %.32s %.2000s. This server offers POST "
-                  "/v1/chat/completions, POST /v1/messages, POST /v1/messages/count_tokens, GET "
-                  "/v1/models and GET /health.",
+                  "/v1/chat/completions, POST /v1/messages, POST /v1/messages/count_tokens, POST "
+                  "/v1/responses, POST /v1/responses/input_tokens, GET /v1/models and GET /health.",
                   req->method, req->path);
     respond_error(req, &err);
 }

@@ -39,5 +39,9 @@ route_handler handle_health;
 /* The models a key may use (every model without keys), and one of them. */
 route_handler handle_models;
 route_handler handle_model;
+/* POST /v1/responses/input_tokens (the token estimator) and GET
+ * /v1/responses/{id} (404: nothing is stored). */
+route_handler handle_responses_input_tokens;
+route_handler handle_responses_get;
 
 #endif

@@ -22,15 +22,34 @@ reply_writer_free(struct reply_writer *writer)
     dynbuf_free(&writer->out);
 }
 
+/* Whether an error before the head goes in the stream (the format asks
+ * for it) rather than out with its own status. */
+static bool
+error_in_stream(const struct reply_writer *writer, const struct api_error *err)
+{
+    if (!writer->stream)
+        return false;
+    if (writer->head_sent)
+        return true;
+    return writer->format->error_opens_stream != NULL && writer->format->error_opens_stream(err);
+}
+
 static int
 send_error(struct reply_writer *writer, const struct api_error *err)
 {
     writer->sends++;
     writer->failure = err->code;
-    if (!writer->stream || !writer->head_sent)
+    if (!error_in_stream(writer, err))
         return writer->transport.send_error(writer->transport.ctx, err, NULL, 0);
     struct reply_event event = { .kind = REPLY_ERROR, .error = err };
     dynbuf_reset(&writer->out);
+    if (!writer->head_sent) {
+        if (writer->transport.stream_head(writer->transport.ctx, writer->format->stream_type) != 0)
+            return -1;
+        writer->head_sent = true;
+        if (writer->format->stream_start(writer->reply, &writer->out) != 0)
+            return -1;
+    }
     if (writer->format->stream_event(writer->reply, &event, &writer->out) != 0)
         return -1;
     return writer->transport.send_error(writer->transport.ctx, err, writer->out.data,

@@ -2,7 +2,8 @@
  * reply_writer: takes the core's events (reply_core.h) and gets them to
  * the client through the request's wire format (wire_format.h), whether
  * the client streams or waits for the whole reply.  It decides where an
- * error goes: before the response head it keeps its HTTP status, after it
+ * error goes: before the response head it keeps its HTTP status (unless the
+ * format has such an error open the stream: error_opens_stream), after it
  * it is the format's in-stream error.  A streamed reply's head goes out
  * with its first event, a heartbeat included, so a model that fails at once
  * still gets a proper status and a silent one still gets its head.

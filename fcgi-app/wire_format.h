@@ -13,6 +13,7 @@
 #ifndef LITELLM_WIRE_FORMAT_H
 #define LITELLM_WIRE_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "api_error.h"
@@ -80,6 +81,12 @@ struct wire_format {
     int (*stream_start)(void *reply, struct dynbuf *out);
     /* Streaming: one event's bytes (an error after the head included). */
     int (*stream_event)(void *reply, const struct reply_event *event, struct dynbuf *out);
+    /* Streaming, before the head: whether this failure of the model call
+     * should open the stream and travel in it (stream_start, then the
+     * error event) instead of keeping its HTTP status, for clients that
+     * retry some statuses in storms but read a failure event.  NULL: every
+     * error before the head keeps its status. */
+    bool (*error_opens_stream)(const struct api_error *err);
     /* Whole replies: keep a text or tool event... */
     int (*collect)(void *reply, const struct reply_event *event);
     /* ...and, at REPLY_FINISH, build the response body. */

@@ -15,7 +15,10 @@
  * is named events in Anthropic's order (message_start first and once,
  * blocks opened, filled with deltas of their own type and closed in index
  * order, each tool input a JSON object, message_delta then message_stop,
- * nothing after them or an error; pings anywhere after the start).  No mailbox,
+ * nothing after them or an error; pings anywhere after the start).  A Responses
+ * stream (/v1/responses) is named events of increasing sequence_number,
+ * response.created first and one completed, incomplete or failed event
+ * last, and its JSON a Response whose usage adds up.  No mailbox,
  * window reference or in-flight count outlives its request.  Web pages
  * (web_guard.h): a request with a foreign Host (on loopback) or Origin runs
  * no model and gets 403; Access-Control-Allow-Origin is never "*", only
@@ -31,6 +34,7 @@
 #include "loopback.h"
 #include "messages_reply.h"
 #include "request_harness.h"
+#include "responses_reply.h"
 #include "web_guard.h"
 
 /* The harness's responder allows no names or origins beyond the defaults. */
@@ -140,7 +144,23 @@ check_json_body(int status, const char *body, size_t len)
         check_error_object(parsed);
     } else {
         const cJSON *object = cJSON_GetObjectItemCaseSensitive(parsed, "object");
-        if (cJSON_IsString(object) && strcmp(object->valuestring, "chat.completion") == 0) {
+        if (cJSON_IsString(object) && strcmp(object->valuestring, "response") == 0) {
+            const cJSON *state = cJSON_GetObjectItemCaseSensitive(parsed, "status");
+            const cJSON *usage = cJSON_GetObjectItemCaseSensitive(parsed, "usage");
+            const cJSON *input = cJSON_GetObjectItemCaseSensitive(usage, "input_tokens");
+            const cJSON *output = cJSON_GetObjectItemCaseSensitive(usage, "output_tokens");
+            const cJSON *total = cJSON_GetObjectItemCaseSensitive(usage, "total_tokens");
+            FUZZ_CHECK(cJSON_IsString(state) && (strcmp(state->valuestring, "completed") == 0 ||
+                                                 strcmp(state->valuestring, "incomplete") == 0));
+            FUZZ_CHECK(cJSON_IsNumber(input) && cJSON_IsNumber(output) && cJSON_IsNumber(total));
+            FUZZ_CHECK(input->valuedouble >= 0 && output->valuedouble >= 0 &&
+                       total->valuedouble == input->valuedouble + output->valuedouble);
+            FUZZ_CHECK(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(parsed, "output")));
+        } else if (cJSON_IsString(object) &&
+                   strcmp(object->valuestring, "response.input_tokens") == 0) {
+            const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(parsed, "input_tokens");
+            FUZZ_CHECK(cJSON_IsNumber(tokens) && tokens->valuedouble >= 0);
+        } else if (cJSON_IsString(object) && strcmp(object->valuestring, "chat.completion") == 0) {
             const cJSON *usage = cJSON_GetObjectItemCaseSensitive(parsed, "usage");
             const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
             const cJSON *completion = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
@@ -387,6 +407,54 @@ check_anthropic_stream(const char *body, size_t len)
     FUZZ_CHECK(st.stopped || st.failed);
 }
 
+/* A Responses stream: "event: TYPE\ndata: {JSON of that type}" blocks,
+ * sequence_number 0, 1, 2...; response.created first (after nothing), the
+ * same response id throughout, and one terminal event (completed,
+ * incomplete or failed) last. */
+static void
+check_responses_stream(const char *body, size_t len)
+{
+    char response_id[160] = "";
+    long sequence = 0;
+    bool ended = false;
+    size_t at = 0;
+    while (at < len) {
+        const char *event = body + at;
+        const char *end = memmem(event, len - at, "\n\n", 2);
+        FUZZ_CHECK(end != NULL && !ended);
+        size_t event_len = (size_t)(end - event);
+        at += event_len + 2;
+        const char *newline = memchr(event, '\n', event_len);
+        FUZZ_CHECK(newline != NULL && event_len > 7 && memcmp(event, "event: ", 7) == 0);
+        FUZZ_CHECK((size_t)(end - newline) > 7 && memcmp(newline, "\ndata: ", 7) == 0);
+        FUZZ_CHECK(memchr(newline + 1, '\n', (size_t)(end - newline - 1)) == NULL);
+        cJSON *data = cJSON_ParseWithLength(newline + 7, (size_t)(end - newline - 7));
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(data, "type");
+        const cJSON *number = cJSON_GetObjectItemCaseSensitive(data, "sequence_number");
+        FUZZ_CHECK(cJSON_IsString(type) && cJSON_IsNumber(number));
+        size_t name_len = (size_t)(newline - event) - 7;
+        FUZZ_CHECK(strlen(type->valuestring) == name_len &&
+                   memcmp(type->valuestring, event + 7, name_len) == 0);
+        FUZZ_CHECK(number->valuedouble == (double)sequence);
+        FUZZ_CHECK((sequence == 0) == (strcmp(type->valuestring, "response.created") == 0));
+        sequence++;
+        const cJSON *response = cJSON_GetObjectItemCaseSensitive(data, "response");
+        if (response != NULL) {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(response, "id");
+            FUZZ_CHECK(cJSON_IsString(id) && strncmp(id->valuestring, "resp_", 5) == 0);
+            if (response_id[0] == '\0')
+                snprintf(response_id, sizeof response_id, "%s", id->valuestring);
+            FUZZ_CHECK(strcmp(response_id, id->valuestring) == 0);
+            FUZZ_CHECK(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(response, "output")));
+        }
+        ended = strcmp(type->valuestring, "response.completed") == 0 ||
+                strcmp(type->valuestring, "response.incomplete") == 0 ||
+                strcmp(type->valuestring, "response.failed") == 0;
+        cJSON_Delete(data);
+    }
+    FUZZ_CHECK(ended);
+}
+
 /* A web page the guard refuses never makes the model run. */
 static void
 check_web_guard(const struct http_request *req, const struct harness_result *result, int status)
@@ -432,6 +500,8 @@ check_response(const struct harness_result *result)
         check_json_body(status, body, body_len);
     else if (anthropic)
         check_anthropic_stream(body, body_len);
+    else if (req->wire == &responses_wire_format)
+        check_responses_stream(body, body_len);
     else
         check_event_stream(body, body_len);
 }
