@@ -33,8 +33,8 @@ static const struct route routes[] = {
       false },
     { "/messages/count_tokens", false, "POST", "POST, OPTIONS", true, &messages_wire_format,
       handle_count_tokens, false },
-    { "/responses", false, "POST", "POST, OPTIONS", true, &responses_wire_format,
-      handle_model_call, false },
+    { "/responses", false, "POST", "POST, OPTIONS", true, &responses_wire_format, handle_model_call,
+      false },
     /* Before "/responses/": the first route that matches serves. */
     { "/responses/input_tokens", false, "POST", "POST, OPTIONS", true, &responses_wire_format,
       handle_responses_input_tokens, false },
