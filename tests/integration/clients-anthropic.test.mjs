@@ -188,7 +188,13 @@ test('models.list (anthropic-version sent): Anthropic\'s list shape, the worker\
     assert.ok(!Number.isNaN(Date.parse(model.created_at)), `created_at is a date: ${model.created_at}`);
     ids.push(model.id);
   }
-  assert.deepEqual(ids.sort(), ['test/claude-3.5-sonnet', 'test/gpt-4o']);
+  // Ids without the vendor prefix: Claude Code's model discovery keeps only ids that
+  // start with "claude" (or "anthropic"). Each one listed is a model a request may name.
+  assert.deepEqual(ids.sort(), ['claude-3.5-sonnet', 'gpt-4o']);
+  for (const id of ids) {
+    const message = await client().messages.create({ model: id, max_tokens: 16, messages: user('[[model]]') });
+    assert.equal(message.content[0].text, `test/${id}`);
+  }
   const openAiShape = await httpRequest(stack.port, { path: '/v1/models' });
   assert.equal(openAiShape.json.object, 'list', 'without anthropic-version: OpenAI\'s shape');
 });
