@@ -1,10 +1,12 @@
 // http.mjs: HTTP, SSE and curl clients of the gateway. Everything they
-// receive is validated against OpenAI's OpenAPI document (spec-guard.mjs):
+// receive is validated against OpenAI's OpenAPI document, or on Anthropic's
+// routes against tests/spec/anthropic-messages.schema.json (spec-guard.mjs):
 // a violation fails the test.
 
 import http from 'node:http';
 import { GUARD_MS, run, withTimeout } from './procs.mjs';
 import { checkResponse, responseValidator } from './spec-guard.mjs';
+import { ERROR_TYPE_BY_STATUS } from '../spec/anthropic.mjs';
 
 /** A plain HTTP request on a fresh connection; resolves with the whole response. */
 export function httpRequest(port, { method = 'GET', path: urlPath = '/', headers = {}, body, host = '127.0.0.1' } = {}) {
@@ -19,7 +21,9 @@ export function httpRequest(port, { method = 'GET', path: urlPath = '/', headers
         let json;
         try { json = JSON.parse(text); } catch { json = undefined; }
         try {
-          checkResponse({ method, path: urlPath, status: res.statusCode, contentType: res.headers['content-type'], text });
+          checkResponse({
+            method, path: urlPath, status: res.statusCode, contentType: res.headers['content-type'], text, requestHeaders: headers, headers: res.headers,
+          });
         } catch (violation) {
           reject(violation);
           return;
@@ -89,7 +93,9 @@ export function openRequest(port, body, { path: urlPath = '/v1/chat/completions'
       const waiters = new Set();
       const wake = () => { for (const w of [...waiters]) w(); };
       // Every SSE event is validated as it arrives; a JSON body at its end.
-      const validator = responseValidator({ method: 'POST', path: urlPath, status: res.statusCode, contentType: res.headers['content-type'] });
+      const validator = responseValidator({
+        method: 'POST', path: urlPath, status: res.statusCode, contentType: res.headers['content-type'], requestHeaders: headers, headers: res.headers,
+      });
       const finish = (complete) => { if (!ended) validator.end(complete); ended = true; wake(); };
       res.setEncoding('utf8');
       res.on('data', (c) => { text += c; validator.push(c); wake(); });
@@ -152,7 +158,14 @@ export async function curl(args, options) {
       : args.includes('-I') || args.includes('--head') ? 'HEAD'
         : args.some((arg) => dataFlags.includes(arg)) ? 'POST' : 'GET';
     const withHeaders = args.includes('-i') || args.includes('--include') || args.some((arg, i) => arg === '-D' && args[i + 1] === '-');
-    checkCurlOutput(url, method, result.stdout, { withHeaders });
+    const requestHeaders = {};
+    args.forEach((arg, i) => {
+      if ((arg === '-H' || arg === '--header') && typeof args[i + 1] === 'string') {
+        const colon = args[i + 1].indexOf(':');
+        if (colon > 0) requestHeaders[args[i + 1].slice(0, colon).trim().toLowerCase()] = args[i + 1].slice(colon + 1).trim();
+      }
+    });
+    checkCurlOutput(url, method, result.stdout, { withHeaders, requestHeaders });
   }
   return result;
 }
@@ -160,22 +173,32 @@ export async function curl(args, options) {
 /**
  * Validates what curl printed for `url`: with headers (-i), the response as
  * parsed by parseCurlResponse; without, the body alone (an event stream when it
- * starts with "data:" or ":", an error when it is {"error": …}, else the
- * success schema of the path). Throws the first violation.
+ * starts with "data:", "event:" or ":", an error when it is {"error": …}, else
+ * the success schema of the path; an Anthropic error's status is the one its
+ * type stands for). requestHeaders: the -H headers (anthropic-version picks
+ * Anthropic's model list). Throws the first violation.
  */
-export function checkCurlOutput(url, method, output, { withHeaders = false } = {}) {
+export function checkCurlOutput(url, method, output, { withHeaders = false, requestHeaders = {} } = {}) {
   const { pathname, search } = new URL(url);
   if (withHeaders) {
     const response = parseCurlResponse(output);
-    checkResponse({ method, path: pathname + search, status: response.status, contentType: response.headers['content-type'], text: response.body });
+    checkResponse({
+      method, path: pathname + search, status: response.status, contentType: response.headers['content-type'], text: response.body,
+      requestHeaders, headers: response.headers,
+    });
     return;
   }
-  const sse = /^(data:|:)/.test(output);
+  const sse = /^(data:|event:|:)/.test(output);
   let status = 200;
   if (!sse) {
-    try { if (JSON.parse(output)?.error) status = 400; } catch { /* checkResponse reports a non-JSON body */ }
+    try {
+      const body = JSON.parse(output);
+      if (body?.type === 'error') {
+        status = Number(Object.entries(ERROR_TYPE_BY_STATUS).find(([, type]) => type === body.error?.type)?.[0] ?? 400);
+      } else if (body?.error) status = 400;
+    } catch { /* checkResponse reports a non-JSON body */ }
   }
-  checkResponse({ method, path: pathname + search, status, contentType: sse ? 'text/event-stream' : 'application/json', text: output });
+  checkResponse({ method, path: pathname + search, status, contentType: sse ? 'text/event-stream' : 'application/json', text: output, requestHeaders });
 }
 
 /** Splits `curl -i` / `-D -` output into {status, headers (lower-case names), body}. */

@@ -1,11 +1,21 @@
-// spec-guard.mjs: OpenAI spec validation.
+// spec-guard.mjs: OpenAI and Anthropic spec validation.
 //
 // Every response the suite gets from the gateway is checked against OpenAI's
 // own OpenAPI document (tests/spec/openai-openapi.yaml, via tests/spec/openapi.mjs):
 // chat completions, every SSE chunk (and error event) of a stream, model
 // lists, models, and every error (ErrorResponse). httpRequest/postChat,
 // openRequest/openStream, curl and validatingFetch (the `fetch` handed to the
-// openai SDK, LangChain and the AI SDK) all check what they receive.
+// openai SDK, LangChain, the AI SDK and the Anthropic SDK) all check what they
+// receive.
+//
+// Anthropic's Messages API routes are checked against
+// tests/spec/anthropic-messages.schema.json instead (tests/spec/anthropic.mjs):
+// POST /v1/messages (a Message, or a stream whose every event is validated as
+// it arrives: its `event:` name equal to its data's type, its schema, and the
+// order of the events), POST /v1/messages/count_tokens (MessageTokensCount),
+// GET /v1/models and /v1/models/{id} when the request carried
+// `anthropic-version` (the model list, ModelInfo), and their errors
+// (ErrorResponse, the error type of the status, the `request-id` header).
 //
 // A violation is recorded, and the helper that received it throws it
 // (httpRequest and curl reject; readUntil/readToEnd reject). An afterEach hook
@@ -17,14 +27,16 @@
 import fs from 'node:fs';
 import { afterEach, after } from 'node:test';
 import { load as loadOpenApi } from '../spec/openapi.mjs';
+import { ERROR_TYPE_BY_STATUS, EVENT_SCHEMAS, StreamChecker, loadAnthropic, messageProblems } from '../spec/anthropic.mjs';
 
 const openApi = await loadOpenApi();
+const anthropic = loadAnthropic();
 
-/** A response that does not match OpenAI's schema. */
+/** A response that does not match OpenAI's schema (or, on an Anthropic route, Anthropic's). */
 export class SpecViolation extends Error {
-  constructor(where, problems, value) {
+  constructor(where, problems, value, spec = "OpenAI's OpenAPI document") {
     const body = typeof value === 'string' ? value : JSON.stringify(value);
-    super(`${where}: not what OpenAI's OpenAPI document allows:\n  ${problems.join('\n  ')}\n  body: ${String(body).slice(0, 1500)}`);
+    super(`${where}: not what ${spec} allows:\n  ${problems.join('\n  ')}\n  body: ${String(body).slice(0, 1500)}`);
     this.name = 'SpecViolation';
     this.where = where;
     this.problems = problems;
@@ -35,8 +47,8 @@ const recordedViolations = [];
 /** Fields our responses carry that OpenAI's schemas do not describe: "Schema /path" → count. */
 export const undocumentedFields = new Map();
 
-function recordViolation(where, problems, value) {
-  const violation = new SpecViolation(where, problems, value);
+function recordViolation(where, problems, value, spec) {
+  const violation = new SpecViolation(where, problems, value, spec);
   recordedViolations.push(violation);
   return violation;
 }
@@ -48,7 +60,7 @@ export function drainSpecViolations() {
 
 function takeViolations() {
   const found = recordedViolations.splice(0);
-  if (found.length) throw new Error(`${found.length} response(s) violated OpenAI's OpenAPI schema:\n${found.map((v) => v.message).join('\n')}`);
+  if (found.length) throw new Error(`${found.length} response(s) violated OpenAI's or Anthropic's schema:\n${found.map((v) => v.message).join('\n')}`);
 }
 
 // node --test runs each file in its own process: these hooks apply to every test of the file.
@@ -64,11 +76,48 @@ after(() => {
 const CHAT_PATH = /^\/(?:v1\/)?chat\/completions$/;
 const MODELS_PATH = /^\/(?:v1\/)?models$/;
 const MODEL_PATH = /^\/(?:v1\/)?models\/.+$/;
+const MESSAGES_PATH = /^\/(?:v1\/)?messages$/;
+const COUNT_TOKENS_PATH = /^\/(?:v1\/)?messages\/count_tokens$/;
+const ANTHROPIC_PREFIX = 'anthropic:';
+const ANTHROPIC_SPEC = "Anthropic's Messages API (tests/spec/anthropic-messages.schema.json)";
 
-/** The OpenAI schema a (JSON) response must satisfy, or null when OpenAI's API has no such response. */
-export function responseSchema(method, urlPath, status) {
+/** Request headers in any form (object, Headers, [name, value] pairs) as an object with lower-case names. */
+export function headerObject(headers) {
+  const out = {};
+  if (!headers) return out;
+  const entries = typeof headers.entries === 'function' && !Array.isArray(headers) ? [...headers.entries()]
+    : Array.isArray(headers) ? headers : Object.entries(headers);
+  for (const [name, value] of entries) if (value !== undefined && value !== null) out[String(name).toLowerCase()] = String(value);
+  return out;
+}
+
+/**
+ * Does this request get Anthropic's API? POST /v1/messages and
+ * /v1/messages/count_tokens always (a query string such as ?beta=true is
+ * ignored); GET /v1/models and /v1/models/{id} when it carried anthropic-version.
+ */
+export function isAnthropicRoute(method, urlPath, requestHeaders = {}) {
+  const pathOnly = String(urlPath).split('?')[0];
+  if (MESSAGES_PATH.test(pathOnly) || COUNT_TOKENS_PATH.test(pathOnly)) return true;
+  return (MODELS_PATH.test(pathOnly) || MODEL_PATH.test(pathOnly)) && 'anthropic-version' in headerObject(requestHeaders);
+}
+
+/**
+ * The schema a (JSON) response must satisfy, or null when the API has no such
+ * response: an OpenAI component name, or `anthropic:Name` on an Anthropic route.
+ */
+export function responseSchema(method, urlPath, status, requestHeaders = {}) {
   const pathOnly = String(urlPath).split('?')[0];
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) return null;
+  if (isAnthropicRoute(method, urlPath, requestHeaders)) {
+    if (status >= 400) return `${ANTHROPIC_PREFIX}ErrorResponse`;
+    if (status >= 300) return null;
+    if (method === 'POST' && MESSAGES_PATH.test(pathOnly)) return `${ANTHROPIC_PREFIX}CompleteMessage`;
+    if (method === 'POST' && COUNT_TOKENS_PATH.test(pathOnly)) return `${ANTHROPIC_PREFIX}MessageTokensCount`;
+    if (method === 'GET' && MODELS_PATH.test(pathOnly)) return `${ANTHROPIC_PREFIX}ModelList`;
+    if (method === 'GET' && MODEL_PATH.test(pathOnly)) return `${ANTHROPIC_PREFIX}ModelInfo`;
+    return null;
+  }
   if (status >= 400) return 'ErrorResponse';
   if (status >= 300) return null;
   if (method === 'POST' && CHAT_PATH.test(pathOnly)) return 'CreateChatCompletionResponse';
@@ -79,6 +128,12 @@ export function responseSchema(method, urlPath, status) {
 
 /** Validates one JSON value against `schema`; returns a recorded SpecViolation or null. */
 export function checkValue(where, schema, value) {
+  if (schema.startsWith(ANTHROPIC_PREFIX)) {
+    const name = schema.slice(ANTHROPIC_PREFIX.length);
+    const problems = anthropic.validate(name, value);
+    if (!problems.length && name === 'CompleteMessage') problems.push(...messageProblems(value));
+    return problems.length ? recordViolation(where, problems, value, ANTHROPIC_SPEC) : null;
+  }
   const problems = openApi.validate(schema, value);
   for (const field of openApi.undocumented(schema, value)) {
     const key = `${schema} ${field.replace(/\/\d+(?=\/|$)/g, '/*')}`;
@@ -90,30 +145,59 @@ export function checkValue(where, schema, value) {
 /**
  * A validator for one response, fed its text as it arrives:
  * {push(text), end(complete), violations}. JSON bodies are checked at the end;
- * SSE streams event by event (every `data:` a chat.completion.chunk or an
- * error object, `[DONE]` last).
+ * SSE streams event by event (OpenAI: every `data:` a chat.completion.chunk
+ * or an error object, `[DONE]` last; Anthropic: every event named, its data
+ * of the schema of its type, in the order of the Messages API).
+ * requestHeaders: what the request carried (anthropic-version picks Anthropic's
+ * model list); headers: the response's, when known (the request-id check).
  */
-export function responseValidator({ method = 'GET', path: urlPath, status, contentType = '' }) {
+export function responseValidator({ method = 'GET', path: urlPath, status, contentType = '', requestHeaders = {}, headers }) {
   const where = `${method} ${urlPath} → ${status}`;
   const violations = [];
   const note = (v) => { if (v) violations.push(v); };
   const isSse = /^text\/event-stream/i.test(contentType);
-  const chat = CHAT_PATH.test(String(urlPath).split('?')[0]);
+  const pathOnly = String(urlPath).split('?')[0];
+  const chat = CHAT_PATH.test(pathOnly);
+  const anthropicRoute = isAnthropicRoute(method, urlPath, requestHeaders);
+  const messagesRoute = anthropicRoute && MESSAGES_PATH.test(pathOnly);
+  const stream = new StreamChecker();
   let text = '';
   let checkedUpTo = 0;
   let events = 0;
   let done = false;
-  const checkEvent = (block) => {
-    const data = [];
-    for (const line of block.split(/\r?\n/)) if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-    if (!data.length) return; // a comment (": keep-alive") or an empty block
+  const checkOpenAiEvent = (at, data) => {
     const payload = data.join('\n');
-    const at = `${where}, SSE event ${++events}`;
     if (done) { note(recordViolation(at, ['an event after data: [DONE]'], payload)); return; }
     if (payload === '[DONE]') { done = true; return; }
     let value;
     try { value = JSON.parse(payload); } catch { note(recordViolation(at, ['data is neither JSON nor [DONE]'], payload)); return; }
     note(checkValue(at, value && typeof value === 'object' && 'error' in value ? 'ErrorResponse' : 'CreateChatCompletionStreamResponse', value));
+  };
+  const checkAnthropicEvent = (at, name, data) => {
+    const payload = data.join('\n');
+    const fail = (problems, value = payload) => note(recordViolation(at, problems, value, ANTHROPIC_SPEC));
+    if (name === undefined) { fail(['a data-only frame: no `event:` line (the Anthropic SDK drops it; Claude Code then falls back to a non-stream request)']); return; }
+    let value;
+    try { value = JSON.parse(payload); } catch { fail([`event: ${name} whose data is not JSON`]); return; }
+    if (!value || typeof value !== 'object' || value.type !== name) { fail([`event: ${name} whose data's type is ${JSON.stringify(value?.type)}`], value); return; }
+    const schema = EVENT_SCHEMAS[name];
+    if (!schema) { fail([`event: ${name} is not an event of the Messages API`], value); return; }
+    const problems = anthropic.validate(schema, value);
+    if (problems.length) { fail(problems, value); return; }
+    const order = stream.event(name, value);
+    if (order.length) fail(order, value);
+  };
+  const checkEvent = (block) => {
+    const data = [];
+    let name;
+    for (const line of block.split(/\r?\n/)) {
+      if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+      else if (line.startsWith('event:')) name = line.slice(6).replace(/^ /, '');
+    }
+    if (!data.length && name === undefined) return; // a comment (": keep-alive") or an empty block
+    const at = `${where}, SSE event ${++events}${name !== undefined ? ` (${name})` : ''}`;
+    if (messagesRoute) checkAnthropicEvent(at, name, data);
+    else if (data.length) checkOpenAiEvent(at, data);
   };
   const scan = () => {
     for (;;) {
@@ -124,6 +208,12 @@ export function responseValidator({ method = 'GET', path: urlPath, status, conte
       checkedUpTo += match.index + match[0].length;
     }
   };
+  const checkHead = () => {
+    if (!anthropicRoute || !headers) return;
+    const head = headerObject(headers);
+    // docs, errors: "Every API response includes a unique request-id header."
+    if (!head['request-id']) note(recordViolation(where, ['no request-id header on an Anthropic route'], head, ANTHROPIC_SPEC));
+  };
   return {
     violations,
     push(chunk) {
@@ -132,30 +222,46 @@ export function responseValidator({ method = 'GET', path: urlPath, status, conte
     },
     /** complete: the response ended normally (not cut off by the client). */
     end(complete = true) {
+      checkHead();
       if (isSse) {
         scan();
         if (complete && text.slice(checkedUpTo).trim() !== '') checkEvent(text.slice(checkedUpTo));
-        if (status === 200 && !chat) note(recordViolation(where, ['an event stream where OpenAI answers JSON'], text.slice(0, 300)));
+        if (messagesRoute && status === 200) {
+          const problems = stream.end(complete);
+          if (problems.length) note(recordViolation(where, problems, text.slice(-300), ANTHROPIC_SPEC));
+        } else if (status === 200 && !chat) {
+          note(recordViolation(where, [`an event stream where ${anthropicRoute ? 'Anthropic' : 'OpenAI'} answers JSON`], text.slice(0, 300), anthropicRoute ? ANTHROPIC_SPEC : undefined));
+        }
         return violations;
       }
       if (!complete) return violations;
-      const schema = responseSchema(method, urlPath, status);
+      const schema = responseSchema(method, urlPath, status, requestHeaders);
       if (!schema) return violations;
+      const spec = anthropicRoute ? ANTHROPIC_SPEC : undefined;
       let value;
       try { value = JSON.parse(text); } catch {
-        note(recordViolation(where, [`the body is not JSON (content-type ${contentType || 'none'})`], text.slice(0, 500)));
+        note(recordViolation(where, [`the body is not JSON (content-type ${contentType || 'none'})`], text.slice(0, 500), spec));
         return violations;
       }
-      if (!/^application\/json/i.test(contentType)) note(recordViolation(where, [`content-type ${contentType || 'none'}, not application/json`], value));
-      note(checkValue(where, schema, value));
+      if (!/^application\/json/i.test(contentType)) note(recordViolation(where, [`content-type ${contentType || 'none'}, not application/json`], value, spec));
+      const violation = checkValue(where, schema, value);
+      note(violation);
+      if (!violation && anthropicRoute && status >= 400) {
+        const problems = [];
+        const expected = ERROR_TYPE_BY_STATUS[status];
+        if (expected && value.error.type !== expected) problems.push(`status ${status} with error type ${value.error.type}; the docs give ${expected}`);
+        const head = headers ? headerObject(headers) : null;
+        if (head?.['request-id'] && value.request_id !== head['request-id']) problems.push(`request_id ${JSON.stringify(value.request_id)} is not the request-id header ${head['request-id']}`);
+        if (problems.length) note(recordViolation(where, problems, value, ANTHROPIC_SPEC));
+      }
       return violations;
     },
   };
 }
 
 /** Validates a whole response at once; throws the first violation. */
-export function checkResponse({ method, path: urlPath, status, contentType, text }) {
-  const validator = responseValidator({ method, path: urlPath, status, contentType });
+export function checkResponse({ method, path: urlPath, status, contentType, text, requestHeaders, headers }) {
+  const validator = responseValidator({ method, path: urlPath, status, contentType, requestHeaders, headers });
   validator.push(text);
   const violations = validator.end(true);
   if (violations.length) throw violations[0];
@@ -163,16 +269,18 @@ export function checkResponse({ method, path: urlPath, status, contentType, text
 
 /**
  * A `fetch` that validates what it receives (give it to the openai SDK,
- * LangChain's ChatOpenAI `configuration.fetch`, the AI SDK's providers). It
- * only records violations (the afterEach hook fails the test): were it to
- * throw, the SDKs would report a connection error instead.
+ * LangChain's ChatOpenAI `configuration.fetch`, the AI SDK's providers, the
+ * Anthropic SDK). It only records violations (the afterEach hook fails the
+ * test): were it to throw, the SDKs would report a connection error instead.
  */
 export async function validatingFetch(input, init = {}) {
   const response = await fetch(input, init);
   const url = new URL(typeof input === 'string' || input instanceof URL ? String(input) : input.url);
   const method = String(init.method ?? (typeof input === 'object' && 'method' in input ? input.method : 'GET')).toUpperCase();
+  const requestHeaders = headerObject(init.headers ?? (typeof input === 'object' && 'headers' in input ? input.headers : undefined));
   const validator = responseValidator({
     method, path: url.pathname + url.search, status: response.status, contentType: response.headers.get('content-type') ?? '',
+    requestHeaders, headers: response.headers,
   });
   if (!response.body) {
     validator.end(true);
@@ -193,4 +301,3 @@ export async function validatingFetch(input, init = {}) {
   Object.defineProperty(wrapped, 'url', { value: response.url });
   return wrapped;
 }
-

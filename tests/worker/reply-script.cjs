@@ -10,7 +10,10 @@
 // (require), the worker an ES module (import of a .cjs file works).
 //
 // The script is the text of the LAST user message that has text (a tool
-// result's message has none); its text parts joined:
+// result's message has none); its text parts joined. One exception: when that
+// message holds no `[[` and user messages come right before it (no assistant
+// message between), the last of those that holds one is the script: Claude
+// Code sends a system turn after the user's prompt, a User message in VS Code.
 //
 //   plain text                  echoed back, one part per word (spaces kept)
 //   [[sleep:MS]]                combines with any other script: nothing at all for
@@ -31,7 +34,7 @@
 //                               follow the last assistant message:
 //                               "tool results: <r1> | <r2> ..."
 //   [[tool-seq:[...]]]          one call per turn, in order (the k-th once k-1 tool
-//                               results follow the last user text), then
+//                               results follow the script's message), then
 //                               "tool results: <r1> | <r2> ...": multi-step loops
 //   [[slow:MS:N]]               N parts "s1 " ... "sN ", each after MS ms
 //   [[model]]                   "<vendor>/<family>" of the model serving the request
@@ -146,9 +149,26 @@ function lastUserTextIndex(api, messages) {
   return -1;
 }
 
-/** The script: the text of the last user message that has text. */
+/**
+ * Index of the script's message: the last user message that has text; but
+ * when its text holds no `[[` and it closes a run of user messages (no
+ * assistant message between them), the last message of that run whose text
+ * holds one. A client may put its own user-role text after the user's
+ * prompt: Claude Code sends a `role: "system"` turn (its environment) right
+ * after it, which reaches VS Code as a User message. -1 when there is none.
+ */
+function scriptIndex(api, messages) {
+  const last = lastUserTextIndex(api, messages);
+  if (last < 0 || textOfParts(messages[last].content).includes('[[')) return last;
+  for (let i = last - 1; i >= 0 && isUser(api, messages[i]); i--) {
+    if (textOfParts(messages[i].content).includes('[[')) return i;
+  }
+  return last;
+}
+
+/** The script: the text of the script's message (scriptIndex). */
 function scriptText(api, messages) {
-  const index = lastUserTextIndex(api, messages);
+  const index = scriptIndex(api, messages);
   return index >= 0 ? textOfParts(messages[index].content) : '';
 }
 
@@ -236,7 +256,7 @@ async function* play(host, messages) {
     }
     case 'tool-seq': {
       const calls = parseCalls(step.calls);
-      const results = toolResultsFrom(api, messages, lastUserTextIndex(api, messages) + 1);
+      const results = toolResultsFrom(api, messages, scriptIndex(api, messages) + 1);
       if (results.length >= calls.length) yield* words(`tool results: ${results.join(' | ')}`).map(text);
       else yield toolCall(calls[results.length].name, calls[results.length].arguments ?? {});
       return;

@@ -294,6 +294,40 @@ test('the LAST user message drives the reply, text parts are joined', async () =
   });
 });
 
+test('a script followed by more user text in the same run still drives the reply (Claude Code\'s system turn)', async () => {
+  await withPair([], async ({ responder }) => {
+    const conn = await responder.connection(0);
+    const id = `req-${++requestCounter}`;
+    // What the gateway makes of Claude Code's first request: the prompt, then
+    // its environment as a system turn (the extension sends it as a User message).
+    conn.send({
+      type: 'request',
+      id,
+      model: 'test/gpt-4o',
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: '<system-reminder>x</system-reminder>' }, { type: 'text', text: 'hi [[reply:scripted]]' }] },
+        { role: 'system', content: '# Environment\nPlatform: linux' },
+      ],
+    });
+    const frames = await conn.reply(id);
+    assert.equal(frames.filter((f) => f.type === 'delta').map((f) => f.text).join(''), 'scripted');
+    // An assistant message in between ends the run: the last user text is echoed.
+    const id2 = `req-${++requestCounter}`;
+    conn.send({
+      type: 'request',
+      id: id2,
+      model: 'test/gpt-4o',
+      messages: [
+        { role: 'user', content: '[[reply:old]]' },
+        { role: 'assistant', content: 'ok' },
+        { role: 'system', content: 'plain words' },
+      ],
+    });
+    const echoed = await conn.reply(id2);
+    assert.equal(echoed.filter((f) => f.type === 'delta').map((f) => f.text).join(''), 'plain words');
+  });
+});
+
 test('[[chunks:N]] sends N deltas c1 .. cN', async () => {
   await withPair([], async ({ responder }) => {
     const conn = await responder.connection(0);

@@ -1,0 +1,147 @@
+// claude-code.mjs: Claude Code (`@anthropic-ai/claude-code`, pinned below) for
+// the tests that run it against the gateway: installed by the test itself,
+// once, into a cache directory outside the repository (reused by later runs,
+// keyed by version), never globally; and run SEALED: a temporary HOME, every
+// proxy pointing at a closed loopback port (so any stray egress fails here,
+// at once), non-essential traffic, telemetry and the auto-updater off.
+//
+//   const claude = await ensureClaudeCode();          // {dir, bin, version, installed}
+//   const sealed = sealedClaude({ bin, baseUrl, token, cwd });
+//   const { code, stdout, json } = await sealed.print('say hi', ['--allowedTools', 'Bash']);
+//   sealed.cleanup();
+//
+// Cache: LITELLM_TOOLS_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/vscode-litellm-tests;
+// the installed piece is claude-code-<version>/ with a stamp file written last (a
+// directory without it, an interrupted install, is removed and installed again;
+// the pattern of tests/e2e/lib/setup.mjs). npm's own cache goes there too.
+// The package is ~400 MB (its native binary is an optional dependency,
+// @anthropic-ai/claude-code-linux-x64): the first run takes a few minutes.
+//
+// What the sealed environment is made of, and why, comes from measuring 2.1.332
+// on this machine (/work/shared/AGENT-APIS.md section 5).
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeTempDir, run } from './procs.mjs';
+
+export const CLAUDE_CODE_VERSION = '2.1.332';
+const PACKAGE = '@anthropic-ai/claude-code';
+const STAMP = '.tests-installed';
+const INSTALL_TIMEOUT_MS = 1_200_000;
+
+export function toolsCacheRoot() {
+  if (process.env.LITELLM_TOOLS_CACHE) return path.resolve(process.env.LITELLM_TOOLS_CACHE);
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'vscode-litellm-tests');
+}
+
+function npmEnv(cache) {
+  return {
+    ...process.env,
+    npm_config_cache: path.join(cache, 'npm-cache'),
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+  };
+}
+
+/** Runs `install(dir)` unless `dir` carries the stamp; writes it after (as tests/e2e/lib/setup.mjs). */
+async function cachedDir(dir, install) {
+  if (fs.existsSync(path.join(dir, STAMP))) return { dir, installed: false };
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  await install(dir);
+  fs.writeFileSync(path.join(dir, STAMP), `${new Date().toISOString()}\n`);
+  return { dir, installed: true };
+}
+
+/**
+ * Installs Claude Code CLAUDE_CODE_VERSION into the cache (or finds it there)
+ * and checks `claude --version`. Resolves with {dir, bin, version, installed}.
+ */
+export async function ensureClaudeCode(version = CLAUDE_CODE_VERSION) {
+  const cache = toolsCacheRoot();
+  fs.mkdirSync(cache, { recursive: true });
+  const logFile = path.join(cache, 'install.log');
+  const { dir, installed } = await cachedDir(path.join(cache, `claude-code-${version}`), async (target) => {
+    const result = await run('npm', ['install', '--prefix', target, '--no-save', '--no-package-lock', `${PACKAGE}@${version}`], {
+      env: npmEnv(cache), logFile, timeout: INSTALL_TIMEOUT_MS,
+    });
+    if (result.code !== 0) throw new Error(`npm install ${PACKAGE}@${version} failed (exit ${result.code}); see ${logFile}\n${result.stderr.slice(-2000)}`);
+  });
+  const bin = path.join(dir, 'node_modules', '.bin', 'claude');
+  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing after installing ${PACKAGE}@${version} (remove ${dir} to reinstall)`);
+  const probe = await run(bin, ['--version'], { env: sealedEnv({ home: os.tmpdir(), baseUrl: 'http://127.0.0.1:9' }) });
+  const printed = probe.stdout.trim();
+  if (probe.code !== 0 || !printed.startsWith(version)) {
+    throw new Error(`${bin} --version printed ${JSON.stringify(printed)} (exit ${probe.code}), not ${version}: ${probe.stderr.slice(-1000)}`);
+  }
+  return { dir, bin, version: printed, installed };
+}
+
+/** A port nothing listens on (9, discard: closed on this machine) for the proxies. */
+const DEAD_PROXY = 'http://127.0.0.1:9';
+
+/**
+ * The whole environment of a sealed run (nothing inherited but PATH and the
+ * locale): HOME a temp directory, the gateway as ANTHROPIC_BASE_URL (no /v1:
+ * the client adds it), the token as ANTHROPIC_AUTH_TOKEN (sent as
+ * `Authorization: Bearer`) or ANTHROPIC_API_KEY (`x-api-key`).
+ */
+export function sealedEnv({ home, baseUrl, token, apiKey, extra = {} }) {
+  const env = {
+    PATH: process.env.PATH,
+    LANG: process.env.LANG || 'C.UTF-8',
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+    XDG_DATA_HOME: path.join(home, '.local', 'share'),
+    TMPDIR: process.env.TMPDIR || '/tmp',
+    ANTHROPIC_BASE_URL: baseUrl,
+    // Stray egress fails locally and at once: every proxy is a closed port,
+    // and only the gateway on loopback goes direct.
+    HTTP_PROXY: DEAD_PROXY,
+    HTTPS_PROXY: DEAD_PROXY,
+    http_proxy: DEAD_PROXY,
+    https_proxy: DEAD_PROXY,
+    ALL_PROXY: DEAD_PROXY,
+    NO_PROXY: '127.0.0.1,localhost',
+    no_proxy: '127.0.0.1,localhost',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_AUTOUPDATER: '1',
+    DISABLE_TELEMETRY: '1',
+    DISABLE_ERROR_REPORTING: '1',
+    CI: '1',
+    ...extra,
+  };
+  if (token !== undefined) env.ANTHROPIC_AUTH_TOKEN = token;
+  if (apiKey !== undefined) env.ANTHROPIC_API_KEY = apiKey;
+  return env;
+}
+
+/**
+ * A sealed Claude Code for one test: its own HOME and working directory
+ * (temp), print(prompt, args) runs `claude -p PROMPT --output-format json
+ * ...args` there and parses the JSON it printed; cleanup() removes both.
+ */
+export function sealedClaude({ bin, baseUrl, token, apiKey, extra, timeout = 180_000 }) {
+  const home = makeTempDir('cc-home');
+  const cwd = makeTempDir('cc-work');
+  const env = sealedEnv({ home, baseUrl, token, apiKey, extra });
+  return {
+    home,
+    cwd,
+    env,
+    async print(prompt, args = []) {
+      const result = await run(bin, ['-p', prompt, '--output-format', 'json', ...args], { env, cwd, timeout });
+      let json;
+      try { json = JSON.parse(result.stdout.trim().split('\n').at(-1)); } catch { json = undefined; }
+      return { ...result, json };
+    },
+    cleanup() {
+      fs.rmSync(home, { recursive: true, force: true });
+      fs.rmSync(cwd, { recursive: true, force: true });
+    },
+  };
+}
