@@ -16,7 +16,9 @@ import path from 'node:path';
 import OpenAI, {
   AuthenticationError, BadRequestError, NotFoundError, RateLimitError,
 } from 'openai';
-import { useStacks, validatingFetch, nonce, writeFcgiConfig } from './harness.mjs';
+import {
+  useStacks, validatingFetch, nonce, writeFcgiConfig, waitUntil, httpRequest,
+} from './harness.mjs';
 
 // [0]: open on loopback; [1]: keys required (one key) and limits-rpm = 1.
 const [stack, limited] = useStacks({ before, after }, 2, ({ dir }) => [
@@ -25,11 +27,17 @@ const [stack, limited] = useStacks({ before, after }, 2, ({ dir }) => [
 ], { tag: 'resp-sdk' });
 
 let limitedKey;
-before(async () => {
-  const added = await limited.keys(['add', 'sdk']);
-  assert.equal(added.code, 0, added.stderr);
-  limitedKey = added.stdout.trim();
-});
+/** The key of the limited stack, added on first use (top-level hooks may run concurrently in node 20). */
+async function limitedKeyOnce() {
+  if (!limitedKey) {
+    const added = await limited.keys(['add', 'sdk']);
+    assert.equal(added.code, 0, added.stderr);
+    limitedKey = added.stdout.trim();
+    // The responder reads the keys file within a second: wait until it asks for one.
+    await waitUntil(async () => (await httpRequest(limited.port, { path: '/v1/models' })).status === 401, 'the responder to require keys');
+  }
+  return limitedKey;
+}
 
 const clientOf = (target, options = {}) => new OpenAI({
   fetch: validatingFetch, baseURL: `${target.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0, ...options,
@@ -59,6 +67,9 @@ const WEATHER = {
 test('responses.create: a plain answer, a Response with output_text, usage and the request\'s echo', async () => {
   const marker = nonce('rc');
   const response = await client().responses.create({ model: 'gpt-4o', input: `Hello from the SDK ${marker}` });
+  assert.equal(response.tool_choice, 'auto');
+  assert.equal(response.temperature, null);
+  assert.equal(response.max_output_tokens, null);
   assert.equal(response.object, 'response');
   assert.equal(response.status, 'completed');
   assert.match(response.id, /^resp_/);
@@ -71,6 +82,14 @@ test('responses.create: a plain answer, a Response with output_text, usage and t
   assert.equal(response.instructions, null);
   const frame = await stack.worker.waitRequest(marker);
   assert.equal(frame.model, 'test/gpt-4o');
+
+  // What the client set is echoed as it was sent (the sampling options also reach the model).
+  const echo = { temperature: 0.25, top_p: 0.5, max_output_tokens: 500, tool_choice: 'none', parallel_tool_calls: false, metadata: { run: marker } };
+  const echoed = await client().responses.create({ model: 'gpt-4o', input: `echo ${marker}`, tools: [WEATHER], ...echo });
+  for (const [name, value] of Object.entries(echo)) assert.deepEqual(echoed[name], value, name);
+  const echoFrame = await stack.worker.waitRequest(`echo ${marker}`);
+  assert.equal(echoFrame.options.temperature, 0.25);
+  assert.equal(echoFrame.options.top_p, 0.5);
 });
 
 test('responses.create: instructions and message items of every role reach the model in order', async () => {
@@ -249,6 +268,7 @@ test('404 NotFoundError: an unknown model (model_not_found), and responses.retri
 });
 
 test('401 AuthenticationError: a wrong key on a stack that requires keys', async () => {
+  await limitedKeyOnce();
   const err = await expectApiError(() => clientOf(limited, { apiKey: 'sk-litellm-not-a-key' }).responses.create({
     model: 'gpt-4o', input: 'hi',
   }), AuthenticationError);
@@ -256,7 +276,7 @@ test('401 AuthenticationError: a wrong key on a stack that requires keys', async
 });
 
 test('429 RateLimitError with maxRetries 0 on a stack with limits-rpm = 1 (the first request passes)', async () => {
-  const sdk = clientOf(limited, { apiKey: limitedKey });
+  const sdk = clientOf(limited, { apiKey: await limitedKeyOnce() });
   const ok = await sdk.responses.create({ model: 'gpt-4o', input: `first ${nonce('rpm')}` });
   assert.equal(ok.status, 'completed');
   const err = await expectApiError(() => sdk.responses.create({ model: 'gpt-4o', input: 'second' }), RateLimitError);

@@ -120,7 +120,8 @@ export async function buildBundle(specFile = SPEC_FILE) {
     component = name;
     defs[name] = convert(components[name], `#/components/schemas/${name}`);
   }
-  // The request's parameter names (for the compatibility table's test).
+  // The requests' parameter names (for the compatibility tables' tests):
+  // CreateChatCompletionRequest's, and CreateResponse's.
   const requestParameters = [];
   const gather = (schema) => {
     if (schema?.$ref) return gather(components[schema.$ref.split('/').pop()]);
@@ -130,6 +131,10 @@ export async function buildBundle(specFile = SPEC_FILE) {
     }
   };
   gather(components.CreateChatCompletionRequest);
+  const chatParameters = requestParameters.splice(0);
+  gather(components.CreateResponse);
+  const responsesRequestParameters = requestParameters.splice(0);
+  requestParameters.push(...chatParameters);
   return {
     version: BUNDLE_VERSION,
     hash: specHash(text),
@@ -137,6 +142,7 @@ export async function buildBundle(specFile = SPEC_FILE) {
     schema: { $schema: 'https://json-schema.org/draft/2020-12/schema', $defs: defs },
     notes,
     requestParameters,
+    responsesRequestParameters,
   };
 }
 
@@ -206,6 +212,7 @@ export async function load() {
       info: data.info,
       notes: data.notes,
       requestParameters: data.requestParameters,
+      responsesRequestParameters: data.responsesRequestParameters,
       validate: (name, value) => validateWith(validators, name, value),
       undocumented: (name, value) => undocumentedIn(defs, name, value),
     };
