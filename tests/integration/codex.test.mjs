@@ -212,6 +212,24 @@ test('codex exec with Codex\'s own model name: additional_tools, a namespaced cu
   assert.match(run.result.lastMessage ?? '', new RegExp(`^tool result: [\\s\\S]*${marker}`), explain(run));
 });
 
+test('codex exec: a model silent for 7 s is kept alive by the gateway\'s heartbeats (response.in_progress every 2 s) under a 3.5 s idle timeout; with 1 s, Codex gives up on the stream (control)', async () => {
+  const provider = /^model_provider = "(.+)"$/m.exec(readmeConfig())[1];
+  const idle = (ms) => ['-c', `model_providers.${provider}.stream_idle_timeout_ms=${ms}`];
+  const marker = nonce('idle');
+  const kept = await codexExec(`[[sleep:7000]] [[reply:awake ${marker}]]`, { args: idle(3500) });
+  assert.equal(kept.result.code, 0, explain(kept));
+  assert.equal(kept.result.lastMessage?.trim(), `awake ${marker}`);
+  assert.equal(kept.exchanges.length, 1, explain(kept));
+  const heartbeats = kept.exchanges[0].responseText.split('\n').filter((line) => line.startsWith('data: ') && line.includes('"type":"response.in_progress"'));
+  assert.ok(heartbeats.length >= 3, `the silence was filled with response.in_progress events: ${heartbeats.length}`);
+
+  // The control: the same silence under an idle timeout shorter than the heartbeat interval.
+  const dropped = await codexExec(`[[sleep:7000]] [[reply:awake ${nonce('idle')}]]`, { args: idle(1000) });
+  assert.notEqual(dropped.result.code, 0, explain(dropped));
+  assert.ok(dropped.exchanges.length > 1, `Codex reconnected after its idle timeout: ${explain(dropped)}`);
+  assert.match(dropped.result.stderr, /idle timeout|timeout waiting|stream disconnected/i);
+});
+
 test('codex exec: a 400 the gateway sends (context_length_exceeded) is not retried: one request', async () => {
   smallWindow ??= await (async () => {
     const worker = new TestWorker(stack.paths.worker, ['--pipe', stack.pipe, '--label', 'small', '--models', 'gpt-small', '--max-input-tokens', '2000']);
