@@ -54,7 +54,10 @@ const SAMPLES = {
   temperature: { ok: [0, 1.5], bad: [2.5] },
   top_p: { ok: [0.5], bad: [1.5] },
   top_logprobs: { ok: [3] },
-  text: { ok: [{ format: { type: 'text' } }, { verbosity: 'low' }, { format: { type: 'json_schema', name: 'x', schema: { type: 'object' } } }] },
+  text: {
+    ok: [{ format: { type: 'text' } }, { verbosity: 'low' }, { format: { type: 'json_object' } }, { format: { type: 'json_schema', name: 'x', schema: { type: 'object' } } }],
+    bad: [{ format: { type: 'yaml' } }, { format: { type: 'json_schema', name: 'x' } }],
+  },
   reasoning: { ok: [{ effort: 'low', summary: 'auto' }] },
   include: { ok: [['reasoning.encrypted_content']] },
   metadata: { ok: [{ purpose: 'test' }], bad: [{ n: 1 }] },
