@@ -30,20 +30,27 @@ usage() {
 
 # Debian packages: the build (autotools, libfcgi, cJSON, libsodium, hiredis),
 # the front (nginx), litellmctl's helpers (ss, setsid; it asks the responder
-# for its status with our own litellm-status) and what the tests run against
-# (curl, node, a real Redis, clang's libFuzzer, clang-format for make
-# format-check).
+# for its status with our own litellm-status) and curl for the README's
+# examples...
 debian_packages=(
     build-essential autoconf automake pkg-config
     libfcgi-dev libcjson-dev libsodium-dev libhiredis-dev
+    nginx iproute2 util-linux curl ca-certificates procps
+)
+# ...and, for `test` only, what the tests run against: a real Redis, a real
+# browser (chromium, for tests/integration/browser.test.mjs and the e2e),
+# valgrind, clang's libFuzzer and sanitizers, clang-format for make
+# format-check.
+test_packages=(
+    redis-server valgrind chromium
     clang-14 libclang-rt-14-dev clang-format-14
-    nginx iproute2 util-linux curl ca-certificates procps redis-server valgrind
 )
 
+# install_debian_packages PACKAGE...: installs those missing, and Node.js.
 install_debian_packages() {
     local missing=()
     local package
-    for package in "${debian_packages[@]}"; do
+    for package in "$@"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
             missing+=("$package")
     done
@@ -132,7 +139,7 @@ build_extension() {
 cmd=${1:-}
 case "$cmd" in
 run)
-    install_debian_packages
+    install_debian_packages "${debian_packages[@]}"
     ensure_node
     build
     build_extension
@@ -150,7 +157,7 @@ Stop everything with: litellmctl shutdown
 MSG
     ;;
 test)
-    install_debian_packages
+    install_debian_packages "${debian_packages[@]}" "${test_packages[@]}"
     ensure_node
     build
     build_extension

@@ -1,9 +1,13 @@
 /**
  * commands: the palette commands (category "VSCode LiteLLM"), their keys in
- * package.json, and the status bar's actions quick pick.
+ * package.json, and the status bar's actions quick pick. The texts the copy
+ * commands write are built by pure functions (curlExample here,
+ * claudeCodeSettings.ts), unit-tested.
  */
 import * as vscode from 'vscode';
 
+import type { SettingsFormat } from './claudeCodeSettings';
+import { buildClaudeCodeSettings, formatSettings, keyNote, modelSummary, pasteHint } from './claudeCodeSettings';
 import { describeError } from './logger';
 import { requestModelAccess } from './modelAccess';
 import type { ModelPicker } from './modelPicker';
@@ -18,6 +22,7 @@ export const COMMANDS = {
   selectModel: 'vscode-litellm.selectModel',
   showLogs: 'vscode-litellm.showLogs',
   copyCurlExample: 'vscode-litellm.copyCurlExample',
+  copyClaudeCodeSettings: 'vscode-litellm.copyClaudeCodeSettings',
 } as const;
 
 export interface CommandDeps {
@@ -57,6 +62,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
       await vscode.env.clipboard.writeText(example);
       void vscode.window.showInformationMessage('VSCode LiteLLM: curl example copied to the clipboard.');
     },
+    [COMMANDS.copyClaudeCodeSettings]: () => copyClaudeCodeSettings(controller, picker),
     [SHOW_ACTIONS_COMMAND]: () => showActions(controller),
   };
   return vscode.Disposable.from(
@@ -89,6 +95,92 @@ export function curlExample(settings: { host: string; port: number }, modelId: s
   ].join('\n');
 }
 
+interface FormatItem extends vscode.QuickPickItem {
+  format: SettingsFormat;
+  /** What was copied, for the message. */
+  what: string;
+}
+
+/**
+ * Copy Claude Code Settings: the environment that points Claude Code at the
+ * running server (claudeCodeSettings.ts), in the format the user picks. The
+ * address is the one `litellmctl status --json` reported at Start; a window
+ * that has not started (or joined) the server does not know it, and says so.
+ */
+async function copyClaudeCodeSettings(controller: ProxyController, picker: ModelPicker, afterStart = false): Promise<void> {
+  const state = controller.state;
+  if (state.kind === 'starting' || state.kind === 'stopping') {
+    void vscode.window.showInformationMessage(
+      `VSCode LiteLLM is ${state.kind === 'starting' ? 'starting' : 'stopping'}; copy the Claude Code settings again in a moment.`,
+    );
+    return;
+  }
+  if (state.kind !== 'running') {
+    if (afterStart) {
+      return; // Start failed and said why
+    }
+    const reason =
+      state.kind === 'stopped'
+        ? 'The server is not running in this window, so the address it listens on is not known here.'
+        : `There is no address to give Claude Code while the server is not serving: ${state.message}`;
+    const start = 'Start LM Proxy Server';
+    const choice = await vscode.window.showWarningMessage(
+      `VSCode LiteLLM: ${reason} Run Start (it joins a server that is already running); the settings are copied once it serves.`,
+      start,
+    );
+    if (choice === start) {
+      await controller.start(true);
+      await copyClaudeCodeSettings(controller, picker, true);
+    }
+    return;
+  }
+  await picker.refresh();
+  const health = controller.serverStatus;
+  // This window's models with their families; other windows' as the ids the status lists.
+  const own = picker.catalog.entries.map((entry) => ({ id: entry.id, family: entry.family, name: entry.name }));
+  const others = (health?.models ?? []).filter((id) => !own.some((model) => model.id === id)).map((id) => ({ id }));
+  const result = buildClaudeCodeSettings({
+    listen: state.listen,
+    models: [...own, ...others],
+    selectedModel: picker.catalog.defaultEntry?.id ?? health?.defaultModel ?? undefined,
+    auth: health?.auth ?? null,
+  });
+  if (!result.ok) {
+    void vscode.window.showWarningMessage(`VSCode LiteLLM: cannot write the Claude Code settings: ${result.reason}.`);
+    return;
+  }
+  const { settings } = result;
+  const items: FormatItem[] = [
+    { label: '$(terminal-bash) Shell (bash, zsh)', description: 'export lines', format: 'shell', what: 'shell export lines' },
+    { label: '$(terminal-powershell) PowerShell', description: '$env: lines', format: 'powershell', what: 'PowerShell $env: lines' },
+    {
+      label: '$(json) Claude Code settings.json',
+      description: '"env" object',
+      format: 'json',
+      what: 'a settings.json "env" object',
+    },
+  ];
+  if (/pwsh|powershell/i.test(vscode.env.shell)) {
+    items.unshift(...items.splice(1, 1));
+  }
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: 'VSCode LiteLLM: Copy Claude Code Settings',
+    placeHolder: `Claude Code → ${settings.baseUrl}, model ${settings.selectedModel}: copy as…`,
+  });
+  if (!chosen) {
+    return;
+  }
+  await vscode.env.clipboard.writeText(formatSettings(settings, chosen.format));
+  const note = keyNote(settings.keyState);
+  const message = [
+    `VSCode LiteLLM: Claude Code settings for ${settings.baseUrl} copied to the clipboard as ${chosen.what}.`,
+    pasteHint(chosen.format),
+    modelSummary(settings),
+    ...(note === undefined ? [] : [note]),
+  ].join(' ');
+  void vscode.window.showInformationMessage(message);
+}
+
 interface ActionItem extends vscode.QuickPickItem {
   command: string;
 }
@@ -105,6 +197,7 @@ async function showActions(controller: ProxyController): Promise<void> {
       : []),
     { label: '$(symbol-class) Select Language Model', description: 'Ctrl+Shift+L M', command: COMMANDS.selectModel },
     { label: '$(clippy) Copy curl Example', command: COMMANDS.copyCurlExample },
+    { label: '$(clippy) Copy Claude Code Settings', command: COMMANDS.copyClaudeCodeSettings },
     { label: '$(output) Show Logs', command: COMMANDS.showLogs },
   ];
   const chosen = await vscode.window.showQuickPick(items, { title: 'VSCode LiteLLM' });

@@ -58,7 +58,7 @@ export function statusView(input: StatusViewInput): StatusView {
         `VSCode LiteLLM is serving http://${state.listen}/v1 (OpenAI-compatible).`,
         `Default model: ${defaultModel ? `${defaultModel.name} ("${defaultModel.id}")` : 'none'}. Requests in flight in this window: ${active}.`,
         ...(input.server ? serverLines(input.server) : []),
-        'Click for actions: Stop, Select Language Model, Copy curl Example, Show Logs.',
+        'Click for actions: Stop, Select Language Model, Copy curl Example, Copy Claude Code Settings, Show Logs.',
       ];
       return {
         text: `$(radio-tower) :${portOf(state.listen)} · ${defaultModel?.name ?? 'no model'} · ${active} active`,

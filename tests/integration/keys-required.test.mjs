@@ -3,6 +3,8 @@
 // stay on this machine) refuses keyless requests even with no key defined,
 // while /health stays open; and `auth = required` closes a loopback gateway
 // too. The non-loopback case is skipped when the machine has no such address.
+// litellmctl refuses such a keyless start (listen-keys.test.mjs), so that
+// stack starts with --allow-no-keys: the responder's own guard is tested here.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,7 +28,7 @@ function localAddress() {
 const address = localAddress();
 const skipRemote = address ? false : 'this machine has no non-loopback IPv4 address';
 const [remote, required] = useStacks({ before, after }, 2, ({ dir }) => [
-  address ? { host: address } : null,
+  address ? { host: address, ctlArgs: ['--allow-no-keys'] } : null,
   { ctlArgs: ['--fcgi-config', writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), { auth: 'required' })] },
 ], { tag: 'lkreq' });
 
@@ -42,7 +44,7 @@ test('listening beyond loopback with no key defined: every API request gets 401,
   assert.equal(remote.baseUrl, `http://${address}:${remote.port}`);
   const again = await remote.ctl(['start']);
   assert.equal(again.code, 0);
-  assert.match(again.stderr, /beyond this machine/, 'litellmctl warns about the exposure');
+  assert.match(again.stderr, /warning: .*beyond this machine with no API key/, 'litellmctl warns about the exposure');
 
   const marker = nonce('remote');
   const error = assert401(await postChat(remote.port, chatBody(`hi ${marker}`), { host: address }));

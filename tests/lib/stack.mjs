@@ -24,7 +24,8 @@ export class Stack {
     this.worker = null;
     this.pipe = null;
     this.knownPids = new Set();
-    this.host = '127.0.0.1';            // the address nginx listens on (start({host}))
+    this.host = '127.0.0.1';            // the address nginx listens on (start({host})), and tests connect to
+    this.listenHost = null;             // another address for --listen than host, e.g. 0.0.0.0 (start({listenHost}))
     this.exitFile = null;               // start({recordExit: true}): see responderExits()
   }
 
@@ -46,8 +47,8 @@ export class Stack {
     };
   }
 
-  /** Runs `litellmctl --prefix P --listen HOST:PORT ...args` (HOST: 127.0.0.1 unless start({host})). */
-  ctl(args, { listen = `${this.host}:${this.port}`, prefix = this.prefix, env } = {}) {
+  /** Runs `litellmctl --prefix P --listen HOST:PORT ...args` (HOST: 127.0.0.1 unless start({host}) or start({listenHost})). */
+  ctl(args, { listen = `${this.listenHost ?? this.host}:${this.port}`, prefix = this.prefix, env } = {}) {
     return run(this.paths.litellmctl, ['--prefix', prefix, '--listen', listen, ...args], { env: this.env(env) });
   }
 
@@ -73,15 +74,17 @@ export class Stack {
 
   /**
    * Creates the prefix, picks a port and runs `litellmctl start`; starts the test worker unless worker:false.
-   * host: the local address nginx listens on (default 127.0.0.1). stateFile: makes PREFIX/state/limits.state
+   * host: the local address nginx listens on (default 127.0.0.1). listenHost: what --listen names
+   * instead, when tests still connect to host (0.0.0.0 while they use 127.0.0.1). stateFile: makes PREFIX/state/limits.state
    * (the limiter state litellmctl always hands its responder) a symlink to this file, so that the
    * responders of several prefixes share one budget. recordExit: every responder litellmctl
    * starts runs under a small shell that appends its exit status to PREFIX/responder-exits
    * (responderExits()), since litellmctl's setsid leaves nobody else to see it.
    */
-  async start({ worker = true, workerArgs = [], ctlArgs = [], host = '127.0.0.1', stateFile, recordExit = false } = {}) {
+  async start({ worker = true, workerArgs = [], ctlArgs = [], host = '127.0.0.1', listenHost = null, stateFile, recordExit = false } = {}) {
     this.prefix = Stack.makePrefix();
     this.host = host;
+    this.listenHost = listenHost;
     if (recordExit) {
       this.exitFile = path.join(this.prefix, 'responder-exits');
       // The shell passes SIGTERM/SIGINT on: the pid file may name it rather than
@@ -113,6 +116,14 @@ export class Stack {
     if (started.code !== 0) {
       throw new Error(`litellmctl start failed (exit ${started.code}): ${started.stderr}${started.stdout}\n${this.logs()}`);
     }
+    return this.attach({ worker, workerArgs });
+  }
+
+  /**
+   * After a `litellmctl start` of this prefix that succeeded (start() or a test's own
+   * ctl(['start'])): learns the pipe and the pids, waits for the port, starts the worker.
+   */
+  async attach({ worker = true, workerArgs = [] } = {}) {
     const { json } = await this.status();
     this.pipe = json.pipe;
     this.rememberPids(json);

@@ -43,7 +43,7 @@ describe('status bar text', () => {
       view.tooltip,
       'VSCode LiteLLM is serving http://127.0.0.1:4000/v1 (OpenAI-compatible).\n' +
         'Default model: GPT-4o ("copilot/gpt-4o"). Requests in flight in this window: 2.\n' +
-        'Click for actions: Stop, Select Language Model, Copy curl Example, Show Logs.',
+        'Click for actions: Stop, Select Language Model, Copy curl Example, Copy Claude Code Settings, Show Logs.',
     );
     assert.equal(statusView({ state: { kind: 'running', listen: '[::1]:8080' }, active: 0 }).text, '$(radio-tower) :8080 · no model · 0 active');
   });
@@ -55,7 +55,7 @@ describe('status bar text', () => {
       'Default model: GPT-4o ("copilot/gpt-4o"). Requests in flight in this window: 1.',
       'Limits: 57/60 requests, 98,970/100,000 tokens per minute left; 1/8 concurrent requests in flight.',
       'API keys: none; clients on a loopback address need no key.',
-      'Click for actions: Stop, Select Language Model, Copy curl Example, Show Logs.',
+      'Click for actions: Stop, Select Language Model, Copy curl Example, Copy Claude Code Settings, Show Logs.',
     ]);
   });
 
