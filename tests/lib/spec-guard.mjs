@@ -3,7 +3,9 @@
 // Every response the suite gets from the gateway is checked against OpenAI's
 // own OpenAPI document (tests/spec/openai-openapi.yaml, via tests/spec/openapi.mjs):
 // chat completions, every SSE chunk (and error event) of a stream, model
-// lists, models, and every error (ErrorResponse). httpRequest/postChat,
+// lists, models, and every error (ErrorResponse); the Responses API's
+// Response bodies, every ResponseStreamEvent of its streams (with the
+// stream rules below) and input token counts. httpRequest/postChat,
 // openRequest/openStream, curl and validatingFetch (the `fetch` handed to the
 // openai SDK, LangChain, the AI SDK and the Anthropic SDK) all check what they
 // receive.
@@ -80,6 +82,10 @@ const MESSAGES_PATH = /^\/(?:v1\/)?messages$/;
 const COUNT_TOKENS_PATH = /^\/(?:v1\/)?messages\/count_tokens$/;
 const ANTHROPIC_PREFIX = 'anthropic:';
 const ANTHROPIC_SPEC = "Anthropic's Messages API (tests/spec/anthropic-messages.schema.json)";
+// The Responses API.
+const RESPONSES_PATH = /^\/(?:v1\/)?responses$/;
+const RESPONSES_INPUT_TOKENS_PATH = /^\/(?:v1\/)?responses\/input_tokens$/;
+const RESPONSE_PATH = /^\/(?:v1\/)?responses\/[^/]+$/;
 
 /** Request headers in any form (object, Headers, [name, value] pairs) as an object with lower-case names. */
 export function headerObject(headers) {
@@ -123,7 +129,55 @@ export function responseSchema(method, urlPath, status, requestHeaders = {}) {
   if (method === 'POST' && CHAT_PATH.test(pathOnly)) return 'CreateChatCompletionResponse';
   if (method === 'GET' && MODELS_PATH.test(pathOnly)) return 'ListModelsResponse';
   if (method === 'GET' && MODEL_PATH.test(pathOnly)) return 'Model';
+  if (method === 'POST' && RESPONSES_PATH.test(pathOnly)) return 'Response';
+  if (method === 'POST' && RESPONSES_INPUT_TOKENS_PATH.test(pathOnly)) return 'TokenCountsResource';
+  if (method === 'GET' && RESPONSE_PATH.test(pathOnly)) return 'Response';
   return null;
+}
+
+/** Which event stream a path answers: 'chat' (chunks, [DONE]), 'responses' (ResponseStreamEvent) or null. */
+function streamKind(urlPath) {
+  const pathOnly = String(urlPath).split('?')[0];
+  if (CHAT_PATH.test(pathOnly)) return 'chat';
+  if (RESPONSES_PATH.test(pathOnly)) return 'responses';
+  return null;
+}
+
+/** The events that end a Responses stream. */
+const RESPONSES_TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed', 'error']);
+
+/**
+ * The rules of a Responses stream beyond each event's schema (OpenAI's
+ * streaming guide; the openai SDK's ResponseStream and Codex depend on them):
+ * the first event is response.created (or an error); sequence_number
+ * increases; an `event:` name, when sent, is the data's `type`; nothing follows
+ * the terminal event (response.completed / incomplete / failed, or error); a
+ * stream that ends without one is broken (Codex retries it).
+ */
+function responsesStreamRules() {
+  let previous = null;
+  let first = true;
+  let terminal = null;
+  return {
+    /** Problems of one event ([] if none). */
+    event(name, value) {
+      const problems = [];
+      const type = value && typeof value === 'object' ? value.type : undefined;
+      if (first && type !== 'response.created' && type !== 'error') problems.push(`the first event is ${type}, not response.created`);
+      first = false;
+      if (terminal) problems.push(`an event after the terminal ${terminal}`);
+      if (name !== null && name !== type) problems.push(`event: ${name} but its data's type is ${type}`);
+      const seq = value?.sequence_number;
+      if (Number.isInteger(seq) && previous !== null && seq <= previous) problems.push(`sequence_number ${seq} after ${previous}: not increasing`);
+      if (Number.isInteger(seq)) previous = seq;
+      if (RESPONSES_TERMINAL.has(type)) terminal = type;
+      return problems;
+    },
+    /** Problems of a stream that ended normally. */
+    end() {
+      return terminal ? [] : ['the stream ended without response.completed, response.incomplete, response.failed or error'];
+    },
+  };
 }
 
 /** Validates one JSON value against `schema`; returns a recorded SpecViolation or null. */
@@ -134,7 +188,10 @@ export function checkValue(where, schema, value) {
     if (!problems.length && name === 'CompleteMessage') problems.push(...messageProblems(value));
     return problems.length ? recordViolation(where, problems, value, ANTHROPIC_SPEC) : null;
   }
-  const problems = openApi.validate(schema, value);
+  let problems = openApi.validate(schema, value);
+  // A union's errors list every branch: name the event's own schema instead.
+  const branch = schema === 'ResponseStreamEvent' && problems.length ? openApi.streamEvents[value?.type] : undefined;
+  if (branch) problems = [`as ${branch}:`, ...openApi.validate(branch, value)];
   for (const field of openApi.undocumented(schema, value)) {
     const key = `${schema} ${field.replace(/\/\d+(?=\/|$)/g, '/*')}`;
     undocumentedFields.set(key, (undocumentedFields.get(key) ?? 0) + 1);
@@ -145,9 +202,11 @@ export function checkValue(where, schema, value) {
 /**
  * A validator for one response, fed its text as it arrives:
  * {push(text), end(complete), violations}. JSON bodies are checked at the end;
- * SSE streams event by event (OpenAI: every `data:` a chat.completion.chunk
- * or an error object, `[DONE]` last; Anthropic: every event named, its data
- * of the schema of its type, in the order of the Messages API).
+ * SSE streams event by event: on chat completions every `data:` a
+ * chat.completion.chunk or an error object, `[DONE]` last; on /v1/responses
+ * every `data:` a ResponseStreamEvent, under responsesStreamRules(); on
+ * Anthropic's routes every event named, its data of the schema of its type,
+ * in the order of the Messages API.
  * requestHeaders: what the request carried (anthropic-version picks Anthropic's
  * model list); headers: the response's, when known (the request-id check).
  */
@@ -157,14 +216,26 @@ export function responseValidator({ method = 'GET', path: urlPath, status, conte
   const note = (v) => { if (v) violations.push(v); };
   const isSse = /^text\/event-stream/i.test(contentType);
   const pathOnly = String(urlPath).split('?')[0];
-  const chat = CHAT_PATH.test(pathOnly);
   const anthropicRoute = isAnthropicRoute(method, urlPath, requestHeaders);
   const messagesRoute = anthropicRoute && MESSAGES_PATH.test(pathOnly);
   const stream = new StreamChecker();
+  const kind = messagesRoute ? 'messages' : streamKind(urlPath);
+  const rules = kind === 'responses' ? responsesStreamRules() : null;
   let text = '';
   let checkedUpTo = 0;
   let events = 0;
   let done = false;
+  const checkResponsesEvent = (at, name, data) => {
+    const payload = data.join('\n');
+    let value;
+    try { value = JSON.parse(payload); } catch {
+      note(recordViolation(at, [payload === '[DONE]' ? 'data: [DONE] in a Responses stream (not a ResponseStreamEvent)' : 'data is not JSON'], payload));
+      return;
+    }
+    const problems = rules.event(name ?? null, value);
+    if (problems.length) note(recordViolation(at, problems, value));
+    note(checkValue(at, 'ResponseStreamEvent', value));
+  };
   const checkOpenAiEvent = (at, data) => {
     const payload = data.join('\n');
     if (done) { note(recordViolation(at, ['an event after data: [DONE]'], payload)); return; }
@@ -197,6 +268,7 @@ export function responseValidator({ method = 'GET', path: urlPath, status, conte
     if (!data.length && name === undefined) return; // a comment (": keep-alive") or an empty block
     const at = `${where}, SSE event ${++events}${name !== undefined ? ` (${name})` : ''}`;
     if (messagesRoute) checkAnthropicEvent(at, name, data);
+    else if (rules && data.length) checkResponsesEvent(at, name, data);
     else if (data.length) checkOpenAiEvent(at, data);
   };
   const scan = () => {
@@ -229,7 +301,10 @@ export function responseValidator({ method = 'GET', path: urlPath, status, conte
         if (messagesRoute && status === 200) {
           const problems = stream.end(complete);
           if (problems.length) note(recordViolation(where, problems, text.slice(-300), ANTHROPIC_SPEC));
-        } else if (status === 200 && !chat) {
+        } else if (rules && status === 200) {
+          const problems = complete ? rules.end() : [];
+          if (problems.length) note(recordViolation(where, problems, text.slice(-300)));
+        } else if (status === 200 && !kind) {
           note(recordViolation(where, [`an event stream where ${anthropicRoute ? 'Anthropic' : 'OpenAI'} answers JSON`], text.slice(0, 300), anthropicRoute ? ANTHROPIC_SPEC : undefined));
         }
         return violations;

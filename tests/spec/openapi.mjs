@@ -7,6 +7,7 @@
 //   spec.undocumented(name, value) → paths of fields the schema does not
 //                                    describe (allowed: no schema we use sets
 //                                    additionalProperties false; reported only)
+//   spec.streamEvents              a Responses stream event's type → its schema
 //   SCHEMAS                        the component schemas responses are checked with
 //
 // The document is 3 MB of YAML (about 1 s to parse); the schemas we need are
@@ -46,9 +47,13 @@ export const SCHEMAS = [
   'ListModelsResponse',
   'Model',
   'ErrorResponse',
+  // The Responses API (POST /v1/responses, its stream, /v1/responses/input_tokens).
+  'Response',
+  'ResponseStreamEvent',
+  'TokenCountsResource',
 ];
 
-const BUNDLE_VERSION = 2;
+const BUNDLE_VERSION = 3;
 const DROPPED_KEYWORDS = new Set(['example', 'discriminator']);
 
 function specHash(text) {
@@ -64,11 +69,12 @@ export async function buildBundle(specFile = SPEC_FILE) {
     throw new Error(`${specFile}: expected an OpenAPI 3.1 document, got openapi ${document.openapi}`);
   }
   const components = document.components?.schemas ?? {};
-  const notes = { nullable: [], dropped: {}, additionalPropertiesFalse: [] };
+  const notes = { nullable: [], dropped: {}, additionalPropertiesFalse: [], recursiveRef: [] };
   const defs = {};
   const pending = [...SCHEMAS];
   const seen = new Set(pending);
 
+  let component = null; // the component schema being converted (for $recursiveRef)
   const convert = (node, where) => {
     if (Array.isArray(node)) return node.map((item, i) => convert(item, `${where}/${i}`));
     if (!node || typeof node !== 'object') return node;
@@ -79,6 +85,15 @@ export async function buildBundle(specFile = SPEC_FILE) {
         continue;
       }
       if (key === 'nullable') continue; // handled below
+      if (key === '$recursiveAnchor') continue; // draft 2019-09: see $recursiveRef
+      if (key === '$recursiveRef') {
+        // Draft 2019-09's recursion (CompoundFilter: filters of filters), which
+        // 2020-12 replaced: "#" means the component itself.
+        if (value !== '#') throw new Error(`unsupported $recursiveRef ${value} at ${where}`);
+        notes.recursiveRef.push(where);
+        out.$ref = `#/$defs/${component}`;
+        continue;
+      }
       if (key === '$ref') {
         const match = /^#\/components\/schemas\/(.+)$/.exec(value);
         if (!match || !(match[1] in components)) throw new Error(`unresolvable $ref ${value} at ${where}`);
@@ -102,9 +117,11 @@ export async function buildBundle(specFile = SPEC_FILE) {
 
   while (pending.length) {
     const name = pending.shift();
+    component = name;
     defs[name] = convert(components[name], `#/components/schemas/${name}`);
   }
-  // The request's parameter names (for the compatibility table's test).
+  // The requests' parameter names (for the compatibility tables' tests):
+  // CreateChatCompletionRequest's, and CreateResponse's.
   const requestParameters = [];
   const gather = (schema) => {
     if (schema?.$ref) return gather(components[schema.$ref.split('/').pop()]);
@@ -114,6 +131,10 @@ export async function buildBundle(specFile = SPEC_FILE) {
     }
   };
   gather(components.CreateChatCompletionRequest);
+  const chatParameters = requestParameters.splice(0);
+  gather(components.CreateResponse);
+  const responsesRequestParameters = requestParameters.splice(0);
+  requestParameters.push(...chatParameters);
   return {
     version: BUNDLE_VERSION,
     hash: specHash(text),
@@ -121,6 +142,7 @@ export async function buildBundle(specFile = SPEC_FILE) {
     schema: { $schema: 'https://json-schema.org/draft/2020-12/schema', $defs: defs },
     notes,
     requestParameters,
+    responsesRequestParameters,
   };
 }
 
@@ -170,13 +192,27 @@ export async function load() {
     addFormats(ajv);
     ajv.addFormat('unixtime', { type: 'number', validate: (n) => Number.isInteger(n) && n >= 0 });
     ajv.addSchema({ ...data.schema, $id: 'openai' });
-    const validators = {};
-    for (const name of SCHEMAS) validators[name] = ajv.getSchema(`openai#/$defs/${name}`);
     const defs = data.schema.$defs;
+    // Compiled on first use: the Responses schemas take longer to compile than
+    // the rest together, and most test files never meet them. Any schema of
+    // the bundle may be used (e.g. one event of ResponseStreamEvent).
+    const compiled = new Map();
+    const validators = (name) => {
+      if (!compiled.has(name)) compiled.set(name, Object.hasOwn(defs, name) ? ajv.getSchema(`openai#/$defs/${name}`) : undefined);
+      return compiled.get(name);
+    };
+    // ResponseStreamEvent is a union: each event `type` → its own schema (for precise messages).
+    const streamEvents = {};
+    for (const branch of defs.ResponseStreamEvent?.anyOf ?? []) {
+      const name = branch.$ref?.replace('#/$defs/', '');
+      for (const type of defs[name]?.properties?.type?.enum ?? []) streamEvents[type] = name;
+    }
     return {
+      streamEvents,
       info: data.info,
       notes: data.notes,
       requestParameters: data.requestParameters,
+      responsesRequestParameters: data.responsesRequestParameters,
       validate: (name, value) => validateWith(validators, name, value),
       undocumented: (name, value) => undocumentedIn(defs, name, value),
     };
@@ -186,7 +222,7 @@ export async function load() {
 
 /** [] or ["/path message (schema …)", …]. */
 function validateWith(validators, name, value) {
-  const check = validators[name];
+  const check = validators(name);
   if (!check) throw new Error(`no validator for schema ${name}`);
   if (check(value)) return [];
   return check.errors.map((e) => `${e.instancePath || '/'} ${e.message}` +
