@@ -14,7 +14,7 @@
 
 /* What a page may read besides the CORS-safelisted headers. */
 #define EXPOSED_HEADERS                                                                      \
-    "x-request-id, retry-after, x-should-retry, x-ratelimit-limit-requests, "                \
+    "x-request-id, request-id, retry-after, x-should-retry, x-ratelimit-limit-requests, "    \
     "x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, " \
     "x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens"
 

@@ -41,7 +41,7 @@ after(async () => {
   }
 });
 
-const EXPOSED = ['x-request-id', 'retry-after', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-tokens'];
+const EXPOSED = ['x-request-id', 'request-id', 'retry-after', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-tokens'];
 
 function assertRefused(response, code) {
   const error = openAiError(assert, response, 403);
