@@ -44,6 +44,12 @@ static const struct route routes[] = {
     { "/models/", true, "GET", "GET, HEAD, OPTIONS", true, &chat_wire_format, handle_model, true },
     { "/health", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format, handle_health,
       false },
+    { "/health/liveliness", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format,
+      handle_liveliness, false },
+    { "/health/liveness", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format,
+      handle_liveliness, false },
+    { "/health/readiness", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format,
+      handle_readiness, false },
 };
 
 /* The route of `path` (each answers with and without /v1), and the id it

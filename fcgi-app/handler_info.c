@@ -2,6 +2,7 @@
  * The models in OpenAI's list shape, or in Anthropic's for a request that
  * carries anthropic-version (the dispatcher then sets req->wire to the
  * Messages format): Claude Code's gateway model discovery asks so. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,4 +174,40 @@ handle_health(struct http_request *req, const struct request_context *ctx)
     cJSON *health = status_document();
     respond_json(req, health);
     cJSON_Delete(health);
+}
+
+/* The probes a service manager or an orchestrator polls (LiteLLM's names):
+ * liveliness says the responder answers at all (a draining one no longer
+ * accepts, and nginx then answers 503 itself); readiness says a request
+ * could be served now: a VS Code window with a model is connected. */
+void
+handle_liveliness(struct http_request *req, const struct request_context *ctx)
+{
+    (void)ctx;
+    static const char body[] = "{\"status\":\"alive\",\"version\":\"" PACKAGE_VERSION "\"}";
+    respond_body(req, 200, "application/json", body, sizeof body - 1);
+}
+
+void
+handle_readiness(struct http_request *req, const struct request_context *ctx)
+{
+    (void)ctx;
+    cJSON *facts = cJSON_CreateObject();
+    if (facts == NULL || router_describe(facts) != 0) {
+        cJSON_Delete(facts);
+        respond_json(req, NULL); /* out of memory: a 500 */
+        return;
+    }
+    unsigned windows = router_window_count();
+    int models = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(facts, "models"));
+    bool ready = windows > 0 && models > 0;
+    char body[256];
+    int len = snprintf(body, sizeof body, "{\"status\":\"%s\",\"windows\":%u,\"models\":%d%s}",
+                       ready ? "ready" : "not ready", windows, models,
+                       ready
+                           ? ""
+                           : ",\"message\":\"No VS Code window with a language model is "
+                             "connected: run 'VSCode LiteLLM: Start LM Proxy Server' in VS Code.\"");
+    respond_body(req, ready ? 200 : 503, "application/json", body, (size_t)len);
+    cJSON_Delete(facts);
 }

@@ -36,6 +36,9 @@ route_handler handle_model_call;
 /* POST /v1/messages/count_tokens: {"input_tokens": N}. */
 route_handler handle_count_tokens;
 route_handler handle_health;
+/* GET /health/liveliness and /health/readiness: probes, JSON, no key. */
+route_handler handle_liveliness;
+route_handler handle_readiness;
 /* The models a key may use (every model without keys), and one of them. */
 route_handler handle_models;
 route_handler handle_model;

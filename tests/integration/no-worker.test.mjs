@@ -20,6 +20,19 @@ test('no window: /health is degraded (still HTTP 200)', async () => {
   assert.equal(response.json.default_model, null);
 });
 
+test('probes: liveliness 200 (and /health/liveness), readiness 503 naming the command, no key needed', async () => {
+  for (const path of ['/health/liveliness', '/health/liveness']) {
+    const alive = await httpRequest(stack.port, { path });
+    assert.equal(alive.status, 200, alive.text);
+    assert.equal(alive.json.status, 'alive');
+  }
+  const ready = await httpRequest(stack.port, { path: '/health/readiness' });
+  assert.equal(ready.status, 503, ready.text);
+  assert.equal(ready.json.status, 'not ready');
+  assert.equal(ready.json.windows, 0);
+  assert.ok(ready.json.message.includes(COMMAND_NAME), ready.json.message);
+});
+
 test('no window: /v1/models is an empty list', async () => {
   const response = await httpRequest(stack.port, { path: '/v1/models' });
   assert.equal(response.status, 200, response.text);
@@ -57,9 +70,14 @@ test('a worker connects → requests succeed; it leaves → 503 again', async ()
   const ok = await postChat(stack.port, { model: 'gpt-4o', messages: [{ role: 'user', content: marker }] });
   assert.equal(ok.status, 200, ok.text);
   assert.equal(ok.json.choices[0].message.content, marker);
+  const ready = await httpRequest(stack.port, { path: '/health/readiness' });
+  assert.equal(ready.status, 200, ready.text);
+  assert.equal(ready.json.status, 'ready');
+  assert.ok(ready.json.windows === 1 && ready.json.models > 0, ready.text);
   await stack.stopWorker();
   await stack.waitWindows((n) => n === 0, '/health windows == 0 after the worker left');
   const response = await postChat(stack.port, chat());
   const error = openAiError(assert, response, 503);
   assert.equal(error.code, 'no_vscode_connected');
+  assert.equal((await httpRequest(stack.port, { path: '/health/readiness' })).status, 503, 'not ready again');
 });

@@ -115,6 +115,8 @@ export function isAnthropicRoute(method, urlPath, requestHeaders = {}) {
 export function responseSchema(method, urlPath, status, requestHeaders = {}) {
   const pathOnly = String(urlPath).split('?')[0];
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) return null;
+  // The gateway's own documents (status, probes) are no API's: their schema is tests/spec/status.schema.json.
+  if (/^\/health(?:\/|$)/.test(pathOnly)) return null;
   if (isAnthropicRoute(method, urlPath, requestHeaders)) {
     if (status >= 400) return `${ANTHROPIC_PREFIX}ErrorResponse`;
     if (status >= 300) return null;
