@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 
 import type { SettingsFormat } from './claudeCodeSettings';
 import { buildClaudeCodeSettings, formatSettings, keyNote, modelSummary, pasteHint } from './claudeCodeSettings';
+import type { GatewayInput } from './clientSettings';
 import { describeError } from './logger';
 import { requestModelAccess } from './modelAccess';
 import type { ModelPicker } from './modelPicker';
@@ -95,34 +96,40 @@ export function curlExample(settings: { host: string; port: number }, modelId: s
   ].join('\n');
 }
 
-interface FormatItem extends vscode.QuickPickItem {
-  format: SettingsFormat;
+interface FormatItem<Format extends string> extends vscode.QuickPickItem {
+  format: Format;
   /** What was copied, for the message. */
   what: string;
 }
 
 /**
- * Copy Claude Code Settings: the environment that points Claude Code at the
- * running server (claudeCodeSettings.ts), in the format the user picks. The
- * address is the one `litellmctl status --json` reported at Start; a window
- * that has not started (or joined) the server does not know it, and says so.
+ * What the copy commands build their text from: the running server's address,
+ * the offered models, the selected model and the key policy. The address is
+ * the one `litellmctl status --json` reported at Start; a window that has not
+ * started (or joined) the server does not know it, says so and offers Start,
+ * then goes on. undefined when there is nothing to copy (a message said why).
  */
-async function copyClaudeCodeSettings(controller: ProxyController, picker: ModelPicker, afterStart = false): Promise<void> {
+async function runningGateway(
+  controller: ProxyController,
+  picker: ModelPicker,
+  client: string,
+  afterStart = false,
+): Promise<GatewayInput | undefined> {
   const state = controller.state;
   if (state.kind === 'starting' || state.kind === 'stopping') {
     void vscode.window.showInformationMessage(
-      `VSCode LiteLLM is ${state.kind === 'starting' ? 'starting' : 'stopping'}; copy the Claude Code settings again in a moment.`,
+      `VSCode LiteLLM is ${state.kind === 'starting' ? 'starting' : 'stopping'}; copy the ${client} settings again in a moment.`,
     );
-    return;
+    return undefined;
   }
   if (state.kind !== 'running') {
     if (afterStart) {
-      return; // Start failed and said why
+      return undefined; // Start failed and said why
     }
     const reason =
       state.kind === 'stopped'
         ? 'The server is not running in this window, so the address it listens on is not known here.'
-        : `There is no address to give Claude Code while the server is not serving: ${state.message}`;
+        : `There is no address to give ${client} while the server is not serving: ${state.message}`;
     const start = 'Start LM Proxy Server';
     const choice = await vscode.window.showWarningMessage(
       `VSCode LiteLLM: ${reason} Run Start (it joins a server that is already running); the settings are copied once it serves.`,
@@ -130,27 +137,49 @@ async function copyClaudeCodeSettings(controller: ProxyController, picker: Model
     );
     if (choice === start) {
       await controller.start(true);
-      await copyClaudeCodeSettings(controller, picker, true);
+      return runningGateway(controller, picker, client, true);
     }
-    return;
+    return undefined;
   }
   await picker.refresh();
   const health = controller.serverStatus;
   // This window's models with their families; other windows' as the ids the status lists.
   const own = picker.catalog.entries.map((entry) => ({ id: entry.id, family: entry.family, name: entry.name }));
   const others = (health?.models ?? []).filter((id) => !own.some((model) => model.id === id)).map((id) => ({ id }));
-  const result = buildClaudeCodeSettings({
+  return {
     listen: state.listen,
     models: [...own, ...others],
     selectedModel: picker.catalog.defaultEntry?.id ?? health?.defaultModel ?? undefined,
     auth: health?.auth ?? null,
-  });
+  };
+}
+
+/** `items`, with the PowerShell item moved before the shell item when PowerShell is VS Code's shell. */
+function preferredShellFirst<Format extends string>(items: FormatItem<Format>[]): FormatItem<Format>[] {
+  const shell = items.findIndex((item) => item.format === 'shell');
+  const powershell = items.findIndex((item) => item.format === 'powershell');
+  if (/pwsh|powershell/i.test(vscode.env.shell) && shell >= 0 && powershell > shell) {
+    items.splice(shell, 0, ...items.splice(powershell, 1));
+  }
+  return items;
+}
+
+/**
+ * Copy Claude Code Settings: the environment that points Claude Code at the
+ * running server (claudeCodeSettings.ts), in the format the user picks.
+ */
+async function copyClaudeCodeSettings(controller: ProxyController, picker: ModelPicker): Promise<void> {
+  const input = await runningGateway(controller, picker, 'Claude Code');
+  if (!input) {
+    return;
+  }
+  const result = buildClaudeCodeSettings(input);
   if (!result.ok) {
     void vscode.window.showWarningMessage(`VSCode LiteLLM: cannot write the Claude Code settings: ${result.reason}.`);
     return;
   }
   const { settings } = result;
-  const items: FormatItem[] = [
+  const items = preferredShellFirst<SettingsFormat>([
     { label: '$(terminal-bash) Shell (bash, zsh)', description: 'export lines', format: 'shell', what: 'shell export lines' },
     { label: '$(terminal-powershell) PowerShell', description: '$env: lines', format: 'powershell', what: 'PowerShell $env: lines' },
     {
@@ -159,10 +188,7 @@ async function copyClaudeCodeSettings(controller: ProxyController, picker: Model
       format: 'json',
       what: 'a settings.json "env" object',
     },
-  ];
-  if (/pwsh|powershell/i.test(vscode.env.shell)) {
-    items.unshift(...items.splice(1, 1));
-  }
+  ]);
   const chosen = await vscode.window.showQuickPick(items, {
     title: 'VSCode LiteLLM: Copy Claude Code Settings',
     placeHolder: `Claude Code → ${settings.baseUrl}, model ${settings.selectedModel}: copy as…`,
