@@ -2,13 +2,22 @@
  * commands: the palette commands (category "VSCode LiteLLM"), their keys in
  * package.json, and the status bar's actions quick pick. The texts the copy
  * commands write are built by pure functions (curlExample here,
- * claudeCodeSettings.ts), unit-tested.
+ * claudeCodeSettings.ts, codexSettings.ts), unit-tested.
  */
 import * as vscode from 'vscode';
 
 import type { SettingsFormat } from './claudeCodeSettings';
 import { buildClaudeCodeSettings, formatSettings, keyNote, modelSummary, pasteHint } from './claudeCodeSettings';
 import type { GatewayInput } from './clientSettings';
+import type { CodexFormat } from './codexSettings';
+import {
+  KEY_VARIABLE as CODEX_KEY_VARIABLE,
+  buildCodexSettings,
+  codexKeyNote,
+  codexModelSummary,
+  codexPasteHint,
+  formatCodexSettings,
+} from './codexSettings';
 import { describeError } from './logger';
 import { requestModelAccess } from './modelAccess';
 import type { ModelPicker } from './modelPicker';
@@ -24,6 +33,7 @@ export const COMMANDS = {
   showLogs: 'vscode-litellm.showLogs',
   copyCurlExample: 'vscode-litellm.copyCurlExample',
   copyClaudeCodeSettings: 'vscode-litellm.copyClaudeCodeSettings',
+  copyCodexSettings: 'vscode-litellm.copyCodexSettings',
 } as const;
 
 export interface CommandDeps {
@@ -64,6 +74,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
       void vscode.window.showInformationMessage('VSCode LiteLLM: curl example copied to the clipboard.');
     },
     [COMMANDS.copyClaudeCodeSettings]: () => copyClaudeCodeSettings(controller, picker),
+    [COMMANDS.copyCodexSettings]: () => copyCodexSettings(controller, picker),
     [SHOW_ACTIONS_COMMAND]: () => showActions(controller),
   };
   return vscode.Disposable.from(
@@ -207,6 +218,60 @@ async function copyClaudeCodeSettings(controller: ProxyController, picker: Model
   void vscode.window.showInformationMessage(message);
 }
 
+/**
+ * Copy Codex Settings: the config.toml provider block that points Codex CLI
+ * at the running server, or the line setting the key variable that block
+ * names (codexSettings.ts), as the user picks.
+ */
+async function copyCodexSettings(controller: ProxyController, picker: ModelPicker): Promise<void> {
+  const input = await runningGateway(controller, picker, 'Codex');
+  if (!input) {
+    return;
+  }
+  const result = buildCodexSettings(input);
+  if (!result.ok) {
+    void vscode.window.showWarningMessage(`VSCode LiteLLM: cannot write the Codex settings: ${result.reason}.`);
+    return;
+  }
+  const { settings } = result;
+  const items = preferredShellFirst<CodexFormat>([
+    {
+      label: '$(gear) Codex config.toml',
+      description: 'provider block, model',
+      format: 'toml',
+      what: 'a config.toml provider block',
+    },
+    {
+      label: '$(terminal-bash) Shell (bash, zsh)',
+      description: `export ${CODEX_KEY_VARIABLE}`,
+      format: 'shell',
+      what: `a shell export line for ${CODEX_KEY_VARIABLE}`,
+    },
+    {
+      label: '$(terminal-powershell) PowerShell',
+      description: `$env:${CODEX_KEY_VARIABLE}`,
+      format: 'powershell',
+      what: `a PowerShell $env: line for ${CODEX_KEY_VARIABLE}`,
+    },
+  ]);
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: 'VSCode LiteLLM: Copy Codex Settings',
+    placeHolder: `Codex → ${settings.baseUrl}, model ${settings.model}: copy…`,
+  });
+  if (!chosen) {
+    return;
+  }
+  await vscode.env.clipboard.writeText(formatCodexSettings(settings, chosen.format));
+  const note = codexKeyNote(settings.keyState, chosen.format);
+  const message = [
+    `VSCode LiteLLM: Codex settings for ${settings.baseUrl} copied to the clipboard as ${chosen.what}.`,
+    codexPasteHint(chosen.format),
+    ...(chosen.format === 'toml' ? [codexModelSummary(settings)] : []),
+    ...(note === undefined ? [] : [note]),
+  ].join(' ');
+  void vscode.window.showInformationMessage(message);
+}
+
 interface ActionItem extends vscode.QuickPickItem {
   command: string;
 }
@@ -224,6 +289,7 @@ async function showActions(controller: ProxyController): Promise<void> {
     { label: '$(symbol-class) Select Language Model', description: 'Ctrl+Shift+L M', command: COMMANDS.selectModel },
     { label: '$(clippy) Copy curl Example', command: COMMANDS.copyCurlExample },
     { label: '$(clippy) Copy Claude Code Settings', command: COMMANDS.copyClaudeCodeSettings },
+    { label: '$(clippy) Copy Codex Settings', command: COMMANDS.copyCodexSettings },
     { label: '$(output) Show Logs', command: COMMANDS.showLogs },
   ];
   const chosen = await vscode.window.showQuickPick(items, { title: 'VSCode LiteLLM' });
