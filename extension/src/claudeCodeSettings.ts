@@ -11,10 +11,9 @@
  *     gateway accepts (so does `x-api-key`, from ANTHROPIC_API_KEY, but that
  *     one makes interactive Claude Code ask once whether to use the key).
  *     Claude Code needs a credential set even where the gateway needs none:
- *     without one it starts its own login. With no keys, the responder lets
- *     a loopback client through whatever key it presents (auth.c), so a
- *     dummy value works; with keys, only the user knows theirs, and the text
- *     carries a placeholder.
+ *     without one it starts its own login. The value (a dummy, or a
+ *     placeholder for the user's key), the address and the model come from
+ *     clientSettings.ts, shared with Copy Codex Settings.
  *   ANTHROPIC_MODEL  the main model: the one picked with Select Language Model.
  *   ANTHROPIC_DEFAULT_{OPUS,SONNET,HAIKU}_MODEL  what the aliases (and the
  *     background tasks, which use the haiku tier) mean: the newest offered
@@ -29,41 +28,13 @@
  * `vendor/family`, so it would find nothing) and ANTHROPIC_SMALL_FAST_MODEL
  * (the 1.x name of the haiku tier).
  */
-import { probeAddress } from './listenProbe';
-import { listenAddress } from './serverControl';
-import type { AuthStatus } from './serverStatus';
+import type { EnvFormat, GatewayInput, KeyState, OfferedModel } from './clientSettings';
+import { envPasteHint, formatEnv, keyNote as gatewayKeyNote, resolveGateway } from './clientSettings';
 
-/** A model the connected windows offer. */
-export interface OfferedModel {
-  /** The id it is announced under (`copilot/claude-sonnet-4.5`, or a VS Code model id). */
-  id: string;
-  /** VS Code's family and name, when known (this window's models); other windows' come as ids only. */
-  family?: string | undefined;
-  name?: string | undefined;
-}
-
-export interface ClaudeCodeInput {
-  /** `host:port` the server listens on, as `litellmctl status --json` reports it. */
-  listen: string;
-  models: readonly OfferedModel[];
-  /** The announced id of the model picked with Select Language Model. */
-  selectedModel: string | undefined;
-  /** The responder's key policy (status document); null when it did not say. */
-  auth: AuthStatus | null;
-}
+export type ClaudeCodeInput = GatewayInput;
 
 export type Tier = 'opus' | 'sonnet' | 'haiku';
 export const TIERS: readonly Tier[] = ['opus', 'sonnet', 'haiku'];
-
-export type KeyState =
-  /** No keys and a loopback address: any token passes. */
-  | 'open'
-  /** Keys exist: the user must fill in theirs. */
-  | 'needed'
-  /** No keys, but the address is not loopback (or the policy is `required`): refused until a key exists. */
-  | 'needed-none-exists'
-  /** The status said nothing about keys. */
-  | 'unknown';
 
 export interface ClaudeCodeSettings {
   baseUrl: string;
@@ -77,25 +48,15 @@ export interface ClaudeCodeSettings {
 
 export type BuildResult = { ok: true; settings: ClaudeCodeSettings } | { ok: false; reason: string };
 
-/** Any value: the gateway ignores the token while it has no keys. */
-export const OPEN_TOKEN = 'litellm-no-key-needed';
-export const KEY_PLACEHOLDER = '<your litellm key: litellmctl keys add NAME>';
+/** The variable that carries the key (or the dummy, or the placeholder). */
+export const KEY_VARIABLE = 'ANTHROPIC_AUTH_TOKEN';
 
 export function buildClaudeCodeSettings(input: ClaudeCodeInput): BuildResult {
-  const address = probeAddress(input.listen);
-  if (!address) {
-    return { ok: false, reason: `the server's listen address "${input.listen}" is not host:port` };
+  const resolved = resolveGateway(input);
+  if (!resolved.ok) {
+    return resolved;
   }
-  const baseUrl = `http://${listenAddress(address.host, address.port)}`;
-  const selected =
-    input.selectedModel !== undefined && input.selectedModel !== '' ? input.selectedModel : input.models[0]?.id;
-  if (selected === undefined) {
-    return {
-      ok: false,
-      reason: 'no VS Code window offers a language model (install and sign in to a model provider, for example GitHub Copilot Chat)',
-    };
-  }
-  const keyState = keyStateOf(input.auth, address.host);
+  const { origin: baseUrl, keyState, key, selectedModel: selected } = resolved.gateway;
   const tiers = {} as Record<Tier, { model: string; matched: boolean }>;
   for (const tier of TIERS) {
     const best = bestOfTier(input.models, tier);
@@ -103,7 +64,7 @@ export function buildClaudeCodeSettings(input: ClaudeCodeInput): BuildResult {
   }
   const env: [string, string][] = [
     ['ANTHROPIC_BASE_URL', baseUrl],
-    ['ANTHROPIC_AUTH_TOKEN', keyState === 'open' ? OPEN_TOKEN : KEY_PLACEHOLDER],
+    [KEY_VARIABLE, key],
     ['ANTHROPIC_MODEL', selected],
     ['ANTHROPIC_DEFAULT_OPUS_MODEL', tiers.opus.model],
     ['ANTHROPIC_DEFAULT_SONNET_MODEL', tiers.sonnet.model],
@@ -112,24 +73,6 @@ export function buildClaudeCodeSettings(input: ClaudeCodeInput): BuildResult {
     ['CLAUDE_CODE_ATTRIBUTION_HEADER', '0'],
   ];
   return { ok: true, settings: { baseUrl, env, keyState, selectedModel: selected, tiers } };
-}
-
-function keyStateOf(auth: AuthStatus | null, host: string): KeyState {
-  if (auth === null) {
-    return 'unknown';
-  }
-  if (auth.keys > 0) {
-    return 'needed';
-  }
-  // Without keys the responder lets only loopback clients in, and only in its
-  // `auto` policy (`open on loopback`; `required` refuses everyone) (auth.c).
-  return auth.mode === 'open on loopback' && isLoopback(host) ? 'open' : 'needed-none-exists';
-}
-
-/** 127.0.0.0/8, ::1, localhost (litellmctl writes localhost as 127.0.0.1 anyway). */
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare) || bare === '::ffff:127.0.0.1';
 }
 
 // ---- Tiers ----
@@ -210,40 +153,24 @@ function compareVersions(a: ClaudeVersion, b: ClaudeVersion): number {
 
 // ---- Formats ----
 
-export type SettingsFormat = 'shell' | 'powershell' | 'json';
+export type SettingsFormat = EnvFormat | 'json';
 
 export function formatSettings(settings: Pick<ClaudeCodeSettings, 'env'>, format: SettingsFormat): string {
   switch (format) {
     case 'shell':
-      return settings.env.map(([name, value]) => `export ${name}=${shellQuote(value)}`).join('\n') + '\n';
     case 'powershell':
-      return settings.env.map(([name, value]) => `$env:${name} = ${powerShellQuote(value)}`).join('\n') + '\n';
+      return formatEnv(settings.env, format);
     case 'json':
       return JSON.stringify({ env: Object.fromEntries(settings.env) }, null, 2) + '\n';
   }
-}
-
-/** A POSIX single-quoted word: nothing inside is special but `'`, written `'\''`. */
-export function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", "'\\''")}'`;
-}
-
-/**
- * A PowerShell verbatim (single-quoted) string: nothing inside is expanded;
- * a quote is doubled. PowerShell also reads the typographic single quotes
- * ‘ ’ ‚ ‛ as quotes, so those are doubled too.
- */
-export function powerShellQuote(value: string): string {
-  return `'${value.replace(/['\u2018\u2019\u201a\u201b]/g, (quote) => quote + quote)}'`;
 }
 
 /** Where the chosen format goes, for the message after copying. */
 export function pasteHint(format: SettingsFormat): string {
   switch (format) {
     case 'shell':
-      return 'Paste them into the bash or zsh terminal where you run claude, or into ~/.bashrc or ~/.zshrc to keep them.';
     case 'powershell':
-      return 'Paste them into the PowerShell session where you run claude, or into your $PROFILE to keep them.';
+      return envPasteHint(format, 'claude', true);
     case 'json':
       return 'Merge its "env" into ~/.claude/settings.json (every project) or .claude/settings.local.json (this project, not committed).';
   }
@@ -260,14 +187,5 @@ export function modelSummary(settings: Pick<ClaudeCodeSettings, 'selectedModel' 
 
 /** What the message says about the key, if anything needs doing. */
 export function keyNote(state: KeyState): string | undefined {
-  switch (state) {
-    case 'open':
-      return undefined;
-    case 'needed':
-      return 'The gateway uses API keys: replace the ANTHROPIC_AUTH_TOKEN placeholder with yours (create one with "litellmctl keys add NAME").';
-    case 'needed-none-exists':
-      return 'The gateway needs an API key at this address and has none yet, so it refuses every request: create one with "litellmctl keys add NAME" and put it in place of the ANTHROPIC_AUTH_TOKEN placeholder.';
-    case 'unknown':
-      return 'The server did not say whether it uses API keys: if it does, replace the ANTHROPIC_AUTH_TOKEN placeholder with yours; if not, any value works.';
-  }
+  return gatewayKeyNote(state, KEY_VARIABLE);
 }

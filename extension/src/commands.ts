@@ -2,12 +2,22 @@
  * commands: the palette commands (category "VSCode LiteLLM"), their keys in
  * package.json, and the status bar's actions quick pick. The texts the copy
  * commands write are built by pure functions (curlExample here,
- * claudeCodeSettings.ts), unit-tested.
+ * claudeCodeSettings.ts, codexSettings.ts), unit-tested.
  */
 import * as vscode from 'vscode';
 
 import type { SettingsFormat } from './claudeCodeSettings';
 import { buildClaudeCodeSettings, formatSettings, keyNote, modelSummary, pasteHint } from './claudeCodeSettings';
+import type { GatewayInput } from './clientSettings';
+import type { CodexFormat } from './codexSettings';
+import {
+  KEY_VARIABLE as CODEX_KEY_VARIABLE,
+  buildCodexSettings,
+  codexKeyNote,
+  codexModelSummary,
+  codexPasteHint,
+  formatCodexSettings,
+} from './codexSettings';
 import { describeError } from './logger';
 import { requestModelAccess } from './modelAccess';
 import type { ModelPicker } from './modelPicker';
@@ -23,6 +33,7 @@ export const COMMANDS = {
   showLogs: 'vscode-litellm.showLogs',
   copyCurlExample: 'vscode-litellm.copyCurlExample',
   copyClaudeCodeSettings: 'vscode-litellm.copyClaudeCodeSettings',
+  copyCodexSettings: 'vscode-litellm.copyCodexSettings',
 } as const;
 
 export interface CommandDeps {
@@ -63,6 +74,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
       void vscode.window.showInformationMessage('VSCode LiteLLM: curl example copied to the clipboard.');
     },
     [COMMANDS.copyClaudeCodeSettings]: () => copyClaudeCodeSettings(controller, picker),
+    [COMMANDS.copyCodexSettings]: () => copyCodexSettings(controller, picker),
     [SHOW_ACTIONS_COMMAND]: () => showActions(controller),
   };
   return vscode.Disposable.from(
@@ -95,34 +107,40 @@ export function curlExample(settings: { host: string; port: number }, modelId: s
   ].join('\n');
 }
 
-interface FormatItem extends vscode.QuickPickItem {
-  format: SettingsFormat;
+interface FormatItem<Format extends string> extends vscode.QuickPickItem {
+  format: Format;
   /** What was copied, for the message. */
   what: string;
 }
 
 /**
- * Copy Claude Code Settings: the environment that points Claude Code at the
- * running server (claudeCodeSettings.ts), in the format the user picks. The
- * address is the one `litellmctl status --json` reported at Start; a window
- * that has not started (or joined) the server does not know it, and says so.
+ * What the copy commands build their text from: the running server's address,
+ * the offered models, the selected model and the key policy. The address is
+ * the one `litellmctl status --json` reported at Start; a window that has not
+ * started (or joined) the server does not know it, says so and offers Start,
+ * then goes on. undefined when there is nothing to copy (a message said why).
  */
-async function copyClaudeCodeSettings(controller: ProxyController, picker: ModelPicker, afterStart = false): Promise<void> {
+async function runningGateway(
+  controller: ProxyController,
+  picker: ModelPicker,
+  client: string,
+  afterStart = false,
+): Promise<GatewayInput | undefined> {
   const state = controller.state;
   if (state.kind === 'starting' || state.kind === 'stopping') {
     void vscode.window.showInformationMessage(
-      `VSCode LiteLLM is ${state.kind === 'starting' ? 'starting' : 'stopping'}; copy the Claude Code settings again in a moment.`,
+      `VSCode LiteLLM is ${state.kind === 'starting' ? 'starting' : 'stopping'}; copy the ${client} settings again in a moment.`,
     );
-    return;
+    return undefined;
   }
   if (state.kind !== 'running') {
     if (afterStart) {
-      return; // Start failed and said why
+      return undefined; // Start failed and said why
     }
     const reason =
       state.kind === 'stopped'
         ? 'The server is not running in this window, so the address it listens on is not known here.'
-        : `There is no address to give Claude Code while the server is not serving: ${state.message}`;
+        : `There is no address to give ${client} while the server is not serving: ${state.message}`;
     const start = 'Start LM Proxy Server';
     const choice = await vscode.window.showWarningMessage(
       `VSCode LiteLLM: ${reason} Run Start (it joins a server that is already running); the settings are copied once it serves.`,
@@ -130,27 +148,49 @@ async function copyClaudeCodeSettings(controller: ProxyController, picker: Model
     );
     if (choice === start) {
       await controller.start(true);
-      await copyClaudeCodeSettings(controller, picker, true);
+      return runningGateway(controller, picker, client, true);
     }
-    return;
+    return undefined;
   }
   await picker.refresh();
   const health = controller.serverStatus;
   // This window's models with their families; other windows' as the ids the status lists.
   const own = picker.catalog.entries.map((entry) => ({ id: entry.id, family: entry.family, name: entry.name }));
   const others = (health?.models ?? []).filter((id) => !own.some((model) => model.id === id)).map((id) => ({ id }));
-  const result = buildClaudeCodeSettings({
+  return {
     listen: state.listen,
     models: [...own, ...others],
     selectedModel: picker.catalog.defaultEntry?.id ?? health?.defaultModel ?? undefined,
     auth: health?.auth ?? null,
-  });
+  };
+}
+
+/** `items`, with the PowerShell item moved before the shell item when PowerShell is VS Code's shell. */
+function preferredShellFirst<Format extends string>(items: FormatItem<Format>[]): FormatItem<Format>[] {
+  const shell = items.findIndex((item) => item.format === 'shell');
+  const powershell = items.findIndex((item) => item.format === 'powershell');
+  if (/pwsh|powershell/i.test(vscode.env.shell) && shell >= 0 && powershell > shell) {
+    items.splice(shell, 0, ...items.splice(powershell, 1));
+  }
+  return items;
+}
+
+/**
+ * Copy Claude Code Settings: the environment that points Claude Code at the
+ * running server (claudeCodeSettings.ts), in the format the user picks.
+ */
+async function copyClaudeCodeSettings(controller: ProxyController, picker: ModelPicker): Promise<void> {
+  const input = await runningGateway(controller, picker, 'Claude Code');
+  if (!input) {
+    return;
+  }
+  const result = buildClaudeCodeSettings(input);
   if (!result.ok) {
     void vscode.window.showWarningMessage(`VSCode LiteLLM: cannot write the Claude Code settings: ${result.reason}.`);
     return;
   }
   const { settings } = result;
-  const items: FormatItem[] = [
+  const items = preferredShellFirst<SettingsFormat>([
     { label: '$(terminal-bash) Shell (bash, zsh)', description: 'export lines', format: 'shell', what: 'shell export lines' },
     { label: '$(terminal-powershell) PowerShell', description: '$env: lines', format: 'powershell', what: 'PowerShell $env: lines' },
     {
@@ -159,10 +199,7 @@ async function copyClaudeCodeSettings(controller: ProxyController, picker: Model
       format: 'json',
       what: 'a settings.json "env" object',
     },
-  ];
-  if (/pwsh|powershell/i.test(vscode.env.shell)) {
-    items.unshift(...items.splice(1, 1));
-  }
+  ]);
   const chosen = await vscode.window.showQuickPick(items, {
     title: 'VSCode LiteLLM: Copy Claude Code Settings',
     placeHolder: `Claude Code → ${settings.baseUrl}, model ${settings.selectedModel}: copy as…`,
@@ -176,6 +213,60 @@ async function copyClaudeCodeSettings(controller: ProxyController, picker: Model
     `VSCode LiteLLM: Claude Code settings for ${settings.baseUrl} copied to the clipboard as ${chosen.what}.`,
     pasteHint(chosen.format),
     modelSummary(settings),
+    ...(note === undefined ? [] : [note]),
+  ].join(' ');
+  void vscode.window.showInformationMessage(message);
+}
+
+/**
+ * Copy Codex Settings: the config.toml provider block that points Codex CLI
+ * at the running server, or the line setting the key variable that block
+ * names (codexSettings.ts), as the user picks.
+ */
+async function copyCodexSettings(controller: ProxyController, picker: ModelPicker): Promise<void> {
+  const input = await runningGateway(controller, picker, 'Codex');
+  if (!input) {
+    return;
+  }
+  const result = buildCodexSettings(input);
+  if (!result.ok) {
+    void vscode.window.showWarningMessage(`VSCode LiteLLM: cannot write the Codex settings: ${result.reason}.`);
+    return;
+  }
+  const { settings } = result;
+  const items = preferredShellFirst<CodexFormat>([
+    {
+      label: '$(gear) Codex config.toml',
+      description: 'provider block, model',
+      format: 'toml',
+      what: 'a config.toml provider block',
+    },
+    {
+      label: '$(terminal-bash) Shell (bash, zsh)',
+      description: `export ${CODEX_KEY_VARIABLE}`,
+      format: 'shell',
+      what: `a shell export line for ${CODEX_KEY_VARIABLE}`,
+    },
+    {
+      label: '$(terminal-powershell) PowerShell',
+      description: `$env:${CODEX_KEY_VARIABLE}`,
+      format: 'powershell',
+      what: `a PowerShell $env: line for ${CODEX_KEY_VARIABLE}`,
+    },
+  ]);
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: 'VSCode LiteLLM: Copy Codex Settings',
+    placeHolder: `Codex → ${settings.baseUrl}, model ${settings.model}: copy…`,
+  });
+  if (!chosen) {
+    return;
+  }
+  await vscode.env.clipboard.writeText(formatCodexSettings(settings, chosen.format));
+  const note = codexKeyNote(settings.keyState, chosen.format);
+  const message = [
+    `VSCode LiteLLM: Codex settings for ${settings.baseUrl} copied to the clipboard as ${chosen.what}.`,
+    codexPasteHint(chosen.format),
+    ...(chosen.format === 'toml' ? [codexModelSummary(settings)] : []),
     ...(note === undefined ? [] : [note]),
   ].join(' ');
   void vscode.window.showInformationMessage(message);
@@ -198,6 +289,7 @@ async function showActions(controller: ProxyController): Promise<void> {
     { label: '$(symbol-class) Select Language Model', description: 'Ctrl+Shift+L M', command: COMMANDS.selectModel },
     { label: '$(clippy) Copy curl Example', command: COMMANDS.copyCurlExample },
     { label: '$(clippy) Copy Claude Code Settings', command: COMMANDS.copyClaudeCodeSettings },
+    { label: '$(clippy) Copy Codex Settings', command: COMMANDS.copyCodexSettings },
     { label: '$(output) Show Logs', command: COMMANDS.showLogs },
   ];
   const chosen = await vscode.window.showQuickPick(items, { title: 'VSCode LiteLLM' });

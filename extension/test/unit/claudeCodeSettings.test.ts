@@ -1,12 +1,9 @@
 /** Copy Claude Code Settings: the variables, the tiers, the key, and each format's quoting. */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 
-import type { ClaudeCodeInput, ClaudeCodeSettings, OfferedModel } from '../../src/claudeCodeSettings';
+import type { ClaudeCodeInput, ClaudeCodeSettings } from '../../src/claudeCodeSettings';
 import {
-  KEY_PLACEHOLDER,
-  OPEN_TOKEN,
   bestOfTier,
   buildClaudeCodeSettings,
   formatSettings,
@@ -14,10 +11,11 @@ import {
   modelSummary,
   parseClaudeModel,
   pasteHint,
-  powerShellQuote,
-  shellQuote,
 } from '../../src/claudeCodeSettings';
+import type { OfferedModel } from '../../src/clientSettings';
+import { KEY_PLACEHOLDER, OPEN_TOKEN, powerShellQuote, shellQuote } from '../../src/clientSettings';
 import { parseHealth } from '../../src/serverStatus';
+import { runShell } from '../shellRun';
 
 const open = { keys: 0, mode: 'open on loopback' };
 const withKeys = { keys: 2, mode: 'keys' };
@@ -51,19 +49,6 @@ function build(input: Partial<ClaudeCodeInput>): ClaudeCodeSettings {
 
 function envOf(settings: ClaudeCodeSettings): Record<string, string> {
   return Object.fromEntries(settings.env);
-}
-
-/** Runs the shell text in `shell` and returns the variables as the shell sees them. */
-function runShell(shell: string, text: string, names: string[]): Record<string, string> {
-  const script = `${text}\nprintf '%s\\0' ${names.map((name) => `"$${name}"`).join(' ')}\n`;
-  // stdin not a socket: Debian's bash would read ~/.bashrc as if started by sshd.
-  const out = execFileSync(shell, ['-c', script], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const values = out.split('\0').slice(0, -1);
-  return Object.fromEntries(names.map((name, i) => [name, values[i] ?? '(missing)']));
 }
 
 describe('Claude Code settings: the variables', () => {
