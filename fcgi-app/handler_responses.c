@@ -8,61 +8,20 @@
 #include <string.h>
 
 #include "handlers.h"
-#include "log.h"
+#include "prompt_count.h"
 #include "respond.h"
 #include "responses_request.h"
-#include "router.h"
-#include "token_estimate.h"
-
-/* The family whose tokenizer counts: the model's that would answer (a
- * connected window knows it), else the family its name says. */
-static enum token_family
-family_for(const struct config *cfg, const char *requested)
-{
-    const char *name = config_model_alias(cfg, requested);
-    struct router_pick pick = { 0 };
-    enum token_family family = token_family_of(name);
-    if (router_resolve(name, &pick, NULL) == ROUTER_OK) {
-        family = token_family_of(*pick.family ? pick.family : pick.model_id);
-        router_release(&pick);
-    }
-    return family;
-}
 
 void
 handle_responses_input_tokens(struct http_request *req, const struct request_context *ctx)
 {
-    struct api_error err;
-    struct chat_request request;
-    memset(&request, 0, sizeof request);
-    int body = http_read_body(req, ctx->cfg->max_body);
-    if (body == HTTP_BODY_TOO_BIG) {
-        api_error_set(&err, 413, "request_too_large", NULL,
-                      "The request body is larger than %zu bytes (--max-body).", ctx->cfg->max_body);
-        respond_error(req, &err);
+    long tokens;
+    if (prompt_count(req, ctx, responses_request_parse_count, &tokens) != 0)
         return;
-    }
-    if (body != HTTP_BODY_OK) {
-        api_error_set(&err, 400, "invalid_body", NULL, "The request body could not be read.");
-        respond_error(req, &err);
-        return;
-    }
-    if (responses_request_parse_count(req->body.data ? req->body.data : "", req->body.len, &request,
-                                      &err) != 0) {
-        respond_error(req, &err);
-        chat_request_free(&request);
-        return;
-    }
-    if (request.notes != NULL)
-        log_info("request %s: %s", req->request_id, request.notes);
-    enum token_family family = family_for(ctx->cfg, request.model);
-    long tokens = token_estimate_messages(request.messages, family) +
-                  token_estimate_tools(request.tools, family);
     char body_text[96];
     snprintf(body_text, sizeof body_text,
              "{\"object\":\"response.input_tokens\",\"input_tokens\":%ld}", tokens);
     respond_body(req, 200, "application/json", body_text, strlen(body_text));
-    chat_request_free(&request);
 }
 
 void

@@ -485,6 +485,36 @@ unsupported_block(struct builder *b, const char *path, const char *type, const c
                   type, role);
 }
 
+/* A content block's "type" (the block at `where`), or NULL once a block
+ * that is no object or has no type is refused. */
+static const char *
+block_kind(struct builder *b, const cJSON *block, const char *where)
+{
+    const cJSON *type = field(block, "type");
+    if (!cJSON_IsObject(block) || !cJSON_IsString(type)) {
+        char type_path[PATH_LEN];
+        sub_path(type_path, where, ".type");
+        refuse(b, "invalid_type", type_path, "Field required.");
+        return NULL;
+    }
+    return type->valuestring;
+}
+
+/* A text block (at `where`) as a text part of `parts`. */
+static int
+add_text_block(struct builder *b, const cJSON *block, const char *where, cJSON *parts)
+{
+    const cJSON *text = field(block, "text");
+    if (!cJSON_IsString(text)) {
+        char text_path[PATH_LEN];
+        sub_path(text_path, where, ".text");
+        return refuse(b, "invalid_type", text_path, "Input should be a valid string.");
+    }
+    if (!append(parts, text_part(text->valuestring)))
+        return out_of_memory(b);
+    return 0;
+}
+
 static int
 add_user(struct builder *b, const cJSON *content, const char *path)
 {
@@ -504,23 +534,13 @@ add_user(struct builder *b, const cJSON *content, const char *path)
         const cJSON *block;
         cJSON_ArrayForEach(block, content) {
             sub_path(where, path, ".content.%d", index++);
-            const cJSON *type = field(block, "type");
-            if (!cJSON_IsObject(block) || !cJSON_IsString(type)) {
-                char type_path[PATH_LEN];
-                sub_path(type_path, where, ".type");
-                rc = refuse(b, "invalid_type", type_path, "Field required.");
+            const char *kind = block_kind(b, block, where);
+            if (kind == NULL) {
+                rc = -1;
                 break;
             }
-            const char *kind = type->valuestring;
-            const cJSON *text = field(block, "text");
             if (strcmp(kind, "text") == 0) {
-                if (!cJSON_IsString(text)) {
-                    char text_path[PATH_LEN];
-                    sub_path(text_path, where, ".text");
-                    rc = refuse(b, "invalid_type", text_path, "Input should be a valid string.");
-                } else if (!append(parts, text_part(text->valuestring))) {
-                    rc = out_of_memory(b);
-                }
+                rc = add_text_block(b, block, where, parts);
             } else if (strcmp(kind, "image") == 0) {
                 rc = add_image(b, block, where, parts);
             } else if (strcmp(kind, "tool_result") == 0) {
@@ -616,23 +636,13 @@ add_assistant(struct builder *b, const cJSON *content, const char *path)
         if (rc != 0)
             break;
         sub_path(where, path, ".content.%d", index++);
-        const cJSON *type = field(block, "type");
-        if (!cJSON_IsObject(block) || !cJSON_IsString(type)) {
-            char type_path[PATH_LEN];
-            sub_path(type_path, where, ".type");
-            rc = refuse(b, "invalid_type", type_path, "Field required.");
+        const char *kind = block_kind(b, block, where);
+        if (kind == NULL) {
+            rc = -1;
             break;
         }
-        const char *kind = type->valuestring;
-        const cJSON *text = field(block, "text");
         if (strcmp(kind, "text") == 0) {
-            if (!cJSON_IsString(text)) {
-                char text_path[PATH_LEN];
-                sub_path(text_path, where, ".text");
-                rc = refuse(b, "invalid_type", text_path, "Input should be a valid string.");
-            } else if (!append(parts, text_part(text->valuestring))) {
-                rc = out_of_memory(b);
-            }
+            rc = add_text_block(b, block, where, parts);
         } else if (strcmp(kind, "tool_use") == 0) {
             rc = add_tool_use(b, block, where, calls);
         } else if (strcmp(kind, "thinking") == 0 || strcmp(kind, "redacted_thinking") == 0) {

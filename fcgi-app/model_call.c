@@ -26,6 +26,7 @@
 #include "inflight.h"
 #include "log.h"
 #include "pipe_conn.h"
+#include "prompt_count.h"
 #include "ratelimit_policy.h"
 #include "reply_core.h"
 #include "reply_writer.h"
@@ -62,24 +63,7 @@ struct chat_exchange {
 static int
 read_and_parse(struct chat_exchange *ex, struct api_error *err)
 {
-    struct http_request *req = ex->req;
-    int body = http_read_body(req, ex->cfg->max_body);
-    if (body == HTTP_BODY_TOO_BIG) {
-        api_error_set(err, 413, "request_too_large", NULL,
-                      "The request body is larger than %zu bytes (--max-body).", ex->cfg->max_body);
-        return -1;
-    }
-    if (body != HTTP_BODY_OK) {
-        api_error_set(err, 400, "invalid_body", NULL, "The request body could not be read.");
-        return -1;
-    }
-    if (ex->format->parse(req->body.data ? req->body.data : "", req->body.len, &ex->chat, err) != 0)
-        return -1;
-    /* What the parser left out or repaired (server tools, unpaired tool
-     * calls...): said once, beside the request's id. */
-    if (ex->chat.notes != NULL)
-        log_info("request %s: %s", req->request_id, ex->chat.notes);
-    return 0;
+    return prompt_read(ex->req, ex->cfg->max_body, ex->format->parse, &ex->chat, err);
 }
 
 static int

@@ -141,50 +141,87 @@ add_description(cJSON *function, const char *text)
     return text != NULL && (*text == '\0' || cJSON_AddStringToObject(function, "description", text));
 }
 
-/* A function tool {"type":"function","name","description","parameters","strict"}. */
+/* What a function and a custom tool both need: a name, and a description
+ * that is a string when given. */
 static int
-add_function(struct responses_parse *p, const cJSON *tool, const struct tool_home *home,
-             const char *path)
+check_name(struct responses_parse *p, const char *path, const char *name, const cJSON *description)
 {
-    const char *namespace_name = home->name;
-    const char *name = string_of(tool, "name");
-    const cJSON *description = cJSON_GetObjectItemCaseSensitive(tool, "description");
-    const cJSON *parameters = cJSON_GetObjectItemCaseSensitive(tool, "parameters");
-    const cJSON *strict = cJSON_GetObjectItemCaseSensitive(tool, "strict");
     if (name == NULL || *name == '\0')
         return refuse_field(p, path, "name", "a non-empty string");
     if (!responses_is_absent(description) && !cJSON_IsString(description))
         return refuse_field(p, path, "description", "a string");
-    if (!responses_is_absent(parameters) && !cJSON_IsObject(parameters))
-        return refuse_field(p, path, "parameters", "a JSON Schema object");
-    char *called = responses_called_name(namespace_name, name);
+    return 0;
+}
+
+/* The chat function of a function or custom tool `name` (NAMESPACE__NAME in
+ * a namespace), its name recorded for the way back, with its description
+ * (describe(): `format` is a custom tool's, NULL for a function).  0 with
+ * *function set; 0 with *function NULL when another tool has the name
+ * already (the first keeps it; this one is left out, echo included); -1 on
+ * no memory. */
+static int
+add_tool_function(struct responses_parse *p, const char *name, const cJSON *description,
+                  const cJSON *format, const struct tool_home *home, bool custom, cJSON **function)
+{
+    *function = NULL;
+    char *called = responses_called_name(home->name, name);
     bool added = false;
-    cJSON *function = NULL;
     int rc = called == NULL ? responses_parse_no_memory(p)
-                            : add_name(p, called, name, namespace_name, false, &added);
-    if (rc == 0 && added && (function = add_chat_tool(p, called)) == NULL)
+                            : add_name(p, called, name, home->name, custom, &added);
+    if (rc == 0 && added && (*function = add_chat_tool(p, called)) == NULL)
         rc = responses_parse_no_memory(p);
     free(called);
     if (rc != 0 || !added)
         return rc;
     char *text = describe(home->description,
-                          cJSON_IsString(description) ? description->valuestring : NULL, NULL);
-    bool described = add_description(function, text);
+                          cJSON_IsString(description) ? description->valuestring : NULL, format);
+    bool described = add_description(*function, text);
     free(text);
-    if (!described ||
-        (cJSON_IsObject(parameters) && !add_reference(function, "parameters", parameters)))
+    return described ? 0 : responses_parse_no_memory(p);
+}
+
+/* The tool's echo in the Response, in its home's list: {"type", "name",
+ * "description" (when given)}, for the caller to finish.  NULL: no memory. */
+static cJSON *
+add_echo(const struct tool_home *home, const char *type, const char *name, const cJSON *description)
+{
+    cJSON *echo = cJSON_CreateObject();
+    if (echo == NULL || !cJSON_AddItemToArray(home->echo_list, echo)) {
+        cJSON_Delete(echo);
+        return NULL;
+    }
+    if (!cJSON_AddStringToObject(echo, "type", type) ||
+        !cJSON_AddItemToObject(echo, "name", responses_string_ref(name)) ||
+        (cJSON_IsString(description) && !add_reference(echo, "description", description)))
+        return NULL;
+    return echo;
+}
+
+/* A function tool {"type":"function","name","description","parameters","strict"}. */
+static int
+add_function(struct responses_parse *p, const cJSON *tool, const struct tool_home *home,
+             const char *path)
+{
+    const char *name = string_of(tool, "name");
+    const cJSON *description = cJSON_GetObjectItemCaseSensitive(tool, "description");
+    const cJSON *parameters = cJSON_GetObjectItemCaseSensitive(tool, "parameters");
+    const cJSON *strict = cJSON_GetObjectItemCaseSensitive(tool, "strict");
+    int rc = check_name(p, path, name, description);
+    if (rc != 0)
+        return rc;
+    if (!responses_is_absent(parameters) && !cJSON_IsObject(parameters))
+        return refuse_field(p, path, "parameters", "a JSON Schema object");
+    cJSON *function;
+    rc = add_tool_function(p, name, description, NULL, home, false, &function);
+    if (rc != 0 || function == NULL)
+        return rc;
+    if (cJSON_IsObject(parameters) && !add_reference(function, "parameters", parameters))
         return responses_parse_no_memory(p);
 
     /* The Response echoes it in the FunctionTool shape (parameters and
      * strict required, null when not given). */
-    cJSON *echo = cJSON_CreateObject();
-    if (echo == NULL || !cJSON_AddItemToArray(home->echo_list, echo)) {
-        cJSON_Delete(echo);
-        return responses_parse_no_memory(p);
-    }
-    if (!cJSON_AddStringToObject(echo, "type", "function") ||
-        !cJSON_AddItemToObject(echo, "name", responses_string_ref(name)) ||
-        (cJSON_IsString(description) && !add_reference(echo, "description", description)) ||
+    cJSON *echo = add_echo(home, "function", name, description);
+    if (echo == NULL ||
         !(cJSON_IsObject(parameters) ? add_reference(echo, "parameters", parameters)
                                      : cJSON_AddNullToObject(echo, "parameters") != NULL) ||
         !(cJSON_IsBool(strict) ? cJSON_AddBoolToObject(echo, "strict", cJSON_IsTrue(strict)) != NULL
@@ -218,15 +255,13 @@ static int
 add_custom(struct responses_parse *p, const cJSON *tool, const struct tool_home *home,
            const char *path)
 {
-    const char *namespace_name = home->name;
     const char *name = string_of(tool, "name");
     const cJSON *description = cJSON_GetObjectItemCaseSensitive(tool, "description");
     const cJSON *format = cJSON_GetObjectItemCaseSensitive(tool, "format");
     const char *format_type = string_of(format, "type");
-    if (name == NULL || *name == '\0')
-        return refuse_field(p, path, "name", "a non-empty string");
-    if (!responses_is_absent(description) && !cJSON_IsString(description))
-        return refuse_field(p, path, "description", "a string");
+    int rc = check_name(p, path, name, description);
+    if (rc != 0)
+        return rc;
     if (!responses_is_absent(format) &&
         (format_type == NULL ||
          (strcmp(format_type, "text") != 0 &&
@@ -234,35 +269,18 @@ add_custom(struct responses_parse *p, const cJSON *tool, const struct tool_home 
         return refuse_field(p, path, "format",
                             "{\"type\": \"text\"} or {\"type\": \"grammar\", \"syntax\": ..., "
                             "\"definition\": \"...\"}");
-    char *called = responses_called_name(namespace_name, name);
-    bool added = false;
-    cJSON *function = NULL;
-    int rc = called == NULL ? responses_parse_no_memory(p)
-                            : add_name(p, called, name, namespace_name, true, &added);
-    if (rc == 0 && added && (function = add_chat_tool(p, called)) == NULL)
-        rc = responses_parse_no_memory(p);
-    free(called);
-    if (rc != 0 || !added)
+    cJSON *function;
+    rc = add_tool_function(p, name, description, format, home, true, &function);
+    if (rc != 0 || function == NULL)
         return rc;
-    char *text = describe(home->description,
-                          cJSON_IsString(description) ? description->valuestring : NULL, format);
-    bool described = add_description(function, text);
-    free(text);
-    cJSON *parameters = described ? custom_parameters() : NULL;
+    cJSON *parameters = custom_parameters();
     if (parameters == NULL || !cJSON_AddItemToObject(function, "parameters", parameters)) {
         cJSON_Delete(parameters);
         return responses_parse_no_memory(p);
     }
 
-    cJSON *echo = cJSON_CreateObject();
-    if (echo == NULL || !cJSON_AddItemToArray(home->echo_list, echo)) {
-        cJSON_Delete(echo);
-        return responses_parse_no_memory(p);
-    }
-    if (!cJSON_AddStringToObject(echo, "type", "custom") ||
-        !cJSON_AddItemToObject(echo, "name", responses_string_ref(name)) ||
-        (cJSON_IsString(description) && !add_reference(echo, "description", description)) ||
-        (cJSON_IsObject(format) && !add_reference(echo, "format", format)))
+    cJSON *echo = add_echo(home, "custom", name, description);
+    if (echo == NULL || (cJSON_IsObject(format) && !add_reference(echo, "format", format)))
         return responses_parse_no_memory(p);
     return 0;
 }

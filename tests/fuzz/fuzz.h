@@ -26,6 +26,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
         }                                                                                \
     } while (0)
 
+/* A request target's refusal (fuzz_refusal.c, in those targets' sources):
+ * a 4xx/5xx with a code and a message, its fixed buffers NUL-terminated,
+ * whose error body in `format` (its error_body, as the finisher sends it) is
+ * valid UTF-8 and JSON with an "error" object that holds a string for each
+ * of `fields` (NULL-terminated; NULL for none). */
+struct api_error;
+struct wire_format;
+void fuzz_check_refusal(const struct api_error *err, const struct wire_format *format,
+                        const char *const *fields);
+
 /* Takes bytes off the front of the input, for the harness's own choices
  * (split points, sizes); 0 once the input is used up. */
 struct fuzz_input {

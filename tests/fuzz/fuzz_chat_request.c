@@ -15,32 +15,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "chat_reply.h"
 #include "chat_request.h"
 #include "fuzz.h"
-#include "openai_error.h"
 #include "token_estimate.h"
-
-static void
-check_refusal(const struct api_error *err)
-{
-    FUZZ_CHECK(err->status >= 400 && err->status <= 599);
-    FUZZ_CHECK(err->code != NULL && err->code[0] != '\0');
-    FUZZ_CHECK(memchr(err->message, '\0', sizeof err->message) != NULL && err->message[0]);
-    FUZZ_CHECK(memchr(err->param, '\0', sizeof err->param) != NULL);
-
-    struct dynbuf body;
-    dynbuf_init(&body, 1u << 20);
-    FUZZ_CHECK(openai_error_format(&body, err->status, err->code, err->param[0] ? err->param : NULL,
-                                   err->message) == DYNBUF_OK);
-    FUZZ_CHECK(fuzz_valid_utf8(body.data, body.len));
-    cJSON *parsed = cJSON_ParseWithLength(body.data, body.len);
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(parsed, "error");
-    FUZZ_CHECK(cJSON_IsObject(error));
-    FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(error, "message")));
-    FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(error, "code")));
-    cJSON_Delete(parsed);
-    dynbuf_free(&body);
-}
 
 static void
 check_accepted(struct chat_request *req)
@@ -81,7 +59,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (chat_request_parse((const char *)data, size, &req, &err) == 0)
         check_accepted(&req);
     else
-        check_refusal(&err);
+        fuzz_check_refusal(&err, &chat_wire_format,
+                           (const char *const[]){ "message", "code", NULL });
     chat_request_free(&req);
     return 0;
 }

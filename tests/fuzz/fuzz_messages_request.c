@@ -22,33 +22,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "anthropic_error.h"
 #include "fuzz.h"
 #include "json_body.h"
+#include "messages_reply.h"
 #include "messages_request.h"
 #include "stop_cutter.h"
 #include "token_estimate.h"
-
-static void
-check_refusal(const struct api_error *err)
-{
-    FUZZ_CHECK(err->status >= 400 && err->status <= 599);
-    FUZZ_CHECK(err->code != NULL && err->code[0] != '\0');
-    FUZZ_CHECK(memchr(err->message, '\0', sizeof err->message) != NULL && err->message[0]);
-    FUZZ_CHECK(memchr(err->param, '\0', sizeof err->param) != NULL);
-
-    struct dynbuf body;
-    dynbuf_init(&body, 1u << 20);
-    FUZZ_CHECK(anthropic_error_format(&body, err->status, err->message, "req") == DYNBUF_OK);
-    FUZZ_CHECK(fuzz_valid_utf8(body.data, body.len));
-    cJSON *parsed = cJSON_ParseWithLength(body.data, body.len);
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(parsed, "error");
-    FUZZ_CHECK(cJSON_IsObject(error));
-    FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(error, "type")));
-    FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(error, "message")));
-    cJSON_Delete(parsed);
-    dynbuf_free(&body);
-}
 
 static const char *
 string_of(const cJSON *object, const char *field)
@@ -194,7 +173,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (messages_request_parse((const char *)data, size, &req, &err) == 0)
         check_accepted(&req, data, size);
     else
-        check_refusal(&err);
+        fuzz_check_refusal(&err, &messages_wire_format,
+                           (const char *const[]){ "type", "message", NULL });
     chat_request_free(&req);
     return 0;
 }

@@ -20,30 +20,11 @@
 #include <cjson/cJSON.h>
 
 #include "fuzz.h"
-#include "openai_error.h"
 #include "reply_core.h"
 #include "reply_writer.h"
 #include "responses_reply.h"
 #include "responses_request.h"
 #include "token_estimate.h"
-
-static void
-check_refusal(const struct api_error *err)
-{
-    FUZZ_CHECK(err->status >= 400 && err->status <= 599);
-    FUZZ_CHECK(err->code != NULL && err->code[0] != '\0');
-    FUZZ_CHECK(memchr(err->message, '\0', sizeof err->message) != NULL && err->message[0]);
-    FUZZ_CHECK(memchr(err->param, '\0', sizeof err->param) != NULL);
-    struct dynbuf body;
-    dynbuf_init(&body, 1u << 20);
-    FUZZ_CHECK(openai_error_format(&body, err->status, err->code, err->param[0] ? err->param : NULL,
-                                   err->message) == DYNBUF_OK);
-    FUZZ_CHECK(fuzz_valid_utf8(body.data, body.len));
-    cJSON *parsed = cJSON_ParseWithLength(body.data, body.len);
-    FUZZ_CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(parsed, "error")));
-    cJSON_Delete(parsed);
-    dynbuf_free(&body);
-}
 
 static const char *
 string_of(const cJSON *object, const char *field)
@@ -320,7 +301,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (responses_request_parse((const char *)data, size, &req, &err) == 0)
         check_accepted(data, size, &req);
     else
-        check_refusal(&err);
+        fuzz_check_refusal(&err, &responses_wire_format, NULL);
     chat_request_free(&req);
     return 0;
 }

@@ -10,10 +10,8 @@
 //   const { code, stdout, json } = await sealed.print('say hi', ['--allowedTools', 'Bash']);
 //   sealed.cleanup();
 //
-// Cache: LITELLM_TOOLS_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/vscode-litellm-tests;
-// the installed piece is claude-code-<version>/ with a stamp file written last (a
-// directory without it, an interrupted install, is removed and installed again;
-// the pattern of tests/e2e/lib/setup.mjs). npm's own cache goes there too.
+// Cache: cache.mjs's (LITELLM_TOOLS_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/vscode-litellm-tests);
+// the installed piece is claude-code-<version>/, stamped when complete.
 // The package is ~400 MB (its native binary is an optional dependency,
 // @anthropic-ai/claude-code-linux-x64): the first run takes a few minutes.
 //
@@ -23,53 +21,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { installPinned } from './cache.mjs';
 import { makeTempDir, run } from './procs.mjs';
 
 export const CLAUDE_CODE_VERSION = '2.1.332';
 const PACKAGE = '@anthropic-ai/claude-code';
-const STAMP = '.tests-installed';
-const INSTALL_TIMEOUT_MS = 1_200_000;
-
-export function toolsCacheRoot() {
-  if (process.env.LITELLM_TOOLS_CACHE) return path.resolve(process.env.LITELLM_TOOLS_CACHE);
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'vscode-litellm-tests');
-}
-
-function npmEnv(cache) {
-  return {
-    ...process.env,
-    npm_config_cache: path.join(cache, 'npm-cache'),
-    npm_config_update_notifier: 'false',
-    npm_config_fund: 'false',
-    npm_config_audit: 'false',
-  };
-}
-
-/** Runs `install(dir)` unless `dir` carries the stamp; writes it after (as tests/e2e/lib/setup.mjs). */
-async function cachedDir(dir, install) {
-  if (fs.existsSync(path.join(dir, STAMP))) return { dir, installed: false };
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  await install(dir);
-  fs.writeFileSync(path.join(dir, STAMP), `${new Date().toISOString()}\n`);
-  return { dir, installed: true };
-}
 
 /**
  * Installs Claude Code CLAUDE_CODE_VERSION into the cache (or finds it there)
  * and checks `claude --version`. Resolves with {dir, bin, version, installed}.
  */
 export async function ensureClaudeCode(version = CLAUDE_CODE_VERSION) {
-  const cache = toolsCacheRoot();
-  fs.mkdirSync(cache, { recursive: true });
-  const logFile = path.join(cache, 'install.log');
-  const { dir, installed } = await cachedDir(path.join(cache, `claude-code-${version}`), async (target) => {
-    const result = await run('npm', ['install', '--prefix', target, '--no-save', '--no-package-lock', `${PACKAGE}@${version}`], {
-      env: npmEnv(cache), logFile, timeout: INSTALL_TIMEOUT_MS,
-    });
-    if (result.code !== 0) throw new Error(`npm install ${PACKAGE}@${version} failed (exit ${result.code}); see ${logFile}\n${result.stderr.slice(-2000)}`);
-  });
+  const { dir, installed } = await installPinned(`claude-code-${version}`, `${PACKAGE}@${version}`);
   const bin = path.join(dir, 'node_modules', '.bin', 'claude');
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing after installing ${PACKAGE}@${version} (remove ${dir} to reinstall)`);
   const probe = await run(bin, ['--version'], { env: sealedEnv({ home: os.tmpdir(), baseUrl: 'http://127.0.0.1:9' }) });

@@ -12,10 +12,8 @@
 //   sealed.cleanup();
 //   const recorder = await recordingProxy(stack.port);   // what Codex sent, what it got
 //
-// Cache: LITELLM_TOOLS_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/vscode-litellm-tests;
-// the installed piece is codex-<version>/ with a stamp file written last (a
-// directory without it, an interrupted install, is removed and installed again;
-// the pattern of tests/e2e/lib/setup.mjs). npm's own cache goes there too. The
+// Cache: cache.mjs's (LITELLM_TOOLS_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/vscode-litellm-tests);
+// the installed piece is codex-<version>/, stamped when complete. The
 // npm package is a small node launcher; the program is a native binary in the
 // optional dependency @openai/codex-linux-x64 (an alias of
 // @openai/codex@<version>-linux-x64, ~420 MB), which npm installs in the same
@@ -28,36 +26,18 @@
 
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
+import { installPinned } from './cache.mjs';
 import { freePort, makeTempDir, run } from './procs.mjs';
 import { responseValidator } from './spec-guard.mjs';
 
 export const CODEX_VERSION = '0.171.0';
 const PACKAGE = '@openai/codex';
-const STAMP = '.tests-installed';
-const INSTALL_TIMEOUT_MS = 1_200_000;
 /** The platform packages the launcher looks for (bin/codex.js), by node's platform-arch. */
 const PLATFORM_PACKAGES = {
   'linux-x64': ['@openai/codex-linux-x64', 'x86_64-unknown-linux-musl'],
   'linux-arm64': ['@openai/codex-linux-arm64', 'aarch64-unknown-linux-musl'],
 };
-
-export function toolsCacheRoot() {
-  if (process.env.LITELLM_TOOLS_CACHE) return path.resolve(process.env.LITELLM_TOOLS_CACHE);
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'vscode-litellm-tests');
-}
-
-/** Runs `install(dir)` unless `dir` carries the stamp; writes it after (as tests/e2e/lib/setup.mjs). */
-async function cachedDir(dir, install) {
-  if (fs.existsSync(path.join(dir, STAMP))) return { dir, installed: false };
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  await install(dir);
-  fs.writeFileSync(path.join(dir, STAMP), `${new Date().toISOString()}\n`);
-  return { dir, installed: true };
-}
 
 /**
  * Installs Codex CODEX_VERSION into the cache (or finds it there), checks its
@@ -66,26 +46,14 @@ async function cachedDir(dir, install) {
 export async function ensureCodex(version = CODEX_VERSION) {
   const platform = PLATFORM_PACKAGES[`${process.platform}-${process.arch}`];
   if (!platform) throw new Error(`Codex tests: no ${PACKAGE} binary package for ${process.platform}-${process.arch}`);
-  const cache = toolsCacheRoot();
-  fs.mkdirSync(cache, { recursive: true });
-  const logFile = path.join(cache, 'install.log');
-  const { dir, installed } = await cachedDir(path.join(cache, `codex-${version}`), async (target) => {
-    const result = await run('npm', ['install', '--prefix', target, '--no-save', '--no-package-lock', '--no-audit', '--no-fund',
-      `${PACKAGE}@${version}`], {
-      env: {
-        ...process.env,
-        npm_config_cache: path.join(cache, 'npm-cache'),
-        npm_config_update_notifier: 'false',
-        npm_config_optional: 'true', // the binary is an optional dependency
-      },
-      logFile,
-      timeout: INSTALL_TIMEOUT_MS,
-    });
-    if (result.code !== 0) throw new Error(`npm install ${PACKAGE}@${version} failed (exit ${result.code}); see ${logFile}\n${result.stderr.slice(-2000)}`);
-    const binary = path.join(target, 'node_modules', platform[0], 'vendor', platform[1], 'bin', 'codex');
-    if (!fs.existsSync(binary)) {
-      throw new Error(`npm installed ${PACKAGE}@${version} without its binary package ${platform[0]} (${binary} missing); see ${logFile}`);
-    }
+  const { dir, installed } = await installPinned(`codex-${version}`, `${PACKAGE}@${version}`, {
+    env: { npm_config_optional: 'true' }, // the binary is an optional dependency
+    check(target, logFile) {
+      const binary = path.join(target, 'node_modules', platform[0], 'vendor', platform[1], 'bin', 'codex');
+      if (!fs.existsSync(binary)) {
+        throw new Error(`npm installed ${PACKAGE}@${version} without its binary package ${platform[0]} (${binary} missing); see ${logFile}`);
+      }
+    },
   });
   const bin = path.join(dir, 'node_modules', '.bin', 'codex');
   const binary = path.join(dir, 'node_modules', platform[0], 'vendor', platform[1], 'bin', 'codex');

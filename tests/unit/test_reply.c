@@ -11,51 +11,9 @@
 
 #include "chat_reply.h"
 #include "check.h"
+#include "memory_client.h"
 #include "reply_core.h"
 #include "reply_writer.h"
-
-struct memory_client {
-    struct dynbuf bytes;
-    int status; /* of the head, or of an error response */
-    bool head;
-};
-
-static int
-memory_head(void *ctx, const char *content_type)
-{
-    struct memory_client *client = ctx;
-    client->head = true;
-    client->status = 200;
-    return dynbuf_appendf(&client->bytes, "HEAD 200 %s\n", content_type) == DYNBUF_OK ? 0 : -1;
-}
-
-static int
-memory_send(void *ctx, const char *bytes, size_t len)
-{
-    struct memory_client *client = ctx;
-    return dynbuf_append(&client->bytes, bytes, len) == DYNBUF_OK ? 0 : -1;
-}
-
-static int
-memory_whole(void *ctx, const char *content_type, const char *body, size_t len)
-{
-    struct memory_client *client = ctx;
-    client->status = 200;
-    (void)content_type;
-    return memory_send(ctx, body, len);
-}
-
-static int
-memory_error(void *ctx, const struct api_error *err, const char *in_stream, size_t len)
-{
-    struct memory_client *client = ctx;
-    if (in_stream != NULL)
-        return memory_send(ctx, in_stream, len);
-    client->status = err->status;
-    return dynbuf_appendf(&client->bytes, "ERROR %d %s\n", err->status, err->code) == DYNBUF_OK
-               ? 0
-               : -1;
-}
 
 struct reply_under_test {
     struct memory_client client;
@@ -68,15 +26,8 @@ static void
 start(struct reply_under_test *t, bool stream)
 {
     memset(t, 0, sizeof *t);
-    dynbuf_init(&t->client.bytes, 1u << 20);
+    struct reply_transport transport = memory_client_init(&t->client);
     CHECK(chat_reply_init(&t->reply, "r1", "copilot/gpt-4o", false, false, 1u << 20) == 0);
-    struct reply_transport transport = {
-        .ctx = &t->client,
-        .stream_head = memory_head,
-        .send = memory_send,
-        .send_whole = memory_whole,
-        .send_error = memory_error,
-    };
     reply_writer_init(&t->writer, &chat_wire_format, &t->reply, transport, stream);
     struct reply_core_options options = {
         .request_id = "r1",
@@ -90,10 +41,7 @@ start(struct reply_under_test *t, bool stream)
 static void
 frame(struct reply_under_test *t, const char *json)
 {
-    cJSON *parsed = cJSON_Parse(json);
-    CHECK(parsed != NULL);
-    reply_core_frame(&t->core, parsed);
-    cJSON_Delete(parsed);
+    memory_frame(&t->core, json);
 }
 
 static void
@@ -102,13 +50,13 @@ stop(struct reply_under_test *t)
     reply_core_free(&t->core);
     reply_writer_free(&t->writer);
     chat_reply_free(&t->reply);
-    dynbuf_free(&t->client.bytes);
+    memory_client_free(&t->client);
 }
 
 static const char *
 text_of(const struct reply_under_test *t)
 {
-    return t->client.bytes.data ? t->client.bytes.data : "";
+    return memory_client_text(&t->client);
 }
 
 /* A silent model's stream: the head and a heartbeat before any token. */
@@ -118,7 +66,7 @@ test_heartbeat_before_first_token(void)
     struct reply_under_test t;
     start(&t, true);
     reply_core_heartbeat(&t.core);
-    CHECK(t.client.head);
+    CHECK(t.client.heads > 0);
     CHECK(strncmp(text_of(&t), "HEAD 200 text/event-stream\ndata: {", 34) == 0);
     CHECK(strstr(text_of(&t), "\"role\":\"assistant\"") != NULL);
     /* Offsets, not pointers: the buffer grows as bytes arrive. */

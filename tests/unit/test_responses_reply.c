@@ -11,53 +11,11 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "memory_client.h"
 #include "reply_core.h"
 #include "reply_writer.h"
 #include "responses_reply.h"
 #include "responses_request.h"
-
-struct memory_client {
-    struct dynbuf bytes;
-    int status; /* of the head, or of an error response */
-    int heads;
-};
-
-static int
-memory_head(void *ctx, const char *content_type)
-{
-    struct memory_client *client = ctx;
-    client->heads++;
-    client->status = 200;
-    return dynbuf_appendf(&client->bytes, "HEAD 200 %s\n", content_type) == DYNBUF_OK ? 0 : -1;
-}
-
-static int
-memory_send(void *ctx, const char *bytes, size_t len)
-{
-    struct memory_client *client = ctx;
-    return dynbuf_append(&client->bytes, bytes, len) == DYNBUF_OK ? 0 : -1;
-}
-
-static int
-memory_whole(void *ctx, const char *content_type, const char *body, size_t len)
-{
-    struct memory_client *client = ctx;
-    client->status = 200;
-    (void)content_type;
-    return memory_send(ctx, body, len);
-}
-
-static int
-memory_error(void *ctx, const struct api_error *err, const char *in_stream, size_t len)
-{
-    struct memory_client *client = ctx;
-    if (in_stream != NULL)
-        return memory_send(ctx, in_stream, len);
-    client->status = err->status;
-    return dynbuf_appendf(&client->bytes, "ERROR %d %s\n", err->status, err->code) == DYNBUF_OK
-               ? 0
-               : -1;
-}
 
 struct reply_under_test {
     struct memory_client client;
@@ -71,7 +29,7 @@ static void
 start(struct reply_under_test *t, const char *body)
 {
     memset(t, 0, sizeof *t);
-    dynbuf_init(&t->client.bytes, 1u << 20);
+    struct reply_transport transport = memory_client_init(&t->client);
     struct api_error err;
     CHECK(responses_request_parse(body, strlen(body), &t->request, &err) == 0);
     struct reply_setup setup = {
@@ -81,13 +39,6 @@ start(struct reply_under_test *t, const char *body)
         .max_bytes = 1u << 20,
     };
     CHECK(responses_wire_format.reply_init(&t->reply, &setup) == 0);
-    struct reply_transport transport = {
-        .ctx = &t->client,
-        .stream_head = memory_head,
-        .send = memory_send,
-        .send_whole = memory_whole,
-        .send_error = memory_error,
-    };
     reply_writer_init(&t->writer, &responses_wire_format, &t->reply, transport, t->request.stream);
     struct reply_core_options options = {
         .request_id = "r1",
@@ -102,10 +53,7 @@ start(struct reply_under_test *t, const char *body)
 static void
 frame(struct reply_under_test *t, const char *json)
 {
-    cJSON *parsed = cJSON_Parse(json);
-    CHECK(parsed != NULL);
-    reply_core_frame(&t->core, parsed);
-    cJSON_Delete(parsed);
+    memory_frame(&t->core, json);
 }
 
 static void
@@ -115,13 +63,13 @@ stop(struct reply_under_test *t)
     reply_writer_free(&t->writer);
     responses_wire_format.reply_free(&t->reply);
     chat_request_free(&t->request);
-    dynbuf_free(&t->client.bytes);
+    memory_client_free(&t->client);
 }
 
 static const char *
 text_of(const struct reply_under_test *t)
 {
-    return t->client.bytes.data ? t->client.bytes.data : "";
+    return memory_client_text(&t->client);
 }
 
 /* The event types in the order they came, and every sequence_number one

@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { cachedDir as cachedPiece, npmEnv as sharedNpmEnv } from '../../lib/cache.mjs';
 import { run } from './processes.mjs';
 
 export const NODE_VERSION = '24.21.0';
@@ -48,14 +49,9 @@ async function timed(what, fn) {
   return result;
 }
 
-/** Runs `install(dir)` unless `dir` carries the stamp; writes it after. */
-async function cachedDir(dir, what, install) {
-  if (fs.existsSync(path.join(dir, STAMP))) return { dir, installed: false };
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  await timed(`installed ${what} into ${dir}`, () => install(dir));
-  fs.writeFileSync(path.join(dir, STAMP), `${new Date().toISOString()}\n`);
-  return { dir, installed: true };
+/** Runs `install(dir)`, timed, unless `dir` carries the stamp (../../lib/cache.mjs). */
+function cachedDir(dir, what, install) {
+  return cachedPiece(dir, (target) => timed(`installed ${what} into ${target}`, () => install(target)), STAMP);
 }
 
 function debianInstalled(name) {
@@ -82,14 +78,7 @@ async function ensureDebianPackages(logFile) {
 }
 
 function npmEnv(cache, nodeBin) {
-  return {
-    ...process.env,
-    npm_config_cache: path.join(cache, 'npm-cache'),
-    npm_config_update_notifier: 'false',
-    npm_config_fund: 'false',
-    npm_config_audit: 'false',
-    ...(nodeBin ? { PATH: `${nodeBin}:${process.env.PATH}` } : {}),
-  };
+  return sharedNpmEnv(cache, nodeBin ? { PATH: `${nodeBin}:${process.env.PATH}` } : {});
 }
 
 /**
