@@ -35,6 +35,10 @@ struct api_error;
 struct wire_format;
 void fuzz_check_refusal(const struct api_error *err, const struct wire_format *format,
                         const char *const *fields);
+/* An accepted request's pipe frame (for `model`) prints as valid UTF-8 and
+ * parses back with the same number of messages. */
+struct chat_request;
+void fuzz_check_frame(const struct chat_request *req, const char *model);
 
 /* Takes bytes off the front of the input, for the harness's own choices
  * (split points, sizes); 0 once the input is used up. */

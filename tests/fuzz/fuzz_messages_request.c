@@ -138,18 +138,7 @@ check_accepted(struct chat_request *req, const uint8_t *data, size_t size)
                                      cJSON_GetArraySize(req->stop) <= STOP_CUTTER_MAX_SEQUENCES));
     FUZZ_CHECK(req->notes == NULL || strchr(req->notes, '\n') == NULL);
 
-    const char *model = req->model ? req->model : "copilot/claude-sonnet-4.5";
-    cJSON *frame = chat_request_frame(req, "0123456789abcdef0123456789abcdef", model);
-    FUZZ_CHECK(frame != NULL);
-    char *text = cJSON_PrintUnformatted(frame);
-    FUZZ_CHECK(text != NULL && fuzz_valid_utf8(text, strlen(text)));
-    cJSON *back = cJSON_Parse(text);
-    FUZZ_CHECK(cJSON_IsObject(back));
-    FUZZ_CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(back, "messages")) ==
-               cJSON_GetArraySize(req->messages));
-    cJSON_Delete(back);
-    free(text);
-    cJSON_Delete(frame);
+    fuzz_check_frame(req, req->model ? req->model : "copilot/claude-sonnet-4.5");
 
     for (int family = 0; family < TOKEN_FAMILY_COUNT; family += 4) {
         FUZZ_CHECK(token_estimate_messages(req->messages, (enum token_family)family) >= 3);

@@ -1,13 +1,16 @@
 /*
- * fuzz_refusal: the invariants of a refusal, shared by the request targets
- * (fuzz_chat_request, fuzz_messages_request, fuzz_responses_request): see
- * fuzz.h.
+ * fuzz_refusal: the invariants of a request target's two outcomes, shared
+ * by fuzz_chat_request, fuzz_messages_request and fuzz_responses_request:
+ * a refusal's, and (Messages, Responses) an accepted request's pipe frame.
+ * See fuzz.h.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "api_error.h"
+#include "chat_request.h"
 #include "dynbuf.h"
 #include "fuzz.h"
 #include "wire_format.h"
@@ -32,4 +35,20 @@ fuzz_check_refusal(const struct api_error *err, const struct wire_format *format
         FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(error, *fields)));
     cJSON_Delete(parsed);
     dynbuf_free(&body);
+}
+
+void
+fuzz_check_frame(const struct chat_request *req, const char *model)
+{
+    cJSON *frame = chat_request_frame(req, "0123456789abcdef0123456789abcdef", model);
+    FUZZ_CHECK(frame != NULL);
+    char *text = cJSON_PrintUnformatted(frame);
+    FUZZ_CHECK(text != NULL && fuzz_valid_utf8(text, strlen(text)));
+    cJSON *back = cJSON_Parse(text);
+    FUZZ_CHECK(cJSON_IsObject(back));
+    FUZZ_CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(back, "messages")) ==
+               cJSON_GetArraySize(req->messages));
+    cJSON_Delete(back);
+    free(text);
+    cJSON_Delete(frame);
 }

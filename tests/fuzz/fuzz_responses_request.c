@@ -78,22 +78,6 @@ check_messages(const cJSON *messages)
     }
 }
 
-static void
-check_frame(const struct chat_request *req)
-{
-    cJSON *frame = chat_request_frame(req, "0123456789abcdef0123456789abcdef", "copilot/gpt-4o");
-    FUZZ_CHECK(frame != NULL);
-    char *text = cJSON_PrintUnformatted(frame);
-    FUZZ_CHECK(text != NULL && fuzz_valid_utf8(text, strlen(text)));
-    cJSON *back = cJSON_Parse(text);
-    FUZZ_CHECK(cJSON_IsObject(back));
-    FUZZ_CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(back, "messages")) ==
-               cJSON_GetArraySize(req->messages));
-    cJSON_Delete(back);
-    free(text);
-    cJSON_Delete(frame);
-}
-
 /* ------------------------------------------------------------- a reply */
 
 struct memory {
@@ -278,7 +262,7 @@ check_accepted(const uint8_t *data, size_t size, struct chat_request *req)
     }
     const cJSON *echo = responses_request_echo(req);
     FUZZ_CHECK(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(echo, "tools")));
-    check_frame(req);
+    fuzz_check_frame(req, "copilot/gpt-4o");
     for (int family = 0; family < TOKEN_FAMILY_COUNT; family += 4)
         FUZZ_CHECK(token_estimate_messages(req->messages, (enum token_family)family) >= 3);
 
