@@ -78,6 +78,9 @@ static const struct option_spec option_specs[] = {
     { "allowed-origins", "ORIGIN,...", OPT_ORIGINS, FIELD(allowed_origins), 0, 0,
       "web page origins allowed besides local ones (http(s) on loopback hosts, VS Code "
       "webviews), e.g. https://chat.team.example or http://ui.test:* (\"\" for none)" },
+    { "metrics-token", "TOKEN", OPT_STRING, FIELD(metrics_token), 0, 0,
+      "bearer token that lets a remote Prometheus or dashboard read /metrics, usage and status "
+      "(loopback clients need none; API keys never open them)" },
     { "model-alias", "NAME=MODEL", OPT_ALIAS, 0, 0, 0,
       "let clients name MODEL (an id, a family, or default: the model picked in VS Code) as "
       "NAME, e.g. gpt-4=gpt-4o; NAME may be a glob, as for Claude Code's tiers: "
@@ -149,6 +152,7 @@ config_free(struct config *cfg)
     free(cfg->keys_file);
     free(cfg->limits_store);
     free(cfg->limits_state_file);
+    free(cfg->metrics_token);
     for (size_t i = 0; i < cfg->model_rule_count; i++) {
         free(cfg->model_rules[i].key);
         free(cfg->model_rules[i].model);

@@ -65,6 +65,7 @@ struct config {
 
     struct name_list allowed_hosts;   /* besides loopback names (web_guard.h) */
     struct name_list allowed_origins; /* besides local origins */
+    char *metrics_token;              /* opens /metrics and usage off loopback (ops_access.h) */
 };
 
 enum config_result {
