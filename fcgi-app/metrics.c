@@ -19,7 +19,11 @@ static struct metrics_store *_Atomic metrics_current;
 void
 metrics_init(const struct config *cfg)
 {
-    char *copy = strdup(cfg->limits_state_file);
+    /* Next to the file itself: responders that reach one state file through
+     * symlinks share one metrics directory too. */
+    char *copy = realpath(cfg->limits_state_file, NULL);
+    if (copy == NULL)
+        copy = strdup(cfg->limits_state_file);
     char dir[4096], err[512];
     if (copy == NULL) {
         log_warn("metrics: out of memory; /metrics reports gauges only");
