@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #define SLOT_MAGIC 0x4c4d5431u /* "LMT1" */
-#define SLOT_VERSION 1u
+#define SLOT_VERSION 2u
 
 const int64_t metrics_bucket_bounds_us[METRICS_BUCKETS] = {
     5000,    10000,    25000,    50000,    100000,    250000,    500000,    1000000,   2000000,
@@ -260,13 +260,10 @@ observe(struct metrics_histogram *histogram, int64_t us)
 {
     if (us < 0)
         return;
-    for (int i = 0; i < METRICS_BUCKETS; i++) {
-        if (us <= metrics_bucket_bounds_us[i]) {
-            atomic_fetch_add_explicit(&histogram->buckets[i], 1, memory_order_relaxed);
-            break;
-        }
-    }
-    atomic_fetch_add_explicit(&histogram->count, 1, memory_order_relaxed);
+    int i = 0;
+    while (i < METRICS_BUCKETS && us > metrics_bucket_bounds_us[i])
+        i++;
+    atomic_fetch_add_explicit(&histogram->buckets[i], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&histogram->sum_us, (uint64_t)us, memory_order_relaxed);
 }
 
@@ -324,9 +321,12 @@ struct row_list {
 static void
 sum_histogram(struct metrics_histogram_sum *out, const struct metrics_histogram *in)
 {
-    for (int i = 0; i < METRICS_BUCKETS; i++)
-        out->buckets[i] += atomic_load_explicit(&in->buckets[i], memory_order_relaxed);
-    out->count += atomic_load_explicit(&in->count, memory_order_relaxed);
+    for (int i = 0; i <= METRICS_BUCKETS; i++) {
+        uint64_t n = atomic_load_explicit(&in->buckets[i], memory_order_relaxed);
+        if (i < METRICS_BUCKETS)
+            out->buckets[i] += n;
+        out->count += n;
+    }
     out->sum_us += atomic_load_explicit(&in->sum_us, memory_order_relaxed);
 }
 

@@ -40,9 +40,10 @@ struct metrics_labels {
     uint32_t status_code;
 };
 
+/* No count of its own: it is the sum of the buckets, one atomic add fewer
+ * per observation. */
 struct metrics_histogram {
-    _Atomic uint64_t buckets[METRICS_BUCKETS]; /* each bucket alone; +Inf = count */
-    _Atomic uint64_t count;
+    _Atomic uint64_t buckets[METRICS_BUCKETS + 1]; /* each alone; the last: over every bound */
     _Atomic uint64_t sum_us;
 };
 
