@@ -67,7 +67,8 @@ slot_size(uint32_t capacity)
 static bool
 slot_valid(const struct metrics_slot *slot, size_t file_size)
 {
-    return file_size >= offsetof(struct metrics_slot, series) && slot->magic == SLOT_MAGIC &&
+    return file_size >= offsetof(struct metrics_slot, series) &&
+           __atomic_load_n(&slot->magic, __ATOMIC_ACQUIRE) == SLOT_MAGIC &&
            slot->version == SLOT_VERSION && slot->series_capacity > 0 &&
            slot->series_capacity <= METRICS_SERIES_MAX &&
            (slot->series_capacity & (slot->series_capacity - 1)) == 0 &&
@@ -118,7 +119,8 @@ map_slot(int fd, uint32_t capacity, char *err, size_t err_size)
             munmap(old, size);
         }
     }
-    if (!reuse && (ftruncate(fd, 0) != 0 || ftruncate(fd, (off_t)size) != 0)) {
+    /* Never shorter than the header meanwhile: a scraper may have it mapped. */
+    if (!reuse && ftruncate(fd, (off_t)size) != 0) {
         snprintf(err, err_size, "metrics slot: cannot size it: %s", strerror(errno));
         return NULL;
     }
@@ -128,6 +130,9 @@ map_slot(int fd, uint32_t capacity, char *err, size_t err_size)
         return NULL;
     }
     if (!reuse) {
+        /* Invalid first, so a scraper skips the slot while it is cleared. */
+        __atomic_store_n(&slot->magic, 0, __ATOMIC_RELEASE);
+        memset((char *)slot + sizeof slot->magic, 0, size - sizeof slot->magic);
         slot->series_capacity = capacity;
         slot->version = SLOT_VERSION;
         snprintf(slot->overflow.labels.model, sizeof slot->overflow.labels.model, "%s",

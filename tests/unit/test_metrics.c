@@ -206,6 +206,43 @@ test_dead_process_slot(void)
     remove_dir(dir);
 }
 
+/* A slot file of another layout (an older version, garbage) starts from
+ * zero instead of being read as counters; a scrape never reads one. */
+static void
+test_foreign_slot_file(void)
+{
+    char *dir = make_dir();
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/slot-0", dir);
+    FILE *file = fopen(path, "w");
+    CHECK(file != NULL);
+    for (int i = 0; file != NULL && i < 100000; i++)
+        fputc(0xA5, file);
+    if (file != NULL)
+        fclose(file);
+    struct metrics_store *store = metrics_store_open_capacity(dir, 4, err, sizeof err);
+    CHECK(store != NULL && metrics_store_slot_index(store) == 0);
+    struct metrics_row *rows;
+    size_t count;
+    struct metrics_totals totals;
+    CHECK(metrics_store_collect(store, &rows, &count, &totals) == 0);
+    CHECK(count == 0 && totals.pipe[METRICS_PIPE_FRAMES_IN] == 0);
+    free(rows);
+    /* And a garbage file in another slot is skipped by the scrape. */
+    snprintf(path, sizeof path, "%s/slot-1", dir);
+    file = fopen(path, "w");
+    CHECK(file != NULL);
+    for (int i = 0; file != NULL && i < 100000; i++)
+        fputc(0x5A, file);
+    if (file != NULL)
+        fclose(file);
+    CHECK(metrics_store_collect(store, &rows, &count, &totals) == 0);
+    CHECK(count == 0 && totals.live_slots == 1);
+    free(rows);
+    metrics_store_close(store);
+    remove_dir(dir);
+}
+
 /* Rows that differ by status add up in the families without status_code;
  * failures get exception_status and exception_class. */
 static void
@@ -257,6 +294,7 @@ main(void)
     test_slots_sum_and_survive();
     test_full_table_overflows();
     test_dead_process_slot();
+    test_foreign_slot_file();
     test_render_rows();
     return check_summary("test_metrics");
 }
