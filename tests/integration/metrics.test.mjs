@@ -5,7 +5,8 @@
 // through nginx (with the metrics token) and its query API returns the
 // request and token counts; the token opens /metrics (wrong token: 401); two
 // responder processes on one state directory report the same totals, and
-// totals survive a responder restart.
+// totals survive a responder restart (whose token litellmctl passes from
+// LITELLM_METRICS_TOKEN).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,8 +27,9 @@ const [a, b] = useStacks({ before, after }, 2, ({ dir }) => {
   const stateFile = path.join(dir, 'limits.state');
   const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), { 'metrics-token': TOKEN });
   ctlArgs = ['--fcgi-config', config];
-  const options = { ctlArgs, stateFile, workerArgs: ['--models', 'gpt-4o,claude-3.5-sonnet'] };
-  return [options, options];
+  const workerArgs = ['--models', 'gpt-4o,claude-3.5-sonnet'];
+  // B has no config file: its token comes from litellmctl's LITELLM_METRICS_TOKEN (last test).
+  return [{ ctlArgs, stateFile, workerArgs }, { stateFile, workerArgs }];
 }, { tag: 'metrics' });
 
 /** Prometheus text → [{name, labels, value}] (the lines this gateway writes). */
@@ -262,8 +264,12 @@ test('two responders on one state directory report the same totals, and totals s
   const without = await scrape(a);
   assert.equal(total(without.samples, requests), expected.requests, 'a stopped responder\'s counts stay');
   assert.equal(total(without.samples, 'vscode_litellm_responder_processes'), 1);
-  const started = await b.ctl([...ctlArgs, 'start']);
+  // litellmctl hands LITELLM_METRICS_TOKEN to the new responder as --metrics-token.
+  const tokenB = `metrics-b-${nonce('tok')}`;
+  const started = await b.ctl(['start'], { env: { LITELLM_METRICS_TOKEN: tokenB } });
   assert.equal(started.code, 0, started.stderr);
+  const cmdline = fs.readFileSync(`/proc/${await b.responderPid()}/cmdline`, 'utf8').split('\0');
+  assert.equal(cmdline[cmdline.indexOf('--metrics-token') + 1], tokenB, `responder command line: ${cmdline.join(' ')}`);
   await waitUntil(async () => (await b.health()).json?.windows >= 1, 'B\'s worker to reconnect', COMMAND_GUARD_MS);
   const again = await send(b, { path: '/v1/chat/completions', body: chatBody('after restart') });
   assert.equal(again.status, 200, again.text);
@@ -274,4 +280,7 @@ test('two responders on one state directory report the same totals, and totals s
     assert.equal(total(samples, requests, { api_key_alias: '', status_code: '200' }), 3);
     assert.equal(total(samples, 'vscode_litellm_responder_processes'), 2);
   }
+  await scrape(b, { authorization: `Bearer ${tokenB}` });
+  assert.equal((await httpRequest(b.port, { path: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })).status, 401,
+    'B\'s token is its own');
 });
