@@ -6,7 +6,7 @@
  * is a few relaxed atomic adds in this process's slot of the shared store
  * (metrics_store.h), no lock.  A scrape sums every responder's slot, adds
  * the gauges this process knows (windows, models, in flight, threads, the
- * limiter), and writes the text format (metrics_text.h).
+ * limiter), and writes the text format (metrics_render.c, metrics_text.h).
  */
 #ifndef LITELLM_METRICS_H
 #define LITELLM_METRICS_H
@@ -31,13 +31,5 @@ void metrics_pipe(enum metrics_pipe_counter counter);
 
 /* The whole exposition into `out`; 0 or -1 (out of memory). */
 int metrics_render(struct dynbuf *out, const struct config *cfg);
-/* The same from given rows and totals, without the process's gauges: what
- * the unit tests check. */
-int metrics_render_rows(struct dynbuf *out, const struct metrics_row *rows, size_t count,
-                        const struct metrics_totals *totals);
-
-/* hashed_api_key: 16 hex digits of a keyed BLAKE2b of the key's name, never
- * of its secret; "" for no key. */
-void metrics_key_hash(const char *key_name, char out[17]);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "fuzz.h"
 #include "metrics.h"
+#include "metrics_render.h"
 #include "metrics_store.h"
 #include "metrics_text.h"
 #include "utf8.h"

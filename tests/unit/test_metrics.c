@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "metrics.h"
+#include "metrics_render.h"
 #include "metrics_store.h"
 #include "metrics_text.h"
 
