@@ -70,6 +70,8 @@ static int
 route(struct chat_exchange *ex, struct api_error *err)
 {
     const char *requested = ex->chat.model;
+    snprintf(ex->outcome->requested_model, sizeof ex->outcome->requested_model, "%s",
+             requested ? requested : "default");
     struct dynbuf available;
     dynbuf_init(&available, 1u << 16);
     int routed = router_resolve(config_model_alias(ex->cfg, requested), &ex->pick, &available);
@@ -136,6 +138,16 @@ fail(struct chat_exchange *ex, int status, const char *code, bool cancel_window,
     reply_core_fail(&ex->core, &err, cancel_window);
 }
 
+/* The model's first text or tool call, for the time-to-first-token metric. */
+static void
+note_first_token(struct request_outcome *outcome, const cJSON *frame)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(frame, "type");
+    if (cJSON_IsString(type) &&
+        (strcmp(type->valuestring, "delta") == 0 || strcmp(type->valuestring, "tool_call") == 0))
+        outcome->first_token_us = clock_monotonic_us();
+}
+
 /* Hands the mailbox's frames (and a lost window) to the core. */
 static void
 take_frames(struct chat_exchange *ex)
@@ -143,6 +155,8 @@ take_frames(struct chat_exchange *ex)
     enum inflight_event event;
     cJSON *frame;
     while (!ex->core.finished && inflight_pop(ex->box, &event, &frame)) {
+        if (event == INFLIGHT_FRAME && ex->outcome->first_token_us == 0)
+            note_first_token(ex->outcome, frame);
         if (event == INFLIGHT_FRAME)
             reply_core_frame(&ex->core, frame);
         else
@@ -247,7 +261,9 @@ serve(struct chat_exchange *ex)
     } else {
         log_debug("request %s: sent to window #%lu as %s", req->request_id, ex->pick.conn->serial,
                   ex->pick.model_id);
+        long long relay_started_us = clock_monotonic_us();
         relay(ex);
+        ex->outcome->window_wait_us = clock_monotonic_us() - relay_started_us;
         if (ex->core.cancel_window)
             pipe_conn_send_cancel(ex->pick.conn, req->request_id);
     }
@@ -299,6 +315,8 @@ admit_and_serve(struct chat_exchange *ex, struct api_error *err)
         return 0;
     case LIMIT_CLIENT_LEFT: ex->outcome->note = "client gone while queued"; return 0;
     case LIMIT_REFUSED:
+        ex->outcome->limit_scope = limits.refused_scope;
+        ex->outcome->limit_kind = limits.refused_kind;
         ex->outcome->note = err->status == 503 ? "server_shutting_down" : "rate limited";
         return -1;
     }
