@@ -72,10 +72,18 @@ gemini_note(struct gemini_builder *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    size_t start = b->notes.len;
     /* A full buffer loses the later notes only: they are for the log. */
     if (b->notes.len == 0 || dynbuf_append_str(&b->notes, "; ") == DYNBUF_OK)
         (void)dynbuf_vappendf(&b->notes, fmt, ap);
     va_end(ap);
+    /* The names it quotes are the client's: one printable ASCII line in
+     * the log, whatever they hold. */
+    for (size_t i = start; i < b->notes.len; i++) {
+        unsigned char c = (unsigned char)b->notes.data[i];
+        if (c < 0x20 || c >= 0x7f)
+            b->notes.data[i] = '?';
+    }
 }
 
 bool
