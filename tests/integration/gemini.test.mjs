@@ -2,7 +2,8 @@
 // POST /v1beta/models/{model}:generateContent, :streamGenerateContent (with
 // and without ?alt=sse), :countTokens, GET /v1beta/models; a function-call
 // round trip; errors in Google's shape that keep their HTTP status (and the
-// last `data: {"error":...}` chunk after the head); the blank-line heartbeat
+// last `data: {"error":...}` chunk after the head; nginx's own refusals
+// too); the blank-line heartbeat
 // of a silent model; keys (x-goog-api-key, ?key=, Bearer) and one rate-limit
 // budget shared with chat completions.
 //
@@ -39,7 +40,9 @@ const GEMINI_HEADERS = {
 function geminiRequest(port, { method = 'POST', path: urlPath, headers = {}, body, onBytes } = {}) {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   return withTimeout(new Promise((resolve, reject) => {
+    let responded = false;
     const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent: false, headers: { ...GEMINI_HEADERS, ...headers } }, (res) => {
+      responded = true;
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => {
@@ -54,7 +57,8 @@ function geminiRequest(port, { method = 'POST', path: urlPath, headers = {}, bod
       });
       res.on('error', reject);
     });
-    req.on('error', reject);
+    // nginx may answer 413 before reading the whole body and close.
+    req.on('error', (err) => { if (!responded) reject(err); });
     if (payload !== undefined) req.write(payload);
     req.end();
   }), `${method} ${urlPath}`);
@@ -314,6 +318,17 @@ test('no VS Code window: 503 UNAVAILABLE; counting needs no window', async () =>
   assert.match(error.message, /No VS Code window/);
   const count = await geminiRequest(empty.port, { path: action('gpt-4o', 'countTokens'), body: user('hi') });
   assert.equal(count.status, 200, count.text);
+});
+
+test('nginx\'s own refusals on /v1beta are Google-shaped: no responder (503), a body over the limit (413)', async () => {
+  const big = { contents: [{ parts: [{ text: 'x'.repeat(20 * 1024 * 1024) }] }] };
+  const tooLarge = await geminiRequest(empty.port, { path: action('gpt-4o', 'generateContent'), body: big });
+  assert.match(geminiError(tooLarge, 413, 'INVALID_ARGUMENT').message, /too large/);
+  await empty.stopResponder('SIGTERM');
+  const response = await geminiRequest(empty.port, { path: action('gpt-4o', 'streamGenerateContent', '?alt=sse'), body: user('hi') });
+  assert.match(geminiError(response, 503, 'UNAVAILABLE').message, /responder is not running/);
+  const chat = await postChat(empty.port, { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal(openAiError(assert, chat, 503).code, 'responder_unavailable', 'chat keeps OpenAI\'s shape');
 });
 
 test('keys (x-goog-api-key, ?key=, Bearer) and one rate-limit budget shared with chat completions', async () => {
