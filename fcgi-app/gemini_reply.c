@@ -254,6 +254,7 @@ gemini_release(void *reply)
 
 const struct wire_format gemini_wire_format = {
     .name = "gemini",
+    .conversation_param = "contents",
     .stream_type = "text/event-stream",
     .parse = gemini_request_parse,
     .reply_size = sizeof(struct gemini_reply),
