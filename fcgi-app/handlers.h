@@ -31,6 +31,10 @@ struct request_context {
     const struct auth_identity *identity; /* the caller (no key: has_key false) */
     struct request_outcome *outcome;
     const char *path_id; /* the id of a path such as /v1/models/{id} */
+    /* A model call whose model and streaming the path says, not the body
+     * (Gemini's /v1beta/models/{model}:{action}): the model, or NULL. */
+    const char *path_model;
+    bool path_stream;
 };
 
 typedef void route_handler(struct http_request *req, const struct request_context *ctx);
@@ -55,5 +59,17 @@ route_handler handle_responses_input_tokens;
 route_handler handle_responses_get;
 /* GET /metrics: Prometheus text format, for loopback or --metrics-token. */
 route_handler handle_metrics;
+/* Gemini: POST /v1beta/models/{model}:generateContent, :streamGenerateContent,
+ * :countTokens ({model} may hold '/'); GET /v1beta/models and
+ * /v1beta/models/{model} in Google's list shape. */
+route_handler handle_gemini_action;
+route_handler handle_gemini_models;
+route_handler handle_gemini_model;
+/* The rest of /v1beta/: 404 in Google's shape. */
+route_handler handle_gemini_unknown;
+
+/* The models the caller's key may use (every model without keys), in
+ * OpenAI's list shape; NULL when out of memory.  The caller frees it. */
+cJSON *handlers_allowed_models(const struct request_context *ctx);
 
 #endif
