@@ -16,6 +16,10 @@ struct request_outcome {
     unsigned long window;                /* window #n that served it, 0 if none */
     long prompt_tokens, completion_tokens;
     const char *note; /* "client gone", "timeout", ... */
+    /* Usage (usage_policy.h): a model call, which picked or asked for a model. */
+    bool model_call;
+    bool usage_admitted;   /* its request was counted at admission */
+    char model_asked[160]; /* the name asked for, when no model was picked */
 };
 
 /* What a handler is given besides the request. */
@@ -46,5 +50,7 @@ route_handler handle_model;
  * /v1/responses/{id} (404: nothing is stored). */
 route_handler handle_responses_input_tokens;
 route_handler handle_responses_get;
+/* GET /usage: usage per key, model and hour or day, and budgets. */
+route_handler handle_usage;
 
 #endif

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "pipe_server.h"
 #include "server.h"
+#include "usage_policy.h"
 
 #define CANCEL_GRACE_MS 5000
 
@@ -112,11 +113,13 @@ main(int argc, char **argv)
         goto out;
     if (ratelimit_policy_init(&cfg) != 0)
         goto out_auth;
-    if (pipe_server_start(&cfg) != 0)
+    if (usage_policy_init(&cfg) != 0)
         goto out_limits;
+    if (pipe_server_start(&cfg) != 0)
+        goto out_usage;
     if (server_start(&cfg) != 0) {
         pipe_server_stop();
-        goto out_limits;
+        goto out_usage;
     }
     if (cfg.pid_file != NULL && write_pid_file(cfg.pid_file) != 0) {
         drain(&cfg);
@@ -140,6 +143,8 @@ main(int argc, char **argv)
         unlink(cfg.pid_file);
     log_info("litellm-fcgi stopped");
     status = EXIT_SUCCESS;
+out_usage:
+    usage_policy_shutdown();
 out_limits:
     ratelimit_policy_shutdown();
 out_auth:

@@ -33,6 +33,7 @@
 #include "respond.h"
 #include "router.h"
 #include "token_estimate.h"
+#include "usage_policy.h"
 
 #define NO_WINDOW_MESSAGE                                                  \
     "No VS Code window is connected to the gateway. Open VS Code and run " \
@@ -63,7 +64,13 @@ struct chat_exchange {
 static int
 read_and_parse(struct chat_exchange *ex, struct api_error *err)
 {
-    return prompt_read(ex->req, ex->cfg->max_body, ex->format->parse, &ex->chat, err);
+    if (prompt_read(ex->req, ex->cfg->max_body, ex->format->parse, &ex->chat, err) != 0)
+        return -1;
+    /* A model call from here on, counted in usage whatever follows. */
+    ex->outcome->model_call = true;
+    if (ex->chat.model != NULL)
+        snprintf(ex->outcome->model_asked, sizeof ex->outcome->model_asked, "%s", ex->chat.model);
+    return 0;
 }
 
 static int
@@ -287,11 +294,23 @@ admit_and_serve(struct chat_exchange *ex, struct api_error *err)
     struct limit_request limits;
     if (!ratelimit_policy_prepare(&limits, req->request_id, ex->identity, ex->pick.model_id,
                                   ex->pick.family, reserve)) {
+        if (usage_policy_admit(ex->identity, ex->pick.model_id, ex->pick.family, ex->outcome,
+                               err) != 0) {
+            ex->outcome->note = "budget exceeded";
+            return -1;
+        }
         serve(ex);
         return 0;
     }
     switch (ratelimit_policy_admit(&limits, wait_for_capacity, req, &req->limits, err)) {
     case LIMIT_ADMITTED:
+        /* The budget after the limits: a request they refuse spends none. */
+        if (usage_policy_admit(ex->identity, ex->pick.model_id, ex->pick.family, ex->outcome,
+                               err) != 0) {
+            ratelimit_policy_finish(&limits, 0);
+            ex->outcome->note = "budget exceeded";
+            return -1;
+        }
         serve(ex);
         ratelimit_policy_finish(&limits, reply_core_tokens_used(&ex->core));
         return 0;

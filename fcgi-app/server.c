@@ -17,6 +17,7 @@
 #include "listen_socket.h"
 #include "log.h"
 #include "respond.h"
+#include "usage_policy.h"
 
 #define SERVER_BACKLOG 1024
 #define WORKER_STACK_SIZE (256 * 1024)
@@ -133,6 +134,7 @@ worker_main(void *arg)
             respond_fallback(&req);
         http_finish_response(&req);
         log_request(&req, &outcome);
+        usage_policy_record(&req, &outcome);
         http_request_free(&req);
         if (!req.client_gone)
             drain_input(fcgi.in);
