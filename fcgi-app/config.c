@@ -365,8 +365,8 @@ add_premium_multiplier(struct config *cfg, const char *value, char *err, size_t 
                  "premium-multiplier: '%s' should look like MODEL=X, X from 0 to 1000", value);
         return -1;
     }
-    struct premium_multiplier *grown = realloc(
-        cfg->premium_multipliers, (cfg->premium_multiplier_count + 1) * sizeof *grown);
+    struct premium_multiplier *grown = realloc(cfg->premium_multipliers,
+                                               (cfg->premium_multiplier_count + 1) * sizeof *grown);
     if (grown == NULL) {
         snprintf(err, err_size, "out of memory");
         return -1;

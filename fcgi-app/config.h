@@ -69,8 +69,8 @@ struct config {
 
     /* Usage and budgets (usage_policy.h). */
     struct premium_multiplier {
-        char *model;  /* an id, a family or a glob, as for --model-alias */
-        long milli;   /* premium requests per request x 1000 */
+        char *model; /* an id, a family or a glob, as for --model-alias */
+        long milli;  /* premium requests per request x 1000 */
     } * premium_multipliers;
     size_t premium_multiplier_count;
     unsigned usage_retention_days;

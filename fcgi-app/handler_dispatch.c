@@ -50,8 +50,7 @@ static const struct route routes[] = {
       handle_liveliness, false },
     { "/health/readiness", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format,
       handle_readiness, false },
-    { "/usage", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format, handle_usage,
-      false },
+    { "/usage", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format, handle_usage, false },
 };
 
 /* The route of `path` (each answers with and without /v1), and the id it

@@ -30,8 +30,9 @@ civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day)
     days += 719468;
     int64_t era = floor_div(days, 146097);
     int64_t day_of_era = days - era * 146097;
-    int64_t year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+    int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 -
+                           day_of_era / 146096) /
+                          365;
     int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     int64_t mp = (5 * day_of_year + 2) / 153;
     *day = (unsigned)(day_of_year - (153 * mp + 2) / 5 + 1);

@@ -90,8 +90,8 @@ refuse(const struct auth_identity *identity, enum usage_admission verdict, int64
 }
 
 int
-usage_policy_admit(const struct auth_identity *identity, const char *model_id,
-                   const char *family, struct request_outcome *outcome, struct api_error *err)
+usage_policy_admit(const struct auth_identity *identity, const char *model_id, const char *family,
+                   struct request_outcome *outcome, struct api_error *err)
 {
     if (policy_store == NULL)
         return 0;
@@ -118,7 +118,7 @@ usage_policy_record(const struct http_request *req, const struct request_outcome
 {
     if (policy_store == NULL || !outcome->model_call)
         return;
-    const char *model = outcome->model[0] != '\0'       ? outcome->model
+    const char *model = outcome->model[0] != '\0'         ? outcome->model
                         : outcome->model_asked[0] != '\0' ? outcome->model_asked
                                                           : "default";
     struct usage_call call = {

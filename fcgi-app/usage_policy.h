@@ -28,8 +28,7 @@ char *usage_state_path(const struct config *cfg);
 /* Checks the key's budget and counts the request: 0 (outcome marked
  * admitted), or -1 with a 429 budget_exceeded in `err`. */
 int usage_policy_admit(const struct auth_identity *identity, const char *model_id,
-                       const char *family, struct request_outcome *outcome,
-                       struct api_error *err);
+                       const char *family, struct request_outcome *outcome, struct api_error *err);
 /* At the end of every request: counts it if it was a model call. */
 void usage_policy_record(const struct http_request *req, const struct request_outcome *outcome);
 

@@ -69,8 +69,8 @@ merge(struct row_list *list)
 }
 
 static int
-read_rows(struct usage_store *store, int64_t since, int64_t until, const char *key,
-          int64_t granule, struct row_list *list)
+read_rows(struct usage_store *store, int64_t since, int64_t until, const char *key, int64_t granule,
+          struct row_list *list)
 {
     memset(list, 0, sizeof *list);
     list->granule = granule;
@@ -95,8 +95,7 @@ add_counts(cJSON *object, const struct usage_counts *counts, bool with_errors)
 {
     return cJSON_AddNumberToObject(object, "requests", (double)counts->requests) != NULL &&
            cJSON_AddNumberToObject(object, "input_tokens", (double)counts->input_tokens) != NULL &&
-           cJSON_AddNumberToObject(object, "output_tokens", (double)counts->output_tokens) !=
-               NULL &&
+           cJSON_AddNumberToObject(object, "output_tokens", (double)counts->output_tokens) != NULL &&
            (!with_errors ||
             cJSON_AddNumberToObject(object, "errors", (double)counts->errors) != NULL) &&
            cJSON_AddNumberToObject(object, "premium_requests",
@@ -135,8 +134,7 @@ usage_budget_entry(struct usage_store *store, const struct usage_key_budget *bud
         goto fail;
     }
     if (cJSON_AddStringToObject(entry, "key", budget->key) == NULL ||
-        cJSON_AddStringToObject(entry, "period", usage_period_name(budget->budget.period)) ==
-            NULL ||
+        cJSON_AddStringToObject(entry, "period", usage_period_name(budget->budget.period)) == NULL ||
         !add_time(entry, "resets_at", end))
         goto fail;
     return entry;

@@ -82,8 +82,7 @@ usage_lock(struct usage_state *state)
 }
 
 static struct usage_bucket *
-bucket_find(struct usage_state *state, const char *key, const char *model, int64_t hour,
-            bool create)
+bucket_find(struct usage_state *state, const char *key, const char *model, int64_t hour, bool create)
 {
     uint64_t hash = bucket_hash(key, model, hour);
     for (uint32_t probe = 0; probe < USAGE_BUCKETS; probe++) {
@@ -203,8 +202,8 @@ shm_admit(struct usage_store *base, const struct usage_call *call, int64_t now,
             *verdict = USAGE_OVER_TOKENS;
     }
     if (*verdict == USAGE_ADMITTED) {
-        struct usage_bucket *bucket =
-            bucket_find(state, call->key, call->model, usage_hour_start(now), true);
+        struct usage_bucket *bucket = bucket_find(state, call->key, call->model,
+                                                  usage_hour_start(now), true);
         struct usage_key_day *day = key_day_find(state, call->key, usage_day_start(now), true);
         if (bucket != NULL) {
             bucket->counts.requests++;
@@ -231,8 +230,8 @@ shm_finish(struct usage_store *base, const struct usage_call *call, int64_t now)
     int rc = 0;
     usage_lock(state);
     sweep(store, now);
-    struct usage_bucket *bucket =
-        bucket_find(state, call->key, call->model, usage_hour_start(now), true);
+    struct usage_bucket *bucket = bucket_find(state, call->key, call->model, usage_hour_start(now),
+                                              true);
     struct usage_key_day *day = key_day_find(state, call->key, usage_day_start(now), true);
     if (bucket != NULL) {
         if (!call->admitted) {
@@ -256,8 +255,8 @@ shm_finish(struct usage_store *base, const struct usage_call *call, int64_t now)
 }
 
 static int
-shm_read(struct usage_store *base, int64_t since, int64_t until, const char *key,
-         usage_row_fn *fn, void *ctx)
+shm_read(struct usage_store *base, int64_t since, int64_t until, const char *key, usage_row_fn *fn,
+         void *ctx)
 {
     struct shm_usage_store *store = (struct shm_usage_store *)base;
     struct usage_state *state = store->state;

@@ -79,8 +79,8 @@ struct usage_store {
     int (*read)(struct usage_store *store, int64_t since, int64_t until, const char *key,
                 usage_row_fn *fn, void *ctx);
     /* What `key` used in the `period` holding `now`. */
-    int (*spent)(struct usage_store *store, const char *key, enum usage_period period,
-                 int64_t now, struct usage_spent *out);
+    int (*spent)(struct usage_store *store, const char *key, enum usage_period period, int64_t now,
+                 struct usage_spent *out);
     void (*close)(struct usage_store *store);
 };
 

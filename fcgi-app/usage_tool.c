@@ -132,11 +132,10 @@ text(const cJSON *object, const char *name)
 static void
 print_table(const cJSON *doc)
 {
-    printf("%-20s %-28s %-10s %9s %12s %12s %7s %9s\n", "KEY", "MODEL", "DAY", "REQUESTS",
-           "INPUT", "OUTPUT", "ERRORS", "PREMIUM");
+    printf("%-20s %-28s %-10s %9s %12s %12s %7s %9s\n", "KEY", "MODEL", "DAY", "REQUESTS", "INPUT",
+           "OUTPUT", "ERRORS", "PREMIUM");
     const cJSON *bucket;
-    cJSON_ArrayForEach(bucket, cJSON_GetObjectItemCaseSensitive(doc, "buckets"))
-    {
+    cJSON_ArrayForEach(bucket, cJSON_GetObjectItemCaseSensitive(doc, "buckets")) {
         printf("%-20s %-28s %-10.10s %9.0f %12.0f %12.0f %7.0f %9.3g\n", text(bucket, "key"),
                text(bucket, "model"), text(bucket, "start"), number(bucket, "requests"),
                number(bucket, "input_tokens"), number(bucket, "output_tokens"),
@@ -148,8 +147,7 @@ print_table(const cJSON *doc)
            number(totals, "output_tokens"), number(totals, "errors"),
            number(totals, "premium_requests"));
     const cJSON *budget;
-    cJSON_ArrayForEach(budget, cJSON_GetObjectItemCaseSensitive(doc, "budgets"))
-    {
+    cJSON_ArrayForEach(budget, cJSON_GetObjectItemCaseSensitive(doc, "budgets")) {
         const cJSON *requests = cJSON_GetObjectItemCaseSensitive(budget, "requests");
         const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(budget, "tokens");
         printf("budget %s: %.0f/%.0f requests, %.0f/%.0f tokens per %s; resets at %s\n",

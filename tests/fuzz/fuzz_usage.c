@@ -1,0 +1,135 @@
+/*
+ * fuzz_usage: what the usage code takes from outside.  The /usage query
+ * string (fcgi-app/usage_query.h), arbitrary bytes; and the names a store
+ * keeps and reads back (fcgi-app/usage_shm.c, usage_report.c): keys and
+ * models of any bytes and length counted in a real usage file, then read
+ * and reported.
+ *
+ * Input: the query string up to the first newline; after it, NUL-separated
+ * (key, model) pairs that are counted.
+ *
+ * Invariants (abort on violation): a parsed query has since < until, whole
+ * hours (or days for since=), at most USAGE_QUERY_MAX_HOURS of them, a
+ * valid key name; a refused one has a reason.  Every counted name reads
+ * back NUL-terminated within its size; the report prints, parses back, and
+ * its totals equal the sum of its buckets and of what was counted.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "fuzz.h"
+#include "usage_query.h"
+#include "usage_report.h"
+#include "usage_shm.h"
+
+static struct usage_store *store;
+static char store_path[64];
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    snprintf(store_path, sizeof store_path, "/tmp/fuzz_usage.%ld", (long)getpid());
+    char err[256];
+    /* A day kept: the hours of earlier inputs are dropped as time goes on. */
+    store = usage_shm_open(store_path, 1, err, sizeof err);
+    FUZZ_CHECK(store != NULL);
+    unlink(store_path); /* mapped: the file goes when the fuzzer does */
+    return 0;
+}
+
+static void
+check_query(const char *text)
+{
+    const int64_t now = 1796472000 + 1234; /* 2026-12-05T12:20:34Z */
+    struct usage_query query;
+    char err[256] = "";
+    if (usage_query_parse(text, now, &query, err, sizeof err) != 0) {
+        FUZZ_CHECK(err[0] != '\0');
+        return;
+    }
+    FUZZ_CHECK(query.since < query.until);
+    int64_t granule = query.daily ? USAGE_DAY : USAGE_HOUR;
+    FUZZ_CHECK(query.since % granule == 0 && query.until % granule == 0);
+    FUZZ_CHECK(query.daily || (query.until - query.since) / USAGE_HOUR <= USAGE_QUERY_MAX_HOURS);
+    FUZZ_CHECK(query.until > now);
+    FUZZ_CHECK(memchr(query.key, '\0', sizeof query.key) != NULL);
+    FUZZ_CHECK(!query.has_key || usage_key_name_valid(query.key));
+}
+
+static void
+check_row(const struct usage_row *row, void *ctx)
+{
+    (void)ctx;
+    FUZZ_CHECK(memchr(row->key, '\0', sizeof row->key) != NULL);
+    FUZZ_CHECK(memchr(row->model, '\0', sizeof row->model) != NULL);
+}
+
+static double
+number(const cJSON *object, const char *name)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
+    FUZZ_CHECK(cJSON_IsNumber(item));
+    return item->valuedouble;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *text = (const char *)data;
+    const char *newline = memchr(text, '\n', size);
+    size_t query_len = newline ? (size_t)(newline - text) : size;
+    char *query = strndup(text, query_len);
+    FUZZ_CHECK(query != NULL);
+    check_query(query);
+    free(query);
+    if (newline == NULL)
+        return 0;
+
+    /* Each input counts in its own hour, so inputs do not add up. */
+    static int64_t hour = 1796472000;
+    hour += USAGE_HOUR;
+    const char *p = newline + 1, *end = text + size;
+    long counted = 0;
+    while (p < end && counted < 64) {
+        const char *key_end = memchr(p, '\0', (size_t)(end - p));
+        const char *model = key_end ? key_end + 1 : end;
+        const char *model_end = model < end ? memchr(model, '\0', (size_t)(end - model)) : NULL;
+        char *key_text = strndup(p, key_end ? (size_t)(key_end - p) : (size_t)(end - p));
+        char *model_text = strndup(model, model_end     ? (size_t)(model_end - model)
+                                          : model < end ? (size_t)(end - model)
+                                                        : 0);
+        FUZZ_CHECK(key_text != NULL && model_text != NULL);
+        struct usage_call call = {
+            .key = key_text, .model = model_text, .input_tokens = 3, .error = counted % 2 == 0
+        };
+        FUZZ_CHECK(store->finish(store, &call, hour) == 0);
+        counted++;
+        free(key_text);
+        free(model_text);
+        p = model_end ? model_end + 1 : end;
+    }
+    FUZZ_CHECK(store->read(store, hour, hour + USAGE_HOUR, NULL, check_row, NULL) == 0);
+
+    struct usage_query range = { .since = hour, .until = hour + USAGE_HOUR };
+    cJSON *doc = usage_report(store, &range, NULL, 0, hour);
+    FUZZ_CHECK(doc != NULL);
+    char *printed = cJSON_PrintUnformatted(doc);
+    FUZZ_CHECK(printed != NULL);
+    cJSON *parsed = cJSON_Parse(printed);
+    FUZZ_CHECK(parsed != NULL);
+    double requests = 0;
+    const cJSON *bucket;
+    cJSON_ArrayForEach(bucket, cJSON_GetObjectItemCaseSensitive(parsed, "buckets")) {
+        requests += number(bucket, "requests");
+    }
+    const cJSON *totals = cJSON_GetObjectItemCaseSensitive(parsed, "totals");
+    FUZZ_CHECK(number(totals, "requests") == requests && requests == (double)counted);
+    FUZZ_CHECK(number(totals, "input_tokens") == 3.0 * (double)counted);
+    cJSON_Delete(parsed);
+    free(printed);
+    cJSON_Delete(doc);
+    return 0;
+}
