@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "usage_redis.h"
 #include "usage_shm.h"
 
 static struct usage_store *policy_store;
@@ -38,11 +39,22 @@ usage_policy_init(const struct config *cfg)
         log_error("usage: out of memory");
         return -1;
     }
-    policy_store = usage_shm_open(path, cfg->usage_retention_days, err, sizeof err);
+    /* The store follows the limits': the file, or Redis with the file as
+     * its fallback. */
+    struct usage_store *local = usage_shm_open(path, cfg->usage_retention_days, err, sizeof err);
+    policy_store = local;
+    if (local != NULL && strcmp(cfg->limits_store, "shm") != 0) {
+        policy_store = usage_redis_open(cfg->limits_store, cfg->usage_retention_days, local, err,
+                                        sizeof err);
+        if (policy_store == NULL)
+            local->close(local);
+    }
     if (policy_store == NULL)
         log_error("usage: %s", err);
     else
-        log_info("usage: counted in %s, %u days kept", path, cfg->usage_retention_days);
+        log_info("usage: counted in %s%s%s, %u days kept",
+                 policy_store == local ? "" : cfg->limits_store,
+                 policy_store == local ? "" : ", falling back to ", path, cfg->usage_retention_days);
     free(path);
     return policy_store != NULL ? 0 : -1;
 }

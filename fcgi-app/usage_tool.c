@@ -2,13 +2,15 @@
  * litellm-usage: prints the usage store (litellmctl usage calls it), read
  * directly from the usage file, so it works with the responder stopped:
  *
- *   litellm-usage --state-file PATH [--keys-file PATH] [--key NAME]
- *                 [--since YYYY-MM-DD] [--json]
+ *   litellm-usage --state-file PATH [--store shm|redis://HOST[:PORT][/DB]]
+ *                 [--keys-file PATH] [--key NAME] [--since YYYY-MM-DD] [--json]
  *
  * Daily rows (key, model, day, requests, input, output, errors, premium)
  * and their totals, from --since (default: 6 days ago) to today, UTC; the
  * keys file adds each budget's use.  --json prints the document GET /usage
- * serves for ?since= (tests/spec/usage.schema.json).
+ * serves for ?since= (tests/spec/usage.schema.json).  With --store redis://
+ * (the responders' --limits-store) it reads Redis, and the file while Redis
+ * does not answer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,18 +22,20 @@
 #include "api_keys.h"
 #include "usage_query.h"
 #include "usage_report.h"
+#include "usage_redis.h"
 #include "usage_shm.h"
 
 struct options {
-    const char *state_file, *keys_file, *key, *since;
+    const char *state_file, *store, *keys_file, *key, *since;
     int json;
 };
 
 static int
 usage(FILE *out, int status)
 {
-    fprintf(out, "Usage: litellm-usage --state-file PATH [--keys-file PATH] [--key NAME]\n"
-                 "                     [--since YYYY-MM-DD] [--json]\n"
+    fprintf(out, "Usage: litellm-usage --state-file PATH [--store shm|redis://HOST[:PORT][/DB]]\n"
+                 "                     [--keys-file PATH] [--key NAME] [--since YYYY-MM-DD]\n"
+                 "                     [--json]\n"
                  "Prints requests, tokens, errors and premium requests per API key, model and\n"
                  "day (UTC) from --since (default: 6 days ago) to today, with totals; and each\n"
                  "budget's use when --keys-file is given.\n");
@@ -68,6 +72,7 @@ parse_options(int argc, char **argv, struct options *opt)
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
             return 1;
         const char **target = strcmp(arg, "--state-file") == 0  ? &opt->state_file
+                              : strcmp(arg, "--store") == 0     ? &opt->store
                               : strcmp(arg, "--keys-file") == 0 ? &opt->keys_file
                               : strcmp(arg, "--key") == 0       ? &opt->key
                               : strcmp(arg, "--since") == 0     ? &opt->since
@@ -195,6 +200,17 @@ main(int argc, char **argv)
     } else if (errno != ENOENT) {
         fprintf(stderr, "litellm-usage: cannot read %s: %s\n", opt.state_file, strerror(errno));
         return 1;
+    }
+    if (opt.store != NULL && strcmp(opt.store, "shm") != 0) {
+        struct usage_store *redis = usage_redis_open(opt.store, 3650, store != &empty ? store : NULL,
+                                                     err, sizeof err);
+        if (redis == NULL) {
+            fprintf(stderr, "litellm-usage: %s\n", err);
+            if (store != &empty)
+                store->close(store);
+            return 1;
+        }
+        store = redis;
     }
     struct usage_key_budget *budgets;
     size_t budget_count;
