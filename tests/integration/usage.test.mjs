@@ -19,6 +19,7 @@ import {
   COMMAND_GUARD_MS,
 } from './harness.mjs';
 import { assertUsage } from '../spec/usage.mjs';
+import { assertStatus } from '../spec/status.mjs';
 
 const MODELS = 'gpt-4o,claude-3.5-sonnet,o1';
 const ANTHROPIC = { 'anthropic-version': '2023-06-01' };
@@ -110,6 +111,16 @@ test('chat, messages and responses requests are counted per model (no key: "-"),
   assert.equal(missing.errors, 1);
   assert.equal(missing.premium_requests, 0, 'a refused request costs no premium request');
   assert.equal(final.totals.requests, final.buckets.reduce((n, x) => n + x.requests, 0));
+
+  // The status document (GET /health, the pipe's status frames) carries today's totals.
+  const health = await a.health();
+  assertStatus('document', health.json, 'GET /health');
+  const today = await usageDoc(a, `?since=${new Date().toISOString().slice(0, 10)}`);
+  assert.deepEqual(health.json.usage_today.keys.map((k) => k.key), ['-']);
+  for (const [field, value] of Object.entries({ requests: today.totals.requests, input_tokens: today.totals.input_tokens,
+    output_tokens: today.totals.output_tokens, premium_requests: today.totals.premium_requests })) {
+    assert.equal(health.json.usage_today[field], value, `usage_today.${field}`);
+  }
 });
 
 test('litellmctl usage: the table and --json agree with GET /usage', async () => {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "config.h"
 #include "usage_period.h"
 #include "usage_query.h"
 #include "usage_report.h"
@@ -198,7 +199,7 @@ test_store(void)
           found.sum.premium_milli == 4500);
 
     /* The report: daily buckets, totals, a budget with its reset. */
-    struct usage_query query;
+    struct usage_query query = { 0 };
     usage_query_days(&query, at(2026, 12, 1, 0), at(2026, 12, 6, 3));
     struct usage_key_budget budget = { "alice", { USAGE_PERIOD_MONTH, 10, 0 } };
     cJSON *doc = usage_report(one, &query, &budget, 1, at(2026, 12, 6, 3));
@@ -229,9 +230,37 @@ test_store(void)
     unlink(path);
 }
 
+/* --premium-multiplier: ids and families first, then globs in order; 1 by default. */
+static void
+test_premium(void)
+{
+    struct config cfg;
+    config_init(&cfg);
+    char err[256];
+    CHECK(config_set(&cfg, "premium-multiplier", "claude-*opus*=10", err, sizeof err) == 0);
+    CHECK(config_set(&cfg, "premium-multiplier", "gpt-4o=0", err, sizeof err) == 0);
+    CHECK(config_set(&cfg, "premium-multiplier", "o1=0.333", err, sizeof err) == 0);
+    CHECK(config_set(&cfg, "premium-multiplier", "*=2", err, sizeof err) == 0);
+    CHECK(config_set(&cfg, "premium-multiplier", "gpt-4o", err, sizeof err) == -1);
+    CHECK(config_set(&cfg, "premium-multiplier", "=1", err, sizeof err) == -1);
+    CHECK(config_set(&cfg, "premium-multiplier", "x=-1", err, sizeof err) == -1);
+    CHECK(config_set(&cfg, "premium-multiplier", "x=1e9", err, sizeof err) == -1);
+    CHECK(config_set(&cfg, "premium-multiplier", "x=nan", err, sizeof err) == -1);
+    CHECK(config_premium_milli(&cfg, "copilot/gpt-4o", "gpt-4o") == 0);
+    CHECK(config_premium_milli(&cfg, "copilot/claude-opus-4.1", "claude-opus-4.1") == 10000);
+    CHECK(config_premium_milli(&cfg, "copilot/o1", "o1") == 333);
+    CHECK(config_premium_milli(&cfg, "copilot/gemini-2.0-flash", "") == 2000);
+    config_free(&cfg);
+    config_init(&cfg);
+    CHECK(config_premium_milli(&cfg, "anything", NULL) == 1000);
+    CHECK(cfg.usage_retention_days == 90);
+    config_free(&cfg);
+}
+
 int
 main(void)
 {
+    test_premium();
     test_calendar();
     test_query();
     test_store();
