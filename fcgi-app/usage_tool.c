@@ -141,13 +141,13 @@ print_table(const cJSON *doc)
            "OUTPUT", "ERRORS", "PREMIUM");
     const cJSON *bucket;
     cJSON_ArrayForEach(bucket, cJSON_GetObjectItemCaseSensitive(doc, "buckets")) {
-        printf("%-20s %-28s %-10.10s %9.0f %12.0f %12.0f %7.0f %9.3g\n", text(bucket, "key"),
+        printf("%-20s %-28s %-10.10s %9.0f %12.0f %12.0f %7.0f %9.12g\n", text(bucket, "key"),
                text(bucket, "model"), text(bucket, "start"), number(bucket, "requests"),
                number(bucket, "input_tokens"), number(bucket, "output_tokens"),
                number(bucket, "errors"), number(bucket, "premium_requests"));
     }
     const cJSON *totals = cJSON_GetObjectItemCaseSensitive(doc, "totals");
-    printf("%-20s %-28s %-10s %9.0f %12.0f %12.0f %7.0f %9.3g\n", "TOTAL", "", "",
+    printf("%-20s %-28s %-10s %9.0f %12.0f %12.0f %7.0f %9.12g\n", "TOTAL", "", "",
            number(totals, "requests"), number(totals, "input_tokens"),
            number(totals, "output_tokens"), number(totals, "errors"),
            number(totals, "premium_requests"));
