@@ -271,44 +271,63 @@ redis_finish(struct usage_store *base, const struct usage_call *call, int64_t no
     return 0;
 }
 
-/* Adds one "key\tmodel\tcounter" field of an hour's hash to `rows`. */
+int
+usage_redis_parse_field(const char *field, size_t field_len, const char *value, size_t value_len,
+                        struct usage_redis_field *out)
+{
+    const char *first = memchr(field, '\t', field_len);
+    if (first == NULL || field_len < 4 || field[field_len - 2] != '\t' ||
+        strchr("rioep", field[field_len - 1]) == NULL || field[field_len - 1] == '\0' ||
+        memchr(field, '\0', field_len) != NULL)
+        return -1;
+    const char *last = field + field_len - 2;
+    size_t key_len = (size_t)(first - field);
+    if (last <= first || key_len == 0 || key_len > USAGE_KEY_MAX)
+        return -1;
+    size_t model_len = (size_t)(last - first - 1);
+    if (model_len == 0 || model_len > USAGE_MODEL_MAX)
+        return -1;
+    long long number = 0;
+    if (value_len == 0 || value_len > 18)
+        return -1;
+    for (size_t i = 0; i < value_len; i++) {
+        if (value[i] < '0' || value[i] > '9')
+            return -1;
+        number = number * 10 + (value[i] - '0');
+    }
+    memset(out, 0, sizeof *out);
+    memcpy(out->key, field, key_len);
+    memcpy(out->model, first + 1, model_len);
+    out->counter = field[field_len - 1];
+    out->value = number;
+    return 0;
+}
+
+/* The rows of the hours read so far. */
 struct hour_rows {
     struct usage_row *rows;
     size_t count, capacity;
 };
 
+/* Adds one field of an hour's hash to its row; a field that is not a usage
+ * counter, or of another key than `key_filter`, is skipped. */
 static int
 add_field(struct hour_rows *list, int64_t hour, const redisReply *field, const redisReply *value,
           const char *key_filter)
 {
-    if (field->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING)
-        return 0; /* not ours: skipped */
-    const char *text = field->str;
-    size_t len = field->len;
-    const char *first = memchr(text, '\t', len);
-    const char *last = len > 0 ? text + len - 1 : text;
-    while (last > text && *last != '\t')
-        last--;
-    if (first == NULL || last == first || (size_t)(text + len - last) != 2)
+    struct usage_redis_field parsed;
+    if (field->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING ||
+        usage_redis_parse_field(field->str, field->len, value->str, value->len, &parsed) != 0)
         return 0;
-    size_t key_len = (size_t)(first - text), model_len = (size_t)(last - first - 1);
-    if (key_len == 0 || key_len > USAGE_KEY_MAX || model_len == 0 || model_len > USAGE_MODEL_MAX ||
-        memchr(text, '\0', len) != NULL)
-        return 0;
-    if (key_filter != NULL && (strlen(key_filter) != key_len || memcmp(text, key_filter, key_len)))
-        return 0;
-    char *end;
-    long long number = strtoll(value->str, &end, 10);
-    if (end == value->str || *end != '\0' || number < 0)
+    if (key_filter != NULL && strcmp(parsed.key, key_filter) != 0)
         return 0;
     struct usage_row *row = NULL;
+    /* The rows of this hour are the last ones: a hash is read whole. */
     for (size_t i = list->count; i > 0 && row == NULL; i--) {
         struct usage_row *candidate = &list->rows[i - 1];
         if (candidate->start != hour)
             break;
-        if (strlen(candidate->key) == key_len && memcmp(candidate->key, text, key_len) == 0 &&
-            strlen(candidate->model) == model_len &&
-            memcmp(candidate->model, first + 1, model_len) == 0)
+        if (strcmp(candidate->key, parsed.key) == 0 && strcmp(candidate->model, parsed.model) == 0)
             row = candidate;
     }
     if (row == NULL) {
@@ -323,16 +342,15 @@ add_field(struct hour_rows *list, int64_t hour, const redisReply *field, const r
         row = &list->rows[list->count++];
         memset(row, 0, sizeof *row);
         row->start = hour;
-        memcpy(row->key, text, key_len);
-        memcpy(row->model, first + 1, model_len);
+        memcpy(row->key, parsed.key, sizeof row->key);
+        memcpy(row->model, parsed.model, sizeof row->model);
     }
-    switch (last[1]) {
-    case 'r': row->counts.requests += number; break;
-    case 'i': row->counts.input_tokens += number; break;
-    case 'o': row->counts.output_tokens += number; break;
-    case 'e': row->counts.errors += number; break;
-    case 'p': row->counts.premium_milli += number; break;
-    default: break;
+    switch (parsed.counter) {
+    case 'r': row->counts.requests += parsed.value; break;
+    case 'i': row->counts.input_tokens += parsed.value; break;
+    case 'o': row->counts.output_tokens += parsed.value; break;
+    case 'e': row->counts.errors += parsed.value; break;
+    default: row->counts.premium_milli += parsed.value; break;
     }
     return 0;
 }

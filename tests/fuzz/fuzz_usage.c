@@ -1,16 +1,19 @@
 /*
  * fuzz_usage: what the usage code takes from outside.  The /usage query
- * string (fcgi-app/usage_query.h), arbitrary bytes; and the names a store
- * keeps and reads back (fcgi-app/usage_shm.c, usage_report.c): keys and
- * models of any bytes and length counted in a real usage file, then read
- * and reported.
+ * string (fcgi-app/usage_query.h), arbitrary bytes; a field and value of a
+ * Redis usage hash as read back (usage_redis_parse_field: the query line as
+ * the field, the rest as the value); and the names a store keeps and reads
+ * back (fcgi-app/usage_shm.c, usage_report.c): keys and models of any bytes
+ * and length counted in a real usage file, then read and reported.
  *
  * Input: the query string up to the first newline; after it, NUL-separated
  * (key, model) pairs that are counted.
  *
  * Invariants (abort on violation): a parsed query has since < until, whole
  * hours (or days for since=), at most USAGE_QUERY_MAX_HOURS of them, a
- * valid key name; a refused one has a reason.  Every counted name reads
+ * valid key name; a refused one has a reason.  A Redis field accepted has a
+ * key and a model within their sizes, NUL-terminated, a known counter and a
+ * value >= 0.  Every counted name reads
  * back NUL-terminated within its size; the report prints, parses back, its
  * totals equal the sum of its buckets, and they grew by what was counted.
  */
@@ -21,6 +24,7 @@
 
 #include "fuzz.h"
 #include "usage_query.h"
+#include "usage_redis.h"
 #include "usage_report.h"
 #include "usage_shm.h"
 
@@ -60,6 +64,19 @@ check_query(const char *text)
 }
 
 static void
+check_redis_field(const char *field, size_t field_len, const char *value, size_t value_len)
+{
+    struct usage_redis_field parsed;
+    if (usage_redis_parse_field(field, field_len, value, value_len, &parsed) != 0)
+        return;
+    FUZZ_CHECK(memchr(parsed.key, '\0', sizeof parsed.key) != NULL && parsed.key[0] != '\0');
+    FUZZ_CHECK(memchr(parsed.model, '\0', sizeof parsed.model) != NULL && parsed.model[0] != '\0');
+    FUZZ_CHECK(strchr(parsed.key, '\t') == NULL);
+    FUZZ_CHECK(parsed.counter != '\0' && strchr("rioep", parsed.counter) != NULL);
+    FUZZ_CHECK(parsed.value >= 0);
+}
+
+static void
 check_row(const struct usage_row *row, void *ctx)
 {
     (void)ctx;
@@ -85,6 +102,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(query != NULL);
     check_query(query);
     free(query);
+    check_redis_field(text, query_len, newline ? newline + 1 : text + size,
+                      newline ? size - query_len - 1 : 0);
     if (newline == NULL)
         return 0;
 

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "usage_period.h"
 #include "usage_query.h"
+#include "usage_redis.h"
 #include "usage_report.h"
 #include "usage_shm.h"
 
@@ -257,9 +258,30 @@ test_premium(void)
     config_free(&cfg);
 }
 
+/* A Redis hash field read back: "key\tmodel\tcounter" = digits, or skipped. */
+static void
+test_redis_field(void)
+{
+    struct usage_redis_field f;
+    const char ok[] = "alice\tcopilot/gpt\t4o\tp";
+    CHECK(usage_redis_parse_field(ok, sizeof ok - 1, "1500", 4, &f) == 0);
+    CHECK_STR(f.key, "alice");
+    CHECK_STR(f.model, "copilot/gpt\t4o");
+    CHECK(f.counter == 'p' && f.value == 1500);
+    const char *bad[] = { "alice\tgpt-4o\tx", "alice\tgpt-4o",     "\tgpt-4o\tr",
+                          "alice\t\tr",       "alice\tgpt-4o\trr", "alicegpt-4or" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK(usage_redis_parse_field(bad[i], strlen(bad[i]), "1", 1, &f) == -1);
+    CHECK(usage_redis_parse_field("a\tm\tr", 5, "-1", 2, &f) == -1);
+    CHECK(usage_redis_parse_field("a\tm\tr", 5, "1x", 2, &f) == -1);
+    CHECK(usage_redis_parse_field("a\tm\tr", 5, "", 0, &f) == -1);
+    CHECK(usage_redis_parse_field("a\tm\tr", 5, "1234567890123456789", 19, &f) == -1);
+}
+
 int
 main(void)
 {
+    test_redis_field();
     test_premium();
     test_calendar();
     test_query();
