@@ -4,7 +4,7 @@
  * and kept across restarts; a process-shared robust mutex guards it, as in
  * ratelimit_shm.c.  Two open-addressing tables: hour buckets (key x model x
  * hour) and key days (what a budget is checked against).  Buckets older
- * than the retention are dropped once an hour, by whoever counts first.
+ * than the retention are dropped once a day, by whoever counts first.
  */
 #ifndef LITELLM_USAGE_SHM_H
 #define LITELLM_USAGE_SHM_H
