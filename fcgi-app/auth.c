@@ -1,8 +1,8 @@
 #include "auth.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -155,6 +155,8 @@ auth_check(const struct http_request *req, struct auth_identity *identity, struc
         memcpy(identity->name, key->name, sizeof identity->name);
         identity->rule = (struct limit_rule){ key->rpm, key->tpm, key->concurrent };
         identity->models = key->models ? strdup(key->models) : NULL;
+        identity->budget = (struct usage_budget){ key->budget_period, key->budget_requests,
+                                                  key->budget_tokens };
     }
     pthread_rwlock_unlock(&keys_lock);
 
@@ -229,5 +231,37 @@ auth_key_rules(struct auth_key_rule **rules, size_t *count)
         out->rule = (struct limit_rule){ key->rpm, key->tpm, key->concurrent };
     }
     pthread_rwlock_unlock(&keys_lock);
+    return rc;
+}
+
+int
+auth_budgets(struct usage_key_budget **out, size_t *count)
+{
+    reload_if_changed(false);
+    *out = NULL;
+    *count = 0;
+    pthread_rwlock_rdlock(&keys_lock);
+    int rc = 0;
+    for (size_t i = 0; i < keys.count; i++) {
+        const struct api_key *key = &keys.keys[i];
+        if (key->budget_period == USAGE_PERIOD_NONE)
+            continue;
+        struct usage_key_budget *grown = realloc(*out, (*count + 1) * sizeof *grown);
+        if (grown == NULL) {
+            rc = -1;
+            break;
+        }
+        *out = grown;
+        snprintf(grown[*count].key, sizeof grown[*count].key, "%s", key->name);
+        grown[*count].budget = (struct usage_budget){ key->budget_period, key->budget_requests,
+                                                      key->budget_tokens };
+        (*count)++;
+    }
+    pthread_rwlock_unlock(&keys_lock);
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+        *count = 0;
+    }
     return rc;
 }

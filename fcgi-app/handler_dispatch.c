@@ -67,6 +67,7 @@ static const struct route routes[] = {
       handle_gemini_unknown, false },
     { "/v1beta/", true, "GET", "GET, HEAD, POST, OPTIONS", true, &gemini_wire_format,
       handle_gemini_unknown, false },
+    { "/usage", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format, handle_usage, false },
 };
 
 static bool

@@ -17,12 +17,15 @@ struct request_outcome {
     long prompt_tokens, completion_tokens;
     const char *note; /* "client gone", "timeout", ... */
     /* For metrics (metrics.c). */
-    const char *api;          /* a model call's wire API: "chat", ...; else NULL */
-    char requested_model[64]; /* the model as the client named it, cut */
-    long long first_token_us; /* monotonic time of the first text or tool call; 0: none */
-    long long window_wait_us; /* time spent waiting for the window's reply */
-    const char *limit_scope;  /* a 429 of the limiter: "global", "key", ...; else NULL */
-    const char *limit_kind;   /* and its kind: "requests", "tokens", "concurrent" */
+    const char *api;           /* a model call's wire API: "chat", ...; else NULL */
+    char requested_model[160]; /* the model as the client named it ("default": none) */
+    long long first_token_us;  /* monotonic time of the first text or tool call; 0: none */
+    long long window_wait_us;  /* time spent waiting for the window's reply */
+    const char *limit_scope;   /* a 429 of the limiter: "global", "key", ...; else NULL */
+    const char *limit_kind;    /* and its kind: "requests", "tokens", "concurrent" */
+    /* Usage (usage_policy.h): a model call, which picked or asked for a model. */
+    bool model_call;
+    bool usage_admitted; /* its request was counted at admission */
 };
 
 /* What a handler is given besides the request. */
@@ -71,5 +74,7 @@ route_handler handle_gemini_unknown;
 /* The models the caller's key may use (every model without keys), in
  * OpenAI's list shape; NULL when out of memory.  The caller frees it. */
 cJSON *handlers_allowed_models(const struct request_context *ctx);
+/* GET /usage: usage per key, model and hour or day, and budgets. */
+route_handler handle_usage;
 
 #endif

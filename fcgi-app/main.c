@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "pipe_server.h"
 #include "server.h"
+#include "usage_policy.h"
 
 #define CANCEL_GRACE_MS 5000
 
@@ -114,11 +115,13 @@ main(int argc, char **argv)
     if (ratelimit_policy_init(&cfg) != 0)
         goto out_auth;
     metrics_init(&cfg);
-    if (pipe_server_start(&cfg) != 0)
+    if (usage_policy_init(&cfg) != 0)
         goto out_limits;
+    if (pipe_server_start(&cfg) != 0)
+        goto out_usage;
     if (server_start(&cfg) != 0) {
         pipe_server_stop();
-        goto out_limits;
+        goto out_usage;
     }
     if (cfg.pid_file != NULL && write_pid_file(cfg.pid_file) != 0) {
         drain(&cfg);
@@ -142,6 +145,8 @@ main(int argc, char **argv)
         unlink(cfg.pid_file);
     log_info("litellm-fcgi stopped");
     status = EXIT_SUCCESS;
+out_usage:
+    usage_policy_shutdown();
 out_limits:
     metrics_shutdown();
     ratelimit_policy_shutdown();

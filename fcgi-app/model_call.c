@@ -33,6 +33,7 @@
 #include "respond.h"
 #include "router.h"
 #include "token_estimate.h"
+#include "usage_policy.h"
 
 #define NO_WINDOW_MESSAGE                                                  \
     "No VS Code window is connected to the gateway. Open VS Code and run " \
@@ -70,6 +71,10 @@ read_and_parse(struct chat_exchange *ex, const struct request_context *ctx, stru
         ex->chat.model = ctx->path_model;
         ex->chat.stream = ctx->path_stream;
     }
+    /* A model call from here on, counted in usage whatever follows. */
+    ex->outcome->model_call = true;
+    snprintf(ex->outcome->requested_model, sizeof ex->outcome->requested_model, "%s",
+             ex->chat.model ? ex->chat.model : "default");
     return 0;
 }
 
@@ -77,8 +82,6 @@ static int
 route(struct chat_exchange *ex, struct api_error *err)
 {
     const char *requested = ex->chat.model;
-    snprintf(ex->outcome->requested_model, sizeof ex->outcome->requested_model, "%s",
-             requested ? requested : "default");
     struct dynbuf available;
     dynbuf_init(&available, 1u << 16);
     int routed = router_resolve(config_model_alias(ex->cfg, requested), &ex->pick, &available);
@@ -320,11 +323,23 @@ admit_and_serve(struct chat_exchange *ex, struct api_error *err)
     struct limit_request limits;
     if (!ratelimit_policy_prepare(&limits, req->request_id, ex->identity, ex->pick.model_id,
                                   ex->pick.family, reserve)) {
+        if (usage_policy_admit(ex->identity, ex->pick.model_id, ex->pick.family, ex->outcome,
+                               err) != 0) {
+            ex->outcome->note = "budget exceeded";
+            return -1;
+        }
         serve(ex);
         return 0;
     }
     switch (ratelimit_policy_admit(&limits, wait_for_capacity, req, &req->limits, err)) {
     case LIMIT_ADMITTED:
+        /* The budget after the limits: a request they refuse spends none. */
+        if (usage_policy_admit(ex->identity, ex->pick.model_id, ex->pick.family, ex->outcome,
+                               err) != 0) {
+            ratelimit_policy_finish(&limits, 0);
+            ex->outcome->note = "budget exceeded";
+            return -1;
+        }
         serve(ex);
         ratelimit_policy_finish(&limits, reply_core_tokens_used(&ex->core));
         return 0;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "respond.h"
+#include "usage_policy.h"
 
 #define SERVER_BACKLOG 1024
 #define WORKER_STACK_SIZE (256 * 1024)
@@ -135,6 +136,7 @@ worker_main(void *arg)
         http_finish_response(&req);
         log_request(&req, &outcome);
         metrics_record(&req, &outcome);
+        usage_policy_record(&req, &outcome);
         http_request_free(&req);
         if (!req.client_gone)
             drain_input(fcgi.in);
