@@ -1,0 +1,105 @@
+// The health probes a service manager uses (issue 16, item 4), with real
+// processes: `litellmctl probe liveliness|readiness [--wait S]` (litellm-status
+// --probe over the FastCGI socket) exits 0 / 1 with and without a VS Code
+// window; while the responder drains after SIGTERM, liveliness and readiness
+// are 503 through real nginx, the probe command exits 1, and a request that
+// still reaches the responder on a connection opened before the SIGTERM (as
+// a FastCGI keep-alive connection of nginx's would) is answered 503
+// "draining" by the responder itself.
+//
+// Nothing measures time: every step waits for its event (a process exit, a
+// log line, a worker event).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import {
+  Stack, openStream, httpRequest, nonce, waitUntil, isAlive, makeTempDir, writeFcgiConfig, withTimeout,
+  assertStreamBody, GUARD_MS, GUARD_SCALE,
+} from './harness.mjs';
+import { beginFcgiRequest } from '../lib/fcgi.mjs';
+
+const DRAIN_TIMEOUT_S = 30;
+const stack = new Stack();
+let configDir;
+
+before(async () => {
+  configDir = makeTempDir('probes');
+  const config = writeFcgiConfig(path.join(configDir, 'probes.conf'), { 'drain-timeout': DRAIN_TIMEOUT_S });
+  await stack.start({ worker: false, ctlArgs: ['--fcgi-config', config], recordExit: true });
+});
+
+after(async () => {
+  try { await stack.teardown(); } finally { fs.rmSync(configDir, { recursive: true, force: true }); }
+});
+
+// litellmctl finds litellm-status beside LITELLM_FCGI, or LITELLM_STATUS.
+const statusEnv = () => (process.env.LITELLM_STATUS ? { LITELLM_STATUS: process.env.LITELLM_STATUS } : {});
+const probe = (...args) => stack.ctl(['probe', ...args], { env: statusEnv() });
+
+test('no window: probe liveliness exits 0 with the body, probe readiness exits 1', async () => {
+  const alive = await probe('liveliness');
+  assert.equal(alive.code, 0, alive.stderr);
+  assert.equal(JSON.parse(alive.stdout).status, 'alive');
+  const ready = await probe('readiness');
+  assert.equal(ready.code, 1, ready.stdout);
+  assert.equal(JSON.parse(ready.stdout).status, 'not ready');
+  assert.match(ready.stderr, /answered 503/);
+  const wrong = await probe('sideways');
+  assert.equal(wrong.code, 2, 'a probe that does not exist is a usage error');
+});
+
+test('probe readiness --wait exits 0 once a window connects (and not before)', async () => {
+  const env = stack.env(statusEnv());
+  const child = spawn(stack.paths.litellmctl, ['--prefix', stack.prefix, '--listen', `127.0.0.1:${stack.port}`,
+    'probe', 'readiness', '--wait', String(60 * GUARD_SCALE)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  let exitedEarly = false;
+  exited.then(() => { exitedEarly = !stack.worker; });
+  await stack.startWorker();
+  const code = await withTimeout(exited, 'probe --wait to see the window', GUARD_MS);
+  assert.equal(exitedEarly, false, 'the probe waited for the window');
+  assert.equal(code, 0);
+  assert.equal(JSON.parse(stdout).status, 'ready');
+  const ready = await probe('readiness');
+  assert.equal(ready.code, 0, ready.stderr);
+});
+
+test('draining: 503 through nginx, probe exits 1, and the responder itself answers 503 draining', async () => {
+  const { json } = await stack.status();
+  const early = await beginFcgiRequest(json.fcgi_socket);   // a connection nginx might hold already
+  const logStart = stack.logText().length;
+  const marker = nonce('drain');
+  const stream = await openStream(stack.port, { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: `[[gate]] ${marker}` }] });
+  const request = await stack.worker.waitRequest(marker);
+  await stream.readUntil((text) => text.includes('before-gate'), 'the first chunk');
+  const pid = await stack.responderPid();
+  try {
+    process.kill(pid, 'SIGTERM');
+    await waitUntil(() => /draining: [1-9]\d* request\(s\) in flight/.test(stack.logText().slice(logStart)), 'the responder to start draining');
+
+    for (const probePath of ['/health/liveliness', '/health/liveness', '/health/readiness']) {
+      const response = await httpRequest(stack.port, { path: probePath });
+      assert.equal(response.status, 503, `${probePath} while draining: ${response.text}`);
+      assert.ok(response.json, `${probePath} answers JSON: ${response.text}`);
+    }
+    const live = await probe('liveliness');
+    assert.equal(live.code, 1, `probe liveliness while draining: ${live.stdout}`);
+
+    const answer = await early.get('/health/liveliness');
+    assert.equal(answer.status, 503, answer.body);
+    assert.equal(answer.json.status, 'draining');
+    assert.match(answer.json.message, /stopping/);
+  } finally {
+    early.close();
+  }
+  stack.worker.command(`release ${request.id}`);
+  assertStreamBody(assert, await stream.readToEnd());
+  await waitUntil(() => !isAlive(pid), `the responder (pid ${pid}) to exit after its drain`, (DRAIN_TIMEOUT_S + 10) * 1000 * GUARD_SCALE);
+  await waitUntil(() => stack.responderExits().length === 1, 'its exit status');
+  assert.deepEqual(stack.responderExits(), [0], 'the responder exits 0 after draining');
+});
