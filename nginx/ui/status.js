@@ -145,7 +145,7 @@ function usageRefused(result) {
   }
   if (result.status === 404) {
     return 'Usage is not shown: this gateway has no /usage (an older responder). ' +
-      '`litellmctl usage` prints it where it exists.';
+      '(litellmctl usage prints it where the gateway has it.)';
   }
   if (result.status === 0) return `Usage is not shown: /usage did not answer (${result.error}).`;
   return `Usage is not shown: /usage answered HTTP ${result.status}. ${errorMessage(json)}`;
