@@ -17,7 +17,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import {
   Stack, openStream, httpRequest, nonce, waitUntil, isAlive, makeTempDir, writeFcgiConfig, withTimeout,
-  assertStreamBody, GUARD_MS, GUARD_SCALE,
+  assertStreamBody, run, repoRoot, GUARD_MS, GUARD_SCALE,
 } from './harness.mjs';
 import { beginFcgiRequest } from '../lib/fcgi.mjs';
 
@@ -102,4 +102,39 @@ test('draining: 503 through nginx, probe exits 1, and the responder itself answe
   await waitUntil(() => !isAlive(pid), `the responder (pid ${pid}) to exit after its drain`, (DRAIN_TIMEOUT_S + 10) * 1000 * GUARD_SCALE);
   await waitUntil(() => stack.responderExits().length === 1, 'its exit status');
   assert.deepEqual(stack.responderExits(), [0], 'the responder exits 0 after draining');
+});
+
+// The unit's own command lines, with only the install paths swapped for this
+// build's and a temp directory: its ExecStartPost returns 0 once its
+// ExecStart answers, as systemd would see it.
+test('contrib/litellm-fcgi.service: ExecStartPost (the liveliness probe with --wait) succeeds once ExecStart answers', async () => {
+  const unit = fs.readFileSync(path.join(repoRoot, 'contrib', 'litellm-fcgi.service'), 'utf8').replace(/\\\n/g, ' ');
+  const command = (name) => {
+    const line = unit.split('\n').find((l) => l.startsWith(`${name}=`));
+    assert.ok(line, `the unit has ${name}=`);
+    return line.slice(name.length + 1).trim().split(/\s+/);
+  };
+  const runDir = makeTempDir('unitrun');
+  const binDir = path.dirname(stack.paths.fcgi);
+  const swap = (args) => args.map((arg) => arg
+    .replace(/^\/usr\/local\/bin\//, `${binDir}/`)
+    .replace(/^\/run\/vscode-litellm\//, `${runDir}/`)
+    .replace(/^\/etc\/vscode-litellm\/litellm-fcgi\.conf$/, path.join(repoRoot, 'contrib', 'litellm-fcgi.conf.example')));
+  const start = swap(command('ExecStart'));
+  if (process.getuid() !== 0) start.splice(start.indexOf('--fcgi-group'), 2);   // only root may hand the socket to www-data
+  const post = swap(command('ExecStartPost'));
+  assert.deepEqual(post.slice(-4), ['--probe', 'liveliness', '--wait', '30']);
+  // RuntimeDirectory=vscode-litellm is where its default limiter state goes.
+  const responder = spawn(start[0], [...start.slice(1), '--limits-state-file', path.join(runDir, 'limits.state'),
+    '--log-file', path.join(runDir, 'responder.log')], { stdio: 'ignore' });
+  const responderExit = new Promise((resolve) => responder.on('exit', (code) => resolve(code)));
+  try {
+    const probed = await run(post[0], post.slice(1));
+    assert.equal(probed.code, 0, `${post.join(' ')}: ${probed.stderr} ${fs.readFileSync(path.join(runDir, 'responder.log'), 'utf8')}`);
+    assert.equal(JSON.parse(probed.stdout).status, 'alive');
+  } finally {
+    responder.kill('SIGTERM');
+    assert.equal(await withTimeout(responderExit, 'the unit\'s responder to exit after SIGTERM'), 0);
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
 });
