@@ -5,6 +5,11 @@
 // presentation attribute or a class, never a style attribute.
 
 const POLL_MS = 5000;
+// Relative to the page (/ui/): the same documents when a team's reverse
+// proxy serves the gateway under a prefix of its own (/litellm/ui/ asks
+// /litellm/health).
+const HEALTH_URL = '../health';
+const USAGE_URL = '../usage?hours=24';
 const SVG = 'http://www.w3.org/2000/svg';
 // Distinguishable in light and dark themes; a key keeps its colour while the
 // page is open (keys are given colours in the order they are first seen).
@@ -293,7 +298,7 @@ async function refresh() {
   const controller = new AbortController();
   inFlight = controller;
   try {
-    const [health, usage] = await Promise.all([getJson('/health', controller.signal), getJson('/usage?hours=24', controller.signal)]);
+    const [health, usage] = await Promise.all([getJson(HEALTH_URL, controller.signal), getJson(USAGE_URL, controller.signal)]);
     showHealth(health);
     showUsage(usage);
     $('updated').textContent = `Updated ${new Date().toLocaleTimeString()}; refreshed every ${POLL_MS / 1000} s while this tab is visible.`;
