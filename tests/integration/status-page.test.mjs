@@ -31,7 +31,9 @@ const RPM = 1000;
 const CONCURRENT = 8;
 const stack = new Stack();
 const dir = makeTempDir('lpage');
-const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), { 'limits-rpm': RPM, 'limits-concurrent': CONCURRENT });
+const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), {
+  'limits-rpm': RPM, 'limits-tpm': 100 * RPM, 'limits-concurrent': CONCURRENT, 'limits-model': 'gpt-4o:rpm=500',
+});
 let chromium = null;
 
 before(async () => {
@@ -76,7 +78,7 @@ async function withPage({ width = 1000, height = 900 } = {}, use) {
 
 /** The README's picture: the page as it is now (with a request in flight), 800px wide. */
 async function screenshot(page) {
-  await page.setViewportSize({ width: 800, height: 900 });
+  await page.setViewportSize({ width: 800, height: 400 });   // fullPage: as tall as the content
   await page.waitForFunction(() => document.getElementById('usage-message').textContent !== '', null, { timeout: GUARD_MS });
   await page.screenshot({ path: path.join(repoRoot, 'nginx', 'ui', 'screenshot.png'), fullPage: true });
 }
