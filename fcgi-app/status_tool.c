@@ -365,11 +365,11 @@ print_text(const struct facts *f, const cJSON *doc)
 /* One probe: 1 when it answered 200, 0 when it answered otherwise, -1
  * when nothing answered; the body (or the reason) in `answer`. */
 static int
-probe_once(const struct facts *f, struct dynbuf *answer, char *err, size_t err_size)
+probe_once(const struct facts *f, int timeout_ms, struct dynbuf *answer, char *err, size_t err_size)
 {
     int status = 0;
     dynbuf_reset(answer);
-    if (fcgi_query_get(f->fcgi, f->probe, f->timeout_ms, PROBE_MAX_BODY, &status, answer, err,
+    if (fcgi_query_get(f->fcgi, f->probe, timeout_ms, PROBE_MAX_BODY, &status, answer, err,
                        err_size) != 0)
         return -1;
     if (status != 200)
@@ -385,8 +385,15 @@ run_probe(const struct facts *f)
     char err[512] = "";
     long long deadline = clock_monotonic_ms() + f->wait_ms;
     int result;
-    while ((result = probe_once(f, &answer, err, sizeof err)) != 1 &&
-           clock_monotonic_ms() + PROBE_RETRY_MS <= deadline) {
+    for (;;) {
+        /* A wedged responder must not hold --wait past its end: each try
+         * gets --timeout, or what is left of the wait if that is less. */
+        long long left = deadline - clock_monotonic_ms();
+        int timeout_ms = f->wait_ms > 0 && left < f->timeout_ms ? (int)(left > 1 ? left : 1)
+                                                                : f->timeout_ms;
+        result = probe_once(f, timeout_ms, &answer, err, sizeof err);
+        if (result == 1 || clock_monotonic_ms() + PROBE_RETRY_MS > deadline)
+            break;
         struct timespec pause = { .tv_sec = 0, .tv_nsec = PROBE_RETRY_MS * 1000000L };
         nanosleep(&pause, NULL);
     }
