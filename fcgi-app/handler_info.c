@@ -184,15 +184,12 @@ handle_health(struct http_request *req, const struct request_context *ctx)
  * reaches us; the listener is shut by then, so through nginx it is mostly
  * nginx's own 503 that a prober sees, but a connection nginx already held
  * (FastCGI keep-alive) must not report a stopping responder alive. */
-#define PROBE_DRAINING                                                                \
-    "{\"status\":\"draining\",\"version\":\"" PACKAGE_VERSION                         \
-    "\",\"message\":\"The responder is stopping (SIGTERM): it finishes the requests " \
-    "in flight and takes no new ones.\"}"
-
 static void
 respond_draining(struct http_request *req)
 {
-    static const char body[] = PROBE_DRAINING;
+    static const char body[] = "{\"status\":\"draining\",\"version\":\"" PACKAGE_VERSION
+                               "\",\"message\":\"The responder is stopping (SIGTERM): it "
+                               "finishes the requests in flight and takes no new ones.\"}";
     respond_body(req, 503, "application/json", body, sizeof body - 1);
 }
 
