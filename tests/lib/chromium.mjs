@@ -1,6 +1,7 @@
 // chromium.mjs: Debian's headless chromium driven by playwright-core (no
 // browser download), with a private HOME so that every process it starts can
-// be found and none is left behind. The same launch as browser.test.mjs's.
+// be found and none is left behind. Used by browser.test.mjs and
+// status-page.test.mjs.
 //
 // chromium: /usr/bin/chromium (`contrib/bootstrap.sh test` installs it), or
 // LITELLM_CHROMIUM. Missing, the caller fails (never a skip).
@@ -22,6 +23,8 @@ export function requireChromium(who) {
 /** Launches chromium with its HOME under `home`; returns {browser, close()}, close() failing if a process is left. */
 export async function launchChromium(home, { who = 'this test', args = [] } = {}) {
   requireChromium(who);
+  // A HOME of its own: chromium's profile data and crash database stay out of
+  // the user's, and every process it starts can be found by it.
   const before = new Set(childrenOf(process.pid));
   fs.mkdirSync(path.join(home, 'tmp'), { recursive: true });
   const browser = await playwright.chromium.launch({
@@ -40,6 +43,9 @@ export async function launchChromium(home, { who = 'this test', args = [] } = {}
     throw new Error(`expected one chromium child process, found ${JSON.stringify(started)}`);
   }
   const leader = started[0];
+  // Its tree, its session, and whatever has the private HOME in its
+  // environment or command line (crashpad's handlers double-fork out of
+  // both, into sessions of their own).
   const processes = () => {
     const found = new Map();
     if (isAlive(leader)) found.set(leader, { pid: leader });
