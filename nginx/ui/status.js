@@ -299,8 +299,16 @@ async function refresh() {
   inFlight = controller;
   try {
     const [health, usage] = await Promise.all([getJson(HEALTH_URL, controller.signal), getJson(USAGE_URL, controller.signal)]);
-    showHealth(health);
-    showUsage(usage);
+    // A document of an unexpected shape is said on the page, and polling
+    // goes on: the next answer may be fine (a responder being upgraded).
+    for (const [show, result, where] of [[showHealth, health, 'summary'], [showUsage, usage, 'usage-message']]) {
+      try {
+        show(result);
+      } catch (err) {
+        $(where).className = 'bad';
+        $(where).textContent = `Cannot show this answer: ${err.message}`;
+      }
+    }
     $('updated').textContent = `Updated ${new Date().toLocaleTimeString()}; refreshed every ${POLL_MS / 1000} s while this tab is visible.`;
   } catch (err) {
     if (err.name !== 'AbortError') throw err;
