@@ -76,13 +76,6 @@ async function withPage({ width = 1000, height = 900 } = {}, use) {
   }
 }
 
-/** The README's picture: the page as it is now (with a request in flight), 800px wide. */
-async function screenshot(page) {
-  await page.setViewportSize({ width: 800, height: 400 });   // fullPage: as tall as the content
-  await page.waitForFunction(() => document.getElementById('usage-message').textContent !== '', null, { timeout: GUARD_MS });
-  await page.screenshot({ path: path.join(repoRoot, 'nginx', 'ui', 'screenshot.png'), fullPage: true });
-}
-
 const textOf = (page, selector) => page.locator(selector).innerText();
 
 test('GET / redirects to /ui/ (HEAD / stays 200); /ui redirects to /ui/', async () => {
@@ -140,7 +133,6 @@ test('a request in flight shows while the worker holds it, and goes', async () =
       await page.waitForFunction(() => document.getElementById('in-flight')?.textContent === '1', null, { timeout: GUARD_MS });
       const limits = await page.locator('#limits tbody tr').allInnerTexts();
       assert.match(limits.find((row) => row.startsWith('global')), new RegExp(`1 / ${CONCURRENT}`), 'the concurrency limit counts it');
-      if (process.env.LITELLM_UPDATE_SCREENSHOT === '1') await screenshot(page);
     } finally {
       stack.worker.command(`release ${request.id}`);
     }
@@ -176,5 +168,23 @@ test('the chart reflects the requests this test sent (needs GET /usage)', async 
     assert.match(await page.locator('#chart svg').getAttribute('aria-labelledby'), /chart-title/);
     assert.match(await textOf(page, '#legend'), /no key/);
     assert.deepEqual(problems(), []);
+  });
+});
+
+// The README's picture, only on request: the page with a request in flight
+// and, where /usage exists, the chart of the requests above.
+test('LITELLM_UPDATE_SCREENSHOT=1: nginx/ui/screenshot.png', { skip: process.env.LITELLM_UPDATE_SCREENSHOT !== '1' && 'set LITELLM_UPDATE_SCREENSHOT=1' }, async () => {
+  await withPage({ width: 800, height: 400 }, async ({ page }) => {
+    const marker = nonce('picture');
+    const stream = await openStream(stack.port, { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: `[[gate]] ${marker}` }] });
+    const request = await stack.worker.waitRequest(marker);
+    try {
+      await page.waitForFunction(() => document.getElementById('in-flight')?.textContent === '1', null, { timeout: GUARD_MS });
+      await page.waitForFunction(() => document.getElementById('usage-message').textContent !== '', null, { timeout: GUARD_MS });
+      await page.screenshot({ path: path.join(repoRoot, 'nginx', 'ui', 'screenshot.png'), fullPage: true });   // as tall as the page
+    } finally {
+      stack.worker.command(`release ${request.id}`);
+    }
+    assertStreamBody(assert, await stream.readToEnd());
   });
 });
