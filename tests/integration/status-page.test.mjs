@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   Stack, makeTempDir, writeFcgiConfig, nonce, postChat, chatBody, openStream, httpRequest, assertStreamBody,
-  GUARD_MS, repoRoot,
+  GUARD_MS, repoRoot, waitUntil,
 } from './harness.mjs';
 import { launchChromium, requireChromium } from '../lib/chromium.mjs';
 
@@ -171,12 +171,29 @@ test('the chart reflects the requests this test sent (needs GET /usage)', async 
   });
 });
 
-// The README's picture, only on request: the page with a request in flight
-// and, where /usage exists, the chart of the requests above.
+/** `litellmctl keys add NAME`: the key it prints once. */
+async function addKey(name) {
+  const result = await stack.keys(['add', name]);
+  assert.equal(result.code, 0, `keys add ${name}: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+// The README's picture, only on request, and last (it adds API keys): two
+// keys' requests, one held in flight and, where /usage exists, the chart.
 test('LITELLM_UPDATE_SCREENSHOT=1: nginx/ui/screenshot.png', { skip: process.env.LITELLM_UPDATE_SCREENSHOT !== '1' && 'set LITELLM_UPDATE_SCREENSHOT=1' }, async () => {
+  const keys = { alice: await addKey('alice'), bob: await addKey('bob') };
+  const asKey = (name) => ({ headers: { authorization: `Bearer ${keys[name]}` } });
+  // The responder re-reads the keys file within a second: the first 200 says it has.
+  for (const name of Object.keys(keys)) {
+    await waitUntil(async () => (await postChat(stack.port, chatBody(nonce(name)), asKey(name))).status === 200, `${name}'s key to be known`);
+  }
+  for (const [name, count] of [['alice', 3], ['bob', 2]]) {
+    for (let i = 0; i < count; i++) assert.equal((await postChat(stack.port, chatBody(nonce(name)), asKey(name))).status, 200);
+  }
   await withPage({ width: 800, height: 400 }, async ({ page }) => {
     const marker = nonce('picture');
-    const stream = await openStream(stack.port, { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: `[[gate]] ${marker}` }] });
+    const stream = await openStream(stack.port, { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: `[[gate]] ${marker}` }] },
+      asKey('bob'));
     const request = await stack.worker.waitRequest(marker);
     try {
       await page.waitForFunction(() => document.getElementById('in-flight')?.textContent === '1', null, { timeout: GUARD_MS });
