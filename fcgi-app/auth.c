@@ -1,6 +1,7 @@
 #include "auth.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,4 +179,26 @@ auth_describe(cJSON *out)
                             : count > 0                     ? "keys"
                                                             : "open on loopback");
     return 0;
+}
+
+int
+auth_key_rules(struct auth_key_rule **rules, size_t *count)
+{
+    reload_if_changed(false);
+    *rules = NULL;
+    *count = 0;
+    pthread_rwlock_rdlock(&keys_lock);
+    int rc = 0;
+    if (keys.count > 0 && (*rules = calloc(keys.count, sizeof **rules)) == NULL)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < keys.count; i++) {
+        const struct api_key *key = &keys.keys[i];
+        if (key->rpm <= 0 && key->tpm <= 0 && key->concurrent <= 0)
+            continue;
+        struct auth_key_rule *out = &(*rules)[(*count)++];
+        snprintf(out->name, sizeof out->name, "%s", key->name);
+        out->rule = (struct limit_rule){ key->rpm, key->tpm, key->concurrent };
+    }
+    pthread_rwlock_unlock(&keys_lock);
+    return rc;
 }

@@ -32,6 +32,13 @@ int auth_check(const struct http_request *req, struct auth_identity *identity,
 bool auth_allows_model(const struct auth_identity *identity, const char *model_id,
                        const char *family);
 void auth_identity_free(struct auth_identity *identity);
+/* The keys that have limits of their own, copied (the caller frees
+ * `*rules`): for /metrics.  0, or -1 when out of memory. */
+struct auth_key_rule {
+    char name[API_KEY_NAME_MAX + 1];
+    struct limit_rule rule;
+};
+int auth_key_rules(struct auth_key_rule **rules, size_t *count);
 /* For /health and status: how many keys, and whether keys are required. */
 int auth_describe(cJSON *out);
 

@@ -50,6 +50,9 @@ static const struct route routes[] = {
       handle_liveliness, false },
     { "/health/readiness", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format,
       handle_readiness, false },
+    /* No API key: ops_access_check (loopback or --metrics-token) guards it. */
+    { "/metrics", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format, handle_metrics,
+      false },
 };
 
 /* The route of `path` (each answers with and without /v1), and the id it
@@ -122,6 +125,8 @@ handle_request(struct http_request *req, const struct config *cfg, struct reques
         req->wire = route->wire;
     else
         req->wire = anthropic_client ? &messages_wire_format : &chat_wire_format;
+    if (route != NULL && route->serve == handle_model_call)
+        outcome->api = route->wire->name;
     if (web_guard_check(req, cfg, &err) != 0) {
         outcome->note = err.code;
         respond_error(req, &err);

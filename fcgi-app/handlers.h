@@ -16,6 +16,13 @@ struct request_outcome {
     unsigned long window;                /* window #n that served it, 0 if none */
     long prompt_tokens, completion_tokens;
     const char *note; /* "client gone", "timeout", ... */
+    /* For metrics (metrics.c). */
+    const char *api;          /* a model call's wire API: "chat", ...; else NULL */
+    char requested_model[64]; /* the model as the client named it, cut */
+    long long first_token_us; /* monotonic time of the first text or tool call; 0: none */
+    long long window_wait_us; /* time spent waiting for the window's reply */
+    const char *limit_scope;  /* a 429 of the limiter: "global", "key", ...; else NULL */
+    const char *limit_kind;   /* and its kind: "requests", "tokens", "concurrent" */
 };
 
 /* What a handler is given besides the request. */
@@ -46,5 +53,7 @@ route_handler handle_model;
  * /v1/responses/{id} (404: nothing is stored). */
 route_handler handle_responses_input_tokens;
 route_handler handle_responses_get;
+/* GET /metrics: Prometheus text format, for loopback or --metrics-token. */
+route_handler handle_metrics;
 
 #endif

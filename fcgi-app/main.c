@@ -19,6 +19,7 @@
 #include "ratelimit_policy.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "pipe_server.h"
 #include "server.h"
 
@@ -113,6 +114,7 @@ main(int argc, char **argv)
         goto out;
     if (ratelimit_policy_init(&cfg) != 0)
         goto out_auth;
+    metrics_init(&cfg);
     if (pipe_server_start(&cfg) != 0)
         goto out_limits;
     if (server_start(&cfg) != 0) {
@@ -142,6 +144,7 @@ main(int argc, char **argv)
     log_info("litellm-fcgi stopped");
     status = EXIT_SUCCESS;
 out_limits:
+    metrics_shutdown();
     ratelimit_policy_shutdown();
 out_auth:
     auth_shutdown();

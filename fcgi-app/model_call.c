@@ -70,6 +70,8 @@ static int
 route(struct chat_exchange *ex, struct api_error *err)
 {
     const char *requested = ex->chat.model;
+    snprintf(ex->outcome->requested_model, sizeof ex->outcome->requested_model, "%s",
+             requested ? requested : "default");
     struct dynbuf available;
     dynbuf_init(&available, 1u << 16);
     int routed = router_resolve(config_model_alias(ex->cfg, requested), &ex->pick, &available);
@@ -96,12 +98,14 @@ static int
 check_fits(struct chat_exchange *ex, struct api_error *err)
 {
     const struct router_pick *pick = &ex->pick;
+    const char *conversation = ex->format->conversation_param ? ex->format->conversation_param
+                                                              : "messages";
     if (!auth_allows_model(ex->identity, pick->model_id, pick->family)) {
         api_error_set(err, 403, "model_not_allowed", "model",
                       "The API key '%s' may not use the model '%s'.", ex->identity->name,
                       pick->model_id);
     } else if (ex->chat.has_images && pick->image_input == ROUTER_CAPABILITY_NO) {
-        api_error_set(err, 400, "image_input_not_supported", "messages",
+        api_error_set(err, 400, "image_input_not_supported", conversation,
                       "The model '%s' does not accept images; remove the image parts or choose "
                       "a model that does.",
                       pick->model_id);
@@ -114,11 +118,11 @@ check_fits(struct chat_exchange *ex, struct api_error *err)
                                                   : token_context_limit(family);
         if (ex->prompt_tokens <= context)
             return 0;
-        api_error_set(err, 400, "context_length_exceeded", "messages",
-                      "This model's maximum context length is %ld tokens. However, your "
-                      "messages resulted in about %ld tokens (estimated). Please reduce the "
-                      "length of the messages.",
-                      context, ex->prompt_tokens);
+        api_error_set(err, 400, "context_length_exceeded", conversation,
+                      "This model's maximum context length is %ld tokens. However, your %s "
+                      "resulted in about %ld tokens (estimated). Please reduce the length of the "
+                      "%s.",
+                      context, conversation, ex->prompt_tokens, conversation);
     }
     api_error_add_header(err, "x-should-retry", "false");
     return -1;
@@ -134,6 +138,16 @@ fail(struct chat_exchange *ex, int status, const char *code, bool cancel_window,
     reply_core_fail(&ex->core, &err, cancel_window);
 }
 
+/* The model's first text or tool call, for the time-to-first-token metric. */
+static void
+note_first_token(struct request_outcome *outcome, const cJSON *frame)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(frame, "type");
+    if (cJSON_IsString(type) &&
+        (strcmp(type->valuestring, "delta") == 0 || strcmp(type->valuestring, "tool_call") == 0))
+        outcome->first_token_us = clock_monotonic_us();
+}
+
 /* Hands the mailbox's frames (and a lost window) to the core. */
 static void
 take_frames(struct chat_exchange *ex)
@@ -141,6 +155,8 @@ take_frames(struct chat_exchange *ex)
     enum inflight_event event;
     cJSON *frame;
     while (!ex->core.finished && inflight_pop(ex->box, &event, &frame)) {
+        if (event == INFLIGHT_FRAME && ex->outcome->first_token_us == 0)
+            note_first_token(ex->outcome, frame);
         if (event == INFLIGHT_FRAME)
             reply_core_frame(&ex->core, frame);
         else
@@ -245,7 +261,9 @@ serve(struct chat_exchange *ex)
     } else {
         log_debug("request %s: sent to window #%lu as %s", req->request_id, ex->pick.conn->serial,
                   ex->pick.model_id);
+        long long relay_started_us = clock_monotonic_us();
         relay(ex);
+        ex->outcome->window_wait_us = clock_monotonic_us() - relay_started_us;
         if (ex->core.cancel_window)
             pipe_conn_send_cancel(ex->pick.conn, req->request_id);
     }
@@ -297,6 +315,8 @@ admit_and_serve(struct chat_exchange *ex, struct api_error *err)
         return 0;
     case LIMIT_CLIENT_LEFT: ex->outcome->note = "client gone while queued"; return 0;
     case LIMIT_REFUSED:
+        ex->outcome->limit_scope = limits.refused_scope;
+        ex->outcome->limit_kind = limits.refused_kind;
         ex->outcome->note = err->status == 503 ? "server_shutting_down" : "rate limited";
         return -1;
     }

@@ -16,6 +16,7 @@
 #include "http.h"
 #include "listen_socket.h"
 #include "log.h"
+#include "metrics.h"
 #include "respond.h"
 
 #define SERVER_BACKLOG 1024
@@ -133,6 +134,7 @@ worker_main(void *arg)
             respond_fallback(&req);
         http_finish_response(&req);
         log_request(&req, &outcome);
+        metrics_record(&req, &outcome);
         http_request_free(&req);
         if (!req.client_gone)
             drain_input(fcgi.in);

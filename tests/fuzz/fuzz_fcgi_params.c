@@ -33,6 +33,7 @@
 #include "fuzz.h"
 #include "loopback.h"
 #include "messages_reply.h"
+#include "metrics_text.h"
 #include "request_harness.h"
 #include "responses_reply.h"
 #include "web_guard.h"
@@ -62,6 +63,9 @@ check_error_object(const cJSON *object)
     FUZZ_CHECK(cJSON_IsString(code) || cJSON_IsNull(code));
 }
 
+/* The head said Prometheus's text format (GET /metrics): set by check_head. */
+static bool head_metrics_text;
+
 /* "Name: value" lines up to the empty line; returns the body's offset. */
 static size_t
 check_head(const struct http_request *req, const char *text, size_t len, int *status, bool *json,
@@ -84,7 +88,7 @@ check_head(const struct http_request *req, const char *text, size_t len, int *st
     bool anthropic_id_seen = false;
     const char *allow_origin = NULL;
     size_t allow_origin_len = 0;
-    *json = *event_stream = false;
+    *json = *event_stream = head_metrics_text = false;
     for (size_t at = 0; at < head_len;) {
         const char *line = text + at;
         const char *crlf = memmem(line, head_len - at, "\r\n", 2);
@@ -118,10 +122,15 @@ check_head(const struct http_request *req, const char *text, size_t len, int *st
         } else if (name_len == 12 && strncasecmp(line, "Content-Type", 12) == 0) {
             *json = value_len == 16 && memcmp(value, "application/json", 16) == 0;
             *event_stream = value_len == 17 && memcmp(value, "text/event-stream", 17) == 0;
+            head_metrics_text = value_len == strlen(METRICS_TEXT_CONTENT_TYPE) &&
+                                memcmp(value, METRICS_TEXT_CONTENT_TYPE, value_len) == 0;
         }
         at += line_len + 2;
     }
-    FUZZ_CHECK(request_id_seen && (*json || *event_stream || *status == 204));
+    FUZZ_CHECK(request_id_seen && (*json || *event_stream || *status == 204 || head_metrics_text));
+    /* Only /metrics answers in the text format, and only with a 200. */
+    FUZZ_CHECK(!head_metrics_text || (*status == 200 && (strcmp(req->path, "/metrics") == 0 ||
+                                                         strcmp(req->path, "/v1/metrics") == 0)));
     FUZZ_CHECK(anthropic_id_seen == (req->wire == &messages_wire_format));
     /* Only Anthropic's answers say 529. */
     FUZZ_CHECK(*status != 529 || req->wire == &messages_wire_format);
@@ -494,6 +503,8 @@ check_response(const struct harness_result *result)
     bool anthropic = req->wire == &messages_wire_format;
     if (status == 204)
         FUZZ_CHECK(body_len == 0);
+    else if (head_metrics_text)
+        FUZZ_CHECK(body_len > 0 && body[body_len - 1] == '\n'); /* whole lines */
     else if (json && anthropic)
         check_anthropic_json(req, status, body, body_len);
     else if (json)
