@@ -68,6 +68,7 @@ drain(const struct config *cfg)
 {
     unsigned busy = server_busy_count();
     log_info("draining: %u request(s) in flight, %u s to finish", busy, cfg->drain_timeout);
+    drain_begin();
     server_stop_accepting();
     pipe_server_stop_accepting();
     unsigned left = server_wait(clock_monotonic_ms() + (long long)cfg->drain_timeout * 1000);
