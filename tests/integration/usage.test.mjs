@@ -231,6 +231,17 @@ test('a key with --budget-requests 2 gets its third request refused 429 budget_e
   assertBudgetRefusal(responses, 'alice', '2 requests');
   assert.equal(responses.json.error.code, 'budget_exceeded');
   assert.match(responses.json.error.message, message);
+
+  // Gemini: RESOURCE_EXHAUSTED with the terminal ErrorInfo, so that Gemini
+  // CLI stops instead of retrying a budget that only the period's end resets.
+  const gemini = await postChat(b.port, { contents: [{ role: 'user', parts: [{ text: `three ${marker}` }] }] },
+    { path: '/v1beta/models/gpt-4o:generateContent', headers: { 'x-goog-api-key': secrets.b.alice } });
+  assertBudgetRefusal(gemini, 'alice', '2 requests');
+  assert.equal(gemini.json.error.code, 429);
+  assert.equal(gemini.json.error.status, 'RESOURCE_EXHAUSTED');
+  assert.match(gemini.json.error.message, message);
+  assert.ok(gemini.json.error.details.some((d) => d['@type'] === 'type.googleapis.com/google.rpc.ErrorInfo'),
+    JSON.stringify(gemini.json.error.details));
   for (const stack of [a, b]) {
     assert.ok(!stack.worker.has((e) => e.event === 'request' && JSON.stringify(e.messages).includes(marker)),
       'a refused request never reaches VS Code');
@@ -240,9 +251,9 @@ test('a key with --budget-requests 2 gets its third request refused 429 budget_e
   let doc;
   await waitUntil(async () => {
     doc = await usageDoc(b, '?key=alice');
-    return doc.totals.requests === 5;
-  }, 'alice\'s 5 requests counted', COMMAND_GUARD_MS);
-  assert.equal(doc.totals.errors, 3);
+    return doc.totals.requests === 6;
+  }, 'alice\'s 6 requests counted', COMMAND_GUARD_MS);
+  assert.equal(doc.totals.errors, 4);
   assert.equal(doc.budgets.length, 1);
   const entry = doc.budgets[0];
   assert.deepEqual([entry.key, entry.period, entry.requests], ['alice', 'day', { limit: 2, used: 2 }]);
