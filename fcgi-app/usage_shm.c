@@ -1,18 +1,15 @@
 #include "usage_shm.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "shm_file.h"
 
 #define USAGE_MAGIC 0x4c4c5531u /* "LLU1" */
-#define USAGE_VERSION 1u
+#define USAGE_VERSION 2u
 /* Powers of two.  90 days of hours is 2160 buckets per key and model: the
  * table holds a team's quarter (about 30 key x model pairs used every
  * hour); past that new buckets are not counted and a warning says so. */
@@ -35,10 +32,9 @@ struct usage_key_day {
 };
 
 struct usage_state {
-    uint32_t magic, version, bucket_capacity, key_day_capacity;
-    pthread_mutex_t lock;
-    int64_t swept_day; /* the day of the last sweep */
-    uint64_t dropped;  /* counts lost to a full table */
+    struct shm_file_header header; /* layout: the two capacities */
+    int64_t swept_day;             /* the day of the last sweep */
+    uint64_t dropped;              /* counts lost to a full table */
     struct usage_bucket buckets[USAGE_BUCKETS];
     struct usage_key_day key_days[USAGE_KEY_DAYS];
 };
@@ -52,33 +48,23 @@ struct shm_usage_store {
 static uint64_t
 hash_text(uint64_t hash, const char *text)
 {
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-        hash = (hash ^ *p) * 1099511628211ULL;
-    return (hash ^ 0xff) * 1099511628211ULL; /* a separator: "a"+"bc" is not "ab"+"c" */
+    /* A separator: "a"+"bc" is not "ab"+"c". */
+    return (shm_file_hash(hash, text) ^ 0xff) * SHM_FILE_HASH_PRIME;
 }
 
 static uint64_t
 bucket_hash(const char *key, const char *model, int64_t hour)
 {
-    uint64_t hash = hash_text(hash_text(1469598103934665603ULL, key), model);
-    hash = (hash ^ (uint64_t)hour) * 1099511628211ULL;
+    uint64_t hash = hash_text(hash_text(SHM_FILE_HASH_START, key), model);
+    hash = (hash ^ (uint64_t)hour) * SHM_FILE_HASH_PRIME;
     return hash ? hash : 1;
 }
 
 static uint64_t
 key_day_hash(const char *key, int64_t day)
 {
-    uint64_t hash = (hash_text(1469598103934665603ULL, key) ^ (uint64_t)day) * 1099511628211ULL;
+    uint64_t hash = (hash_text(SHM_FILE_HASH_START, key) ^ (uint64_t)day) * SHM_FILE_HASH_PRIME;
     return hash ? hash : 1;
-}
-
-static void
-usage_lock(struct usage_state *state)
-{
-    /* A holder that died mid-update leaves at worst one request's counts
-     * half added: usage stays usable. */
-    if (pthread_mutex_lock(&state->lock) == EOWNERDEAD)
-        pthread_mutex_consistent(&state->lock);
 }
 
 static struct usage_bucket *
@@ -193,7 +179,7 @@ shm_admit(struct usage_store *base, const struct usage_call *call, int64_t now,
     struct usage_state *state = store->state;
     int rc = 0;
     *verdict = USAGE_ADMITTED;
-    usage_lock(state);
+    shm_file_lock(&state->header);
     sweep(store, now);
     struct usage_spent used = { 0, 0 };
     if (call->budget.period != USAGE_PERIOD_NONE) {
@@ -218,7 +204,7 @@ shm_admit(struct usage_store *base, const struct usage_call *call, int64_t now,
             rc = -1;
         }
     }
-    pthread_mutex_unlock(&state->lock);
+    shm_file_unlock(&state->header);
     if (spent != NULL)
         *spent = used;
     return rc;
@@ -230,7 +216,7 @@ shm_finish(struct usage_store *base, const struct usage_call *call, int64_t now)
     struct shm_usage_store *store = (struct shm_usage_store *)base;
     struct usage_state *state = store->state;
     int rc = 0;
-    usage_lock(state);
+    shm_file_lock(&state->header);
     sweep(store, now);
     struct usage_bucket *bucket = bucket_find(state, call->key, call->model, usage_hour_start(now),
                                               true);
@@ -252,7 +238,7 @@ shm_finish(struct usage_store *base, const struct usage_call *call, int64_t now)
         state->dropped++;
         rc = -1;
     }
-    pthread_mutex_unlock(&state->lock);
+    shm_file_unlock(&state->header);
     return rc;
 }
 
@@ -267,7 +253,7 @@ shm_read(struct usage_store *base, int64_t since, int64_t until, const char *key
     size_t count = 0, capacity = 0;
     struct usage_row *rows = NULL;
     int rc = 0;
-    usage_lock(state);
+    shm_file_lock(&state->header);
     for (uint32_t i = 0; i < USAGE_BUCKETS && rc == 0; i++) {
         const struct usage_bucket *bucket = &state->buckets[i];
         if (bucket->hash == 0 || bucket->hour < since || bucket->hour >= until)
@@ -293,7 +279,7 @@ shm_read(struct usage_store *base, int64_t since, int64_t until, const char *key
         row->model[USAGE_MODEL_MAX] = '\0';
         row->counts = bucket->counts;
     }
-    pthread_mutex_unlock(&state->lock);
+    shm_file_unlock(&state->header);
     for (size_t i = 0; i < count && rc == 0; i++)
         fn(&rows[i], ctx);
     free(rows);
@@ -305,9 +291,9 @@ shm_spent(struct usage_store *base, const char *key, enum usage_period period, i
           struct usage_spent *out)
 {
     struct shm_usage_store *store = (struct shm_usage_store *)base;
-    usage_lock(store->state);
+    shm_file_lock(&store->state->header);
     period_spent(store->state, key, period, now, out);
-    pthread_mutex_unlock(&store->state->lock);
+    shm_file_unlock(&store->state->header);
     return 0;
 }
 
@@ -319,64 +305,14 @@ shm_close(struct usage_store *base)
     free(store);
 }
 
-static int
-init_state(struct usage_state *state)
-{
-    pthread_mutexattr_t attr;
-    if (pthread_mutexattr_init(&attr) != 0)
-        return -1;
-    int rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) != 0 ||
-                     pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) != 0 ||
-                     pthread_mutex_init(&state->lock, &attr) != 0
-                 ? -1
-                 : 0;
-    pthread_mutexattr_destroy(&attr);
-    if (rc != 0)
-        return -1;
-    state->version = USAGE_VERSION;
-    state->bucket_capacity = USAGE_BUCKETS;
-    state->key_day_capacity = USAGE_KEY_DAYS;
-    __atomic_store_n(&state->magic, USAGE_MAGIC, __ATOMIC_RELEASE);
-    return 0;
-}
-
 struct usage_store *
 usage_shm_open(const char *path, unsigned retention_days, char *err, size_t err_size)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(err, err_size, "cannot open usage state %s: %s", path, strerror(errno));
+    struct usage_state *state = shm_file_map(path, sizeof *state, USAGE_MAGIC, USAGE_VERSION,
+                                             (uint64_t)USAGE_BUCKETS << 32 | USAGE_KEY_DAYS,
+                                             "usage state", err, err_size);
+    if (state == NULL)
         return NULL;
-    }
-    /* One process at a time sizes and initialises a new file. */
-    struct usage_state *state = MAP_FAILED;
-    struct stat st;
-    if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0) {
-        snprintf(err, err_size, "cannot lock %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    bool fresh = (size_t)st.st_size != sizeof *state;
-    if (fresh && (ftruncate(fd, 0) != 0 || ftruncate(fd, (off_t)sizeof *state) != 0)) {
-        snprintf(err, err_size, "cannot size %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    state = mmap(NULL, sizeof *state, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (state == MAP_FAILED) {
-        snprintf(err, err_size, "cannot map %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (__atomic_load_n(&state->magic, __ATOMIC_ACQUIRE) != USAGE_MAGIC ||
-        state->version != USAGE_VERSION || state->bucket_capacity != USAGE_BUCKETS ||
-        state->key_day_capacity != USAGE_KEY_DAYS) {
-        memset(state, 0, sizeof *state);
-        if (init_state(state) != 0) {
-            snprintf(err, err_size, "cannot initialise the lock in %s", path);
-            goto fail;
-        }
-    }
-    flock(fd, LOCK_UN);
-    close(fd);
-
     struct shm_usage_store *store = calloc(1, sizeof *store);
     if (store == NULL) {
         munmap(state, sizeof *state);
@@ -394,9 +330,4 @@ usage_shm_open(const char *path, unsigned retention_days, char *err, size_t err_
         .close = shm_close,
     };
     return &store->base;
-fail:
-    if (state != MAP_FAILED)
-        munmap(state, sizeof *state);
-    close(fd);
-    return NULL;
 }
