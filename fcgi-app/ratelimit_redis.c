@@ -1,20 +1,16 @@
 #include "ratelimit_redis.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <hiredis/hiredis.h>
 
 #include "log.h"
-#include "redis_url.h"
+#include "redis_link.h"
 
-#define REDIS_TIMEOUT_MS 300
-#define REDIS_RETRY_NS (5LL * 1000000000LL)
 #define REDIS_KEY_PREFIX "litellm:"
 
 /* All times in the scripts are milliseconds: Lua 5.1 prints numbers with 14
@@ -123,107 +119,15 @@ struct redis_store {
     struct pending_release *pending;
     atomic_uint pending_count;
     struct limit_store *fallback;
-    char *host;
-    int port;
-    int db;
-    atomic_llong down_until_ns; /* skip Redis until then */
-    atomic_bool down;
-    pthread_mutex_t error_lock;
-    char last_error[256];
-    pthread_key_t connection_key; /* one connection per thread */
+    struct redis_link link;
 };
 
-static void
-free_connection(void *context)
-{
-    redisFree(context);
-}
-
-static void
-mark_down(struct redis_store *store, const char *why)
-{
-    pthread_mutex_lock(&store->error_lock);
-    snprintf(store->last_error, sizeof store->last_error, "%s", why);
-    pthread_mutex_unlock(&store->error_lock);
-    atomic_store(&store->down_until_ns, limit_now_ns() + REDIS_RETRY_NS);
-    if (!atomic_exchange(&store->down, true))
-        log_error("limits: Redis at %s:%d is unreachable (%s); enforcing limits from the "
-                  "local state file until it is back",
-                  store->host, store->port, why);
-}
-
-static void
-mark_up(struct redis_store *store)
-{
-    if (atomic_exchange(&store->down, false))
-        log_info("limits: Redis at %s:%d is back; limits are shared again", store->host,
-                 store->port);
-}
-
-/* This thread's connection; `*reused` says whether it was made before this
- * call (and may have been cut since, by a Redis restart). */
-static redisContext *
-connection(struct redis_store *store, bool *reused)
-{
-    if (atomic_load(&store->down) && limit_now_ns() < atomic_load(&store->down_until_ns))
-        return NULL;
-    redisContext *context = pthread_getspecific(store->connection_key);
-    *reused = context != NULL;
-    if (context != NULL)
-        return context;
-    struct timeval timeout = { .tv_sec = 0, .tv_usec = REDIS_TIMEOUT_MS * 1000 };
-    context = redisConnectWithTimeout(store->host, store->port, timeout);
-    if (context == NULL || context->err) {
-        mark_down(store, context ? context->errstr : "out of memory");
-        redisFree(context);
-        return NULL;
-    }
-    redisSetTimeout(context, timeout);
-    if (store->db > 0) {
-        redisReply *reply = redisCommand(context, "SELECT %d", store->db);
-        bool ok = reply && reply->type != REDIS_REPLY_ERROR;
-        freeReplyObject(reply);
-        if (!ok) {
-            mark_down(store, "SELECT failed");
-            redisFree(context);
-            return NULL;
-        }
-    }
-    pthread_setspecific(store->connection_key, context);
-    return context;
-}
-
-/* Runs a script; NULL (and Redis marked down) on any failure. */
+/* Runs a script (plain EVAL: Redis caches each compiled script by its
+ * hash anyway); NULL, and Redis marked down, on any failure. */
 static redisReply *
 run_script(struct redis_store *store, int argc, const char **argv, const size_t *argv_len)
 {
-    for (;;) {
-        bool reused;
-        redisContext *context = connection(store, &reused);
-        if (context == NULL)
-            return NULL;
-        /* Plain EVAL: Redis caches each compiled script by its hash anyway. */
-        redisReply *reply = redisCommandArgv(context, argc, argv, argv_len);
-        if (reply != NULL && reply->type != REDIS_REPLY_ERROR) {
-            mark_up(store);
-            return reply;
-        }
-        char why[256];
-        snprintf(why, sizeof why, "%s", reply ? reply->str : context->errstr);
-        freeReplyObject(reply);
-        if (reply == NULL) {
-            pthread_setspecific(store->connection_key, NULL);
-            redisFree(context);
-            /* Every thread keeps a connection, and after a Redis restart each
-             * finds its own cut at its next use ("Server closed the
-             * connection"): try once more on a new one before calling Redis
-             * down, which would send every thread to the fallback. */
-            if (reused)
-                continue;
-        }
-        mark_down(store, why);
-        return NULL;
-    }
+    return redis_link_command(&store->link, argc, argv, argv_len);
 }
 
 /* Builds EVAL's arguments: script, key count, keys, then `extra` args. */
@@ -470,9 +374,7 @@ redis_close(struct limit_store *base)
         store->pending = next;
     }
     pthread_mutex_destroy(&store->pending_lock);
-    pthread_key_delete(store->connection_key);
-    pthread_mutex_destroy(&store->error_lock);
-    free(store->host);
+    redis_link_close(&store->link);
     free(store);
 }
 
@@ -480,33 +382,23 @@ const char *
 ratelimit_redis_outage(const struct limit_store *base, char *buf, size_t size)
 {
     struct redis_store *store = (struct redis_store *)base;
-    if (!atomic_load(&store->down))
-        return NULL;
-    pthread_mutex_lock(&store->error_lock);
-    snprintf(buf, size, "%s", store->last_error);
-    pthread_mutex_unlock(&store->error_lock);
-    return buf;
+    return redis_link_outage(&store->link, buf, size);
 }
 
 struct limit_store *
 ratelimit_redis_open(const char *url, struct limit_store *fallback, char *err, size_t err_size)
 {
-    struct redis_address address;
-    if (redis_url_parse(url, &address, err, err_size) != 0)
-        return NULL;
     struct redis_store *store = calloc(1, sizeof *store);
-    if (store == NULL || pthread_key_create(&store->connection_key, free_connection) != 0) {
-        free(address.host);
-        free(store);
+    if (store == NULL) {
         snprintf(err, err_size, "out of memory");
         return NULL;
     }
-    store->host = address.host;
-    int port = address.port, db = address.db;
-    pthread_mutex_init(&store->error_lock, NULL);
+    if (redis_link_open(&store->link, url, "limits", "enforcing limits from the local state file",
+                        "limits are shared again", err, err_size) != 0) {
+        free(store);
+        return NULL;
+    }
     pthread_mutex_init(&store->pending_lock, NULL);
-    store->port = port;
-    store->db = db;
     store->fallback = fallback;
     store->base = (struct limit_store){
         .name = "redis",

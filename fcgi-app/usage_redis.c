@@ -1,20 +1,15 @@
 #include "usage_redis.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include <hiredis/hiredis.h>
 
 #include "log.h"
-#include "redis_url.h"
+#include "redis_link.h"
 
-#define USAGE_REDIS_TIMEOUT_MS 300
-#define USAGE_REDIS_RETRY_S 5
 #define USAGE_REDIS_PREFIX "litellm:usage:"
 /* Hours fetched per round trip when reading. */
 #define USAGE_REDIS_BATCH 256
@@ -61,108 +56,14 @@ static const char finish_script[] =
 struct redis_usage_store {
     struct usage_store base;
     struct usage_store *fallback;
-    struct redis_address address;
+    struct redis_link link;
     int64_t retention;
-    atomic_llong down_until; /* seconds: skip Redis until then */
-    atomic_bool down;
-    pthread_key_t connection_key; /* one connection per thread */
 };
 
-static void
-free_connection(void *context)
-{
-    redisFree(context);
-}
-
-static void
-mark_down(struct redis_usage_store *store, const char *why)
-{
-    atomic_store(&store->down_until, (long long)time(NULL) + USAGE_REDIS_RETRY_S);
-    if (!atomic_exchange(&store->down, true))
-        log_error("usage: Redis at %s:%d is unreachable (%s); counting in the local file until "
-                  "it is back",
-                  store->address.host, store->address.port, why);
-}
-
-static void
-mark_up(struct redis_usage_store *store)
-{
-    if (atomic_exchange(&store->down, false))
-        log_info("usage: Redis at %s:%d is back", store->address.host, store->address.port);
-}
-
-static redisContext *
-connection(struct redis_usage_store *store, bool *reused)
-{
-    if (atomic_load(&store->down) && (long long)time(NULL) < atomic_load(&store->down_until))
-        return NULL;
-    redisContext *context = pthread_getspecific(store->connection_key);
-    *reused = context != NULL;
-    if (context != NULL)
-        return context;
-    struct timeval timeout = { .tv_sec = 0, .tv_usec = USAGE_REDIS_TIMEOUT_MS * 1000 };
-    context = redisConnectWithTimeout(store->address.host, store->address.port, timeout);
-    if (context == NULL || context->err) {
-        mark_down(store, context ? context->errstr : "out of memory");
-        redisFree(context);
-        return NULL;
-    }
-    if (redisSetTimeout(context, timeout) != REDIS_OK) {
-        mark_down(store, "cannot set a timeout");
-        redisFree(context);
-        return NULL;
-    }
-    if (store->address.db > 0) {
-        redisReply *reply = redisCommand(context, "SELECT %d", store->address.db);
-        bool ok = reply != NULL && reply->type != REDIS_REPLY_ERROR;
-        freeReplyObject(reply);
-        if (!ok) {
-            mark_down(store, "SELECT failed");
-            redisFree(context);
-            return NULL;
-        }
-    }
-    if (pthread_setspecific(store->connection_key, context) != 0) {
-        redisFree(context);
-        return NULL;
-    }
-    return context;
-}
-
-/* Drops this thread's connection after a failure on it. */
-static void
-drop_connection(struct redis_usage_store *store, redisContext *context)
-{
-    pthread_setspecific(store->connection_key, NULL);
-    redisFree(context);
-}
-
-/* One command; NULL (and Redis marked down) on any failure.  A connection
- * cut since its last use (a Redis restart) is replaced once. */
 static redisReply *
 command(struct redis_usage_store *store, int argc, const char **argv, const size_t *argv_len)
 {
-    for (;;) {
-        bool reused;
-        redisContext *context = connection(store, &reused);
-        if (context == NULL)
-            return NULL;
-        redisReply *reply = redisCommandArgv(context, argc, argv, argv_len);
-        if (reply != NULL && reply->type != REDIS_REPLY_ERROR) {
-            mark_up(store);
-            return reply;
-        }
-        char why[256];
-        snprintf(why, sizeof why, "%s", reply ? reply->str : context->errstr);
-        freeReplyObject(reply);
-        if (reply == NULL) {
-            drop_connection(store, context);
-            if (reused)
-                continue;
-        }
-        mark_down(store, why);
-        return NULL;
-    }
+    return redis_link_command(&store->link, argc, argv, argv_len);
 }
 
 /* EVAL's arguments, every one a string of ours. */
@@ -365,38 +266,47 @@ redis_read(struct usage_store *base, int64_t since, int64_t until, const char *k
     /* Within the retention only: nothing older exists. */
     int64_t oldest = usage_day_start((int64_t)time(NULL)) - store->retention;
     int64_t first = usage_hour_start(since > oldest ? since : oldest);
-    for (int64_t batch = first; batch < until && rc == 0;
-         batch += (int64_t)USAGE_REDIS_BATCH * USAGE_HOUR) {
+    const int64_t step = (int64_t)USAGE_REDIS_BATCH * USAGE_HOUR;
+    for (int64_t batch = first; batch < until && rc == 0;) {
         bool reused;
-        redisContext *context = connection(store, &reused);
+        redisContext *context = redis_link_connection(&store->link, &reused);
         if (context == NULL) {
             rc = -1;
             break;
         }
-        int sent = 0;
+        int sent = 0, got = 0;
         for (int64_t hour = batch; hour < until && sent < USAGE_REDIS_BATCH;
              hour += USAGE_HOUR, sent++)
             if (redisAppendCommand(context, "HGETALL " USAGE_REDIS_PREFIX "h:%lld",
                                    (long long)hour) != REDIS_OK)
                 rc = -1;
-        for (int i = 0; i < sent && rc == 0; i++) {
+        bool cut = false;
+        for (; got < sent && rc == 0; got++) {
             void *raw = NULL;
             if (redisGetReply(context, &raw) != REDIS_OK || raw == NULL) {
-                mark_down(store, context->errstr);
-                drop_connection(store, context);
-                rc = -1;
+                cut = true;
                 break;
             }
             redisReply *reply = raw;
-            int64_t hour = batch + (int64_t)i * USAGE_HOUR;
+            int64_t hour = batch + (int64_t)got * USAGE_HOUR;
             for (size_t j = 0;
                  reply->type == REDIS_REPLY_ARRAY && j + 1 < reply->elements && rc == 0; j += 2)
                 rc = add_field(&list, hour, reply->element[j], reply->element[j + 1], key);
             freeReplyObject(reply);
         }
+        if (cut) {
+            /* A connection cut since its last use (a Redis restart) fails at
+             * its first reply: the batch once more, on a new one. */
+            bool again = reused && got == 0;
+            redis_link_drop(&store->link, context, !again);
+            if (!again)
+                rc = -1;
+            continue;
+        }
+        batch += step;
     }
     if (rc == 0) {
-        mark_up(store);
+        redis_link_succeeded(&store->link);
         for (size_t i = 0; i < list.count; i++)
             fn(&list.rows[i], ctx);
     }
@@ -445,13 +355,7 @@ redis_close(struct usage_store *base)
     struct redis_usage_store *store = (struct redis_usage_store *)base;
     if (store->fallback != NULL)
         store->fallback->close(store->fallback);
-    redisContext *context = pthread_getspecific(store->connection_key);
-    if (context != NULL) {
-        pthread_setspecific(store->connection_key, NULL);
-        redisFree(context);
-    }
-    pthread_key_delete(store->connection_key);
-    free(store->address.host);
+    redis_link_close(&store->link);
     free(store);
 }
 
@@ -464,14 +368,9 @@ usage_redis_open(const char *url, unsigned retention_days, struct usage_store *f
         snprintf(err, err_size, "out of memory");
         return NULL;
     }
-    if (redis_url_parse(url, &store->address, err, err_size) != 0) {
+    if (redis_link_open(&store->link, url, "usage", "counting in the local file",
+                        "usage is counted there again", err, err_size) != 0) {
         free(store);
-        return NULL;
-    }
-    if (pthread_key_create(&store->connection_key, free_connection) != 0) {
-        free(store->address.host);
-        free(store);
-        snprintf(err, err_size, "cannot create a thread key");
         return NULL;
     }
     store->fallback = fallback;
