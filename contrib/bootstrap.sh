@@ -44,6 +44,7 @@ debian_packages=(
 test_packages=(
     redis-server valgrind chromium
     clang-14 libclang-rt-14-dev clang-format-14
+    prometheus
 )
 
 # install_debian_packages PACKAGE...: installs those missing, and Node.js.

@@ -93,6 +93,12 @@ parse_line(char *line, struct api_key *key, char *err, size_t err_size)
             long created;
             bad = parse_long(value, &created);
             key->created = created;
+        } else if (strcmp(field, "budget_requests") == 0) {
+            bad = parse_long(value, &key->budget_requests);
+        } else if (strcmp(field, "budget_tokens") == 0) {
+            bad = parse_long(value, &key->budget_tokens);
+        } else if (strcmp(field, "budget_period") == 0) {
+            bad = usage_period_parse(value, &key->budget_period);
         } else if (strcmp(field, "models") == 0) {
             free(key->models);
             key->models = *value ? strdup(value) : NULL;
@@ -105,6 +111,10 @@ parse_line(char *line, struct api_key *key, char *err, size_t err_size)
             return -1;
         }
     }
+    /* A budget without a period runs per day, the shortest. */
+    if ((key->budget_requests > 0 || key->budget_tokens > 0) &&
+        key->budget_period == USAGE_PERIOD_NONE)
+        key->budget_period = USAGE_PERIOD_DAY;
     if (key->name[0] == '\0' || !have_hash) {
         snprintf(err, err_size, "a key needs name= and hash=");
         free(key->models);
@@ -190,6 +200,12 @@ api_keys_write(FILE *out, const struct api_key_set *set)
             fprintf(out, " concurrent=%ld", key->concurrent);
         if (key->models != NULL)
             fprintf(out, " models=%s", key->models);
+        if (key->budget_requests > 0)
+            fprintf(out, " budget_requests=%ld", key->budget_requests);
+        if (key->budget_tokens > 0)
+            fprintf(out, " budget_tokens=%ld", key->budget_tokens);
+        if (key->budget_requests > 0 || key->budget_tokens > 0)
+            fprintf(out, " budget_period=%s", usage_period_name(key->budget_period));
         fprintf(out, " created=%lld\n", key->created);
     }
     return ferror(out) ? -1 : 0;

@@ -5,6 +5,8 @@
  *
  *   name=alice hash=<64 hex> rpm=60 tpm=100000 concurrent=4 models=gpt-4o,o1 created=<unix time>
  *
+ * and optionally a budget: budget_requests=N budget_tokens=N budget_period=day|week|month.
+ *
  * The responder re-reads the file when it changes (checked at most once a
  * second), so `litellmctl keys add/revoke` take effect without a restart.
  * Secrets are compared by hash in constant time (libsodium).
@@ -16,6 +18,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "usage_period.h"
+
 #define API_KEY_NAME_MAX 64
 #define API_KEY_HASH_BYTES 32
 #define API_KEY_PREFIX "sk-litellm-"
@@ -26,6 +30,9 @@ struct api_key {
     long rpm, tpm, concurrent; /* 0: no limit of the key's own */
     char *models;              /* NULL: any model; else "a,b,c" */
     long long created;
+    /* The key's budget (usage_policy.h): 0 for no limit of that kind. */
+    long budget_requests, budget_tokens;
+    enum usage_period budget_period; /* NONE without a budget */
 };
 
 struct api_key_set {

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -82,9 +83,29 @@ auth_shutdown(void)
     pthread_rwlock_unlock(&keys_lock);
 }
 
-/* The key the client presented, or NULL. */
+/* The value of the query string's `key` parameter (Google's ?key=), or
+ * NULL; its length in *len (it ends at the next '&'). */
 static const char *
-presented_key(const struct http_request *req)
+query_key(const struct http_request *req, size_t *len)
+{
+    const char *query = http_param(req, "QUERY_STRING");
+    for (const char *p = query; p != NULL && *p;) {
+        if (strncmp(p, "key=", 4) == 0) {
+            *len = strcspn(p + 4, "&");
+            return *len > 0 ? p + 4 : NULL;
+        }
+        p = strchr(p, '&');
+        if (p != NULL)
+            p++;
+    }
+    return NULL;
+}
+
+/* The key the client presented, or NULL; its length in *len.  Every
+ * format's way is taken on every route: Bearer (OpenAI), x-api-key
+ * (Anthropic), x-goog-api-key and ?key= (Google). */
+static const char *
+presented_key(const struct http_request *req, size_t *len)
 {
     const char *authorization = http_param(req, "HTTP_AUTHORIZATION");
     if (authorization != NULL) {
@@ -94,11 +115,19 @@ presented_key(const struct http_request *req)
             const char *key = authorization + 7;
             while (*key == ' ')
                 key++;
+            *len = strlen(key);
             return *key ? key : NULL;
         }
     }
-    const char *api_key = http_param(req, "HTTP_X_API_KEY");
-    return api_key && *api_key ? api_key : NULL;
+    static const char *const headers[] = { "HTTP_X_API_KEY", "HTTP_X_GOOG_API_KEY" };
+    for (size_t i = 0; i < sizeof headers / sizeof *headers; i++) {
+        const char *api_key = http_param(req, headers[i]);
+        if (api_key != NULL && *api_key) {
+            *len = strlen(api_key);
+            return api_key;
+        }
+    }
+    return query_key(req, len);
 }
 
 static int
@@ -115,16 +144,19 @@ auth_check(const struct http_request *req, struct auth_identity *identity, struc
 {
     memset(identity, 0, sizeof *identity);
     reload_if_changed(false);
-    const char *secret = presented_key(req);
+    size_t secret_len = 0;
+    const char *secret = presented_key(req, &secret_len);
 
     pthread_rwlock_rdlock(&keys_lock);
     size_t key_count = keys.count;
-    const struct api_key *key = secret ? api_keys_match(&keys, secret, strlen(secret)) : NULL;
+    const struct api_key *key = secret ? api_keys_match(&keys, secret, secret_len) : NULL;
     if (key != NULL) {
         identity->has_key = true;
         memcpy(identity->name, key->name, sizeof identity->name);
         identity->rule = (struct limit_rule){ key->rpm, key->tpm, key->concurrent };
         identity->models = key->models ? strdup(key->models) : NULL;
+        identity->budget = (struct usage_budget){ key->budget_period, key->budget_requests,
+                                                  key->budget_tokens };
     }
     pthread_rwlock_unlock(&keys_lock);
 
@@ -178,4 +210,58 @@ auth_describe(cJSON *out)
                             : count > 0                     ? "keys"
                                                             : "open on loopback");
     return 0;
+}
+
+int
+auth_key_rules(struct auth_key_rule **rules, size_t *count)
+{
+    reload_if_changed(false);
+    *rules = NULL;
+    *count = 0;
+    pthread_rwlock_rdlock(&keys_lock);
+    int rc = 0;
+    if (keys.count > 0 && (*rules = calloc(keys.count, sizeof **rules)) == NULL)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < keys.count; i++) {
+        const struct api_key *key = &keys.keys[i];
+        if (key->rpm <= 0 && key->tpm <= 0 && key->concurrent <= 0)
+            continue;
+        struct auth_key_rule *out = &(*rules)[(*count)++];
+        snprintf(out->name, sizeof out->name, "%s", key->name);
+        out->rule = (struct limit_rule){ key->rpm, key->tpm, key->concurrent };
+    }
+    pthread_rwlock_unlock(&keys_lock);
+    return rc;
+}
+
+int
+auth_budgets(struct usage_key_budget **out, size_t *count)
+{
+    reload_if_changed(false);
+    *out = NULL;
+    *count = 0;
+    pthread_rwlock_rdlock(&keys_lock);
+    int rc = 0;
+    for (size_t i = 0; i < keys.count; i++) {
+        const struct api_key *key = &keys.keys[i];
+        if (key->budget_period == USAGE_PERIOD_NONE)
+            continue;
+        struct usage_key_budget *grown = realloc(*out, (*count + 1) * sizeof *grown);
+        if (grown == NULL) {
+            rc = -1;
+            break;
+        }
+        *out = grown;
+        snprintf(grown[*count].key, sizeof grown[*count].key, "%s", key->name);
+        grown[*count].budget = (struct usage_budget){ key->budget_period, key->budget_requests,
+                                                      key->budget_tokens };
+        (*count)++;
+    }
+    pthread_rwlock_unlock(&keys_lock);
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+        *count = 0;
+    }
+    return rc;
 }

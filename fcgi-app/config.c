@@ -27,6 +27,7 @@ enum option_kind {
     OPT_ALIAS,
     OPT_HOSTS,
     OPT_ORIGINS,
+    OPT_PREMIUM,
 };
 
 struct option_spec {
@@ -66,6 +67,10 @@ static const struct option_spec option_specs[] = {
     { "keepalive-interval", "SECONDS", OPT_UINT, FIELD(keepalive_interval), 1, 3600,
       "seconds of model silence before a stream's heartbeat (its head and an SSE keep-alive "
       "comment), before the first token too, and between heartbeats (default 2)" },
+    { "stream-head-wait-ms", "MS", OPT_UINT, FIELD(stream_head_wait_ms), 0, 60000,
+      "Gemini streams: how long the head waits for the model's first frame, so that a quick "
+      "failure keeps its HTTP status, before it goes out with a blank-line heartbeat "
+      "(default 1000)" },
     { "log-level", "LEVEL", OPT_LOG_LEVEL, FIELD(log_level), 0, 0,
       "error, warn, info (default; one line per request) or debug" },
     { "log-file", "PATH", OPT_STRING, FIELD(log_file), 0, 0,
@@ -107,6 +112,13 @@ static const struct option_spec option_specs[] = {
       "where the limits' state lives: the state file, or Redis shared by hosts (default shm)" },
     { "limits-state-file", "PATH", OPT_STRING, FIELD(limits_state_file), 0, 0,
       "the shared state file (default /run/vscode-litellm/limits.state)" },
+    { "premium-multiplier", "MODEL=X", OPT_PREMIUM, 0, 0, 0,
+      "premium requests one request to MODEL (an id, a family or a glob, as for --model-alias) "
+      "counts in usage, e.g. 'claude-*opus*=10' or gpt-4o=0 (repeatable; default 1)" },
+    { "usage-retention-days", "N", OPT_UINT, FIELD(usage_retention_days), 1, 3650,
+      "days of usage kept; older hours are dropped (default 90)" },
+    { "usage-state-file", "PATH", OPT_STRING, FIELD(usage_state_file), 0, 0,
+      "the shared usage file (default usage.state beside --limits-state-file)" },
 };
 
 #define OPTION_COUNT (sizeof option_specs / sizeof option_specs[0])
@@ -124,10 +136,12 @@ config_init(struct config *cfg)
     cfg->request_timeout = 300;
     cfg->drain_timeout = 30;
     cfg->keepalive_interval = 2;
+    cfg->stream_head_wait_ms = 1000;
     cfg->log_level = LOG_INFO;
     cfg->default_completion_tokens = 1024;
     cfg->limits_store = strdup("shm");
     cfg->limits_state_file = strdup("/run/vscode-litellm/limits.state");
+    cfg->usage_retention_days = 90;
 }
 
 static void
@@ -163,6 +177,10 @@ config_free(struct config *cfg)
         free(cfg->aliases[i].model);
     }
     free(cfg->aliases);
+    for (size_t i = 0; i < cfg->premium_multiplier_count; i++)
+        free(cfg->premium_multipliers[i].model);
+    free(cfg->premium_multipliers);
+    free(cfg->usage_state_file);
     name_list_free(&cfg->allowed_hosts);
     name_list_free(&cfg->allowed_origins);
     memset(cfg, 0, sizeof *cfg);
@@ -339,6 +357,37 @@ set_name_list(struct name_list *list, const char *value, bool origin, const char
     return 0;
 }
 
+/* "MODEL=X": X a decimal of at most three places, 0 to 1000. */
+static int
+add_premium_multiplier(struct config *cfg, const char *value, char *err, size_t err_size)
+{
+    const char *eq = strrchr(value, '=');
+    char *end = NULL;
+    double multiplier = eq ? strtod(eq + 1, &end) : -1;
+    if (eq == NULL || eq == value || end == eq + 1 || *end != '\0' || !(multiplier >= 0) ||
+        multiplier > 1000) {
+        snprintf(err, err_size,
+                 "premium-multiplier: '%s' should look like MODEL=X, X from 0 to 1000", value);
+        return -1;
+    }
+    struct premium_multiplier *grown = realloc(cfg->premium_multipliers,
+                                               (cfg->premium_multiplier_count + 1) * sizeof *grown);
+    if (grown == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    cfg->premium_multipliers = grown;
+    struct premium_multiplier *added = &grown[cfg->premium_multiplier_count];
+    added->model = strndup(value, (size_t)(eq - value));
+    added->milli = (long)(multiplier * 1000 + 0.5);
+    if (added->model == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    cfg->premium_multiplier_count++;
+    return 0;
+}
+
 int
 config_set(struct config *cfg, const char *name, const char *value, char *err, size_t err_size)
 {
@@ -414,6 +463,7 @@ config_set(struct config *cfg, const char *name, const char *value, char *err, s
         return 0;
     }
     case OPT_KEY_MODEL_RULE: return add_scoped_rule(cfg, value, true, err, err_size);
+    case OPT_PREMIUM: return add_premium_multiplier(cfg, value, err, err_size);
     case OPT_HOSTS: return set_name_list(field, value, false, name, err, err_size);
     case OPT_ORIGINS: return set_name_list(field, value, true, name, err, err_size);
     case OPT_MODE:
@@ -612,4 +662,24 @@ config_model_alias(const struct config *cfg, const char *requested)
             return cfg->aliases[i].model;
     }
     return requested;
+}
+
+long
+config_premium_milli(const struct config *cfg, const char *model_id, const char *family)
+{
+    const char *fam = family ? family : "";
+    for (size_t i = 0; i < cfg->premium_multiplier_count; i++) {
+        const struct premium_multiplier *rule = &cfg->premium_multipliers[i];
+        if (!is_glob(rule->model) && model_name_names(rule->model, model_id, fam))
+            return rule->milli;
+    }
+    for (size_t i = 0; i < cfg->premium_multiplier_count; i++) {
+        const struct premium_multiplier *rule = &cfg->premium_multipliers[i];
+        if (is_glob(rule->model) &&
+            (fnmatch(rule->model, model_id, FNM_CASEFOLD) == 0 ||
+             fnmatch(rule->model, model_name_base(model_id), FNM_CASEFOLD) == 0 ||
+             (*fam && fnmatch(rule->model, fam, FNM_CASEFOLD) == 0)))
+            return rule->milli;
+    }
+    return 1000;
 }

@@ -42,9 +42,10 @@ struct config {
     size_t pipe_allowed_uid_count;
     unsigned threads;
     size_t max_body;
-    unsigned request_timeout;    /* seconds the model may stay silent */
-    unsigned drain_timeout;      /* seconds in-flight requests get on SIGTERM */
-    unsigned keepalive_interval; /* seconds between SSE keep-alive comments */
+    unsigned request_timeout;     /* seconds the model may stay silent */
+    unsigned drain_timeout;       /* seconds in-flight requests get on SIGTERM */
+    unsigned keepalive_interval;  /* seconds between SSE keep-alive comments */
+    unsigned stream_head_wait_ms; /* Gemini: how long a stream's head waits for a first frame */
     int log_level;
     char *log_file;
     char *pid_file;
@@ -66,6 +67,15 @@ struct config {
     struct name_list allowed_hosts;   /* besides loopback names (web_guard.h) */
     struct name_list allowed_origins; /* besides local origins */
     char *metrics_token;              /* opens /metrics and usage off loopback (ops_access.h) */
+
+    /* Usage and budgets (usage_policy.h). */
+    struct premium_multiplier {
+        char *model; /* an id, a family or a glob, as for --model-alias */
+        long milli;  /* premium requests per request x 1000 */
+    } * premium_multipliers;
+    size_t premium_multiplier_count;
+    unsigned usage_retention_days;
+    char *usage_state_file; /* NULL: usage.state beside limits_state_file */
 };
 
 enum config_result {
@@ -86,5 +96,8 @@ int config_parse_size(const char *text, size_t *out);
 /* The model an alias stands for, or `requested` itself: aliases by name
  * first (model_name.h's rule), then glob aliases in the order given. */
 const char *config_model_alias(const struct config *cfg, const char *requested);
+/* Premium requests a request to the model costs, x 1000 (--premium-multiplier;
+ * 1000 when none matches): names first, then globs in order. */
+long config_premium_milli(const struct config *cfg, const char *model_id, const char *family);
 
 #endif

@@ -9,6 +9,7 @@
 static pthread_once_t drain_once = PTHREAD_ONCE_INIT;
 static int drain_event = -1;
 static atomic_bool drain_reached;
+static atomic_bool drain_started;
 
 static void
 create_event(void)
@@ -37,4 +38,16 @@ bool
 drain_deadline_reached(void)
 {
     return atomic_load(&drain_reached);
+}
+
+void
+drain_begin(void)
+{
+    atomic_store(&drain_started, true);
+}
+
+bool
+drain_begun(void)
+{
+    return atomic_load(&drain_started);
 }

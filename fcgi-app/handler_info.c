@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "drain.h"
 #include "handlers.h"
 #include "messages_reply.h"
 #include "model_name.h"
@@ -104,8 +105,8 @@ anthropic_list(const cJSON *openai_list)
 
 /* The models a key may use (every model without keys), in OpenAI's list
  * shape. */
-static cJSON *
-allowed_models(const struct request_context *ctx)
+cJSON *
+handlers_allowed_models(const struct request_context *ctx)
 {
     cJSON *list = router_models_list();
     /* A key limited to some models sees only those. */
@@ -124,7 +125,7 @@ allowed_models(const struct request_context *ctx)
 void
 handle_models(struct http_request *req, const struct request_context *ctx)
 {
-    cJSON *list = allowed_models(ctx);
+    cJSON *list = handlers_allowed_models(ctx);
     if (list != NULL && anthropic_shape(req)) {
         cJSON *anthropic = anthropic_list(list);
         cJSON_Delete(list);
@@ -155,7 +156,7 @@ handle_model(struct http_request *req, const struct request_context *ctx)
     }
     if (anthropic_shape(req)) {
         /* Its id as the list gives it. */
-        cJSON *list = allowed_models(ctx);
+        cJSON *list = handlers_allowed_models(ctx);
         cJSON *anthropic = list ? anthropic_model(cJSON_GetObjectItemCaseSensitive(list, "data"),
                                                   model)
                                 : NULL;
@@ -177,13 +178,29 @@ handle_health(struct http_request *req, const struct request_context *ctx)
 }
 
 /* The probes a service manager or an orchestrator polls (LiteLLM's names):
- * liveliness says the responder answers at all (a draining one no longer
- * accepts, and nginx then answers 503 itself); readiness says a request
- * could be served now: a VS Code window with a model is connected. */
+ * liveliness says the responder answers and is not stopping; readiness says
+ * a request could be served now: a VS Code window with a model is
+ * connected.  Once SIGTERM came both answer 503 "draining" to whatever still
+ * reaches us; the listener is shut by then, so through nginx it is mostly
+ * nginx's own 503 that a prober sees, but a connection nginx already held
+ * (FastCGI keep-alive) must not report a stopping responder alive. */
+static void
+respond_draining(struct http_request *req)
+{
+    static const char body[] = "{\"status\":\"draining\",\"version\":\"" PACKAGE_VERSION
+                               "\",\"message\":\"The responder is stopping (SIGTERM): it "
+                               "finishes the requests in flight and takes no new ones.\"}";
+    respond_body(req, 503, "application/json", body, sizeof body - 1);
+}
+
 void
 handle_liveliness(struct http_request *req, const struct request_context *ctx)
 {
     (void)ctx;
+    if (drain_begun()) {
+        respond_draining(req);
+        return;
+    }
     static const char body[] = "{\"status\":\"alive\",\"version\":\"" PACKAGE_VERSION "\"}";
     respond_body(req, 200, "application/json", body, sizeof body - 1);
 }
@@ -192,6 +209,10 @@ void
 handle_readiness(struct http_request *req, const struct request_context *ctx)
 {
     (void)ctx;
+    if (drain_begun()) {
+        respond_draining(req);
+        return;
+    }
     cJSON *facts = cJSON_CreateObject();
     if (facts == NULL || router_describe(facts) != 0) {
         cJSON_Delete(facts);

@@ -16,6 +16,16 @@ struct request_outcome {
     unsigned long window;                /* window #n that served it, 0 if none */
     long prompt_tokens, completion_tokens;
     const char *note; /* "client gone", "timeout", ... */
+    /* For metrics (metrics.c). */
+    const char *api;           /* a model call's wire API: "chat", ...; else NULL */
+    char requested_model[160]; /* the model as the client named it ("default": none) */
+    long long first_token_us;  /* monotonic time of the first text or tool call; 0: none */
+    long long window_wait_us;  /* time spent waiting for the window's reply */
+    const char *limit_scope;   /* a 429 of the limiter: "global", "key", ...; else NULL */
+    const char *limit_kind;    /* and its kind: "requests", "tokens", "concurrent" */
+    /* Usage (usage_policy.h): a model call, which picked or asked for a model. */
+    bool model_call;
+    bool usage_admitted; /* its request was counted at admission */
 };
 
 /* What a handler is given besides the request. */
@@ -24,6 +34,10 @@ struct request_context {
     const struct auth_identity *identity; /* the caller (no key: has_key false) */
     struct request_outcome *outcome;
     const char *path_id; /* the id of a path such as /v1/models/{id} */
+    /* A model call whose model and streaming the path says, not the body
+     * (Gemini's /v1beta/models/{model}:{action}): the model, or NULL. */
+    const char *path_model;
+    bool path_stream;
 };
 
 typedef void route_handler(struct http_request *req, const struct request_context *ctx);
@@ -46,5 +60,21 @@ route_handler handle_model;
  * /v1/responses/{id} (404: nothing is stored). */
 route_handler handle_responses_input_tokens;
 route_handler handle_responses_get;
+/* GET /metrics: Prometheus text format, for loopback or --metrics-token. */
+route_handler handle_metrics;
+/* Gemini: POST /v1beta/models/{model}:generateContent, :streamGenerateContent,
+ * :countTokens ({model} may hold '/'); GET /v1beta/models and
+ * /v1beta/models/{model} in Google's list shape. */
+route_handler handle_gemini_action;
+route_handler handle_gemini_models;
+route_handler handle_gemini_model;
+/* The rest of /v1beta/: 404 in Google's shape. */
+route_handler handle_gemini_unknown;
+
+/* The models the caller's key may use (every model without keys), in
+ * OpenAI's list shape; NULL when out of memory.  The caller frees it. */
+cJSON *handlers_allowed_models(const struct request_context *ctx);
+/* GET /usage: usage per key, model and hour or day, and budgets. */
+route_handler handle_usage;
 
 #endif

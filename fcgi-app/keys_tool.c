@@ -2,6 +2,8 @@
  * litellm-keys: manages the API keys file (litellmctl keys … calls it).
  *
  *   litellm-keys FILE add NAME [--rpm N] [--tpm N] [--concurrent N] [--models a,b]
+ *                [--budget-requests N] [--budget-tokens N] [--budget-period day|week|month]
+ *   litellm-keys FILE set NAME OPTIONS...   (the same options; 0 clears a limit or budget)
  *   litellm-keys FILE list [--json]
  *   litellm-keys FILE revoke NAME
  *
@@ -27,6 +29,9 @@ usage(FILE *out, int status)
 {
     fprintf(out,
             "Usage: litellm-keys FILE add NAME [--rpm N] [--tpm N] [--concurrent N] [--models a,b]\n"
+            "                    [--budget-requests N] [--budget-tokens N]\n"
+            "                    [--budget-period day|week|month]\n"
+            "       litellm-keys FILE set NAME OPTIONS... (as add; 0 clears a limit or budget)\n"
             "       litellm-keys FILE list [--json]\n"
             "       litellm-keys FILE revoke NAME\n"
             "Manages the API keys of VSCode LiteLLM.  'add' prints the new key once.\n");
@@ -97,6 +102,48 @@ parse_count(const char *text, long *out)
     return 0;
 }
 
+/* Applies add's and set's options to `key`; 0, or 1 after a message. */
+static int
+apply_options(struct api_key *key, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *option = argv[i];
+        if (i + 1 >= argc)
+            return fail("%s needs a value", option);
+        const char *value = argv[++i];
+        long *target = strcmp(option, "--rpm") == 0               ? &key->rpm
+                       : strcmp(option, "--tpm") == 0             ? &key->tpm
+                       : strcmp(option, "--concurrent") == 0      ? &key->concurrent
+                       : strcmp(option, "--budget-requests") == 0 ? &key->budget_requests
+                       : strcmp(option, "--budget-tokens") == 0   ? &key->budget_tokens
+                                                                  : NULL;
+        if (target != NULL) {
+            if (parse_count(value, target) != 0)
+                return fail("%s needs a whole number", option);
+        } else if (strcmp(option, "--budget-period") == 0) {
+            if (usage_period_parse(value, &key->budget_period) != 0)
+                return fail("--budget-period takes day, week or month, not '%s'", value);
+        } else if (strcmp(option, "--models") == 0) {
+            if (value[strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789._/:@,-")] != '\0')
+                return fail("--models takes a comma-separated list of model ids: %s", value);
+            char *models = *value ? strdup(value) : NULL;
+            if (*value && models == NULL)
+                return fail("%s", "out of memory");
+            free(key->models);
+            key->models = models;
+        } else {
+            return fail("unknown option %s", option);
+        }
+    }
+    /* A budget's period defaults to a day; a key without one has none. */
+    if (key->budget_requests == 0 && key->budget_tokens == 0)
+        key->budget_period = USAGE_PERIOD_NONE;
+    else if (key->budget_period == USAGE_PERIOD_NONE)
+        key->budget_period = USAGE_PERIOD_DAY;
+    return 0;
+}
+
 static int
 add_key(const char *path, struct api_key_set *set, int argc, char **argv)
 {
@@ -111,28 +158,9 @@ add_key(const char *path, struct api_key_set *set, int argc, char **argv)
 
     struct api_key key = { .created = (long long)time(NULL) };
     strcpy(key.name, name);
-    for (int i = 1; i < argc; i++) {
-        const char *option = argv[i];
-        if (i + 1 >= argc)
-            return fail("%s needs a value", option);
-        const char *value = argv[++i];
-        long *target = strcmp(option, "--rpm") == 0          ? &key.rpm
-                       : strcmp(option, "--tpm") == 0        ? &key.tpm
-                       : strcmp(option, "--concurrent") == 0 ? &key.concurrent
-                                                             : NULL;
-        if (target != NULL) {
-            if (parse_count(value, target) != 0)
-                return fail("%s needs a whole number", option);
-        } else if (strcmp(option, "--models") == 0) {
-            if (value[strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                    "0123456789._/:@,-")] != '\0')
-                return fail("--models takes a comma-separated list of model ids: %s", value);
-            free(key.models);
-            key.models = *value ? strdup(value) : NULL;
-        } else {
-            free(key.models);
-            return fail("unknown option %s", option);
-        }
+    if (apply_options(&key, argc - 1, argv + 1) != 0) {
+        free(key.models);
+        return 1;
     }
     char secret[API_KEY_SECRET_SIZE];
     if (api_key_generate(secret, key.hash) != 0) {
@@ -151,6 +179,23 @@ add_key(const char *path, struct api_key_set *set, int argc, char **argv)
     printf("%s\n", secret);
     fprintf(stderr, "litellm-keys: added key '%s'; it is shown only this once\n", name);
     return 0;
+}
+
+/* Changes a key's limits, models or budget; its secret stays. */
+static int
+set_key(const char *path, struct api_key_set *set, int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr, 2);
+    for (size_t i = 0; i < set->count; i++) {
+        if (strcmp(set->keys[i].name, argv[0]) != 0)
+            continue;
+        if (apply_options(&set->keys[i], argc - 1, argv + 1) != 0 || save_keys(path, set) != 0)
+            return 1;
+        fprintf(stderr, "litellm-keys: updated key '%s'\n", argv[0]);
+        return 0;
+    }
+    return fail("no key named '%s'", argv[0]);
 }
 
 static int
@@ -187,15 +232,27 @@ list_keys(const struct api_key_set *set, int json)
                 printf("null");
             else
                 printf("\"%s\"", key->models);
-            printf(",\"created\":%lld}", key->created);
+            printf(",\"created\":%lld,\"budget\":", key->created);
+            if (key->budget_period == USAGE_PERIOD_NONE)
+                printf("null}");
+            else
+                printf("{\"period\":\"%s\",\"requests\":%ld,\"tokens\":%ld}}",
+                       usage_period_name(key->budget_period), key->budget_requests,
+                       key->budget_tokens);
         } else {
             char created[32];
             time_t when = (time_t)key->created;
             struct tm utc;
             strftime(created, sizeof created, "%Y-%m-%d", gmtime_r(&when, &utc));
-            printf("%-20s rpm=%-8ld tpm=%-10ld concurrent=%-4ld models=%-20s created=%s\n",
+            char budget[96] = "none";
+            if (key->budget_period != USAGE_PERIOD_NONE)
+                snprintf(budget, sizeof budget, "%ld requests, %ld tokens per %s",
+                         key->budget_requests, key->budget_tokens,
+                         usage_period_name(key->budget_period));
+            printf("%-20s rpm=%-8ld tpm=%-10ld concurrent=%-4ld models=%-20s created=%s "
+                   "budget=%s\n",
                    key->name, key->rpm, key->tpm, key->concurrent,
-                   key->models ? key->models : "any", created);
+                   key->models ? key->models : "any", created, budget);
         }
     }
     if (json)
@@ -223,6 +280,8 @@ main(int argc, char **argv)
         status = fail("%s", err);
     } else if (strcmp(command, "add") == 0) {
         status = add_key(path, &set, argc - 3, argv + 3);
+    } else if (strcmp(command, "set") == 0) {
+        status = set_key(path, &set, argc - 3, argv + 3);
     } else if (strcmp(command, "list") == 0) {
         status = list_keys(&set, argc > 3 && strcmp(argv[3], "--json") == 0);
     } else if (strcmp(command, "revoke") == 0 && argc == 4) {

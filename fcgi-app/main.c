@@ -19,8 +19,10 @@
 #include "ratelimit_policy.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "pipe_server.h"
 #include "server.h"
+#include "usage_policy.h"
 
 #define CANCEL_GRACE_MS 5000
 
@@ -66,6 +68,7 @@ drain(const struct config *cfg)
 {
     unsigned busy = server_busy_count();
     log_info("draining: %u request(s) in flight, %u s to finish", busy, cfg->drain_timeout);
+    drain_begin();
     server_stop_accepting();
     pipe_server_stop_accepting();
     unsigned left = server_wait(clock_monotonic_ms() + (long long)cfg->drain_timeout * 1000);
@@ -112,11 +115,14 @@ main(int argc, char **argv)
         goto out;
     if (ratelimit_policy_init(&cfg) != 0)
         goto out_auth;
-    if (pipe_server_start(&cfg) != 0)
+    metrics_init(&cfg);
+    if (usage_policy_init(&cfg) != 0)
         goto out_limits;
+    if (pipe_server_start(&cfg) != 0)
+        goto out_usage;
     if (server_start(&cfg) != 0) {
         pipe_server_stop();
-        goto out_limits;
+        goto out_usage;
     }
     if (cfg.pid_file != NULL && write_pid_file(cfg.pid_file) != 0) {
         drain(&cfg);
@@ -140,7 +146,10 @@ main(int argc, char **argv)
         unlink(cfg.pid_file);
     log_info("litellm-fcgi stopped");
     status = EXIT_SUCCESS;
+out_usage:
+    usage_policy_shutdown();
 out_limits:
+    metrics_shutdown();
     ratelimit_policy_shutdown();
 out_auth:
     auth_shutdown();

@@ -33,6 +33,7 @@
 #include "respond.h"
 #include "router.h"
 #include "token_estimate.h"
+#include "usage_policy.h"
 
 #define NO_WINDOW_MESSAGE                                                  \
     "No VS Code window is connected to the gateway. Open VS Code and run " \
@@ -61,9 +62,20 @@ struct chat_exchange {
 /* --------------------------------------------------- before dispatch */
 
 static int
-read_and_parse(struct chat_exchange *ex, struct api_error *err)
+read_and_parse(struct chat_exchange *ex, const struct request_context *ctx, struct api_error *err)
 {
-    return prompt_read(ex->req, ex->cfg->max_body, ex->format->parse, &ex->chat, err);
+    if (prompt_read(ex->req, ex->cfg->max_body, ex->format->parse, &ex->chat, err) != 0)
+        return -1;
+    /* Gemini names the model and the streaming in the path. */
+    if (ctx->path_model != NULL) {
+        ex->chat.model = ctx->path_model;
+        ex->chat.stream = ctx->path_stream;
+    }
+    /* A model call from here on, counted in usage whatever follows. */
+    ex->outcome->model_call = true;
+    snprintf(ex->outcome->requested_model, sizeof ex->outcome->requested_model, "%s",
+             ex->chat.model ? ex->chat.model : "default");
+    return 0;
 }
 
 static int
@@ -96,12 +108,14 @@ static int
 check_fits(struct chat_exchange *ex, struct api_error *err)
 {
     const struct router_pick *pick = &ex->pick;
+    const char *conversation = ex->format->conversation_param ? ex->format->conversation_param
+                                                              : "messages";
     if (!auth_allows_model(ex->identity, pick->model_id, pick->family)) {
         api_error_set(err, 403, "model_not_allowed", "model",
                       "The API key '%s' may not use the model '%s'.", ex->identity->name,
                       pick->model_id);
     } else if (ex->chat.has_images && pick->image_input == ROUTER_CAPABILITY_NO) {
-        api_error_set(err, 400, "image_input_not_supported", "messages",
+        api_error_set(err, 400, "image_input_not_supported", conversation,
                       "The model '%s' does not accept images; remove the image parts or choose "
                       "a model that does.",
                       pick->model_id);
@@ -114,11 +128,11 @@ check_fits(struct chat_exchange *ex, struct api_error *err)
                                                   : token_context_limit(family);
         if (ex->prompt_tokens <= context)
             return 0;
-        api_error_set(err, 400, "context_length_exceeded", "messages",
-                      "This model's maximum context length is %ld tokens. However, your "
-                      "messages resulted in about %ld tokens (estimated). Please reduce the "
-                      "length of the messages.",
-                      context, ex->prompt_tokens);
+        api_error_set(err, 400, "context_length_exceeded", conversation,
+                      "This model's maximum context length is %ld tokens. However, your %s "
+                      "resulted in about %ld tokens (estimated). Please reduce the length of the "
+                      "%s.",
+                      context, conversation, ex->prompt_tokens, conversation);
     }
     api_error_add_header(err, "x-should-retry", "false");
     return -1;
@@ -134,6 +148,16 @@ fail(struct chat_exchange *ex, int status, const char *code, bool cancel_window,
     reply_core_fail(&ex->core, &err, cancel_window);
 }
 
+/* The model's first text or tool call, for the time-to-first-token metric. */
+static void
+note_first_token(struct request_outcome *outcome, const cJSON *frame)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(frame, "type");
+    if (cJSON_IsString(type) &&
+        (strcmp(type->valuestring, "delta") == 0 || strcmp(type->valuestring, "tool_call") == 0))
+        outcome->first_token_us = clock_monotonic_us();
+}
+
 /* Hands the mailbox's frames (and a lost window) to the core. */
 static void
 take_frames(struct chat_exchange *ex)
@@ -141,6 +165,8 @@ take_frames(struct chat_exchange *ex)
     enum inflight_event event;
     cJSON *frame;
     while (!ex->core.finished && inflight_pop(ex->box, &event, &frame)) {
+        if (event == INFLIGHT_FRAME && ex->outcome->first_token_us == 0)
+            note_first_token(ex->outcome, frame);
         if (event == INFLIGHT_FRAME)
             reply_core_frame(&ex->core, frame);
         else
@@ -159,12 +185,20 @@ relay(struct chat_exchange *ex)
 {
     struct http_request *req = ex->req;
     const long long silence_limit_us = (long long)ex->cfg->request_timeout * 1000000;
-    const long long heartbeat_us = (long long)ex->cfg->keepalive_interval * 1000000;
+    const long long keepalive_us = (long long)ex->cfg->keepalive_interval * 1000000;
+    /* A format whose clients cannot see an error inside the stream holds
+     * its head a short while only (wire_format.h's short_head_wait): long
+     * enough that a quick failure keeps its status, short enough that a
+     * silent model's client gets its head early. */
+    const long long head_wait_us = ex->format->short_head_wait
+                                       ? (long long)ex->cfg->stream_head_wait_ms * 1000
+                                       : keepalive_us;
     long long last_frame_us = clock_monotonic_us();
     long long last_write_us = last_frame_us;
     unsigned long sends = ex->writer.sends;
 
     while (!ex->core.finished) {
+        long long heartbeat_us = ex->writer.head_sent ? keepalive_us : head_wait_us;
         long long now = clock_monotonic_us();
         long long wait_us = last_frame_us + silence_limit_us - now;
         if (ex->chat.stream && last_write_us + heartbeat_us - now < wait_us)
@@ -245,7 +279,9 @@ serve(struct chat_exchange *ex)
     } else {
         log_debug("request %s: sent to window #%lu as %s", req->request_id, ex->pick.conn->serial,
                   ex->pick.model_id);
+        long long relay_started_us = clock_monotonic_us();
         relay(ex);
+        ex->outcome->window_wait_us = clock_monotonic_us() - relay_started_us;
         if (ex->core.cancel_window)
             pipe_conn_send_cancel(ex->pick.conn, req->request_id);
     }
@@ -287,16 +323,30 @@ admit_and_serve(struct chat_exchange *ex, struct api_error *err)
     struct limit_request limits;
     if (!ratelimit_policy_prepare(&limits, req->request_id, ex->identity, ex->pick.model_id,
                                   ex->pick.family, reserve)) {
+        if (usage_policy_admit(ex->identity, ex->pick.model_id, ex->pick.family, ex->outcome,
+                               err) != 0) {
+            ex->outcome->note = "budget exceeded";
+            return -1;
+        }
         serve(ex);
         return 0;
     }
     switch (ratelimit_policy_admit(&limits, wait_for_capacity, req, &req->limits, err)) {
     case LIMIT_ADMITTED:
+        /* The budget after the limits: a request they refuse spends none. */
+        if (usage_policy_admit(ex->identity, ex->pick.model_id, ex->pick.family, ex->outcome,
+                               err) != 0) {
+            ratelimit_policy_finish(&limits, 0);
+            ex->outcome->note = "budget exceeded";
+            return -1;
+        }
         serve(ex);
         ratelimit_policy_finish(&limits, reply_core_tokens_used(&ex->core));
         return 0;
     case LIMIT_CLIENT_LEFT: ex->outcome->note = "client gone while queued"; return 0;
     case LIMIT_REFUSED:
+        ex->outcome->limit_scope = limits.refused_scope;
+        ex->outcome->limit_kind = limits.refused_kind;
         ex->outcome->note = err->status == 503 ? "server_shutting_down" : "rate limited";
         return -1;
     }
@@ -315,7 +365,7 @@ handle_model_call(struct http_request *req, const struct request_context *ctx)
         .format = req->wire,
     };
     struct api_error err;
-    bool refused_early = read_and_parse(&ex, &err) != 0 || route(&ex, &err) != 0 ||
+    bool refused_early = read_and_parse(&ex, ctx, &err) != 0 || route(&ex, &err) != 0 ||
                          check_fits(&ex, &err) != 0;
     if (refused_early) {
         /* Refused before admission: the limits as they stand. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "pipe_codec.h"
 
 /* Frames queued while another thread sends; past this, senders wait. */
@@ -85,6 +86,7 @@ send_all(struct pipe_conn *conn, const char *data, size_t len)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            metrics_pipe(METRICS_PIPE_ERRORS);
             log_warn("pipe: window #%lu: write failed: %s", conn->serial, strerror(errno));
             return -1;
         }
@@ -99,6 +101,7 @@ pipe_conn_send_line(struct pipe_conn *conn, const char *line, size_t len)
 {
     if (atomic_load(&conn->broken))
         return -1;
+    metrics_pipe(METRICS_PIPE_FRAMES_OUT);
     pthread_mutex_lock(&conn->write_lock);
     /* Back-pressure: a window that reads slowly holds new frames here, not
      * in an ever longer queue.  The sender also stops taking the queue

@@ -20,6 +20,7 @@
 #include "listen_socket.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "pipe_codec.h"
 #include "pipe_conn.h"
 #include "router.h"
@@ -205,12 +206,14 @@ handle_line(void *ctx, const char *line, size_t len)
 {
     struct pipe_reader *reader = ctx;
     struct pipe_conn *conn = reader->conn;
+    metrics_pipe(METRICS_PIPE_FRAMES_IN);
     /* The protocol is UTF-8, and model names and ids reach clients as they
      * came (cJSON prints strings byte for byte): refuse anything else. */
     cJSON *frame = utf8_valid(line, len) ? cJSON_ParseWithLength(line, len) : NULL;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(frame, "type");
     if (!cJSON_IsObject(frame) || !cJSON_IsString(type)) {
         cJSON_Delete(frame);
+        metrics_pipe(METRICS_PIPE_ERRORS);
         send_simple(conn, "error", "protocol",
                     "each line must be a JSON object with a \"type\", in UTF-8");
         reader->close_reason = "a line that is not a UTF-8 JSON object with a type";
@@ -282,6 +285,7 @@ pipe_reader_main(void *arg)
         reader->last_heard_ms = now;
         int rc = frame_decoder_feed(&reader->decoder, chunk, (size_t)n, handle_line, reader);
         if (rc == FRAME_TOO_BIG) {
+            metrics_pipe(METRICS_PIPE_ERRORS);
             send_simple(conn, "error", "protocol", "frame larger than 16 MiB");
             why = "a frame larger than 16 MiB";
             linger = true;

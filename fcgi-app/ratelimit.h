@@ -43,6 +43,10 @@ struct limit_request {
     long tokens;         /* reserved at admission */
     char lease[72];      /* the request id: names its concurrency slot */
     bool local_fallback; /* Redis was down: admitted by the file store */
+    /* The limit that refused it with a 429 (ratelimit_policy_admit), for
+     * metrics: "global", "key", "model", "key_model" and "requests",
+     * "tokens", "concurrent"; NULL when admitted. */
+    const char *refused_scope, *refused_kind;
 };
 
 enum limit_kind { LIMIT_REQUESTS = 0, LIMIT_TOKENS, LIMIT_CONCURRENT };

@@ -1,6 +1,7 @@
 #include "ratelimit_policy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -119,6 +120,17 @@ scope_label(const struct limit_scope *scope, char *buf, size_t size)
     return buf;
 }
 
+/* "global", "key", "model" or "key_model": what a scope limits. */
+static const char *
+scope_kind(const struct limit_scope *scope)
+{
+    if (strcmp(scope->key, "global") == 0)
+        return "global";
+    if (strncmp(scope->key, "key:", 4) == 0)
+        return strchr(scope->key, '|') != NULL ? "key_model" : "key";
+    return "model";
+}
+
 static long
 rule_value(const struct limit_rule *rule, enum limit_kind kind)
 {
@@ -177,6 +189,10 @@ ratelimit_policy_admit(struct limit_request *lr, limit_wait_fn wait, void *wait_
         return LIMIT_ADMITTED;
 
     const struct limit_scope *scope = &lr->scopes[verdict.scope];
+    lr->refused_scope = scope_kind(scope);
+    lr->refused_kind = verdict.kind == LIMIT_REQUESTS ? "requests"
+                       : verdict.kind == LIMIT_TOKENS ? "tokens"
+                                                      : "concurrent";
     char label[200];
     scope_label(scope, label, sizeof label);
     long limit = rule_value(&scope->rule, verdict.kind);
@@ -301,4 +317,39 @@ ratelimit_policy_describe(cJSON *health)
     if (down != NULL)
         cJSON_AddStringToObject(store, "error", down);
     return 0;
+}
+
+static void
+visit_key_limit(limit_key_visit visit, void *ctx, const char *key, const char *model,
+                const struct limit_rule *rule)
+{
+    if (!rule_set(rule))
+        return;
+    struct limit_scope scope = { .rule = *rule };
+    if (model == NULL)
+        snprintf(scope.key, sizeof scope.key, "key:%s", key);
+    else
+        snprintf(scope.key, sizeof scope.key, "key:%s|model:%s", key, model);
+    struct limit_verdict use;
+    if (policy_store->peek(policy_store, &scope, limit_now_ns(), &use) == 0)
+        visit(ctx, key, model, rule, &use);
+}
+
+void
+ratelimit_policy_each_key_limit(limit_key_visit visit, void *ctx)
+{
+    if (policy_store == NULL)
+        return;
+    struct auth_key_rule *keys = NULL;
+    size_t count = 0;
+    if (auth_key_rules(&keys, &count) == 0) {
+        for (size_t i = 0; i < count; i++)
+            visit_key_limit(visit, ctx, keys[i].name, NULL, &keys[i].rule);
+        free(keys);
+    }
+    for (size_t i = 0; i < policy_cfg->model_rule_count; i++) {
+        const struct scoped_rule *rule = &policy_cfg->model_rules[i];
+        if (rule->key != NULL)
+            visit_key_limit(visit, ctx, rule->key, rule->model, &rule->rule);
+    }
 }

@@ -44,6 +44,11 @@ enum limit_admission ratelimit_policy_admit(struct limit_request *lr, limit_wait
 void ratelimit_policy_idle_status(const struct auth_identity *identity, struct limit_status *status);
 /* The reply ended having used `tokens_used` in all: settle and free the slot. */
 void ratelimit_policy_finish(struct limit_request *lr, long tokens_used);
+/* Calls `visit` with the current use of every limit of an API key: each
+ * key's own (model NULL) and each key x model rule; for /metrics. */
+typedef void (*limit_key_visit)(void *ctx, const char *key, const char *model,
+                                const struct limit_rule *rule, const struct limit_verdict *use);
+void ratelimit_policy_each_key_limit(limit_key_visit visit, void *ctx);
 /* Adds "limits" (each rule's current use) and "limits_store" to /health. */
 int ratelimit_policy_describe(cJSON *health);
 

@@ -11,6 +11,7 @@
 #include <hiredis/hiredis.h>
 
 #include "log.h"
+#include "redis_url.h"
 
 #define REDIS_TIMEOUT_MS 300
 #define REDIS_RETRY_NS (5LL * 1000000000LL)
@@ -490,47 +491,18 @@ ratelimit_redis_outage(const struct limit_store *base, char *buf, size_t size)
 struct limit_store *
 ratelimit_redis_open(const char *url, struct limit_store *fallback, char *err, size_t err_size)
 {
-    const char *prefix = "redis://";
-    if (strncmp(url, prefix, strlen(prefix)) != 0) {
-        snprintf(err, err_size, "limits store '%s' is neither 'shm' nor redis://host[:port][/db]",
-                 url);
+    struct redis_address address;
+    if (redis_url_parse(url, &address, err, err_size) != 0)
         return NULL;
-    }
-    const char *host = url + strlen(prefix);
-    size_t host_len = strcspn(host, ":/");
-    int port = 6379, db = 0;
-    const char *rest = host + host_len;
-    char *end;
-    if (*rest == ':') {
-        long value = strtol(rest + 1, &end, 10);
-        if (end == rest + 1 || value <= 0 || value > 65535) {
-            snprintf(err, err_size, "bad port in %s", url);
-            return NULL;
-        }
-        port = (int)value;
-        rest = end;
-    }
-    if (*rest == '/' && rest[1] != '\0') {
-        long value = strtol(rest + 1, &end, 10);
-        if (*end != '\0' || value < 0 || value > 1024) {
-            snprintf(err, err_size, "bad database number in %s", url);
-            return NULL;
-        }
-        db = (int)value;
-    }
     struct redis_store *store = calloc(1, sizeof *store);
-    if (store == NULL || (store->host = strndup(host, host_len ? host_len : 0)) == NULL ||
-        pthread_key_create(&store->connection_key, free_connection) != 0) {
-        if (store != NULL)
-            free(store->host);
+    if (store == NULL || pthread_key_create(&store->connection_key, free_connection) != 0) {
+        free(address.host);
         free(store);
         snprintf(err, err_size, "out of memory");
         return NULL;
     }
-    if (host_len == 0) {
-        free(store->host);
-        store->host = strdup("127.0.0.1");
-    }
+    store->host = address.host;
+    int port = address.port, db = address.db;
     pthread_mutex_init(&store->error_lock, NULL);
     pthread_mutex_init(&store->pending_lock, NULL);
     store->port = port;

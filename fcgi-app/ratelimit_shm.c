@@ -1,18 +1,16 @@
 #include "ratelimit_shm.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "shm_file.h"
+
 #define SHM_MAGIC 0x4c4c4d31u /* "LLM1" */
-#define SHM_VERSION 2u
+#define SHM_VERSION 3u
 #define SHM_ENTRIES 4096u /* scopes; a power of two */
 #define SHM_LEASES 8192u  /* concurrent requests across processes */
 
@@ -34,8 +32,7 @@ struct shm_lease {
 };
 
 struct shm_state {
-    uint32_t magic, version, entry_capacity, lease_capacity;
-    pthread_mutex_t lock;
+    struct shm_file_header header; /* layout: the two capacities */
     struct shm_entry entries[SHM_ENTRIES];
     struct shm_lease leases[SHM_LEASES];
 };
@@ -89,20 +86,8 @@ lease_owner_gone(const struct shm_lease *lease)
 static uint64_t
 key_hash(const char *key)
 {
-    uint64_t hash = 1469598103934665603ULL; /* FNV-1a, never 0 */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        hash = (hash ^ *p) * 1099511628211ULL;
-    return hash ? hash : 1;
-}
-
-static void
-shm_lock(struct shm_state *state)
-{
-    int rc = pthread_mutex_lock(&state->lock);
-    /* The holder died mid-update: the numbers are at worst one request
-     * stale, which is harmless for a rate limit. */
-    if (rc == EOWNERDEAD)
-        pthread_mutex_consistent(&state->lock);
+    uint64_t hash = shm_file_hash(SHM_FILE_HASH_START, key);
+    return hash ? hash : 1; /* 0 marks a free entry */
 }
 
 /* Open addressing with linear probing; entries are never removed, so
@@ -170,7 +155,7 @@ shm_admit(struct limit_store *base, struct limit_request *req, int64_t now_ns,
     memset(verdict, 0, sizeof *verdict);
     verdict->allowed = true;
 
-    shm_lock(state);
+    shm_file_lock(&state->header);
     bool swept = false;
     /* Every scope is evaluated, even after a refusal, so that the headers
      * describe all limits; the refusal that takes longest to clear is the
@@ -227,7 +212,7 @@ shm_admit(struct limit_store *base, struct limit_request *req, int64_t now_ns,
             snprintf(lease->id, sizeof lease->id, "%s", req->lease);
         }
     }
-    pthread_mutex_unlock(&state->lock);
+    shm_file_unlock(&state->header);
     return 0;
 }
 
@@ -236,7 +221,7 @@ shm_adjust_tokens(struct limit_store *base, const struct limit_request *req, lon
                   int64_t now_ns)
 {
     struct shm_store *store = (struct shm_store *)base;
-    shm_lock(store->state);
+    shm_file_lock(&store->state->header);
     for (size_t i = 0; i < req->scope_count; i++) {
         long tpm = req->scopes[i].rule.tpm;
         struct shm_entry *entry = tpm > 0 ? entry_find(store->state, req->scopes[i].key, false)
@@ -249,7 +234,7 @@ shm_adjust_tokens(struct limit_store *base, const struct limit_request *req, lon
         if (entry->token_tat < now_ns)
             entry->token_tat = now_ns;
     }
-    pthread_mutex_unlock(&store->state->lock);
+    shm_file_unlock(&store->state->header);
 }
 
 static void
@@ -257,7 +242,7 @@ shm_release(struct limit_store *base, const struct limit_request *req)
 {
     struct shm_store *store = (struct shm_store *)base;
     struct shm_state *state = store->state;
-    shm_lock(state);
+    shm_file_lock(&state->header);
     for (uint32_t i = 0; i < SHM_LEASES; i++) {
         struct shm_lease *lease = &state->leases[i];
         if (lease->pid != (int32_t)store->pid || strcmp(lease->id, req->lease) != 0)
@@ -268,7 +253,7 @@ shm_release(struct limit_store *base, const struct limit_request *req)
         memset(lease, 0, sizeof *lease);
         break;
     }
-    pthread_mutex_unlock(&state->lock);
+    shm_file_unlock(&state->header);
 }
 
 static int
@@ -277,10 +262,10 @@ shm_peek(struct limit_store *base, const struct limit_scope *scope, int64_t now_
 {
     struct shm_store *store = (struct shm_store *)base;
     memset(use, 0, sizeof *use);
-    shm_lock(store->state);
+    shm_file_lock(&store->state->header);
     const struct shm_entry *entry = entry_find(store->state, scope->key, false);
     struct shm_entry copy = entry ? *entry : (struct shm_entry){ 0 };
-    pthread_mutex_unlock(&store->state->lock);
+    shm_file_unlock(&store->state->header);
     struct gcra_result result;
     if (scope->rule.rpm > 0) {
         gcra_check(copy.request_tat, now_ns, scope->rule.rpm, 0, &result);
@@ -304,63 +289,14 @@ shm_close(struct limit_store *base)
     free(store);
 }
 
-static int
-init_state(struct shm_state *state)
-{
-    pthread_mutexattr_t attr;
-    if (pthread_mutexattr_init(&attr) != 0 ||
-        pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) != 0 ||
-        pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) != 0 ||
-        pthread_mutex_init(&state->lock, &attr) != 0)
-        return -1;
-    pthread_mutexattr_destroy(&attr);
-    state->version = SHM_VERSION;
-    state->entry_capacity = SHM_ENTRIES;
-    state->lease_capacity = SHM_LEASES;
-    __atomic_store_n(&state->magic, SHM_MAGIC, __ATOMIC_RELEASE);
-    return 0;
-}
-
 struct limit_store *
 ratelimit_shm_open(const char *path, char *err, size_t err_size)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(err, err_size, "cannot open limiter state %s: %s", path, strerror(errno));
+    struct shm_state *state = shm_file_map(path, sizeof *state, SHM_MAGIC, SHM_VERSION,
+                                           (uint64_t)SHM_ENTRIES << 32 | SHM_LEASES,
+                                           "limiter state", err, err_size);
+    if (state == NULL)
         return NULL;
-    }
-    /* One process at a time sizes and initialises a new file. */
-    struct shm_state *state = MAP_FAILED;
-    struct stat st;
-    if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0) {
-        snprintf(err, err_size, "cannot lock %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    bool fresh = (size_t)st.st_size != sizeof *state;
-    if (fresh && ftruncate(fd, 0) != 0) {
-        snprintf(err, err_size, "cannot reset %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (fresh && ftruncate(fd, (off_t)sizeof *state) != 0) {
-        snprintf(err, err_size, "cannot size %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    state = mmap(NULL, sizeof *state, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (state == MAP_FAILED) {
-        snprintf(err, err_size, "cannot map %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (__atomic_load_n(&state->magic, __ATOMIC_ACQUIRE) != SHM_MAGIC ||
-        state->version != SHM_VERSION) {
-        memset(state, 0, sizeof *state);
-        if (init_state(state) != 0) {
-            snprintf(err, err_size, "cannot initialise the lock in %s", path);
-            goto fail;
-        }
-    }
-    flock(fd, LOCK_UN);
-    close(fd);
-
     struct shm_store *store = calloc(1, sizeof *store);
     if (store == NULL) {
         munmap(state, sizeof *state);
@@ -381,7 +317,7 @@ ratelimit_shm_open(const char *path, char *err, size_t err_size)
         .close = shm_close,
     };
     /* Leases left by an earlier process that had our pid are stale. */
-    shm_lock(state);
+    shm_file_lock(&state->header);
     for (uint32_t i = 0; i < SHM_LEASES; i++) {
         struct shm_lease *lease = &state->leases[i];
         if (lease->pid != (int32_t)store->pid || lease->start_time == store->start_time)
@@ -391,11 +327,6 @@ ratelimit_shm_open(const char *path, char *err, size_t err_size)
                 state->entries[lease->entries[j]].in_flight--;
         memset(lease, 0, sizeof *lease);
     }
-    pthread_mutex_unlock(&state->lock);
+    shm_file_unlock(&state->header);
     return &store->base;
-fail:
-    if (state != MAP_FAILED)
-        munmap(state, sizeof *state);
-    close(fd);
-    return NULL;
 }

@@ -17,7 +17,9 @@
 #include "kept_conn.h"
 #include "listen_socket.h"
 #include "log.h"
+#include "metrics.h"
 #include "respond.h"
+#include "usage_policy.h"
 
 #define SERVER_BACKLOG 1024
 #define WORKER_STACK_SIZE (256 * 1024)
@@ -180,6 +182,8 @@ worker_main(void *arg)
             drain_input(fcgi.in);
         http_finish_response(&req);
         log_request(&req, &outcome);
+        metrics_record(&req, &outcome);
+        usage_policy_record(&req, &outcome);
         http_request_free(&req);
         /* A connection whose client left mid-answer is not reused. */
         if (req.client_gone)

@@ -15,6 +15,8 @@
 #include "ratelimit_policy.h"
 #include "router.h"
 #include "server.h"
+#include "usage_policy.h"
+#include "usage_report.h"
 
 cJSON *
 status_document(void)
@@ -32,6 +34,14 @@ status_document(void)
     ok = ok && router_describe(doc) == 0 && auth_describe(doc) == 0 &&
          ratelimit_policy_describe(doc) == 0;
     ok = ok && cJSON_AddNumberToObject(doc, "in_flight", (double)inflight_count()) != NULL;
+    /* Today's usage, for the status bar's tooltip; none before the store is open. */
+    struct usage_store *usage = usage_policy_store();
+    if (ok && usage != NULL) {
+        cJSON *today = usage_today(usage, (int64_t)time(NULL));
+        ok = today != NULL && cJSON_AddItemToObject(doc, "usage_today", today);
+        if (!ok)
+            cJSON_Delete(today);
+    }
     if (!ok) {
         cJSON_Delete(doc);
         return NULL;

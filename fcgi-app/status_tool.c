@@ -16,24 +16,39 @@
  *       (tests/spec/status.schema.json, "litellmctl"); a responder that
  *       does not answer gives `"status":"unreachable"` and empty fields.
  *       --text prints litellmctl status's lines.  Exit 0 either way.
+ *   litellm-status --fcgi SOCKET [--timeout SECONDS] --probe liveliness|readiness
+ *                  [--wait SECONDS]
+ *       asks GET /health/liveliness or /health/readiness and prints its
+ *       body; exit 0 when it answers 200, 1 otherwise (not ready, draining,
+ *       or nothing answers: the reason on stderr).  --wait asks again until
+ *       it answers 200 or SECONDS passed: a service manager's "started".
  */
 #include <getopt.h>
 #include <stdbool.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "clock.h"
 #include "fcgi_query.h"
 
 #define STATUS_MAX_BODY (8u << 20)
+/* A probe's answer is one short JSON object. */
+#define PROBE_MAX_BODY (64u << 10)
+/* How often --wait asks again: quick enough for a start-up, and a probe
+ * costs the responder one small request. */
+#define PROBE_RETRY_MS 200
 
 struct facts {
     const char *fcgi, *get, *mode, *prefix, *listen, *pipe, *snippet, *keys_file;
     const char *nginx_pid, *responder_pid, *prog;
+    const char *probe; /* "/health/liveliness" or "/health/readiness" */
     bool running, enabled;
     int timeout_ms;
+    long long wait_ms;
     enum { OUT_NONE, OUT_JSON, OUT_TEXT } output;
 };
 
@@ -44,7 +59,9 @@ usage(FILE *to)
           "       litellm-status --fcgi SOCKET [--timeout SECONDS] --json|--text\n"
           "              [--running yes|no] [--enabled yes|no] [--mode MODE] [--prefix DIR]\n"
           "              [--listen ADDR:PORT] [--pipe PATH] [--snippet FILE] [--keys-file FILE]\n"
-          "              [--nginx-pid N] [--responder-pid N] [--prog NAME]\n",
+          "              [--nginx-pid N] [--responder-pid N] [--prog NAME]\n"
+          "       litellm-status --fcgi SOCKET [--timeout SECONDS] --probe liveliness|readiness\n"
+          "              [--wait SECONDS]\n",
           to);
 }
 
@@ -95,6 +112,8 @@ parse_args(int argc, char **argv, struct facts *f)
         O_NGINX_PID,
         O_RESPONDER_PID,
         O_PROG,
+        O_PROBE,
+        O_WAIT,
         O_HELP
     };
     static const struct option options[] = {
@@ -114,6 +133,8 @@ parse_args(int argc, char **argv, struct facts *f)
         { "nginx-pid", required_argument, NULL, O_NGINX_PID },
         { "responder-pid", required_argument, NULL, O_RESPONDER_PID },
         { "prog", required_argument, NULL, O_PROG },
+        { "probe", required_argument, NULL, O_PROBE },
+        { "wait", required_argument, NULL, O_WAIT },
         { "help", no_argument, NULL, O_HELP },
         { NULL, 0, NULL, 0 },
     };
@@ -142,16 +163,31 @@ parse_args(int argc, char **argv, struct facts *f)
         case O_SNIPPET: f->snippet = optarg; break;
         case O_KEYS: f->keys_file = optarg; break;
         case O_PROG: f->prog = optarg; break;
-        case O_TIMEOUT: {
+        case O_TIMEOUT:
+        case O_WAIT: {
             double seconds = strtod(optarg, &end);
             if (*optarg == '\0' || *end != '\0' || !(seconds > 0 && seconds <= 600)) {
-                fprintf(stderr, "litellm-status: --timeout takes seconds (0-600], not '%s'\n",
+                fprintf(stderr, "litellm-status: --%s takes seconds (0-600], not '%s'\n",
+                        opt == O_TIMEOUT ? "timeout" : "wait", optarg);
+                return -1;
+            }
+            if (opt == O_TIMEOUT)
+                f->timeout_ms = (int)(seconds * 1000);
+            else
+                f->wait_ms = (long long)(seconds * 1000);
+            break;
+        }
+        case O_PROBE:
+            if (strcmp(optarg, "liveliness") == 0 || strcmp(optarg, "liveness") == 0)
+                f->probe = "/health/liveliness";
+            else if (strcmp(optarg, "readiness") == 0)
+                f->probe = "/health/readiness";
+            else {
+                fprintf(stderr, "litellm-status: --probe takes liveliness or readiness, not '%s'\n",
                         optarg);
                 return -1;
             }
-            f->timeout_ms = (int)(seconds * 1000);
             break;
-        }
         case O_RUNNING:
         case O_ENABLED:
             if (!yes_no(optarg, opt == O_RUNNING ? &f->running : &f->enabled)) {
@@ -172,7 +208,8 @@ parse_args(int argc, char **argv, struct facts *f)
         default: usage(stderr); return -1;
         }
     }
-    if (optind != argc || f->fcgi == NULL || (f->get == NULL) == (f->output == OUT_NONE)) {
+    int modes = (f->get != NULL) + (f->output != OUT_NONE) + (f->probe != NULL);
+    if (optind != argc || f->fcgi == NULL || modes != 1 || (f->wait_ms > 0 && f->probe == NULL)) {
         usage(stderr);
         return -1;
     }
@@ -325,12 +362,61 @@ print_text(const struct facts *f, const cJSON *doc)
         printf("default:    %s\n", default_model->valuestring);
 }
 
+/* One probe: 1 when it answered 200, 0 when it answered otherwise, -1
+ * when nothing answered; the body (or the reason) in `answer`. */
+static int
+probe_once(const struct facts *f, int timeout_ms, struct dynbuf *answer, char *err, size_t err_size)
+{
+    int status = 0;
+    dynbuf_reset(answer);
+    if (fcgi_query_get(f->fcgi, f->probe, timeout_ms, PROBE_MAX_BODY, &status, answer, err,
+                       err_size) != 0)
+        return -1;
+    if (status != 200)
+        snprintf(err, err_size, "GET %s answered %d", f->probe, status);
+    return status == 200;
+}
+
+static int
+run_probe(const struct facts *f)
+{
+    struct dynbuf answer;
+    dynbuf_init(&answer, PROBE_MAX_BODY);
+    char err[512] = "";
+    long long deadline = clock_monotonic_ms() + f->wait_ms;
+    int result;
+    for (;;) {
+        /* A wedged responder must not hold --wait past its end: each try
+         * gets --timeout, or what is left of the wait if that is less. */
+        long long left = deadline - clock_monotonic_ms();
+        int timeout_ms = f->wait_ms > 0 && left < f->timeout_ms ? (int)(left > 1 ? left : 1)
+                                                                : f->timeout_ms;
+        result = probe_once(f, timeout_ms, &answer, err, sizeof err);
+        if (result == 1 || clock_monotonic_ms() + PROBE_RETRY_MS > deadline)
+            break;
+        struct timespec pause = { .tv_sec = 0, .tv_nsec = PROBE_RETRY_MS * 1000000L };
+        nanosleep(&pause, NULL);
+    }
+    if (result >= 0 && answer.len > 0)
+        printf("%.*s\n", (int)answer.len, answer.data);
+    if (result != 1)
+        fprintf(stderr, "litellm-status: %s: %s\n", f->fcgi, err);
+    dynbuf_free(&answer);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        perror("litellm-status: stdout");
+        return 1;
+    }
+    return result == 1 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
     struct facts f;
     if (parse_args(argc, argv, &f) != 0)
         return 2;
+    if (f.probe != NULL)
+        return run_probe(&f);
     char err[512] = "";
     cJSON *doc = fetch_document(&f, err, sizeof err);
     int rc = 0;

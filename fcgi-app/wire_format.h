@@ -61,6 +61,9 @@ struct wire_format {
     const char *name;              /* "chat": logs and metrics */
     const char *stream_type;       /* the Content-Type of a streamed reply */
     const char *request_id_header; /* another header that carries the request id, or NULL */
+    /* The body's field that holds the conversation, named by the errors
+     * about it (a prompt over the context, images): NULL for "messages". */
+    const char *conversation_param;
 
     /* The body into the normalised request; 0, or -1 with `err` (a 400). */
     int (*parse)(const char *body, size_t len, struct chat_request *out, struct api_error *err);
@@ -87,6 +90,11 @@ struct wire_format {
      * retry some statuses in storms but read a failure event.  NULL: every
      * error before the head keeps its status. */
     bool (*error_opens_stream)(const struct api_error *err);
+    /* Streaming: the head (with a first heartbeat) goes out after
+     * --stream-head-wait-ms of silence instead of --keepalive-interval:
+     * for clients that have a short head timeout and read no error inside
+     * a stream, so a quick failure still keeps its HTTP status (Gemini). */
+    bool short_head_wait;
     /* Whole replies: keep a text or tool event... */
     int (*collect)(void *reply, const struct reply_event *event);
     /* ...and, at REPLY_FINISH, build the response body. */

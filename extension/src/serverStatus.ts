@@ -45,6 +45,19 @@ export interface LimitsStoreStatus {
   error?: string;
 }
 
+/** Requests, tokens and premium requests counted in usage. */
+export interface UsageCounts {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  premiumRequests: number;
+}
+
+/** Today's usage (UTC day), all keys together and per key (`-`: no key). */
+export interface UsageToday extends UsageCounts {
+  keys: Array<UsageCounts & { key: string }>;
+}
+
 /** The status document, camel-cased. */
 export interface ServerHealth {
   /** `ok`, `degraded` (no window), or `unreachable` (litellmctl: the responder did not answer); '' if absent. */
@@ -60,6 +73,8 @@ export interface ServerHealth {
   limitsStore: LimitsStoreStatus | null;
   /** Requests in flight on the whole gateway; 0 if absent. */
   inFlight: number;
+  /** Today's usage; null when absent (a responder that counts none). */
+  usageToday: UsageToday | null;
 }
 
 // Read defensively: an older responder lacks some fields, and a malformed
@@ -76,6 +91,7 @@ export function parseHealth(raw: Record<string, unknown>): ServerHealth {
     auth: parseAuth(raw.auth),
     limitsStore: parseLimitsStore(raw.limits_store),
     inFlight: numberOrNull(raw.in_flight) ?? 0,
+    usageToday: parseUsageToday(raw.usage_today),
   };
 }
 
@@ -173,6 +189,33 @@ function parseLimitUse(value: unknown): LimitUse[] {
     use.concurrent = { limit: concurrentLimit, inFlight };
   }
   return [use];
+}
+
+function parseUsageCounts(raw: Record<string, unknown>): UsageCounts | null {
+  const requests = numberOrNull(raw.requests);
+  const inputTokens = numberOrNull(raw.input_tokens);
+  const outputTokens = numberOrNull(raw.output_tokens);
+  const premiumRequests = numberOrNull(raw.premium_requests);
+  if (requests === null || inputTokens === null || outputTokens === null || premiumRequests === null) {
+    return null;
+  }
+  return { requests, inputTokens, outputTokens, premiumRequests };
+}
+
+function parseUsageToday(value: unknown): UsageToday | null {
+  const raw = objectOrUndefined(value);
+  const totals = raw ? parseUsageCounts(raw) : null;
+  if (raw === undefined || totals === null) {
+    return null;
+  }
+  const keys = Array.isArray(raw.keys)
+    ? raw.keys.flatMap((entry: unknown) => {
+        const one = objectOrUndefined(entry);
+        const counts = one ? parseUsageCounts(one) : null;
+        return one && counts && typeof one.key === 'string' ? [{ key: one.key, ...counts }] : [];
+      })
+    : [];
+  return { ...totals, keys };
 }
 
 function parseAuth(value: unknown): AuthStatus | null {

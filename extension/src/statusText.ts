@@ -7,11 +7,18 @@
  * responder's last status frame (serverStatus.ts; sent on every change):
  * requests and tokens per minute left, concurrent requests in flight, a
  * warning while the Redis limits store is unreachable, and the API-key
- * policy. A responder that predates limits has none of these fields, and
- * they are left out.
+ * policy; and today's usage (UTC): requests, tokens and premium requests,
+ * per API key when keys are in use. A responder that predates limits or
+ * usage has none of these fields, and they are left out.
  */
 import type { ProxyState } from './proxyController';
-import type { AuthStatus, LimitUse, RateUse, ServerHealth } from './serverStatus';
+import type { AuthStatus, LimitUse, RateUse, ServerHealth, UsageCounts, UsageToday } from './serverStatus';
+
+/** What the tooltip reads of the status document. */
+export type ServerView = Pick<ServerHealth, 'limits' | 'auth' | 'limitsStore'> & Partial<Pick<ServerHealth, 'usageToday'>>;
+
+/** Keys listed one by one in the tooltip; the rest are counted. */
+const USAGE_KEYS_SHOWN = 5;
 
 export interface StatusViewInput {
   state: ProxyState;
@@ -20,7 +27,7 @@ export interface StatusViewInput {
   /** Requests in flight in this window. */
   active: number;
   /** The responder's last status document, while running. */
-  server?: Pick<ServerHealth, 'limits' | 'auth' | 'limitsStore'> | undefined;
+  server?: ServerView | undefined;
 }
 
 export interface StatusView {
@@ -80,7 +87,7 @@ export function statusView(input: StatusViewInput): StatusView {
  * e.g. "Limits: 57/60 requests, 98,970/100,000 tokens per minute left".
  * Nothing for a responder without these fields.
  */
-export function serverLines(server: Pick<ServerHealth, 'limits' | 'auth' | 'limitsStore'>): string[] {
+export function serverLines(server: ServerView): string[] {
   const lines: string[] = [];
   const { limits, auth, limitsStore } = server;
   const global = limits.find((limit) => limit.scope === 'global');
@@ -108,7 +115,39 @@ export function serverLines(server: Pick<ServerHealth, 'limits' | 'auth' | 'limi
   if (auth !== null) {
     lines.push(authLine(auth));
   }
+  if (server.usageToday) {
+    lines.push(...usageLines(server.usageToday));
+  }
   return lines;
+}
+
+/**
+ * "Today (UTC): 12 requests, 3,400 input and 1,200 output tokens, 14.5
+ * premium requests." and, when API keys are in use, one line per key.
+ */
+export function usageLines(today: UsageToday): string[] {
+  const lines = [`Today (UTC): ${usageText(today)}.`];
+  const keyed = today.keys.filter((entry) => entry.key !== '-');
+  if (keyed.length === 0) {
+    return lines;
+  }
+  const sorted = [...today.keys].sort((a, b) => b.requests - a.requests || a.key.localeCompare(b.key));
+  for (const entry of sorted.slice(0, USAGE_KEYS_SHOWN)) {
+    lines.push(`  ${entry.key === '-' ? 'no key' : entry.key}: ${usageText(entry)}`);
+  }
+  if (sorted.length > USAGE_KEYS_SHOWN) {
+    const more = sorted.length - USAGE_KEYS_SHOWN;
+    lines.push(`  and ${more} more ${more === 1 ? 'key' : 'keys'} (litellmctl usage lists them).`);
+  }
+  return lines;
+}
+
+function usageText(counts: UsageCounts): string {
+  return (
+    `${formatCount(counts.requests)} ${counts.requests === 1 ? 'request' : 'requests'}, ` +
+    `${formatCount(counts.inputTokens)} input and ${formatCount(counts.outputTokens)} output tokens, ` +
+    `${premiumFormat.format(counts.premiumRequests)} premium ${counts.premiumRequests === 1 ? 'request' : 'requests'}`
+  );
 }
 
 /** "Limits: 57/60 requests, 98,970/100,000 tokens per minute left; 1/8 concurrent requests in flight." */
@@ -156,6 +195,7 @@ function redisUnreachable(configured: string, active: string): boolean {
 }
 
 const countFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const premiumFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 });
 
 function formatCount(value: number): string {
   return countFormat.format(value);

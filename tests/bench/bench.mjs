@@ -440,7 +440,7 @@ function fcgiTemplates(keepAlive) {
   if (keepAlive === shippedKeepAlive()) return config.templates;
   const dir = path.join(tmpRoot, keepAlive ? 'templates-keepalive' : 'templates-no-keepalive');
   fs.mkdirSync(dir);
-  for (const file of fs.readdirSync(config.templates)) fs.copyFileSync(path.join(config.templates, file), path.join(dir, file));
+  fs.cpSync(config.templates, dir, { recursive: true });   // the templates and ui/
   const server = path.join(dir, 'litellm-server.conf.in');
   const location = path.join(dir, 'litellm-location.conf.in');
   let serverText = fs.readFileSync(server, 'utf8');
@@ -467,6 +467,10 @@ function candidateScaleTemplates(fallback, needed) {
   const dir = path.join(tmpRoot, 'templates-candidate-scale');
   fs.mkdirSync(dir);
   for (const file of fs.readdirSync(config.candidateTemplates)) {
+    if (fs.statSync(path.join(config.candidateTemplates, file)).isDirectory()) {   // ui/
+      fs.cpSync(path.join(config.candidateTemplates, file), path.join(dir, file), { recursive: true });
+      continue;
+    }
     let text = fs.readFileSync(path.join(config.candidateTemplates, file), 'utf8');
     if (file === 'nginx.conf.in') text = text.replace(/worker_connections\s+\d+;/, `worker_connections ${Math.max(1024, needed)};`);
     fs.writeFileSync(path.join(dir, file), text);
@@ -481,6 +485,10 @@ async function scaleTest() {
   fs.mkdirSync(templates);
   const needed = 2 * MAX_STREAMS + 256;
   for (const file of fs.readdirSync(config.templates)) {
+    if (fs.statSync(path.join(config.templates, file)).isDirectory()) {   // ui/
+      fs.cpSync(path.join(config.templates, file), path.join(templates, file), { recursive: true });
+      continue;
+    }
     let text = fs.readFileSync(path.join(config.templates, file), 'utf8');
     if (file === 'nginx.conf.in') text = text.replace(/worker_connections\s+\d+;/, `worker_connections ${Math.max(1024, needed)};`);
     fs.writeFileSync(path.join(templates, file), text);

@@ -18,7 +18,9 @@
  * nothing after them or an error; pings anywhere after the start).  A Responses
  * stream (/v1/responses) is named events of increasing sequence_number,
  * response.created first and one completed, incomplete or failed event
- * last, and its JSON a Response whose usage adds up.  No mailbox,
+ * last, and its JSON a Response whose usage adds up.  A Gemini answer
+ * (/v1beta/models...) is Google's JSON, or a stream in the strict framing
+ * Gemini CLI needs (fuzz_gemini_checks.h).  No mailbox,
  * window reference or in-flight count outlives its request.  Web pages
  * (web_guard.h): a request with a foreign Host (on loopback) or Origin runs
  * no model and gets 403; Access-Control-Allow-Origin is never "*", only
@@ -31,8 +33,11 @@
 #include <cjson/cJSON.h>
 
 #include "fuzz.h"
+#include "fuzz_gemini_checks.h"
+#include "gemini_reply.h"
 #include "loopback.h"
 #include "messages_reply.h"
+#include "metrics_text.h"
 #include "request_harness.h"
 #include "responses_reply.h"
 #include "web_guard.h"
@@ -62,6 +67,9 @@ check_error_object(const cJSON *object)
     FUZZ_CHECK(cJSON_IsString(code) || cJSON_IsNull(code));
 }
 
+/* The head said Prometheus's text format (GET /metrics): set by check_head. */
+static bool head_metrics_text;
+
 /* "Name: value" lines up to the empty line; returns the body's offset. */
 static size_t
 check_head(const struct http_request *req, const char *text, size_t len, int *status, bool *json,
@@ -84,7 +92,7 @@ check_head(const struct http_request *req, const char *text, size_t len, int *st
     bool anthropic_id_seen = false;
     const char *allow_origin = NULL;
     size_t allow_origin_len = 0;
-    *json = *event_stream = false;
+    *json = *event_stream = head_metrics_text = false;
     for (size_t at = 0; at < head_len;) {
         const char *line = text + at;
         const char *crlf = memmem(line, head_len - at, "\r\n", 2);
@@ -118,10 +126,15 @@ check_head(const struct http_request *req, const char *text, size_t len, int *st
         } else if (name_len == 12 && strncasecmp(line, "Content-Type", 12) == 0) {
             *json = value_len == 16 && memcmp(value, "application/json", 16) == 0;
             *event_stream = value_len == 17 && memcmp(value, "text/event-stream", 17) == 0;
+            head_metrics_text = value_len == strlen(METRICS_TEXT_CONTENT_TYPE) &&
+                                memcmp(value, METRICS_TEXT_CONTENT_TYPE, value_len) == 0;
         }
         at += line_len + 2;
     }
-    FUZZ_CHECK(request_id_seen && (*json || *event_stream || *status == 204));
+    FUZZ_CHECK(request_id_seen && (*json || *event_stream || *status == 204 || head_metrics_text));
+    /* Only /metrics answers in the text format, and only with a 200. */
+    FUZZ_CHECK(!head_metrics_text || (*status == 200 && (strcmp(req->path, "/metrics") == 0 ||
+                                                         strcmp(req->path, "/v1/metrics") == 0)));
     FUZZ_CHECK(anthropic_id_seen == (req->wire == &messages_wire_format));
     /* Only Anthropic's answers say 529. */
     FUZZ_CHECK(*status != 529 || req->wire == &messages_wire_format);
@@ -494,6 +507,12 @@ check_response(const struct harness_result *result)
     bool anthropic = req->wire == &messages_wire_format;
     if (status == 204)
         FUZZ_CHECK(body_len == 0);
+    else if (head_metrics_text)
+        FUZZ_CHECK(body_len > 0 && body[body_len - 1] == '\n'); /* whole lines */
+    else if (req->wire == &gemini_wire_format && json)
+        fuzz_check_gemini_json(status, body, body_len);
+    else if (req->wire == &gemini_wire_format)
+        fuzz_check_gemini_stream(body, body_len);
     else if (json && anthropic)
         check_anthropic_json(req, status, body, body_len);
     else if (json)

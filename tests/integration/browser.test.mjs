@@ -43,13 +43,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import playwright from 'playwright-core';
 import {
   Stack, makeTempDir, writeFcgiConfig, nonce, postChat, chatBody, checkResponse, assertStreamBody,
-  waitUntil, withTimeout, GUARD_MS, childrenOf, descendants, sessionMembers, isAlive, endProcesses, processesMentioning,
+  waitUntil, withTimeout, GUARD_MS,
 } from './harness.mjs';
+import { launchChromium, requireChromium } from '../lib/chromium.mjs';
 
-const CHROMIUM = process.env.LITELLM_CHROMIUM || '/usr/bin/chromium';
 const FOREIGN = 'evil.example';
 const REBIND = 'rebind.example';
 const RPM = 100000;
@@ -62,7 +61,6 @@ const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), { 'limits-rp
 const chromiumHome = path.join(dir, 'chromium-home');
 
 let browser = null;
-let browserLeader = null;      // the chromium process playwright started (a session leader)
 let pageServer = null;         // the tests' own web server, another loopback port
 let pagePort = null;
 const pageRequests = [];       // what pageServer was asked: {method, url, host}
@@ -167,69 +165,22 @@ function startPageServer() {
 
 // ---------------------------------------------------------------- the browser
 
-/**
- * Every live process of the chromium playwright started: its tree, its
- * session, and whatever has its private HOME in its environment or command
- * line (crashpad's handlers double-fork out of both, into sessions of their own).
- */
-function chromiumProcesses() {
-  const found = new Map();
-  if (browserLeader) {
-    if (isAlive(browserLeader)) found.set(browserLeader, { pid: browserLeader });
-    for (const p of [...descendants(browserLeader), ...sessionMembers(browserLeader)]) found.set(p.pid, p);
-  }
-  for (const p of processesMentioning(chromiumHome, { environ: true })) found.set(p.pid, p);
-  return [...found.values()];
-}
-
-/** Fails the file, saying what to install, when there is no chromium (never a skip). */
-function requireChromium() {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: browser.test.mjs drives a real chromium ` +
-      '(Debian: apt-get install chromium; `contrib/bootstrap.sh test` installs it; or set LITELLM_CHROMIUM)');
-  }
-}
+let chromium = null;           // tests/lib/chromium.mjs: {browser, close()}
 
 async function launchBrowser() {
-  requireChromium();
-  const before = new Set(childrenOf(process.pid));
-  // A HOME of its own: chromium's profile data and crash database stay out of
-  // the user's, and every process it starts can be found by it.
-  fs.mkdirSync(path.join(chromiumHome, 'tmp'), { recursive: true });
-  browser = await playwright.chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    env: {
-      ...process.env, HOME: chromiumHome, TMPDIR: path.join(chromiumHome, 'tmp'),
-      XDG_CONFIG_HOME: path.join(chromiumHome, '.config'), XDG_CACHE_HOME: path.join(chromiumHome, '.cache'),
-    },
-    args: [
-      '--no-sandbox', '--disable-dev-shm-usage',
-      `--host-resolver-rules=MAP ${FOREIGN} 127.0.0.1, MAP ${REBIND} 127.0.0.1`,
-    ],
+  chromium = await launchChromium(chromiumHome, {
+    who: 'browser.test.mjs', args: [`--host-resolver-rules=MAP ${FOREIGN} 127.0.0.1, MAP ${REBIND} 127.0.0.1`],
   });
-  // playwright spawns chromium detached: it leads a session of its own, which
-  // holds its helpers even if they are re-parented.
-  const started = childrenOf(process.pid).filter((pid) => !before.has(pid));
-  if (started.length !== 1) throw new Error(`expected one chromium child process, found ${JSON.stringify(started)}`);
-  browserLeader = started[0];
+  browser = chromium.browser;
 }
 
 /** Closes the browser and fails unless every chromium process is gone (those left are ended). */
 async function closeBrowser() {
-  const problems = [];
-  if (browser) {
-    await withTimeout(browser.close(), 'chromium to close').catch((err) => problems.push(err.message));
-    browser = null;
-  }
-  try {
-    await waitUntil(() => chromiumProcesses().length === 0, 'every chromium process to exit');
-  } catch {
-    const left = chromiumProcesses();
-    problems.push(`chromium processes left after close: ${left.map((p) => `${p.pid} ${p.cmdline ?? ''}`).join('; ')}`);
-    await endProcesses(left.map((p) => p.pid));
-  }
-  if (problems.length) throw new Error(problems.join('\n'));
+  if (!chromium) return;
+  const closing = chromium;
+  chromium = null;
+  browser = null;
+  await closing.close();
 }
 
 /**
@@ -304,7 +255,7 @@ function failsWith(promise) {
 // ---------------------------------------------------------------- set-up
 
 before(async () => {
-  requireChromium();
+  requireChromium('browser.test.mjs');
   await stack.start({ ctlArgs: ['--fcgi-config', config] });
   pageServer = await startPageServer();
   pagePort = pageServer.address().port;

@@ -78,7 +78,7 @@ test('POST /v1/models → 405 with Allow naming GET', async () => {
   assert.match(response.headers.allow ?? '', /GET/);
 });
 
-for (const [method, urlPath] of [['GET', '/v1/nope'], ['POST', '/v1/nope'], ['GET', '/'], ['GET', '/v2/chat/completions']]) {
+for (const [method, urlPath] of [['GET', '/v1/nope'], ['POST', '/v1/nope'], ['POST', '/'], ['GET', '/v2/chat/completions']]) {
   test(`unknown path ${method} ${urlPath} → 404 OpenAI error`, async () => {
     const response = await httpRequest(stack.port, {
       method, path: urlPath, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined,

@@ -96,6 +96,7 @@ describe('litellmctl invocation', () => {
         limitsStore: null,
         status: 'ok',
         inFlight: 1,
+        usageToday: null,
       },
     );
     assert.equal(parseStatus('{"running":false,"nginx_pid":null}').nginxPid, null);

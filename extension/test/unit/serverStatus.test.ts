@@ -35,6 +35,10 @@ const documentOk = {
   limits_summary: ['global: 57/60 requests a minute left, 1/8 in flight'],
   limits_store: { configured: 'shm', active: 'shm' },
   in_flight: 1,
+  usage_today: {
+    day: '2026-12-05T00:00:00Z', requests: 3, input_tokens: 120, output_tokens: 45, premium_requests: 10.5,
+    keys: [{ key: 'alice', requests: 3, input_tokens: 120, output_tokens: 45, premium_requests: 10.5 }],
+  },
   threads: { busy: 2, started: 8, max: 256 },
 };
 
@@ -47,6 +51,10 @@ const expectedOk: ServerHealth = {
   limits: [{ scope: 'global', requestsPerMinute: { limit: 60, remaining: 57, reset: '3s' }, concurrent: { limit: 8, inFlight: 1 } }],
   limitsStore: { configured: 'shm', active: 'shm' },
   inFlight: 1,
+  usageToday: {
+    requests: 3, inputTokens: 120, outputTokens: 45, premiumRequests: 10.5,
+    keys: [{ key: 'alice', requests: 3, inputTokens: 120, outputTokens: 45, premiumRequests: 10.5 }],
+  },
 };
 
 function client(path: string): PipeClient {
@@ -79,13 +87,17 @@ describe('status document', () => {
 
   it('reads a degraded or partial document defensively', () => {
     assert.deepEqual(parseHealth({ status: 'degraded', windows: 0, models: [], default_model: null }), {
-      status: 'degraded', windows: 0, models: [], defaultModel: null, limits: [], auth: null, limitsStore: null, inFlight: 0,
+      status: 'degraded', windows: 0, models: [], defaultModel: null, limits: [], auth: null, limitsStore: null, inFlight: 0, usageToday: null,
     });
     const odd = parseHealth({ windows: '2', models: ['a', 3], limits: [{ scope: 1 }, { scope: 'global' }], auth: { keys: 'x' } });
     assert.equal(odd.windows, 0);
     assert.deepEqual(odd.models, ['a']);
     assert.deepEqual(odd.limits, [{ scope: 'global' }]);
     assert.equal(odd.auth, null);
+    const usage = parseHealth({ usage_today: { requests: 1, input_tokens: 2, output_tokens: 3, premium_requests: 1,
+      keys: [{ key: 'a', requests: 1 }, 'x', { key: 'b', requests: 1, input_tokens: 2, output_tokens: 3, premium_requests: 0 }] } });
+    assert.deepEqual(usage.usageToday?.keys.map((k) => k.key), ['b'], 'malformed key entries are dropped');
+    assert.equal(parseHealth({ usage_today: { requests: 'many' } }).usageToday, null);
   });
 
   it('takes the health of status frames only', () => {

@@ -121,4 +121,28 @@ describe('status bar text', () => {
     assert.equal(line({ keys: 0, mode: 'required' }), 'API keys: 0; every request needs one.');
     assert.equal(line({ keys: 3, mode: 'something new' }), 'API keys: 3 (something new).');
   });
+
+  it("shows today's usage: totals alone without keys, then one line per key (most requests first, at most five)", () => {
+    const counts = (requests: number, premium: number) =>
+      ({ requests, input_tokens: requests * 100, output_tokens: requests * 10, premium_requests: premium });
+    const alone = server({ ...open, usage_today: { day: '2026-12-05T00:00:00Z', ...counts(12, 14.5), keys: [{ key: '-', ...counts(12, 14.5) }] } });
+    assert.equal(serverLines(alone).at(-1), 'Today (UTC): 12 requests, 1,200 input and 120 output tokens, 14.5 premium requests.');
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    const keyed = server({
+      auth: { keys: 7, mode: 'keys' },
+      usage_today: { day: '2026-12-05T00:00:00Z', ...counts(28, 28), keys: names.map((key, i) => ({ key, ...counts(i + 1, 1) })) },
+    });
+    const lines = serverLines(keyed);
+    assert.deepEqual(lines.slice(lines.indexOf('Today (UTC): 28 requests, 2,800 input and 280 output tokens, 28 premium requests.') + 1), [
+      '  g: 7 requests, 700 input and 70 output tokens, 1 premium request',
+      '  f: 6 requests, 600 input and 60 output tokens, 1 premium request',
+      '  e: 5 requests, 500 input and 50 output tokens, 1 premium request',
+      '  d: 4 requests, 400 input and 40 output tokens, 1 premium request',
+      '  c: 3 requests, 300 input and 30 output tokens, 1 premium request',
+      '  and 2 more keys (litellmctl usage lists them).',
+    ]);
+    const running2 = statusView({ state: running, defaultModel: gpt4o, active: 0, server: keyed });
+    assert.match(running2.tooltip, /\nToday \(UTC\): 28 requests/);
+    assert.ok(!serverLines(server({ ...open })).some((line) => line.startsWith('Today')), 'no usage line from an older responder');
+  });
 });

@@ -1,0 +1,40 @@
+/*
+ * shm_file: a state file that every responder on the host maps (the
+ * limiter's, the usage store's).  One process at a time creates, sizes and
+ * initialises it (flock); its header says which layout it holds, so that a
+ * file of another size or layout (an older build's) is started afresh; a
+ * process-shared robust mutex in the header guards the rest.
+ */
+#ifndef LITELLM_SHM_FILE_H
+#define LITELLM_SHM_FILE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The first member of every such file's state. */
+struct shm_file_header {
+    uint32_t magic; /* written last (release): a reader that sees it sees the rest */
+    uint32_t version;
+    uint64_t layout; /* what else must match: the tables' capacities, say */
+    pthread_mutex_t lock;
+};
+
+/* Maps `size` bytes of `path` (created 0600), whose state begins with a
+ * struct shm_file_header; zeroed and initialised unless it already holds
+ * (magic, version, layout).  `what` names the file in errors ("usage
+ * state").  NULL with a reason in `err`. */
+void *shm_file_map(const char *path, size_t size, uint32_t magic, uint32_t version, uint64_t layout,
+                   const char *what, char *err, size_t err_size);
+
+/* A holder that died mid-update leaves its lock to the next taker: the
+ * state is at worst one update stale. */
+void shm_file_lock(struct shm_file_header *header);
+void shm_file_unlock(struct shm_file_header *header);
+
+/* FNV-1a over `text`, from `hash` (SHM_FILE_HASH_START for a first). */
+#define SHM_FILE_HASH_START 1469598103934665603ULL
+#define SHM_FILE_HASH_PRIME 1099511628211ULL
+uint64_t shm_file_hash(uint64_t hash, const char *text);
+
+#endif
