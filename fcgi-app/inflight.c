@@ -1,7 +1,6 @@
 #include "inflight.h"
 
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,45 +48,6 @@ bucket_of(const char *id)
     return hash & (INFLIGHT_BUCKETS - 1);
 }
 
-/* A request thread keeps its last mailbox's eventfd for its next request
- * (its counter back at 0): creating and closing one were two system calls
- * of every request.  Closed when the thread exits. */
-static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
-static pthread_key_t spare_key; /* the fd + 1, or NULL */
-static bool spare_usable;
-
-static void
-close_spare(void *fd_plus_one)
-{
-    close((int)((intptr_t)fd_plus_one - 1));
-}
-
-static void
-create_spare_key(void)
-{
-    spare_usable = pthread_key_create(&spare_key, close_spare) == 0;
-}
-
-static int
-take_event_fd(void)
-{
-    pthread_once(&spare_once, create_spare_key);
-    intptr_t spare = spare_usable ? (intptr_t)pthread_getspecific(spare_key) : 0;
-    if (spare != 0 && pthread_setspecific(spare_key, NULL) == 0)
-        return (int)(spare - 1);
-    return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-}
-
-/* `fd`'s counter is 0. */
-static void
-give_back_event_fd(int fd)
-{
-    if (spare_usable && pthread_getspecific(spare_key) == NULL &&
-        pthread_setspecific(spare_key, (void *)(intptr_t)(fd + 1)) == 0)
-        return;
-    close(fd);
-}
-
 /* Caller holds box->lock. */
 static void
 signal_locked(struct inflight *box)
@@ -106,10 +66,10 @@ inflight_open(const char *id, const struct pipe_conn *conn)
     if (box == NULL)
         return NULL;
     box->id = strdup(id);
-    box->event_fd = take_event_fd();
+    box->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (box->id == NULL || box->event_fd < 0 || pthread_mutex_init(&box->lock, NULL) != 0) {
         if (box->event_fd >= 0)
-            give_back_event_fd(box->event_fd);
+            close(box->event_fd);
         free(box->id);
         free(box);
         return NULL;
@@ -144,11 +104,6 @@ inflight_close(struct inflight *box)
     pthread_mutex_lock(&box->lock);
     struct queued_event *queued = box->head;
     box->head = box->tail = NULL;
-    /* Its counter back to 0 (exactly 1 while signalled), for the next
-     * request; a failed read leaves it unusable. */
-    uint64_t counter;
-    bool reusable = !box->signalled ||
-                    read(box->event_fd, &counter, sizeof counter) == (ssize_t)sizeof counter;
     pthread_mutex_unlock(&box->lock);
     while (queued != NULL) {
         struct queued_event *next = queued->next;
@@ -156,10 +111,7 @@ inflight_close(struct inflight *box)
         free(queued);
         queued = next;
     }
-    if (reusable)
-        give_back_event_fd(box->event_fd);
-    else
-        close(box->event_fd);
+    close(box->event_fd);
     pthread_mutex_destroy(&box->lock);
     free(box->id);
     free(box);
