@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "handlers.h"
 #include "http.h"
+#include "kept_conn.h"
 #include "listen_socket.h"
 #include "log.h"
 #include "metrics.h"
@@ -63,7 +64,9 @@ log_request(const struct http_request *req, const struct request_outcome *outcom
 /* Reads what nginx sent and the handler did not (a body refused before it
  * was read, the empty end-of-input record): closing a Unix socket with
  * unread input makes nginx's next read fail with ECONNRESET, and libfcgi,
- * with no close wait (server_start), reads only what has already arrived.
+ * with no close wait (server_start), reads only what has already arrived;
+ * on a kept connection the next request would start inside this one's
+ * records.
  * Not inlined: its buffer must not deepen worker_main's frame, below which
  * every request's stack sits. */
 static __attribute__((noinline)) void
@@ -91,21 +94,58 @@ start_thread_locked(void)
 
 /* Called by a thread that just took a request: if no other thread is left
  * waiting in accept, start one, so the next request does not queue behind
- * this one (a stream can hold its thread for minutes). */
+ * this one (a stream can hold its thread for minutes).  Threads idle on a
+ * kept FastCGI connection do not accept either: with every thread started,
+ * one of them gives its connection up. */
 static void
 keep_one_thread_accepting(unsigned busy)
 {
+    busy += kept_conn_idle();
     if (busy < atomic_load_explicit(&server_thread_count, memory_order_relaxed))
         return;
+    bool at_max = false;
     pthread_mutex_lock(&server_exit_lock);
-    if (server_accepting && busy >= server_thread_count &&
-        server_thread_count < server_cfg->threads) {
-        int rc = start_thread_locked();
-        if (rc != 0)
-            log_warn("fastcgi: cannot start worker thread %u of %u: %s", server_thread_count + 1,
-                     server_cfg->threads, strerror(rc));
+    if (server_accepting && busy >= server_thread_count) {
+        if (server_thread_count < server_cfg->threads) {
+            int rc = start_thread_locked();
+            if (rc != 0)
+                log_warn("fastcgi: cannot start worker thread %u of %u: %s",
+                         server_thread_count + 1, server_cfg->threads, strerror(rc));
+        } else {
+            at_max = true;
+        }
     }
     pthread_mutex_unlock(&server_exit_lock);
+    if (at_max && kept_conn_idle() > 0)
+        kept_conn_want_acceptor();
+}
+
+/* Whether the thread that just served a request on a connection nginx
+ * keeps may wait on it for the next one: only while another thread stays
+ * in accept (started now if need be), so kept connections never leave new
+ * ones waiting for a thread. */
+static bool
+may_keep_connection(void)
+{
+    unsigned holding = atomic_load(&server_busy) + kept_conn_idle() + 1;
+    if (holding < atomic_load_explicit(&server_thread_count, memory_order_relaxed))
+        return true;
+    bool keep = false;
+    pthread_mutex_lock(&server_exit_lock);
+    if (server_accepting && server_thread_count < server_cfg->threads)
+        keep = start_thread_locked() == 0;
+    pthread_mutex_unlock(&server_exit_lock);
+    return keep;
+}
+
+/* Between two requests of a kept connection: waits for the next one, or
+ * closes the connection so that FCGX_Accept_r accepts a new one. */
+static void
+wait_on_kept_connection(FCGX_Request *fcgi)
+{
+    if (may_keep_connection() && kept_conn_wait(fcgi->ipcFd) == KEPT_CONN_READABLE)
+        return;
+    FCGX_Free(fcgi, 1);
 }
 
 static void *
@@ -118,6 +158,8 @@ worker_main(void *arg)
         goto out;
     }
     for (;;) {
+        if (fcgi.ipcFd >= 0)
+            wait_on_kept_connection(&fcgi);
         int rc = FCGX_Accept_r(&fcgi);
         if (rc < 0) {
             /* EINTR from a stray signal: go on; anything else means the
@@ -133,13 +175,19 @@ worker_main(void *arg)
         handle_request(&req, server_cfg, &outcome);
         if (!req.head_sent && !req.client_gone)
             respond_fallback(&req);
+        /* Before the end-of-request record: on a kept connection nginx may
+         * send the next request as soon as it has that record, and libfcgi
+         * would read it into this request's buffer, freed with it. */
+        if (!req.client_gone)
+            drain_input(fcgi.in);
         http_finish_response(&req);
         log_request(&req, &outcome);
         metrics_record(&req, &outcome);
         usage_policy_record(&req, &outcome);
         http_request_free(&req);
-        if (!req.client_gone)
-            drain_input(fcgi.in);
+        /* A connection whose client left mid-answer is not reused. */
+        if (req.client_gone)
+            fcgi.keepConnection = 0;
         FCGX_Finish_r(&fcgi);
         atomic_fetch_sub(&server_busy, 1);
     }
@@ -167,7 +215,9 @@ server_start(const struct config *cfg)
      * comes.  nginx closes as soon as it has the end-of-request record and
      * has sent everything before it, which worker_main has read
      * (drain_input): the wait only costs a poll, a read and a wake-up per
-     * request.  An operator's own setting wins. */
+     * request.  On a kept connection libfcgi closes only after nginx did,
+     * or when kept_conn gives the connection up: nothing to wait for
+     * either.  An operator's own setting wins. */
     if (setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "0", 0) != 0)
         log_warn("fastcgi: cannot set LIBFCGI_OS_CLOSE_POLL_TIMEOUT: %s", strerror(errno));
     if (FCGX_Init() != 0) {
@@ -225,6 +275,7 @@ server_stop_accepting(void)
     pthread_mutex_lock(&server_exit_lock);
     server_accepting = false; /* no thread starts from now on */
     pthread_mutex_unlock(&server_exit_lock);
+    kept_conn_stop(); /* idle kept connections are closed, not served */
     /* Wakes every thread blocked in accept() (DESIGN.md, "Signals"). */
     shutdown(server_listen_fd, SHUT_RDWR);
     if (server_socket_path != NULL) {

@@ -422,25 +422,40 @@ async function measureRound(index, baseline, gateway, peer, variants, nulls) {
   const ours1 = everyPid().reduce((s, p) => s + cpuSeconds(p), 0) + cpuSeconds(process.pid, true);
   const wall = (machine1.total - machine0.total) / os.cpus().length;
   round.foreignCpu = Math.max(0, (machine1.busy - machine0.busy) - (ours1 - ours0)) / wall;  // CPUs used by others
+  round.loadavg = os.loadavg();  // includes the bench itself; recorded beside each round's figures
   round.wallSeconds = wall;
   return round;
 }
 
-/** A copy of the templates with FastCGI connections kept alive (an upstream
- * with `keepalive 32` and fastcgi_keep_conn on), or null if they changed shape. */
-function keepaliveTemplates() {
-  const dir = path.join(tmpRoot, 'templates-keepalive');
+/** Whether the shipped templates keep FastCGI connections alive (an upstream
+ * with `keepalive`, litellmctl sizing it from the responder's thread count). */
+function shippedKeepAlive() {
+  return fs.readFileSync(path.join(config.templates, 'litellm-location.conf.in'), 'utf8').includes('fastcgi_pass @FCGI_PASS@;');
+}
+
+/** The templates with FastCGI keep-alive on or off: the shipped directory
+ * when it already is that way, else a copy changed to it (null if the
+ * templates changed shape and the copy cannot be made). */
+function fcgiTemplates(keepAlive) {
+  if (keepAlive === shippedKeepAlive()) return config.templates;
+  const dir = path.join(tmpRoot, keepAlive ? 'templates-keepalive' : 'templates-no-keepalive');
   fs.mkdirSync(dir);
   fs.cpSync(config.templates, dir, { recursive: true });   // the templates and ui/
   const server = path.join(dir, 'litellm-server.conf.in');
   const location = path.join(dir, 'litellm-location.conf.in');
   let serverText = fs.readFileSync(server, 'utf8');
   let locationText = fs.readFileSync(location, 'utf8');
-  if (!/^server \{/m.test(serverText) || !locationText.includes('fastcgi_pass unix:@FCGI_SOCKET@;') ||
-      !/fastcgi_keep_conn off;/.test(locationText)) return null;
-  serverText = serverText.replace(/^server \{/m, 'upstream litellm_bench_fcgi {\n    server unix:@FCGI_SOCKET@;\n    keepalive 32;\n}\n\nserver {');
-  locationText = locationText.replace('fastcgi_pass unix:@FCGI_SOCKET@;', 'fastcgi_pass litellm_bench_fcgi;')
-    .replace(/fastcgi_keep_conn off;/, 'fastcgi_keep_conn on;');
+  if (keepAlive) {
+    if (!/^server \{/m.test(serverText) || !locationText.includes('fastcgi_pass unix:@FCGI_SOCKET@;') ||
+        !/fastcgi_keep_conn off;/.test(locationText)) return null;
+    serverText = serverText.replace(/^server \{/m, 'upstream litellm_bench_fcgi {\n    server unix:@FCGI_SOCKET@;\n    keepalive 32;\n}\n\nserver {');
+    locationText = locationText.replace('fastcgi_pass unix:@FCGI_SOCKET@;', 'fastcgi_pass litellm_bench_fcgi;')
+      .replace(/fastcgi_keep_conn off;/, 'fastcgi_keep_conn on;');
+  } else {
+    if (!locationText.includes('fastcgi_keep_conn @FCGI_KEEP_CONN@;')) return null;
+    locationText = locationText.replace('fastcgi_pass @FCGI_PASS@;', 'fastcgi_pass unix:@FCGI_SOCKET@;')
+      .replace('fastcgi_keep_conn @FCGI_KEEP_CONN@;', 'fastcgi_keep_conn off;');
+  }
   fs.writeFileSync(server, serverText);
   fs.writeFileSync(location, locationText);
   return dir;
@@ -526,10 +541,11 @@ function report(rounds, best, scale, meta) {
   out.push(`make bench: VSCode LiteLLM gateway vs nginx alone vs a Node.js peer, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model?.trim() ?? ''}`);
   out.push(`Quietest of ${rounds.length} rounds: round ${best + 1} (other processes used ${f2(r.foreignCpu)} CPUs during it; ` +
     `all rounds: ${rounds.map((x) => f2(x.foreignCpu)).join(', ')}). Ratios are the result; absolute figures depend on the machine.`);
+  out.push(`Load average (1/5/15 min, the bench included) at the end of each round: ${rounds.map((x) => x.loadavg.map(f2).join('/')).join(', ')}; before the bench: ${meta.loadBefore.map(f2).join('/')}`);
   out.push('');
   out.push(`Non-stream POST /v1/chat/completions: wrk -t1 -cN ${config.duration}s keep-alive; reply ${meta.replyBytes} B JSON (nginx returns the same size)`);
-  out.push('  FastCGI null = nginx (shipped templates) -> fcgi_null, a libfcgi app answering at once: the floor of the FastCGI hop;');
-  out.push('  "ka" = the same with FastCGI connections kept alive (upstream keepalive 32, fastcgi_keep_conn on).');
+  out.push('  FastCGI null = nginx (the templates, FastCGI connections closed after each request) -> fcgi_null, a libfcgi app answering at once: the floor of the FastCGI hop;');
+  out.push(`  "ka" = the same with FastCGI connections kept alive (upstream keepalive, fastcgi_keep_conn on); the gateway row uses the shipped templates (${meta.shippedKeepAlive ? 'keep-alive' : 'no keep-alive'}).`);
   out.push(`  ${padr('conc', 5)}${padr('target', 18)}${pad('p50 us', 8)}${pad('p99 us', 8)}${pad('req/s', 9)}${pad('p50 x nginx', 13)}${pad('req/s / nginx', 15)}${pad('req/s / peer', 14)}${pad('err', 5)}   CPU us/request`);
   for (const c of config.concurrency) {
     const row = r.nonStream[c];
@@ -608,28 +624,44 @@ function report(rounds, best, scale, meta) {
     out.push(`  with the shipped nginx.conf.in (worker_connections ${scale.stockConnections}): ${scale.stock.ready} of ${scale.stock.n} streams opened, ${scale.stock.failed} failed (${scale.stock.http_5xx} got 5xx)`);
   }
 
-  // Targets
+  // Targets (issue 17): every ratio from this one round, each printed met or MISSED.
   out.push('');
-  out.push('Targets');
-  const ns = config.concurrency.map((c) => r.nonStream[c]);
-  const p50Ratios = ns.map((x) => x.gateway.p50 / x.nginx.p50);
-  const peerRps = ns.map((x) => x.gateway.rps / x.peer.rps);
+  out.push('Targets (issue 17; ratios from the round above)');
   const mark = (ok) => (ok ? 'met   ' : 'MISSED');
-  out.push(`  ${mark(p50Ratios.every((x) => x <= 1.5))} non-stream p50 within 1.5x of nginx: ${config.concurrency.map((c, i) => `c=${c} ${f2(p50Ratios[i])}x`).join(', ')}`);
-  out.push(`  ${mark(s.gatewayPaced.p99_us < 1000)} per-chunk p99 under 1 ms: ${f1(s.gatewayPaced.p99_us)} us paced (back to back: ${f1(s.gatewayBurst.p99_us)} us)`);
+  const c1 = r.nonStream[1];
+  const c16 = r.nonStream[16];
+  const kaNull = (row) => row.fcgiNullKeepalive;
+  if (c16 && c1 && kaNull(c16) && kaNull(c1)) {
+    const vsPeer = c16.gateway.rps / c16.peer.rps;
+    const vsNull = c16.gateway.rps / kaNull(c16).rps;
+    out.push(`  ${mark(vsPeer >= 1.5)} gateway req/s at c=16 >= 1.5x the peer: ${f2(vsPeer)}x (${f0(c16.gateway.rps)} vs ${f0(c16.peer.rps)})`);
+    out.push(`  ${mark(vsNull >= 0.6)} gateway req/s at c=16 >= 0.6x FastCGI null, ka: ${f2(vsNull)}x (${f0(c16.gateway.rps)} vs ${f0(kaNull(c16).rps)})`);
+    const p50 = c1.gateway.p50 / kaNull(c1).p50;
+    out.push(`  ${mark(p50 <= 1.5)} gateway p50 at c=1 <= 1.5x FastCGI null, ka: ${f2(p50)}x (${f0(c1.gateway.p50)} vs ${f0(kaNull(c1).p50)} us)`);
+    const cpu = c16.gateway.cpuUsPerRequest.responder / kaNull(c16).cpuUsPerRequest.responder;
+    out.push(`  ${mark(cpu <= 2)} responder CPU per request at c=16 <= 2x the FastCGI null (ka) app's: ${f2(cpu)}x ` +
+      `(${f1(c16.gateway.cpuUsPerRequest.responder)} vs ${f1(kaNull(c16).cpuUsPerRequest.responder)} us)`);
+  } else {
+    out.push('  MISSED the FastCGI null, ka row is missing (templates changed shape?): the c=1/c=16 targets cannot be computed');
+  }
+  const pacedP50 = s.gatewayPaced.p50_us / s.peerPaced.p50_us;
+  out.push(`  ${mark(pacedP50 <= 1)} paced chunk p50 <= the peer's: ${f2(pacedP50)}x (${f1(s.gatewayPaced.p50_us)} vs ${f1(s.peerPaced.p50_us)} us)`);
+  out.push(`  ${mark(s.gatewayPaced.p99_us < 1000)} paced chunk p99 < 1 ms: ${f1(s.gatewayPaced.p99_us)} us (back to back: ${f1(s.gatewayBurst.p99_us)} us)`);
+  if (span > 0) {
+    const perStream = (last.responder.rssKiB - first.responder.rssKiB) / span;
+    out.push(`  ${mark(perStream <= 12)} responder <= 12 KiB per idle stream (${first.n} -> ${last.n}): ${f1(perStream)} KiB`);
+  }
   const lastPeer = scale.peer.at(-1);
-  const lastGw = scale.gateway.at(-1);
-  const lessResponder = (lastPeer.rssKiB - lastGw.responder.rssKiB) / 1024;
-  const lessTotal = (lastPeer.rssKiB - lastGw.responder.rssKiB - lastGw.nginxRssKiB) / 1024;
-  out.push(`  ${mark(lessResponder >= 64)} >= 64 MiB less RSS than the peer at ${lastGw.n} streams: responder ${f1(lessResponder)} MiB less (nginx included: ${f1(lessTotal)} MiB less)`);
-  out.push(`  ${mark(peerRps.every((x) => x >= 5))} >= 5x the peer's throughput: non-stream ${config.concurrency.map((c, i) => `c=${c} ${f2(peerRps[i])}x`).join(', ')}; chunks/s ${f2(s.gatewayBurst.chunks_per_s / s.peerBurst.chunks_per_s)}x`);
+  const lastTotal = last.responder.rssKiB + last.nginxRssKiB;
+  out.push(`  ${mark(lastTotal < lastPeer.rssKiB)} responder + nginx below the peer at ${last.n} idle streams: ` +
+    `${mib(lastTotal)} vs ${mib(lastPeer.rssKiB)} MiB`);
   out.push('');
-  out.push('Every round (req/s gateway/nginx at c=1,16,64 | gateway/peer at c=1,16,64 | chunk p99 us gateway/peer | other CPUs):');
+  out.push('Every round (req/s gateway/nginx at c=1,16,64 | gateway/peer at c=1,16,64 | chunk p99 us gateway/peer | other CPUs | load average):');
   for (const x of rounds) {
     const a = config.concurrency.map((c) => f2(x.nonStream[c].gateway.rps / x.nonStream[c].nginx.rps)).join(' ');
     const b = config.concurrency.map((c) => f2(x.nonStream[c].gateway.rps / x.nonStream[c].peer.rps)).join(' ');
     
-    out.push(`  round ${x.index + 1}: ${a} | ${b} | ${f0(x.streaming.gatewayPaced.p99_us)}/${f0(x.streaming.peerPaced.p99_us)} | ${f2(x.foreignCpu)}`);
+    out.push(`  round ${x.index + 1}: ${a} | ${b} | ${f0(x.streaming.gatewayPaced.p99_us)}/${f0(x.streaming.peerPaced.p99_us)} | ${f2(x.foreignCpu)} | load ${x.loadavg.map(f2).join('/')}`);
   }
   return out.join('\n');
 }
@@ -637,6 +669,7 @@ function report(rounds, best, scale, meta) {
 // ---------------------------------------------------------------- main
 
 async function main() {
+  const loadBefore = os.loadavg();
   log(`temp dir ${tmpRoot}; ${config.rounds} rounds of ${config.duration} s wrk runs; ${config.connections} worker connections`);
   const gateway = await new Gateway('gw').start();
   // The reply's size, for the baseline's body.
@@ -652,10 +685,13 @@ async function main() {
   // nothing, with the shipped templates and with FastCGI connections kept alive.
   const nulls = [];
   const nullEnv = { FCGI_NULL_BODY_BYTES: String(replyBytes) };
-  const plainNull = await new Gateway('null', { fcgi: fcgiNull, worker: false, env: nullEnv }).start();
-  plainNull.key = 'fcgiNull';
-  nulls.push(plainNull);
-  const keptAlive = keepaliveTemplates();
+  const closing = fcgiTemplates(false);
+  const keptAlive = fcgiTemplates(true);
+  if (closing) {
+    const g = await new Gateway('null', { fcgi: fcgiNull, worker: false, env: nullEnv, templates: closing }).start();
+    g.key = 'fcgiNull';
+    nulls.push(g);
+  }
   if (keptAlive) {
     const g = await new Gateway('null-ka', { fcgi: fcgiNull, worker: false, env: nullEnv, templates: keptAlive }).start();
     g.key = 'fcgiNullKeepalive';
@@ -671,9 +707,11 @@ async function main() {
       variants.push(g);
     }
   }
-  if (config.libfcgi && keptAlive) {
-    const g = await new Gateway('gw-ka', { templates: keptAlive }).start();
-    g.label = 'FastCGI keep-alive (templates)';
+  // The other FastCGI connection policy than the shipped one.
+  const otherTemplates = shippedKeepAlive() ? closing : keptAlive;
+  if (config.libfcgi && otherTemplates) {
+    const g = await new Gateway('gw-ka', { templates: otherTemplates }).start();
+    g.label = shippedKeepAlive() ? 'no FastCGI keep-alive (templates)' : 'FastCGI keep-alive (templates)';
     variants.push(g);
   }
   if (config.candidate) {
@@ -696,7 +734,7 @@ async function main() {
 
   log('scale test');
   const scale = await scaleTest();
-  const text = report(rounds, best, scale, { replyBytes });
+  const text = report(rounds, best, scale, { replyBytes, loadBefore, shippedKeepAlive: shippedKeepAlive() });
   console.log(text);
   if (config.json) {
     fs.writeFileSync(config.json, JSON.stringify({ config, replyBytes, best, rounds, scale }, null, 2));

@@ -26,6 +26,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#define HEALTH_BODY "{\"status\":\"ok\",\"windows\":0,\"models\":[],\"in_flight\":0}\n"
+
 static int listen_fd = -1;
 static char *body;
 static size_t body_len;
@@ -63,7 +65,13 @@ worker_main(void *arg)
         while (FCGX_GetStr(buf, sizeof buf, request.in) > 0)
             ;
         FCGX_FPrintF(request.out, "Status: 200 OK\r\nContent-Type: application/json\r\n\r\n");
-        FCGX_PutStr(body, (int)body_len, request.out);
+        /* litellmctl start waits for a status document on /health
+         * (litellm-status reads its "status"). */
+        const char *uri = FCGX_GetParam("DOCUMENT_URI", request.envp);
+        if (uri != NULL && strcmp(uri, "/health") == 0)
+            FCGX_PutS(HEALTH_BODY, request.out);
+        else
+            FCGX_PutStr(body, (int)body_len, request.out);
         FCGX_Finish_r(&request);
     }
     return NULL;

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Stack, openStream, openRequest, postChat, httpRequest, chatBody, nonce, waitUntil, isAlive, makeTempDir, writeFcgiConfig, socketFdCount,
+  Stack, openStream, openRequest, postChat, httpRequest, chatBody, nonce, waitUntil, isAlive, makeTempDir, writeFcgiConfig,
   assertStreamBody, assertStreamError, assertCompletion, openAiError, GUARD_SCALE,
 } from './harness.mjs';
 
@@ -159,18 +159,17 @@ test('SIGKILL, then litellmctl start: the worker reconnects by itself, serving r
 });
 
 test('SIGTERM while a request waits in the limiter queue: at the drain deadline it gets 503 server_shutting_down, exit 0', async () => {
-  // From the pid file, not `litellmctl status` (which asks the responder over
-  // FastCGI): a connection closes a moment after its reply, and the count of
-  // sockets below must start from an idle responder.
+  // From the pid file: the status tool would need the responder to answer.
   const pid = queueing.throughRecorder(Number(fs.readFileSync(path.join(queueing.prefix, 'run', 'litellm-fcgi.pid'), 'utf8')));
-  const idle = socketFdCount(pid);
   const first = await postChat(queueing.port, chatBody(nonce('first')));
   assert.equal(first.status, 200, first.text); // gpt-4o's one request of the minute
-  await waitUntil(() => socketFdCount(pid) <= idle, 'the responder to be idle again');
-  const sockets = socketFdCount(pid);
+  await queueing.responderIdle();
   const marker = nonce('queued');
   const queued = openRequest(queueing.port, chatBody(marker));
-  await waitUntil(() => socketFdCount(pid) > sockets, 'the responder to take in the queued request');
+  // Taken in: a thread besides /health's own is busy with it.  (Counting
+  // the responder's sockets no longer tells: nginx keeps FastCGI
+  // connections alive, and the request may come on a kept one.)
+  await waitUntil(async () => (await queueing.health()).json?.threads?.busy >= 2, 'the responder to take in the queued request');
   const logStart = queueing.logText().length;
   process.kill(pid, 'SIGTERM');
 

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   Stack, makeTempDir, writeFcgiConfig, nonce, postChat, chatBody, openAiError, openStream, openRequest,
-  socketFdCount, waitUntil, sseData,
+  waitUntil, sseData,
 } from './harness.mjs';
 
 const WAIT_MAX = 20;
@@ -61,10 +61,13 @@ async function holdSlot() {
 
 /** Sends a claude request while the slot is held and waits until the responder has taken it in. */
 async function sendQueued(marker) {
-  const pid = await stack.responderPid();
-  const sockets = socketFdCount(pid);
+  // Taken in: one more busy thread.  (Counting the responder's sockets no
+  // longer tells: nginx keeps FastCGI connections alive, and the request
+  // may come on a kept one.)
+  const busy = async () => (await stack.health()).json.threads.busy;
+  const before = await busy();
   const request = openRequest(stack.port, chatBody(`queued ${marker}`, { model: 'claude-3.5-sonnet' }));
-  await waitUntil(() => socketFdCount(pid) > sockets, 'the responder to accept the queued request');
+  await waitUntil(async () => (await busy()) > before, 'the responder to accept the queued request');
   return request;
 }
 
