@@ -59,7 +59,10 @@ shm_file_map(const char *path, size_t size, uint32_t magic, uint32_t version, ui
     struct shm_file_header *header = state;
     if (__atomic_load_n(&header->magic, __ATOMIC_ACQUIRE) != magic || header->version != version ||
         header->layout != layout) {
-        memset(state, 0, size);
+        /* A file just sized is zeros already: writing them would make every
+         * page of it resident in each process. */
+        if (!fresh)
+            memset(state, 0, size);
         if (init_header(header, magic, version, layout) != 0) {
             snprintf(err, err_size, "cannot initialise the lock in %s", path);
             goto fail;

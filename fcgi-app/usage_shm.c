@@ -9,7 +9,7 @@
 #include "shm_file.h"
 
 #define USAGE_MAGIC 0x4c4c5531u /* "LLU1" */
-#define USAGE_VERSION 2u
+#define USAGE_VERSION 3u
 /* Powers of two.  90 days of hours is 2160 buckets per key and model: the
  * table holds a team's quarter (about 30 key x model pairs used every
  * hour); past that new buckets are not counted and a warning says so. */
@@ -35,6 +35,10 @@ struct usage_state {
     struct shm_file_header header; /* layout: the two capacities */
     int64_t swept_day;             /* the day of the last sweep */
     uint64_t dropped;              /* counts lost to a full table */
+    /* The buckets in use, in the order made: what reads and the sweep
+     * visit, so that they touch the pages of used buckets only. */
+    uint32_t bucket_count;
+    uint32_t used[USAGE_BUCKETS];
     struct usage_bucket buckets[USAGE_BUCKETS];
     struct usage_key_day key_days[USAGE_KEY_DAYS];
 };
@@ -72,13 +76,15 @@ bucket_find(struct usage_state *state, const char *key, const char *model, int64
 {
     uint64_t hash = bucket_hash(key, model, hour);
     for (uint32_t probe = 0; probe < USAGE_BUCKETS; probe++) {
-        struct usage_bucket *bucket = &state->buckets[(hash + probe) & (USAGE_BUCKETS - 1)];
+        uint32_t index = (uint32_t)((hash + probe) & (USAGE_BUCKETS - 1));
+        struct usage_bucket *bucket = &state->buckets[index];
         if (bucket->hash == hash && bucket->hour == hour && strcmp(bucket->key, key) == 0 &&
             strcmp(bucket->model, model) == 0)
             return bucket;
         if (bucket->hash == 0) {
-            if (!create)
+            if (!create || state->bucket_count >= USAGE_BUCKETS)
                 return NULL;
+            state->used[state->bucket_count++] = index;
             memset(bucket, 0, sizeof *bucket);
             bucket->hash = hash;
             bucket->hour = hour;
@@ -124,18 +130,27 @@ sweep(struct shm_usage_store *store, int64_t now)
     if (state->swept_day == day)
         return;
     int64_t oldest = usage_day_start(now) - store->retention;
-    struct usage_bucket *buckets = malloc(sizeof state->buckets);
+    /* The file is shared memory: a count out of range is cut, not trusted. */
+    uint32_t count = state->bucket_count < USAGE_BUCKETS ? state->bucket_count : USAGE_BUCKETS;
+    struct usage_bucket *buckets = malloc((count ? count : 1) * sizeof *buckets);
     struct usage_key_day *key_days = malloc(sizeof state->key_days);
     if (buckets != NULL && key_days != NULL) {
-        memcpy(buckets, state->buckets, sizeof state->buckets);
+        for (uint32_t n = 0; n < count; n++) {
+            struct usage_bucket *bucket = &state->buckets[state->used[n] & (USAGE_BUCKETS - 1)];
+            buckets[n] = *bucket;
+            memset(bucket, 0, sizeof *bucket);
+        }
+        state->bucket_count = 0;
         memcpy(key_days, state->key_days, sizeof state->key_days);
-        memset(state->buckets, 0, sizeof state->buckets);
         memset(state->key_days, 0, sizeof state->key_days);
-        for (uint32_t i = 0; i < USAGE_BUCKETS; i++) {
-            const struct usage_bucket *old = &buckets[i];
+        for (uint32_t n = 0; n < count; n++) {
+            const struct usage_bucket *old = &buckets[n];
             if (old->hash == 0 || old->hour < oldest)
                 continue;
-            struct usage_bucket *kept = bucket_find(state, old->key, old->model, old->hour, true);
+            char key[USAGE_KEY_MAX + 1], model[USAGE_MODEL_MAX + 1];
+            snprintf(key, sizeof key, "%.*s", USAGE_KEY_MAX, old->key);
+            snprintf(model, sizeof model, "%.*s", USAGE_MODEL_MAX, old->model);
+            struct usage_bucket *kept = bucket_find(state, key, model, old->hour, true);
             if (kept != NULL)
                 kept->counts = old->counts;
         }
@@ -143,7 +158,9 @@ sweep(struct shm_usage_store *store, int64_t now)
             const struct usage_key_day *old = &key_days[i];
             if (old->hash == 0 || old->day < oldest)
                 continue;
-            struct usage_key_day *kept = key_day_find(state, old->key, old->day, true);
+            char key[USAGE_KEY_MAX + 1];
+            snprintf(key, sizeof key, "%.*s", USAGE_KEY_MAX, old->key);
+            struct usage_key_day *kept = key_day_find(state, key, old->day, true);
             if (kept != NULL) {
                 kept->requests = old->requests;
                 kept->tokens = old->tokens;
@@ -254,8 +271,9 @@ shm_read(struct usage_store *base, int64_t since, int64_t until, const char *key
     struct usage_row *rows = NULL;
     int rc = 0;
     shm_file_lock(&state->header);
-    for (uint32_t i = 0; i < USAGE_BUCKETS && rc == 0; i++) {
-        const struct usage_bucket *bucket = &state->buckets[i];
+    uint32_t used = state->bucket_count < USAGE_BUCKETS ? state->bucket_count : USAGE_BUCKETS;
+    for (uint32_t n = 0; n < used && rc == 0; n++) {
+        const struct usage_bucket *bucket = &state->buckets[state->used[n] & (USAGE_BUCKETS - 1)];
         if (bucket->hash == 0 || bucket->hour < since || bucket->hour >= until)
             continue;
         if (key != NULL && strncmp(bucket->key, key, sizeof bucket->key) != 0)
