@@ -82,9 +82,29 @@ auth_shutdown(void)
     pthread_rwlock_unlock(&keys_lock);
 }
 
-/* The key the client presented, or NULL. */
+/* The value of the query string's `key` parameter (Google's ?key=), or
+ * NULL; its length in *len (it ends at the next '&'). */
 static const char *
-presented_key(const struct http_request *req)
+query_key(const struct http_request *req, size_t *len)
+{
+    const char *query = http_param(req, "QUERY_STRING");
+    for (const char *p = query; p != NULL && *p;) {
+        if (strncmp(p, "key=", 4) == 0) {
+            *len = strcspn(p + 4, "&");
+            return *len > 0 ? p + 4 : NULL;
+        }
+        p = strchr(p, '&');
+        if (p != NULL)
+            p++;
+    }
+    return NULL;
+}
+
+/* The key the client presented, or NULL; its length in *len.  Every
+ * format's way is taken on every route: Bearer (OpenAI), x-api-key
+ * (Anthropic), x-goog-api-key and ?key= (Google). */
+static const char *
+presented_key(const struct http_request *req, size_t *len)
 {
     const char *authorization = http_param(req, "HTTP_AUTHORIZATION");
     if (authorization != NULL) {
@@ -94,11 +114,19 @@ presented_key(const struct http_request *req)
             const char *key = authorization + 7;
             while (*key == ' ')
                 key++;
+            *len = strlen(key);
             return *key ? key : NULL;
         }
     }
-    const char *api_key = http_param(req, "HTTP_X_API_KEY");
-    return api_key && *api_key ? api_key : NULL;
+    static const char *const headers[] = { "HTTP_X_API_KEY", "HTTP_X_GOOG_API_KEY" };
+    for (size_t i = 0; i < sizeof headers / sizeof *headers; i++) {
+        const char *api_key = http_param(req, headers[i]);
+        if (api_key != NULL && *api_key) {
+            *len = strlen(api_key);
+            return api_key;
+        }
+    }
+    return query_key(req, len);
 }
 
 static int
@@ -115,11 +143,12 @@ auth_check(const struct http_request *req, struct auth_identity *identity, struc
 {
     memset(identity, 0, sizeof *identity);
     reload_if_changed(false);
-    const char *secret = presented_key(req);
+    size_t secret_len = 0;
+    const char *secret = presented_key(req, &secret_len);
 
     pthread_rwlock_rdlock(&keys_lock);
     size_t key_count = keys.count;
-    const struct api_key *key = secret ? api_keys_match(&keys, secret, strlen(secret)) : NULL;
+    const struct api_key *key = secret ? api_keys_match(&keys, secret, secret_len) : NULL;
     if (key != NULL) {
         identity->has_key = true;
         memcpy(identity->name, key->name, sizeof identity->name);

@@ -66,6 +66,10 @@ static const struct option_spec option_specs[] = {
     { "keepalive-interval", "SECONDS", OPT_UINT, FIELD(keepalive_interval), 1, 3600,
       "seconds of model silence before a stream's heartbeat (its head and an SSE keep-alive "
       "comment), before the first token too, and between heartbeats (default 2)" },
+    { "stream-head-wait-ms", "MS", OPT_UINT, FIELD(stream_head_wait_ms), 0, 60000,
+      "Gemini streams: how long the head waits for the model's first frame, so that a quick "
+      "failure keeps its HTTP status, before it goes out with a blank-line heartbeat "
+      "(default 1000)" },
     { "log-level", "LEVEL", OPT_LOG_LEVEL, FIELD(log_level), 0, 0,
       "error, warn, info (default; one line per request) or debug" },
     { "log-file", "PATH", OPT_STRING, FIELD(log_file), 0, 0,
@@ -124,6 +128,7 @@ config_init(struct config *cfg)
     cfg->request_timeout = 300;
     cfg->drain_timeout = 30;
     cfg->keepalive_interval = 2;
+    cfg->stream_head_wait_ms = 1000;
     cfg->log_level = LOG_INFO;
     cfg->default_completion_tokens = 1024;
     cfg->limits_store = strdup("shm");

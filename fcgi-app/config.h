@@ -42,9 +42,10 @@ struct config {
     size_t pipe_allowed_uid_count;
     unsigned threads;
     size_t max_body;
-    unsigned request_timeout;    /* seconds the model may stay silent */
-    unsigned drain_timeout;      /* seconds in-flight requests get on SIGTERM */
-    unsigned keepalive_interval; /* seconds between SSE keep-alive comments */
+    unsigned request_timeout;     /* seconds the model may stay silent */
+    unsigned drain_timeout;       /* seconds in-flight requests get on SIGTERM */
+    unsigned keepalive_interval;  /* seconds between SSE keep-alive comments */
+    unsigned stream_head_wait_ms; /* Gemini: how long a stream's head waits for a first frame */
     int log_level;
     char *log_file;
     char *pid_file;

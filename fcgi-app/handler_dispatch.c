@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chat_reply.h"
+#include "gemini_reply.h"
 #include "handlers.h"
 #include "messages_reply.h"
 #include "responses_reply.h"
@@ -50,26 +51,14 @@ static const struct route routes[] = {
       handle_liveliness, false },
     { "/health/readiness", false, "GET", "GET, HEAD, OPTIONS", false, &chat_wire_format,
       handle_readiness, false },
+    /* Gemini: one path prefix, two methods (route_find picks by method). */
+    { "/v1beta/models", false, "GET", "GET, HEAD, OPTIONS", true, &gemini_wire_format,
+      handle_gemini_models, false },
+    { "/v1beta/models/", true, "POST", "GET, HEAD, POST, OPTIONS", true, &gemini_wire_format,
+      handle_gemini_action, false },
+    { "/v1beta/models/", true, "GET", "GET, HEAD, POST, OPTIONS", true, &gemini_wire_format,
+      handle_gemini_model, false },
 };
-
-/* The route of `path` (each answers with and without /v1), and the id it
- * carries in `id`. */
-static const struct route *
-route_find(const char *path, const char **id)
-{
-    if (strncmp(path, "/v1/", 4) == 0)
-        path += 3;
-    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
-        const struct route *route = &routes[i];
-        size_t len = strlen(route->name);
-        if (route->has_id ? strncmp(path, route->name, len) == 0 && path[len] != '\0'
-                          : strcmp(path, route->name) == 0) {
-            *id = route->has_id ? path + len : NULL;
-            return route;
-        }
-    }
-    return NULL;
-}
 
 static bool
 method_is(const struct http_request *req, const char *method)
@@ -82,6 +71,32 @@ method_allowed(const struct http_request *req, const struct route *route)
 {
     return method_is(req, route->method) ||
            (strcmp(route->method, "GET") == 0 && method_is(req, "HEAD"));
+}
+
+/* The route of the request's path (each answers with and without /v1), and
+ * the id it carries in `id`: of the routes of that path, the one of the
+ * request's method, else the first (whose Allow a 405 lists). */
+static const struct route *
+route_find(const struct http_request *req, const char **id)
+{
+    const char *path = req->path;
+    if (strncmp(path, "/v1/", 4) == 0)
+        path += 3;
+    const struct route *found = NULL;
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
+        const struct route *route = &routes[i];
+        size_t len = strlen(route->name);
+        if (route->has_id ? strncmp(path, route->name, len) == 0 && path[len] != '\0'
+                          : strcmp(path, route->name) == 0) {
+            if (found == NULL || method_allowed(req, route)) {
+                *id = route->has_id ? path + len : NULL;
+                found = route;
+            }
+            if (method_allowed(req, route))
+                break;
+        }
+    }
+    return found;
 }
 
 static void
@@ -113,7 +128,7 @@ handle_request(struct http_request *req, const struct config *cfg, struct reques
     struct auth_identity identity = { 0 };
     struct request_context ctx = { .cfg = cfg, .identity = &identity, .outcome = outcome };
     struct api_error err;
-    const struct route *route = route_find(req->path, &ctx.path_id);
+    const struct route *route = route_find(req, &ctx.path_id);
     /* The shape of every answer, errors included: the route's API, or
      * Anthropic's for an Anthropic client (anthropic-version) on a path
      * both APIs have, or none. */

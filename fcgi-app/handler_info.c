@@ -104,8 +104,8 @@ anthropic_list(const cJSON *openai_list)
 
 /* The models a key may use (every model without keys), in OpenAI's list
  * shape. */
-static cJSON *
-allowed_models(const struct request_context *ctx)
+cJSON *
+handlers_allowed_models(const struct request_context *ctx)
 {
     cJSON *list = router_models_list();
     /* A key limited to some models sees only those. */
@@ -124,7 +124,7 @@ allowed_models(const struct request_context *ctx)
 void
 handle_models(struct http_request *req, const struct request_context *ctx)
 {
-    cJSON *list = allowed_models(ctx);
+    cJSON *list = handlers_allowed_models(ctx);
     if (list != NULL && anthropic_shape(req)) {
         cJSON *anthropic = anthropic_list(list);
         cJSON_Delete(list);
@@ -155,7 +155,7 @@ handle_model(struct http_request *req, const struct request_context *ctx)
     }
     if (anthropic_shape(req)) {
         /* Its id as the list gives it. */
-        cJSON *list = allowed_models(ctx);
+        cJSON *list = handlers_allowed_models(ctx);
         cJSON *anthropic = list ? anthropic_model(cJSON_GetObjectItemCaseSensitive(list, "data"),
                                                   model)
                                 : NULL;

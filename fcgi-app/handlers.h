@@ -24,6 +24,10 @@ struct request_context {
     const struct auth_identity *identity; /* the caller (no key: has_key false) */
     struct request_outcome *outcome;
     const char *path_id; /* the id of a path such as /v1/models/{id} */
+    /* A model call whose model and streaming the path says, not the body
+     * (Gemini's /v1beta/models/{model}:{action}): the model, or NULL. */
+    const char *path_model;
+    bool path_stream;
 };
 
 typedef void route_handler(struct http_request *req, const struct request_context *ctx);
@@ -46,5 +50,15 @@ route_handler handle_model;
  * /v1/responses/{id} (404: nothing is stored). */
 route_handler handle_responses_input_tokens;
 route_handler handle_responses_get;
+/* Gemini: POST /v1beta/models/{model}:generateContent, :streamGenerateContent,
+ * :countTokens ({model} may hold '/'); GET /v1beta/models and
+ * /v1beta/models/{model} in Google's list shape. */
+route_handler handle_gemini_action;
+route_handler handle_gemini_models;
+route_handler handle_gemini_model;
+
+/* The models the caller's key may use (every model without keys), in
+ * OpenAI's list shape; NULL when out of memory.  The caller frees it. */
+cJSON *handlers_allowed_models(const struct request_context *ctx);
 
 #endif

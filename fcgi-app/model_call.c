@@ -61,9 +61,16 @@ struct chat_exchange {
 /* --------------------------------------------------- before dispatch */
 
 static int
-read_and_parse(struct chat_exchange *ex, struct api_error *err)
+read_and_parse(struct chat_exchange *ex, const struct request_context *ctx, struct api_error *err)
 {
-    return prompt_read(ex->req, ex->cfg->max_body, ex->format->parse, &ex->chat, err);
+    if (prompt_read(ex->req, ex->cfg->max_body, ex->format->parse, &ex->chat, err) != 0)
+        return -1;
+    /* Gemini names the model and the streaming in the path. */
+    if (ctx->path_model != NULL) {
+        ex->chat.model = ctx->path_model;
+        ex->chat.stream = ctx->path_stream;
+    }
+    return 0;
 }
 
 static int
@@ -159,12 +166,20 @@ relay(struct chat_exchange *ex)
 {
     struct http_request *req = ex->req;
     const long long silence_limit_us = (long long)ex->cfg->request_timeout * 1000000;
-    const long long heartbeat_us = (long long)ex->cfg->keepalive_interval * 1000000;
+    const long long keepalive_us = (long long)ex->cfg->keepalive_interval * 1000000;
+    /* A format whose clients cannot see an error inside the stream holds
+     * its head a short while only (wire_format.h's short_head_wait): long
+     * enough that a quick failure keeps its status, short enough that a
+     * silent model's client gets its head early. */
+    const long long head_wait_us = ex->format->short_head_wait
+                                       ? (long long)ex->cfg->stream_head_wait_ms * 1000
+                                       : keepalive_us;
     long long last_frame_us = clock_monotonic_us();
     long long last_write_us = last_frame_us;
     unsigned long sends = ex->writer.sends;
 
     while (!ex->core.finished) {
+        long long heartbeat_us = ex->writer.head_sent ? keepalive_us : head_wait_us;
         long long now = clock_monotonic_us();
         long long wait_us = last_frame_us + silence_limit_us - now;
         if (ex->chat.stream && last_write_us + heartbeat_us - now < wait_us)
@@ -315,7 +330,7 @@ handle_model_call(struct http_request *req, const struct request_context *ctx)
         .format = req->wire,
     };
     struct api_error err;
-    bool refused_early = read_and_parse(&ex, &err) != 0 || route(&ex, &err) != 0 ||
+    bool refused_early = read_and_parse(&ex, ctx, &err) != 0 || route(&ex, &err) != 0 ||
                          check_fits(&ex, &err) != 0;
     if (refused_early) {
         /* Refused before admission: the limits as they stand. */

@@ -60,7 +60,8 @@ prompt_count(struct http_request *req, const struct request_context *ctx, prompt
         respond_error(req, &err);
         return -1;
     }
-    enum token_family family = family_for(ctx->cfg, request.model);
+    enum token_family family = family_for(ctx->cfg, ctx->path_model != NULL ? ctx->path_model
+                                                                            : request.model);
     *tokens = token_estimate_messages(request.messages, family) +
               token_estimate_tools(request.tools, family);
     chat_request_free(&request);

@@ -87,6 +87,11 @@ struct wire_format {
      * retry some statuses in storms but read a failure event.  NULL: every
      * error before the head keeps its status. */
     bool (*error_opens_stream)(const struct api_error *err);
+    /* Streaming: the head (with a first heartbeat) goes out after
+     * --stream-head-wait-ms of silence instead of --keepalive-interval:
+     * for clients that have a short head timeout and read no error inside
+     * a stream, so a quick failure still keeps its HTTP status (Gemini). */
+    bool short_head_wait;
     /* Whole replies: keep a text or tool event... */
     int (*collect)(void *reply, const struct reply_event *event);
     /* ...and, at REPLY_FINISH, build the response body. */

@@ -1,0 +1,74 @@
+/*
+ * POST /v1beta/models/{model}:{action}: Google's Gemini API, whose path
+ * names the model and the call.  {model} may hold '/' (the gateway's own
+ * ids, "copilot/gpt-4o", arrive so from Gemini CLI's -m and the SDK); the
+ * action is after the last ':'; the query string (alt=sse, key=) never
+ * changes the route.  generateContent and streamGenerateContent are model
+ * calls (model_call.c) whose model and streaming the path gives;
+ * countTokens answers {"totalTokens": N} from the one estimator, for the
+ * family of the model that would answer, as the other formats' counts do
+ * (never a made-up 0: Gemini CLI sizes its context from it).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gemini_request.h"
+#include "handlers.h"
+#include "prompt_count.h"
+#include "respond.h"
+
+static void
+count_tokens(struct http_request *req, const struct request_context *ctx)
+{
+    long tokens;
+    if (prompt_count(req, ctx, gemini_request_parse_for_count, &tokens) != 0)
+        return;
+    ctx->outcome->prompt_tokens = tokens;
+    char answer[48];
+    int len = snprintf(answer, sizeof answer, "{\"totalTokens\":%ld}", tokens);
+    respond_body(req, 200, "application/json", answer, (size_t)len);
+}
+
+static void
+unknown_action(struct http_request *req, const char *action)
+{
+    struct api_error err;
+    api_error_set(&err, 404, "not_found", NULL,
+                  "Unknown method ':%.64s' on %.200s. This server offers :generateContent, "
+                  ":streamGenerateContent and :countTokens on /v1beta/models/{model}.",
+                  action ? action : "", req->path);
+    respond_error(req, &err);
+}
+
+void
+handle_gemini_action(struct http_request *req, const struct request_context *ctx)
+{
+    const char *colon = strrchr(ctx->path_id, ':');
+    if (colon == NULL || colon == ctx->path_id) {
+        unknown_action(req, colon ? colon + 1 : NULL);
+        return;
+    }
+    const char *action = colon + 1;
+    bool generate = strcmp(action, "generateContent") == 0;
+    bool stream = strcmp(action, "streamGenerateContent") == 0;
+    if (!generate && !stream && strcmp(action, "countTokens") != 0) {
+        unknown_action(req, action);
+        return;
+    }
+    char *model = strndup(ctx->path_id, (size_t)(colon - ctx->path_id));
+    if (model == NULL) {
+        struct api_error err;
+        api_error_set(&err, 500, "internal_error", NULL, "Out of memory.");
+        respond_error(req, &err);
+        return;
+    }
+    struct request_context call = *ctx;
+    call.path_model = model;
+    call.path_stream = stream;
+    if (generate || stream)
+        handle_model_call(req, &call);
+    else
+        count_tokens(req, &call);
+    free(model);
+}
