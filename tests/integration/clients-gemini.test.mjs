@@ -100,6 +100,19 @@ test('models.generateContentStream: several chunks joined into the worker\'s tex
   assert.ok(chunks.slice(0, -1).every((c) => !c.candidates?.[0]?.finishReason), 'only the last chunk ends the turn');
 });
 
+// KNOWN GAP (todo until the renderer escapes them): cJSON prints U+2028/U+2029 raw; the
+// Gemini stream renderer must write them as \u2028/\u2029 (gemini-cli.test.mjs shows the CLI stall).
+test('generateContentStream: U+2028 and U+2029 in the model\'s text reach the client intact, escaped in the data line (a raw one stalls Gemini CLI\'s parser)', {
+  todo: 'the gateway writes U+2028/U+2029 raw into data lines (tests/integration/GEMINI-CLI.md, "Known gap")',
+}, async () => {
+  const marker = nonce('sep');
+  const text = `line\u2028separator\u2029paragraph ${marker}`;
+  let received = '';
+  for await (const chunk of await client().models.generateContentStream({ model: 'gpt-4o', contents: `[[reply:${text}]]` })) received += chunk.text ?? '';
+  assert.equal(received, text);
+  // The strict reader (validatingFetch) refuses a raw U+2028/U+2029 in a data line: the afterEach hook fails this test on one.
+});
+
 // ---------------------------------------------------------------- countTokens
 
 test('models.countTokens: the token estimator\'s count, never a fake 0, growing with the text', async () => {

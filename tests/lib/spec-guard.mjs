@@ -73,7 +73,7 @@ export function drainSpecViolations() {
 
 function takeViolations() {
   const found = recordedViolations.splice(0);
-  if (found.length) throw new Error(`${found.length} response(s) violated OpenAI's or Anthropic's schema:\n${found.map((v) => v.message).join('\n')}`);
+  if (found.length) throw new Error(`${found.length} response(s) violated OpenAI's, Anthropic's or Google's schema:\n${found.map((v) => v.message).join('\n')}`);
 }
 
 // node --test runs each file in its own process: these hooks apply to every test of the file.
