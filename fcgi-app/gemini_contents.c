@@ -460,6 +460,10 @@ gemini_build_contents(struct gemini_builder *b, const cJSON *request)
         if (add_content(b, content, index++) != 0)
             return -1;
     }
+    /* The last model turn's calls: VS Code's models refuse a call left
+     * unanswered. */
+    if (answer_the_rest(b) != 0)
+        return -1;
     const cJSON *system = gemini_field(request, "systemInstruction");
     if (!gemini_absent(system) && add_system(b, system) != 0)
         return -1;

@@ -1,5 +1,6 @@
 #include "gemini_error.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,29 +31,49 @@ gemini_error_status(int status)
     }
 }
 
-/* The seconds of the refusal's Retry-After header, or -1. */
-static long
-retry_after(const struct api_error *err)
+/* The value of the refusal's header `name` ("Name: "), or NULL; it runs to
+ * the next CRLF. */
+static const char *
+header_value(const struct api_error *err, const char *name)
 {
-    static const char name[] = "Retry-After: ";
+    size_t name_len = strlen(name);
     for (const char *line = err->headers; *line;) {
-        if (strncasecmp(line, name, sizeof name - 1) == 0) {
-            char *end;
-            long seconds = strtol(line + sizeof name - 1, &end, 10);
-            return end != line + sizeof name - 1 && seconds >= 0 ? seconds : -1;
-        }
+        if (strncasecmp(line, name, name_len) == 0)
+            return line + name_len;
         const char *next = strstr(line, "\r\n");
         if (next == NULL)
             break;
         line = next + 2;
     }
-    return -1;
+    return NULL;
+}
+
+/* The seconds of the refusal's Retry-After header, or -1. */
+static long
+retry_after(const struct api_error *err)
+{
+    const char *value = header_value(err, "Retry-After: ");
+    if (value == NULL)
+        return -1;
+    char *end;
+    long seconds = strtol(value, &end, 10);
+    return end != value && seconds >= 0 ? seconds : -1;
+}
+
+/* A 429 no retry can pass: VS Code's quota, or a request larger than a
+ * limit (the limiter says x-should-retry: false). */
+static bool
+terminal_429(const struct api_error *err)
+{
+    const char *no_retry = header_value(err, "x-should-retry: ");
+    return err->status == 429 &&
+           (err->quota_exhausted || (no_retry != NULL && strncmp(no_retry, "false", 5) == 0));
 }
 
 static int
 append_details(struct dynbuf *out, const struct api_error *err)
 {
-    if (err->quota_exhausted)
+    if (terminal_429(err))
         /* What Gemini CLI 0.61 treats as a terminal quota error
          * (classifyGoogleError; GEMINI-API.md 4): at most three quick
          * tries, where a plain 429 costs ten over four minutes, each a

@@ -4,8 +4,9 @@
  * `status` the google.rpc name Google gives that status (INVALID_ARGUMENT,
  * UNAUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, RESOURCE_EXHAUSTED,
  * UNAVAILABLE, ...).  `details` says what a client's retry policy reads:
- * a VS Code quota refusal carries an ErrorInfo whose reason Gemini CLI
- * takes as terminal (it stops after a few quick tries, message kept,
+ * a VS Code quota refusal (and a request larger than a limit, which no
+ * retry can pass) carries an ErrorInfo whose reason Gemini CLI takes as
+ * terminal (it stops after a few quick tries, message kept,
  * instead of ten over four minutes); the gateway's own rate limit carries
  * a RetryInfo with its Retry-After; a refused key an ErrorInfo
  * API_KEY_INVALID, as Google sends.  The Gemini format (gemini_reply.c)

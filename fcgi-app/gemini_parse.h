@@ -41,6 +41,10 @@ void gemini_note(struct gemini_builder *b, const char *fmt, ...)
 /* Adds `item` to `array`; false (and `item` deleted) when either fails. */
 bool gemini_append(cJSON *array, cJSON *item);
 
+/* OpenAPI's upper-case types ("OBJECT", "STRING"), in `schema` and every
+ * schema inside it, as JSON Schema's lower-case ones. */
+void gemini_lower_case_types(cJSON *schema);
+
 /* contents and systemInstruction into b->messages (gemini_contents.c). */
 int gemini_build_contents(struct gemini_builder *b, const cJSON *request);
 /* tools and toolConfig into b->root (gemini_tools.c). */

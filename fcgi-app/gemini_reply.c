@@ -1,6 +1,7 @@
 #include "gemini_reply.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -46,24 +47,24 @@ gemini_finish_reason(const struct reply_event *finish)
     return "STOP"; /* stop, and tool_calls: Gemini has no reason of its own for calls */
 }
 
-/* The window's arguments when they are one JSON object, else "{}"
- * (gemini_reply.h says why). */
-static const char *
-call_args(const struct gemini_reply *reply, const char *arguments, size_t len, size_t *out_len)
+/* The window's arguments as one line of JSON when they are an object,
+ * else "{}" (gemini_reply.h says why); the caller frees it.  Printed again
+ * rather than passed through: JSON whitespace may be a line break, and a
+ * chunk must be one line.  NULL: out of memory. */
+static char *
+call_args(const struct gemini_reply *reply, const char *arguments, size_t len)
 {
     const char *end = NULL;
     cJSON *parsed = cJSON_ParseWithLengthOpts(arguments, len, &end, false);
     bool object = cJSON_IsObject(parsed) && end != NULL &&
                   strspn(end, " \t\r\n") == (size_t)(arguments + len - end);
+    char *line = object ? cJSON_PrintUnformatted(parsed) : NULL;
     cJSON_Delete(parsed);
-    if (object) {
-        *out_len = len;
-        return arguments;
-    }
+    if (object)
+        return line;
     log_warn("request %s: the model's call arguments (%zu bytes) are not a JSON object; sent as {}",
              reply->request_id, len);
-    *out_len = 2;
-    return "{}";
+    return strdup("{}");
 }
 
 /* ------------------------------------------------------------ pieces */
@@ -83,8 +84,9 @@ append_text_part(struct dynbuf *out, const char *text, size_t len)
 static int
 append_call_part(struct gemini_reply *reply, struct dynbuf *out, const struct reply_event *event)
 {
-    size_t args_len;
-    const char *args = call_args(reply, event->text, event->len, &args_len);
+    char *args = call_args(reply, event->text, event->len);
+    if (args == NULL)
+        return DYNBUF_NO_MEMORY;
     int rc = dynbuf_append_str(out, "{\"functionCall\":{\"id\":");
     if (rc == DYNBUF_OK)
         rc = json_append_string(out, event->call_id, strlen(event->call_id));
@@ -95,9 +97,10 @@ append_call_part(struct gemini_reply *reply, struct dynbuf *out, const struct re
     if (rc == DYNBUF_OK)
         rc = dynbuf_append_str(out, ",\"args\":");
     if (rc == DYNBUF_OK)
-        rc = dynbuf_append(out, args, args_len);
+        rc = dynbuf_append_str(out, args);
     if (rc == DYNBUF_OK)
         rc = dynbuf_append_str(out, "}}");
+    free(args);
     return rc;
 }
 
@@ -251,6 +254,7 @@ gemini_release(void *reply)
 
 const struct wire_format gemini_wire_format = {
     .name = "gemini",
+    .conversation_param = "contents",
     .stream_type = "text/event-stream",
     .parse = gemini_request_parse,
     .reply_size = sizeof(struct gemini_reply),

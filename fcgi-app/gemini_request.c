@@ -72,10 +72,18 @@ gemini_note(struct gemini_builder *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    size_t start = b->notes.len;
     /* A full buffer loses the later notes only: they are for the log. */
     if (b->notes.len == 0 || dynbuf_append_str(&b->notes, "; ") == DYNBUF_OK)
         (void)dynbuf_vappendf(&b->notes, fmt, ap);
     va_end(ap);
+    /* The names it quotes are the client's: one printable ASCII line in
+     * the log, whatever they hold. */
+    for (size_t i = start; i < b->notes.len; i++) {
+        unsigned char c = (unsigned char)b->notes.data[i];
+        if (c < 0x20 || c >= 0x7f)
+            b->notes.data[i] = '?';
+    }
 }
 
 bool
@@ -133,9 +141,19 @@ build_json_mode(struct gemini_builder *b, const cJSON *config, struct chat_reque
     if (strcmp(mime->valuestring, "application/json") != 0)
         return 0; /* text/plain, text/x.enum: plain text is what the model writes */
     const cJSON *schema = gemini_field(config, "responseJsonSchema");
-    if (gemini_absent(schema))
+    cJSON *openapi = NULL; /* responseSchema's OpenAPI types, lower-cased */
+    if (gemini_absent(schema)) {
         schema = gemini_field(config, "responseSchema");
+        if (cJSON_IsObject(schema) && (openapi = cJSON_Duplicate(schema, true)) == NULL)
+            return gemini_out_of_memory(b);
+        if (openapi != NULL) {
+            gemini_lower_case_types(openapi);
+            schema = openapi;
+        }
+    }
     char *schema_text = cJSON_IsObject(schema) ? cJSON_PrintUnformatted(schema) : NULL;
+    bool schema_is_object = cJSON_IsObject(schema), schema_absent = gemini_absent(schema);
+    cJSON_Delete(openapi);
     struct dynbuf instruction;
     dynbuf_init(&instruction, b->text_max);
     int rc = dynbuf_append_str(&instruction,
@@ -145,13 +163,13 @@ build_json_mode(struct gemini_builder *b, const cJSON *config, struct chat_reque
         rc = dynbuf_appendf(&instruction, " It must conform to this JSON Schema: %s", schema_text);
     free(schema_text);
     cJSON *message = cJSON_CreateObject();
-    bool built = rc == DYNBUF_OK && (cJSON_IsObject(schema) || gemini_absent(schema)) &&
-                 message != NULL && cJSON_AddStringToObject(message, "role", "system") &&
+    bool built = rc == DYNBUF_OK && (schema_is_object || schema_absent) && message != NULL &&
+                 cJSON_AddStringToObject(message, "role", "system") &&
                  cJSON_AddStringToObject(message, "content", instruction.data);
     dynbuf_free(&instruction);
     if (!built) {
         cJSON_Delete(message);
-        if (rc == DYNBUF_OK && !cJSON_IsObject(schema) && !gemini_absent(schema))
+        if (rc == DYNBUF_OK && !schema_is_object && !schema_absent)
             return gemini_refuse(b, "generationConfig.responseJsonSchema", "expected an object.");
         return gemini_out_of_memory(b);
     }

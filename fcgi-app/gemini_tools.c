@@ -13,8 +13,8 @@
 
 /* OpenAPI's upper-case types (`parameters`: "OBJECT", "STRING") as JSON
  * Schema's, which VS Code's models take. */
-static void
-lower_case_types(cJSON *schema)
+void
+gemini_lower_case_types(cJSON *schema)
 {
     cJSON *item;
     cJSON_ArrayForEach(item, schema) {
@@ -25,7 +25,7 @@ lower_case_types(cJSON *schema)
                     for (char *c = name->valuestring; *c; c++)
                         *c = (char)tolower((unsigned char)*c);
         } else if (cJSON_IsObject(item) || cJSON_IsArray(item)) {
-            lower_case_types(item);
+            gemini_lower_case_types(item);
         }
     }
 }
@@ -53,7 +53,7 @@ add_declaration(struct gemini_builder *b, const cJSON *declaration, const char *
     } else if (cJSON_IsObject(openapi)) {
         schema = cJSON_Duplicate(openapi, true);
         if (schema != NULL)
-            lower_case_types(schema);
+            gemini_lower_case_types(schema);
     } else {
         schema = cJSON_Parse("{\"type\":\"object\",\"properties\":{}}");
     }

@@ -58,6 +58,12 @@ static const struct route routes[] = {
       handle_gemini_action, false },
     { "/v1beta/models/", true, "GET", "GET, HEAD, POST, OPTIONS", true, &gemini_wire_format,
       handle_gemini_model, false },
+    /* The rest of Google's API (files, cachedContents, ...): a 404 its
+     * clients can read. */
+    { "/v1beta/", true, "POST", "GET, HEAD, POST, OPTIONS", true, &gemini_wire_format,
+      handle_gemini_unknown, false },
+    { "/v1beta/", true, "GET", "GET, HEAD, POST, OPTIONS", true, &gemini_wire_format,
+      handle_gemini_unknown, false },
 };
 
 static bool

@@ -42,6 +42,19 @@ unknown_action(struct http_request *req, const char *action)
 }
 
 void
+handle_gemini_unknown(struct http_request *req, const struct request_context *ctx)
+{
+    (void)ctx;
+    struct api_error err;
+    api_error_set(&err, 404, "not_found", NULL,
+                  "Unknown request URL: %.32s %.200s. This server offers Gemini's POST "
+                  "/v1beta/models/{model}:generateContent, :streamGenerateContent, :countTokens "
+                  "and GET /v1beta/models.",
+                  req->method, req->path);
+    respond_error(req, &err);
+}
+
+void
 handle_gemini_action(struct http_request *req, const struct request_context *ctx)
 {
     const char *colon = strrchr(ctx->path_id, ':');

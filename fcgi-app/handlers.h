@@ -56,6 +56,8 @@ route_handler handle_responses_get;
 route_handler handle_gemini_action;
 route_handler handle_gemini_models;
 route_handler handle_gemini_model;
+/* The rest of /v1beta/: 404 in Google's shape. */
+route_handler handle_gemini_unknown;
 
 /* The models the caller's key may use (every model without keys), in
  * OpenAI's list shape; NULL when out of memory.  The caller frees it. */

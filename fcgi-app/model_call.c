@@ -103,12 +103,14 @@ static int
 check_fits(struct chat_exchange *ex, struct api_error *err)
 {
     const struct router_pick *pick = &ex->pick;
+    const char *conversation = ex->format->conversation_param ? ex->format->conversation_param
+                                                              : "messages";
     if (!auth_allows_model(ex->identity, pick->model_id, pick->family)) {
         api_error_set(err, 403, "model_not_allowed", "model",
                       "The API key '%s' may not use the model '%s'.", ex->identity->name,
                       pick->model_id);
     } else if (ex->chat.has_images && pick->image_input == ROUTER_CAPABILITY_NO) {
-        api_error_set(err, 400, "image_input_not_supported", "messages",
+        api_error_set(err, 400, "image_input_not_supported", conversation,
                       "The model '%s' does not accept images; remove the image parts or choose "
                       "a model that does.",
                       pick->model_id);
@@ -121,11 +123,11 @@ check_fits(struct chat_exchange *ex, struct api_error *err)
                                                   : token_context_limit(family);
         if (ex->prompt_tokens <= context)
             return 0;
-        api_error_set(err, 400, "context_length_exceeded", "messages",
-                      "This model's maximum context length is %ld tokens. However, your "
-                      "messages resulted in about %ld tokens (estimated). Please reduce the "
-                      "length of the messages.",
-                      context, ex->prompt_tokens);
+        api_error_set(err, 400, "context_length_exceeded", conversation,
+                      "This model's maximum context length is %ld tokens. However, your %s "
+                      "resulted in about %ld tokens (estimated). Please reduce the length of the "
+                      "%s.",
+                      context, conversation, ex->prompt_tokens, conversation);
     }
     api_error_add_header(err, "x-should-retry", "false");
     return -1;

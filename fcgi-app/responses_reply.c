@@ -624,6 +624,7 @@ responses_complete(void *opaque, const struct reply_event *finish, struct dynbuf
 const struct wire_format responses_wire_format = {
     .name = "responses",
     .stream_type = "text/event-stream",
+    .conversation_param = "input",
     .parse = responses_request_parse,
     .reply_size = sizeof(struct responses_reply),
     .reply_init = responses_setup,

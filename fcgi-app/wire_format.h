@@ -61,6 +61,9 @@ struct wire_format {
     const char *name;              /* "chat": logs and metrics */
     const char *stream_type;       /* the Content-Type of a streamed reply */
     const char *request_id_header; /* another header that carries the request id, or NULL */
+    /* The body's field that holds the conversation, named by the errors
+     * about it (a prompt over the context, images): NULL for "messages". */
+    const char *conversation_param;
 
     /* The body into the normalised request; 0, or -1 with `err` (a 400). */
     int (*parse)(const char *body, size_t len, struct chat_request *out, struct api_error *err);

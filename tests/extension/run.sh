@@ -29,11 +29,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Writable for us, judged by the mode bits too: root may write anywhere, but
-# a tree made read-only (distcheck's `chmod a-w`) must be left alone.
-writable() {
-    [ -w "$1" ] && [ -n "$(find "$1" -maxdepth 0 -perm -u+w -print)" ]
-}
+. "$top_srcdir/tests/lib/tree.sh"
 
 if [ ! -f "$ext_dir/package.json" ]; then
     echo "extension/run.sh: $ext_dir/package.json not found" >&2
@@ -41,17 +37,14 @@ if [ ! -f "$ext_dir/package.json" ]; then
 fi
 if ! writable "$ext_dir"; then
     copy="$build_root/extension-check"
-    rm -rf "$copy"
-    mkdir -p "$copy"
     # shellcheck disable=SC2086
-    (cd "$ext_dir" && cp -R $inputs "$copy/")
-    chmod -R u+w "$copy"
+    copy_tree "$ext_dir" "$copy" $inputs
     ext_dir=$copy
 fi
 cd "$ext_dir"
 
 if [ ! -f node_modules/.package-lock.json ] ||
-    [ -n "$(find package.json package-lock.json -newer node_modules/.package-lock.json -print)" ]; then
+    newer_than . node_modules/.package-lock.json package.json package-lock.json; then
     "$NPM" ci --no-audit --no-fund --loglevel=error
 fi
 

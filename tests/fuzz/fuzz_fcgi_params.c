@@ -18,7 +18,9 @@
  * nothing after them or an error; pings anywhere after the start).  A Responses
  * stream (/v1/responses) is named events of increasing sequence_number,
  * response.created first and one completed, incomplete or failed event
- * last, and its JSON a Response whose usage adds up.  No mailbox,
+ * last, and its JSON a Response whose usage adds up.  A Gemini answer
+ * (/v1beta/models...) is Google's JSON, or a stream in the strict framing
+ * Gemini CLI needs (fuzz_gemini_checks.h).  No mailbox,
  * window reference or in-flight count outlives its request.  Web pages
  * (web_guard.h): a request with a foreign Host (on loopback) or Origin runs
  * no model and gets 403; Access-Control-Allow-Origin is never "*", only
@@ -31,6 +33,8 @@
 #include <cjson/cJSON.h>
 
 #include "fuzz.h"
+#include "fuzz_gemini_checks.h"
+#include "gemini_reply.h"
 #include "loopback.h"
 #include "messages_reply.h"
 #include "request_harness.h"
@@ -494,6 +498,10 @@ check_response(const struct harness_result *result)
     bool anthropic = req->wire == &messages_wire_format;
     if (status == 204)
         FUZZ_CHECK(body_len == 0);
+    else if (req->wire == &gemini_wire_format && json)
+        fuzz_check_gemini_json(status, body, body_len);
+    else if (req->wire == &gemini_wire_format)
+        fuzz_check_gemini_stream(body, body_len);
     else if (json && anthropic)
         check_anthropic_json(req, status, body, body_len);
     else if (json)

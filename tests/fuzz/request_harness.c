@@ -387,6 +387,8 @@ request_harness_init(void)
     set("model-alias", "fast=gpt-4o-mini");
     /* A tier, as Claude Code's users map theirs. */
     set("model-alias", "claude-*opus*=claude-3.5-sonnet");
+    /* Gemini CLI's classifier model under `auto`, mapped as the README says. */
+    set("model-alias", "gemini-3.5-flash-lite=gpt-4o-mini");
     set("keys-file", keys_file);
     set("limits-rpm", "1000000");
     set("limits-tpm", "1000000000");

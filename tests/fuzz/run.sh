@@ -27,6 +27,7 @@ max_len() {
     case $1 in
     chat_request) echo 16384 ;;
     messages_request) echo 16384 ;;
+    gemini_request) echo 16384 ;;
     responses_request) echo 16384 ;;
     pipe_decoder) echo 4096 ;;
     fcgi_params) echo 8192 ;;

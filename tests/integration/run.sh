@@ -37,29 +37,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Writable for us, judged by the mode bits too: root may write anywhere, but
-# a tree made read-only (distcheck's `chmod a-w`) must be left alone.
-writable() {
-    [ -w "$1" ] && [ -n "$(find "$1" -maxdepth 0 -perm -u+w -print)" ]
-}
-
-# Does anything in $1 (relative paths $2...) have an mtime newer than file $1/$ref?
-newer_than() {
-    dir=$1 ref=$2
-    shift 2
-    [ -n "$(cd "$dir" && find "$@" -newer "$ref" -print 2>/dev/null | head -n 1)" ]
-}
-
-# Copies $2... (relative to $1) into a fresh directory $3, writable.
-copy_tree() {
-    src=$1 dest=$2
-    shift 2
-    rm -rf "$dest"
-    mkdir -p "$dest"
-    (cd "$src" && cp -R "$@" "$dest/")
-    chmod -R u+w "$dest"
-    copies="$copies $dest"
-}
+. "$top_srcdir/tests/lib/tree.sh"
 
 # ---- the tests' npm packages (the openai SDK, LangChain, the AI SDK, ajv, yaml)
 if [ ! -f "$tests_dir/node_modules/.package-lock.json" ] ||
@@ -69,6 +47,7 @@ if [ ! -f "$tests_dir/node_modules/.package-lock.json" ] ||
     else
         copy="$build_root/tests-run"
         copy_tree "$tests_dir" "$copy" package.json package-lock.json integration lib worker spec
+        copies="$copies $copy"
         (cd "$copy" && "$NPM" ci --no-audit --no-fund)
         tests_dir=$copy
     fi

@@ -22,25 +22,11 @@ ext_dir="$top_srcdir/extension"
 # What out/harness.mjs is built from (extension/, never node_modules/out/dist).
 harness_inputs="package.json package-lock.json tsconfig.json scripts src test"
 
-# Writable for us, judged by the mode bits too: root may write anywhere, but
-# a tree made read-only (distcheck's `chmod a-w`) must be left alone.
-writable() {
-    [ -w "$1" ] && [ -n "$(find "$1" -maxdepth 0 -perm -u+w -print)" ]
-}
-
-# Does anything in $1 (relative paths $3...) have an mtime newer than file $1/$2?
-newer_than() {
-    dir=$1 ref=$2
-    shift 2
-    [ -n "$(cd "$dir" && find "$@" -newer "$ref" -print 2>/dev/null | head -n 1)" ]
-}
+. "$top_srcdir/tests/lib/tree.sh"
 
 if ! writable "$ext_dir"; then
-    rm -rf "$copy_dir"
-    mkdir -p "$copy_dir"
     # shellcheck disable=SC2086
-    (cd "$ext_dir" && cp -R $harness_inputs "$copy_dir/")
-    chmod -R u+w "$copy_dir"
+    copy_tree "$ext_dir" "$copy_dir" $harness_inputs
     ext_dir=$copy_dir
 fi
 # shellcheck disable=SC2086
