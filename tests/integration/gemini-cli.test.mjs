@@ -91,6 +91,24 @@ async function gemini(prompt, { on = stack, args = ['-m', 'gpt-4o'], apiKey, set
   }
 }
 
+/**
+ * The README's "Use with Gemini CLI" settings.json block, parsed, after checking
+ * that its shell block sets the variables the sealed run sets.
+ */
+function readmeSettings() {
+  const readme = fs.readFileSync(repoReadme, 'utf8');
+  const section = readme.split(/^## /m).find((s) => s.startsWith('Use with Gemini CLI'));
+  assert.ok(section, 'README.md has a section "Use with Gemini CLI"');
+  const shell = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  assert.match(shell, /^export GOOGLE_GEMINI_BASE_URL=http:\/\/localhost:4000 /m);
+  assert.match(shell, /^export GEMINI_API_KEY=/m);
+  const block = /```json\n([\s\S]*?)```/.exec(section);
+  assert.ok(block, 'the section has a ```json block');
+  const settings = JSON.parse(block[1]);
+  assert.equal(settings.security?.auth?.selectedType, 'gemini-api-key', 'the auth type pinned');
+  return settings;
+}
+
 const explain = ({ result, calls }) => `gemini exit ${result.code}\nstdout: ${result.stdout.slice(0, 3000)}\nstderr (tail): ${result.stderr.slice(-2500)}\n` +
   `requests: ${calls.map((e) => `${e.url} → ${e.status} ${e.responseText.slice(0, 300)}`).join('\n')}`;
 
@@ -142,9 +160,11 @@ test('the strict stream reader agrees with Gemini CLI\'s bundled parser: blank-l
 
 // ---------------------------------------------------------------- through the gateway
 
-test('gemini -p: a plain answer through nginx, one request; what the CLI sent was accepted and reached the model', async () => {
+test('gemini -p with the README\'s settings.json: a plain answer through nginx, one request; what the CLI sent was accepted and reached the model', async () => {
   const marker = nonce('gcli');
-  const run = await gemini(`[[reply:gemini-answer ${marker}]]`);
+  const settings = readmeSettings();
+  assert.equal(settings.model.name, 'gpt-4o');
+  const run = await gemini(`[[reply:gemini-answer ${marker}]]`, { args: [], settings });
   assert.equal(run.result.code, 0, explain(run));
   assert.equal(run.result.json?.response, `gemini-answer ${marker}`, explain(run));
   assert.equal(run.calls.length, 1, explain(run));
@@ -156,7 +176,8 @@ test('gemini -p: a plain answer through nginx, one request; what the CLI sent wa
   assert.deepEqual(read.problems, []);
   const usage = read.frames.at(-1).usageMetadata;
   // The CLI's stats are the gateway's usage (promptTokenCount is its context size).
-  assert.equal(run.result.json.stats.models['test/gpt-4o']?.tokens?.prompt ?? run.result.json.stats.models['gpt-4o']?.tokens?.prompt, usage.promptTokenCount, JSON.stringify(run.result.json.stats.models));
+  // (keyed by the modelVersion the gateway answered: the id of the model that served it)
+  assert.equal(run.result.json.stats.models['test/gpt-4o']?.tokens?.prompt, usage.promptTokenCount, JSON.stringify(run.result.json.stats.models));
 
   // What Gemini CLI 0.61.0 sends, all accepted:
   assert.equal(call.headers['x-goog-api-key'], 'unused');
