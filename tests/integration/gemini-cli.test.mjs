@@ -36,13 +36,6 @@ import { recordingProxy } from '../lib/codex.mjs';
 import { ensureGeminiCli, sealedGemini, GEMINI_CLI_VERSION } from '../lib/gemini-cli.mjs';
 import { readGeminiStream, streamText } from '../lib/gemini-stream.mjs';
 
-const [stack, keyed, windowless, aliased] = useStacks({ before, after }, 4, ({ dir }) => [
-  {},
-  {},
-  { worker: false },
-  // Gemini CLI's own names mapped by globs, as a user of `auto` would.
-  { ctlArgs: ['--fcgi-config', writeFcgiConfig(path.join(dir, 'aliased.conf'), { 'model-alias': ['gemini-*=gpt-4o'] })] },
-], { tag: 'lgemcli' });
 
 let cli;
 const recorders = new Map();
@@ -62,11 +55,21 @@ async function recorderOf(on) {
   return recorders.get(on);
 }
 
+// Registered before useStacks's own: node runs after hooks in order, and the stacks'
+// teardown fails on a process still attached (the small window).
 after(async () => {
   await smallWindow?.stop();
   for (const recorder of recorders.values()) await recorder.close();
   await fake?.close();
 });
+
+const [stack, keyed, windowless, aliased] = useStacks({ before, after }, 4, ({ dir }) => [
+  {},
+  {},
+  { worker: false },
+  // Gemini CLI's own names mapped by globs, as a user of `auto` would.
+  { ctlArgs: ['--fcgi-config', writeFcgiConfig(path.join(dir, 'aliased.conf'), { 'model-alias': ['gemini-*=gpt-4o'] })] },
+], { tag: 'lgemcli' });
 
 /** The recorded model calls (POST /v1beta/...) from index `from` on. */
 const modelCalls = (recorder, from = 0) => recorder.exchanges.slice(from).filter((e) => e.method === 'POST' && e.url.startsWith('/v1beta/'));
