@@ -19,6 +19,14 @@
 // `anthropic-version` (the model list, ModelInfo), and their errors
 // (ErrorResponse, the error type of the status, the `request-id` header).
 //
+// Google's Gemini API routes (/v1beta/models...) are checked against
+// tests/spec/gemini.schema.json (tests/spec/gemini.mjs): generateContent (a
+// whole GenerateContentResponse), streamGenerateContent (read by the strict
+// reader of gemini-stream.mjs: one `data:` line per frame, blank lines
+// between, nothing else; each chunk validated, the last with its finishReason
+// and usage), countTokens (CountTokensResponse), the model list and a model,
+// and every error (ErrorResponse, error.code = the HTTP status).
+//
 // A violation is recorded, and the helper that received it throws it
 // (httpRequest and curl reject; readUntil/readToEnd reject). An afterEach hook
 // also fails the running test if any violation was recorded during it, so a
@@ -30,9 +38,12 @@ import fs from 'node:fs';
 import { afterEach, after } from 'node:test';
 import { load as loadOpenApi } from '../spec/openapi.mjs';
 import { ERROR_TYPE_BY_STATUS, EVENT_SCHEMAS, StreamChecker, loadAnthropic, messageProblems } from '../spec/anthropic.mjs';
+import { errorProblems as geminiErrorProblems, loadGemini, usageProblems as geminiUsageProblems } from '../spec/gemini.mjs';
+import { GeminiStreamReader } from './gemini-stream.mjs';
 
 const openApi = await loadOpenApi();
 const anthropic = loadAnthropic();
+const gemini = loadGemini();
 
 /** A response that does not match OpenAI's schema (or, on an Anthropic route, Anthropic's). */
 export class SpecViolation extends Error {
@@ -62,7 +73,7 @@ export function drainSpecViolations() {
 
 function takeViolations() {
   const found = recordedViolations.splice(0);
-  if (found.length) throw new Error(`${found.length} response(s) violated OpenAI's or Anthropic's schema:\n${found.map((v) => v.message).join('\n')}`);
+  if (found.length) throw new Error(`${found.length} response(s) violated OpenAI's, Anthropic's or Google's schema:\n${found.map((v) => v.message).join('\n')}`);
 }
 
 // node --test runs each file in its own process: these hooks apply to every test of the file.
@@ -86,6 +97,24 @@ const ANTHROPIC_SPEC = "Anthropic's Messages API (tests/spec/anthropic-messages.
 const RESPONSES_PATH = /^\/(?:v1\/)?responses$/;
 const RESPONSES_INPUT_TOKENS_PATH = /^\/(?:v1\/)?responses\/input_tokens$/;
 const RESPONSE_PATH = /^\/(?:v1\/)?responses\/[^/]+$/;
+// Google's Gemini API: {model} may hold '/' (copilot/gpt-4o); the method follows its last ':'.
+const GEMINI_PREFIX = 'gemini:';
+const GEMINI_SPEC = "Google's Gemini API (tests/spec/gemini.schema.json)";
+const GEMINI_ROUTE = /^\/v1beta\/models(?:\/|$)/;
+const GEMINI_MODELS_PATH = /^\/v1beta\/models\/?$/;
+const GEMINI_METHOD_PATH = /^\/v1beta\/models\/.+:(generateContent|streamGenerateContent|countTokens)$/;
+const GEMINI_MODEL_PATH = /^\/v1beta\/models\/[^:]+$/;
+const GEMINI_SCHEMA_BY_METHOD = { generateContent: 'GenerateContentResponse', countTokens: 'CountTokensResponse' };
+
+/** Is this one of Google's Gemini API routes (/v1beta/models...)? */
+export function isGeminiRoute(urlPath) {
+  return GEMINI_ROUTE.test(String(urlPath).split('?')[0]);
+}
+
+/** The Gemini method a POST path names (generateContent, streamGenerateContent, countTokens), or null. */
+export function geminiMethod(urlPath) {
+  return GEMINI_METHOD_PATH.exec(String(urlPath).split('?')[0])?.[1] ?? null;
+}
 
 /** Request headers in any form (object, Headers, [name, value] pairs) as an object with lower-case names. */
 export function headerObject(headers) {
@@ -117,6 +146,14 @@ export function responseSchema(method, urlPath, status, requestHeaders = {}) {
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) return null;
   // The gateway's own documents (status, probes) are no API's: their schema is tests/spec/status.schema.json.
   if (/^\/health(?:\/|$)/.test(pathOnly)) return null;
+  if (isGeminiRoute(pathOnly)) {
+    if (status >= 400) return `${GEMINI_PREFIX}ErrorResponse`;
+    if (status >= 300) return null;
+    if (method === 'POST' && GEMINI_SCHEMA_BY_METHOD[geminiMethod(pathOnly)]) return `${GEMINI_PREFIX}${GEMINI_SCHEMA_BY_METHOD[geminiMethod(pathOnly)]}`;
+    if (method === 'GET' && GEMINI_MODELS_PATH.test(pathOnly)) return `${GEMINI_PREFIX}ListModelsResponse`;
+    if (method === 'GET' && GEMINI_MODEL_PATH.test(pathOnly)) return `${GEMINI_PREFIX}Model`;
+    return null;
+  }
   if (isAnthropicRoute(method, urlPath, requestHeaders)) {
     if (status >= 400) return `${ANTHROPIC_PREFIX}ErrorResponse`;
     if (status >= 300) return null;
@@ -184,6 +221,10 @@ function responsesStreamRules() {
 
 /** Validates one JSON value against `schema`; returns a recorded SpecViolation or null. */
 export function checkValue(where, schema, value) {
+  if (schema.startsWith(GEMINI_PREFIX)) {
+    const problems = gemini.validate(schema.slice(GEMINI_PREFIX.length), value);
+    return problems.length ? recordViolation(where, problems, value, GEMINI_SPEC) : null;
+  }
   if (schema.startsWith(ANTHROPIC_PREFIX)) {
     const name = schema.slice(ANTHROPIC_PREFIX.length);
     const problems = anthropic.validate(name, value);
@@ -213,6 +254,7 @@ export function checkValue(where, schema, value) {
  * model list); headers: the response's, when known (the request-id check).
  */
 export function responseValidator({ method = 'GET', path: urlPath, status, contentType = '', requestHeaders = {}, headers }) {
+  if (isGeminiRoute(urlPath)) return geminiResponseValidator({ method, path: urlPath, status, contentType });
   const where = `${method} ${urlPath} → ${status}`;
   const violations = [];
   const note = (v) => { if (v) violations.push(v); };
@@ -331,6 +373,51 @@ export function responseValidator({ method = 'GET', path: urlPath, status, conte
         if (head?.['request-id'] && value.request_id !== head['request-id']) problems.push(`request_id ${JSON.stringify(value.request_id)} is not the request-id header ${head['request-id']}`);
         if (problems.length) note(recordViolation(where, problems, value, ANTHROPIC_SPEC));
       }
+      return violations;
+    },
+  };
+}
+
+/**
+ * responseValidator for Google's Gemini API routes: a 200 on
+ * streamGenerateContent must be an event stream read by the strict reader
+ * (gemini-stream.mjs), each problem recorded as it is found; any other body
+ * is JSON of the route's schema (a JSON-array stream, what Google sends
+ * without ?alt=sse, is refused: Gemini CLI and both SDK parsers fail on it);
+ * an error's code is its HTTP status, a whole response's usage adds up.
+ */
+function geminiResponseValidator({ method, path: urlPath, status, contentType }) {
+  const where = `${method} ${urlPath} → ${status}`;
+  const violations = [];
+  const note = (problems, value) => { if (problems.length) violations.push(recordViolation(where, problems, value, GEMINI_SPEC)); };
+  const streamRoute = method === 'POST' && geminiMethod(urlPath) === 'streamGenerateContent' && status === 200;
+  const reader = streamRoute ? new GeminiStreamReader() : null;
+  let text = '';
+  return {
+    violations,
+    push(chunk) {
+      text += chunk;
+      if (reader && /^text\/event-stream/i.test(contentType)) note(reader.push(chunk), chunk);
+    },
+    end(complete = true) {
+      if (reader) {
+        if (!/^text\/event-stream/i.test(contentType)) note([`content-type ${contentType || 'none'} on a stream: Gemini's clients read text/event-stream (a JSON array stream fails Gemini CLI and both SDK parsers)`], text.slice(0, 300));
+        else note(reader.end(complete), text.slice(-300));
+        return violations;
+      }
+      if (!complete) return violations;
+      const schema = responseSchema(method, urlPath, status);
+      if (!schema) return violations;
+      let value;
+      try { value = JSON.parse(text); } catch {
+        note([`the body is not JSON (content-type ${contentType || 'none'})`], text.slice(0, 500));
+        return violations;
+      }
+      if (!/^application\/json/i.test(contentType)) note([`content-type ${contentType || 'none'}, not application/json`], value);
+      const violation = checkValue(where, schema, value);
+      if (violation) violations.push(violation);
+      else if (status >= 400) note(geminiErrorProblems(value, status), value);
+      else if (schema === `${GEMINI_PREFIX}GenerateContentResponse`) note(geminiUsageProblems(value.usageMetadata), value);
       return violations;
     },
   };
