@@ -58,7 +58,7 @@ call_args(const struct gemini_reply *reply, const char *arguments, size_t len)
     cJSON *parsed = cJSON_ParseWithLengthOpts(arguments, len, &end, false);
     bool object = cJSON_IsObject(parsed) && end != NULL &&
                   strspn(end, " \t\r\n") == (size_t)(arguments + len - end);
-    char *line = object ? cJSON_PrintUnformatted(parsed) : NULL;
+    char *line = object ? json_print_line(parsed) : NULL;
     cJSON_Delete(parsed);
     if (object)
         return line;

@@ -1,6 +1,10 @@
 #include "json_write.h"
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "utf8.h"
 
@@ -20,8 +24,16 @@ json_append_string(struct dynbuf *out, const char *text, size_t len)
         }
         uint32_t cp;
         size_t seq = c >= 0x80 ? utf8_decode(s + i, s + len, &cp) : 0;
-        if (seq > 0) {
+        if (seq > 0 && cp != 0x2028 && cp != 0x2029) {
             i += seq;
+            continue;
+        }
+        if (seq > 0) {
+            rc = dynbuf_append(out, s + run_start, i - run_start);
+            if (rc == DYNBUF_OK)
+                rc = dynbuf_append(out, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
+            i += seq;
+            run_start = i;
             continue;
         }
         /* Flush the plain run, then write this byte escaped. */
@@ -61,4 +73,31 @@ json_append_string(struct dynbuf *out, const char *text, size_t len)
     if (rc == DYNBUF_OK)
         rc = dynbuf_append(out, "\"", 1);
     return rc;
+}
+
+char *
+json_print_line(const struct cJSON *item)
+{
+    char *printed = cJSON_PrintUnformatted(item);
+    if (printed == NULL ||
+        (strstr(printed, "\xe2\x80\xa8") == NULL && strstr(printed, "\xe2\x80\xa9") == NULL))
+        return printed;
+    /* In cJSON's output these bytes can only be inside a string. */
+    size_t len = strlen(printed);
+    char *line = malloc(len * 2 + 1); /* 3 bytes become 6 */
+    if (line != NULL) {
+        char *to = line;
+        for (const char *from = printed; *from != '\0';) {
+            if (from[0] == '\xe2' && from[1] == '\x80' && (from[2] == '\xa8' || from[2] == '\xa9')) {
+                memcpy(to, from[2] == '\xa8' ? "\\u2028" : "\\u2029", 6);
+                to += 6;
+                from += 3;
+            } else {
+                *to++ = *from++;
+            }
+        }
+        *to = '\0';
+    }
+    free(printed);
+    return line;
 }

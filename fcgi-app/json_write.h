@@ -12,7 +12,14 @@
 #include "dynbuf.h"
 
 /* Appends `"...escaped..."`.  Bytes that are not valid UTF-8 are replaced
- * by U+FFFD, so the output is always valid JSON. */
+ * by U+FFFD, so the output is always valid JSON.  U+2028 and U+2029 are
+ * escaped too: JSON allows them raw, but a JavaScript client that matches
+ * an SSE line with `.` (Gemini CLI's parser) never sees the line end. */
 int json_append_string(struct dynbuf *out, const char *text, size_t len);
+
+struct cJSON;
+/* `item` as one line of JSON (cJSON_PrintUnformatted), with U+2028 and
+ * U+2029 escaped as above; malloc'd, NULL when out of memory. */
+char *json_print_line(const struct cJSON *item);
 
 #endif

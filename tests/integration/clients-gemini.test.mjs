@@ -100,11 +100,9 @@ test('models.generateContentStream: several chunks joined into the worker\'s tex
   assert.ok(chunks.slice(0, -1).every((c) => !c.candidates?.[0]?.finishReason), 'only the last chunk ends the turn');
 });
 
-// KNOWN GAP (todo until the renderer escapes them): cJSON prints U+2028/U+2029 raw; the
-// Gemini stream renderer must write them as \u2028/\u2029 (gemini-cli.test.mjs shows the CLI stall).
-test('generateContentStream: U+2028 and U+2029 in the model\'s text reach the client intact, escaped in the data line (a raw one stalls Gemini CLI\'s parser)', {
-  todo: 'the gateway writes U+2028/U+2029 raw into data lines (tests/integration/GEMINI-CLI.md, "Known gap")',
-}, async () => {
+// JSON allows U+2028/U+2029 raw, but a raw one stalls Gemini CLI's parser
+// (gemini-cli.test.mjs): the gateway writes them as \u2028/\u2029.
+test('generateContentStream: U+2028 and U+2029 in the model\'s text reach the client intact, escaped in the data line (a raw one stalls Gemini CLI\'s parser)', async () => {
   const marker = nonce('sep');
   const text = `line\u2028separator\u2029paragraph ${marker}`;
   let received = '';

@@ -258,9 +258,7 @@ test('gemini -p: a model silent for 5 s is kept alive by blank-line heartbeats f
   assert.match(run.calls[0].responseText, /^\n/, 'the head went out with a heartbeat, before the first frame');
 });
 
-test('gemini -p: a model text holding U+2028 and U+2029 reaches the CLI intact (escaped in its data line)', {
-  todo: 'the gateway writes U+2028/U+2029 raw into data lines: the CLI stalls and retries (GEMINI-CLI.md, "Known gap")',
-}, async () => {
+test('gemini -p: a model text holding U+2028 and U+2029 reaches the CLI intact (escaped in its data line)', async () => {
   const marker = nonce('sep');
   const text = `line\u2028separator\u2029paragraph ${marker}`;
   const run = await gemini(`[[reply:${text}]]`);

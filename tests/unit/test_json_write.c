@@ -52,6 +52,27 @@ main(void)
     CHECK_STR(nul, "\"a\\u0000b\"");
     free(nul);
 
+    /* U+2028 and U+2029 travel escaped (a JavaScript `.` stops at them),
+     * and decode back to themselves. */
+    char *separators = escaped("a\xe2\x80\xa8"
+                               "b\xe2\x80\xa9"
+                               "c",
+                               9);
+    CHECK_STR(separators, "\"a\\u2028b\\u2029c\"");
+    free(separators);
+    check_round_trip("a\xe2\x80\xa8"
+                     "b",
+                     5,
+                     "a\xe2\x80\xa8"
+                     "b");
+
+    /* A document as one line, the same two escaped. */
+    cJSON *doc = cJSON_Parse("{\"text\":\"x\xe2\x80\xa9y\",\"n\":[1,2]}");
+    char *line = json_print_line(doc);
+    CHECK_STR(line, "{\"text\":\"x\\u2029y\",\"n\":[1,2]}");
+    free(line);
+    cJSON_Delete(doc);
+
     /* A full buffer fails cleanly. */
     struct dynbuf small;
     dynbuf_init(&small, 4);
