@@ -18,7 +18,7 @@
 //                       read_file (default approval mode) of a file the test wrote
 //   silent model        5 s of silence: blank-line heartbeats, one request
 //   errors              what the CLI does with each refusal: requests made,
-//                       exit code, message (tests/integration/GEMINI-CLI.md)
+//                       exit code, message (README.md, "What Gemini CLI does with each answer")
 //   auto                the CLI's default model and its classifier call
 //
 // LITELLM_LONG_TESTS=1 adds the 5xx measurements (the CLI retries those ten

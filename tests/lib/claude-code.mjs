@@ -16,7 +16,7 @@
 // @anthropic-ai/claude-code-linux-x64): the first run takes a few minutes.
 //
 // What the sealed environment is made of, and why, comes from measuring 2.1.332
-// on this machine (/work/shared/AGENT-APIS.md section 5).
+// on this machine (README "Use with Claude Code").
 
 import fs from 'node:fs';
 import os from 'node:os';

@@ -22,7 +22,7 @@
 // with the network sealed. The first run takes about 20 s to a few minutes.
 //
 // What the sealed run is made of, and what 0.171.0 sends, comes from measuring
-// it on this machine (/work/shared/AGENT-APIS.md section 2; README "Use with Codex CLI").
+// it on this machine (README "Use with Codex CLI").
 
 import fs from 'node:fs';
 import http from 'node:http';

@@ -19,7 +19,7 @@
 // package is one esbuild bundle (with its own copy of @google/genai 1.30.0).
 //
 // The recipe, and what 0.61.0 sends, come from measuring it on this machine
-// (/work/shared/GEMINI-API.md section 1.2; tests/integration/GEMINI-CLI.md).
+// (README.md, "Use with Gemini CLI" and "What Gemini CLI does with each answer").
 
 import fs from 'node:fs';
 import path from 'node:path';

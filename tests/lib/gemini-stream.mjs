@@ -1,8 +1,8 @@
 // gemini-stream.mjs: the strict reader of a Gemini stream
 // (POST /v1beta/models/{model}:streamGenerateContent), as strict as the parser
 // Gemini CLI bundles (@google/genai 1.30.0's processStreamResponse, which
-// matches /^\s*data: (.*)(?:\n\n|\r\r|\r\n\r\n)/ at the start of its buffer;
-// /work/shared/GEMINI-API.md 3.1) and then some, so that a stream the reader
+// matches /^\s*data: (.*)(?:\n\n|\r\r|\r\n\r\n)/ at the start of its buffer)
+// and then some, so that a stream the reader
 // accepts is one every Google client reads:
 //
 //   - a frame is exactly one line `data: <JSON object>` followed by a blank line;

@@ -1,5 +1,5 @@
 // setup.mjs: installs what the e2e needs, once, into a cache directory, and
-// reuses it on later runs (see ../README.md and /work/shared/E2E.md):
+// reuses it on later runs (see ../README.md):
 //
 //   Debian: chromium (driven by playwright-core; no browser download),
 //           libkrb5-dev (code-server's kerberos module builds against it)
