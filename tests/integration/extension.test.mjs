@@ -592,10 +592,15 @@ test('extension: the status bar tooltip shows the global limits from the respond
       server: status,
     });
     const remaining = global.tokensPerMinute.remaining.toLocaleString('en-US');
+    // Today's usage (the three requests above, without a key) closes it.
+    const today = status.usageToday;
+    assert.equal(today?.requests, 3, JSON.stringify(today));
+    assert.ok(today.inputTokens > 0 && today.outputTokens > 0, JSON.stringify(today));
     assert.deepEqual(tooltip.split('\n').slice(2, -1), [
       `Limits: 3/6 requests, ${remaining}/100,000 tokens per minute left; 0/8 concurrent requests in flight.`,
       'Also 1 limit per model or API key (litellmctl status shows them).',
       'API keys: none; clients on a loopback address need no key.',
+      `Today (UTC): 3 requests, ${today.inputTokens} input and ${today.outputTokens} output tokens, 3 premium requests.`,
     ]);
   } finally {
     served?.dispose();
