@@ -141,9 +141,12 @@ build_json_mode(struct gemini_builder *b, const cJSON *config, struct chat_reque
     if (strcmp(mime->valuestring, "application/json") != 0)
         return 0; /* text/plain, text/x.enum: plain text is what the model writes */
     const cJSON *schema = gemini_field(config, "responseJsonSchema");
+    /* A refusal names the field the client sent. */
+    const char *schema_path = "generationConfig.responseJsonSchema";
     cJSON *openapi = NULL; /* responseSchema's OpenAPI types, lower-cased */
     if (gemini_absent(schema)) {
         schema = gemini_field(config, "responseSchema");
+        schema_path = "generationConfig.responseSchema";
         if (cJSON_IsObject(schema) && (openapi = cJSON_Duplicate(schema, true)) == NULL)
             return gemini_out_of_memory(b);
         if (openapi != NULL) {
@@ -170,7 +173,7 @@ build_json_mode(struct gemini_builder *b, const cJSON *config, struct chat_reque
     if (!built) {
         cJSON_Delete(message);
         if (rc == DYNBUF_OK && !schema_is_object && !schema_absent)
-            return gemini_refuse(b, "generationConfig.responseJsonSchema", "expected an object.");
+            return gemini_refuse(b, schema_path, "expected an object.");
         return gemini_out_of_memory(b);
     }
     if (!cJSON_InsertItemInArray(b->messages, 0, message)) {

@@ -18,6 +18,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
 import { useStacks, writeFcgiConfig, postChat, openAiError, nonce, withTimeout, waitUntil } from './harness.mjs';
+import { readGeminiStream } from '../lib/gemini-stream.mjs';
 
 const LIMITED_RPM = 4;
 
@@ -65,32 +66,17 @@ function geminiRequest(port, { method = 'POST', path: urlPath, headers = {}, bod
 }
 
 /**
- * The stream as Gemini CLI's parser reads it: bare blank lines (heartbeats)
- * and `data: <one line of JSON>` followed by a blank line; anything else (a
- * comment, an `event:` line, a second data line, a missing separator) fails.
- * Returns the chunks' JSON and how many heartbeats came.
+ * The stream as Gemini CLI's parser reads it, by the suite's one strict
+ * reader (tests/lib/gemini-stream.mjs): bare blank lines (heartbeats) and
+ * `data: <one line of JSON>` followed by a blank line; anything else (a
+ * comment, an `event:` line, a second data line, a missing separator, a CR)
+ * fails. Returns the chunks' JSON and how many heartbeats came.
  */
 function strictChunks(text) {
-  const chunks = [];
-  let heartbeats = 0;
-  let at = 0;
-  while (at < text.length) {
-    if (text[at] === '\n') {
-      heartbeats++;
-      at++;
-      continue;
-    }
-    const end = text.indexOf('\n', at);
-    assert.ok(end > at, `a whole line at ${at}: ${JSON.stringify(text.slice(at, at + 80))}`);
-    const line = text.slice(at, end);
-    assert.ok(line.startsWith('data: '), `only data: lines: ${JSON.stringify(line.slice(0, 80))}`);
-    assert.equal(text[end + 1], '\n', `a blank line after each chunk: ${JSON.stringify(text.slice(at, end + 2))}`);
-    assert.ok(!line.includes('\r'), 'no carriage returns');
-    chunks.push(JSON.parse(line.slice(6)));
-    at = end + 2;
-  }
-  chunks.heartbeats = heartbeats;
-  return chunks;
+  const { frames, heartbeats, problems } = readGeminiStream(text);
+  assert.deepEqual(problems, [], `the stream as Gemini CLI reads it:\n${text.slice(0, 2000)}`);
+  frames.heartbeats = heartbeats;
+  return frames;
 }
 
 /** A GenerateContentResponse's parts, and its finish if it has one. */

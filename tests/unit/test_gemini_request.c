@@ -245,6 +245,12 @@ test_refusals(void)
     expect_error("{\"contents\":[{\"role\":\"model\",\"parts\":[{\"functionCall\":{\"name\":"
                  "\"x\",\"args\":[1]}}]}]}",
                  "contents[0].parts[0]", "args an object");
+    expect_error("{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{"
+                 "\"responseMimeType\":\"application/json\",\"responseJsonSchema\":42}}",
+                 "generationConfig.responseJsonSchema", "an object");
+    expect_error("{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{"
+                 "\"responseMimeType\":\"application/json\",\"responseSchema\":42}}",
+                 "generationConfig.responseSchema", "an object");
 }
 
 int
