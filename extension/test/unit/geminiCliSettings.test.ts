@@ -1,5 +1,7 @@
 /** Copy Gemini CLI Settings: the variables, the settings.json block, the compression threshold, the key. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 
 import type { GatewayInput, OfferedModel } from '../../src/clientSettings';
@@ -68,6 +70,22 @@ describe('Gemini CLI settings: settings.json', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('has the keys and values of the README block that tests/integration/gemini-cli.test.mjs runs the CLI with, but the model and the threshold', () => {
+    // out/test/ → the repository's README.md
+    const readme = readFileSync(resolve(__dirname, '../../../README.md'), 'utf8');
+    const section = readme.split(/^## /m).find((text) => text.startsWith('Use with Gemini CLI')) ?? '';
+    const block = /```json\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(block !== undefined, 'README.md "Use with Gemini CLI" has a ```json block');
+    const expected = JSON.parse(block) as { model: Record<string, unknown> };
+    expected.model.name = 'copilot/claude-sonnet-4.5';
+    expected.model.compressionThreshold = 0.06;
+    assert.deepEqual(JSON.parse(formatGeminiCliSettings(build({ selectedModel: 'copilot/claude-sonnet-4.5' }), 'json')), expected);
+    // And the shell block's variables, in the same order.
+    const shell = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const names = [...shell.matchAll(/^export (\w+)=/gm)].map((match) => match[1]);
+    assert.deepEqual(names, build({}).env.map(([name]) => name));
   });
 
   it('a model id with odd characters reads back as the id; the key is never in the block', () => {
