@@ -83,10 +83,11 @@ export function buildGeminiCliSettings(input: GatewayInput): GeminiCliBuildResul
  * compress so that it does so at its own default share (half) of the real
  * window: the compression call sends the whole history plus its own prompt to
  * the same model, and the turn after it may add a large tool output, so the
- * other half is the room both need. Rounded down to 3 decimals, so it never
- * lands past the window, and at least 0.001 (0 would compress every turn); a
- * window of 1,048,576 or more keeps the CLI's default. Unknown window: the
- * README's 0.1.
+ * other half is the room both need (the CLI compresses once the last
+ * prompt's promptTokenCount reaches threshold × 1,048,576). Rounded down to 3
+ * decimals, so it never lands past that half, and at least 0.001: the CLI
+ * reads 0 as unset and falls back to 0.5. A window of 1,048,576 or more keeps
+ * the CLI's default. Unknown window: the README's 0.1.
  */
 export function compressionThreshold(maxInputTokens: number | undefined): number {
   if (maxInputTokens === undefined) {

@@ -135,7 +135,7 @@ describe('Gemini CLI settings: compression threshold', () => {
     }
   });
 
-  it('a tiny window: 0.001, not 0 (which would compress every turn); a window of 1 M or more: the CLI default 0.5', () => {
+  it('a tiny window: 0.001, not 0 (which the CLI reads as unset); a window of 1 M or more: the CLI default 0.5', () => {
     assert.equal(compressionThreshold(1_000), 0.001);
     assert.equal(compressionThreshold(1), 0.001);
     assert.equal(compressionThreshold(ASSUMED_CONTEXT_TOKENS), 0.5);
