@@ -1,6 +1,7 @@
 /**
  * clientSettings: what every agent pointed at the running gateway needs, for
- * the copy commands (claudeCodeSettings.ts, codexSettings.ts): the address a
+ * the copy commands (claudeCodeSettings.ts, codexSettings.ts,
+ * geminiCliSettings.ts): the address a
  * client on this machine reaches it at, the credential it should send (a
  * dummy, or a placeholder for the user's key), the model it should ask for,
  * and environment lines quoted for the POSIX shells and PowerShell. Pure: no
@@ -23,6 +24,8 @@ export interface OfferedModel {
   /** VS Code's family and name, when known (this window's models); other windows' come as ids only. */
   family?: string | undefined;
   name?: string | undefined;
+  /** VS Code's input token limit, when known (this window's models). */
+  maxInputTokens?: number | undefined;
 }
 
 export interface GatewayInput {

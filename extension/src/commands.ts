@@ -2,7 +2,7 @@
  * commands: the palette commands (category "VSCode LiteLLM"), their keys in
  * package.json, and the status bar's actions quick pick. The texts the copy
  * commands write are built by pure functions (curlExample here,
- * claudeCodeSettings.ts, codexSettings.ts), unit-tested.
+ * claudeCodeSettings.ts, codexSettings.ts, geminiCliSettings.ts), unit-tested.
  */
 import * as vscode from 'vscode';
 
@@ -18,6 +18,14 @@ import {
   codexPasteHint,
   formatCodexSettings,
 } from './codexSettings';
+import type { GeminiCliFormat } from './geminiCliSettings';
+import {
+  buildGeminiCliSettings,
+  formatGeminiCliSettings,
+  geminiCliKeyNote,
+  geminiCliModelSummary,
+  geminiCliPasteHint,
+} from './geminiCliSettings';
 import { describeError } from './logger';
 import { requestModelAccess } from './modelAccess';
 import type { ModelPicker } from './modelPicker';
@@ -34,6 +42,7 @@ export const COMMANDS = {
   copyCurlExample: 'vscode-litellm.copyCurlExample',
   copyClaudeCodeSettings: 'vscode-litellm.copyClaudeCodeSettings',
   copyCodexSettings: 'vscode-litellm.copyCodexSettings',
+  copyGeminiCliSettings: 'vscode-litellm.copyGeminiCliSettings',
 } as const;
 
 export interface CommandDeps {
@@ -75,6 +84,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
     },
     [COMMANDS.copyClaudeCodeSettings]: () => copyClaudeCodeSettings(controller, picker),
     [COMMANDS.copyCodexSettings]: () => copyCodexSettings(controller, picker),
+    [COMMANDS.copyGeminiCliSettings]: () => copyGeminiCliSettings(controller, picker),
     [SHOW_ACTIONS_COMMAND]: () => showActions(controller),
   };
   return vscode.Disposable.from(
@@ -155,7 +165,12 @@ async function runningGateway(
   await picker.refresh();
   const health = controller.serverStatus;
   // This window's models with their families; other windows' as the ids the status lists.
-  const own = picker.catalog.entries.map((entry) => ({ id: entry.id, family: entry.family, name: entry.name }));
+  const own = picker.catalog.entries.map((entry) => ({
+    id: entry.id,
+    family: entry.family,
+    name: entry.name,
+    maxInputTokens: entry.max_input_tokens,
+  }));
   const others = (health?.models ?? []).filter((id) => !own.some((model) => model.id === id)).map((id) => ({ id }));
   return {
     listen: state.listen,
@@ -272,6 +287,50 @@ async function copyCodexSettings(controller: ProxyController, picker: ModelPicke
   void vscode.window.showInformationMessage(message);
 }
 
+/**
+ * Copy Gemini CLI Settings: the two environment lines and the
+ * ~/.gemini/settings.json block that point Gemini CLI at the running server
+ * (geminiCliSettings.ts), as the user picks.
+ */
+async function copyGeminiCliSettings(controller: ProxyController, picker: ModelPicker): Promise<void> {
+  const input = await runningGateway(controller, picker, 'Gemini CLI');
+  if (!input) {
+    return;
+  }
+  const result = buildGeminiCliSettings(input);
+  if (!result.ok) {
+    void vscode.window.showWarningMessage(`VSCode LiteLLM: cannot write the Gemini CLI settings: ${result.reason}.`);
+    return;
+  }
+  const { settings } = result;
+  const items = preferredShellFirst<GeminiCliFormat>([
+    { label: '$(terminal-bash) Shell (bash, zsh)', description: 'export lines', format: 'shell', what: 'shell export lines' },
+    { label: '$(terminal-powershell) PowerShell', description: '$env: lines', format: 'powershell', what: 'PowerShell $env: lines' },
+    {
+      label: '$(json) Gemini CLI settings.json',
+      description: 'auth type, model, compression, usage statistics',
+      format: 'json',
+      what: 'a settings.json block',
+    },
+  ]);
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: 'VSCode LiteLLM: Copy Gemini CLI Settings',
+    placeHolder: `Gemini CLI → ${settings.baseUrl}, model ${settings.model}: copy…`,
+  });
+  if (!chosen) {
+    return;
+  }
+  await vscode.env.clipboard.writeText(formatGeminiCliSettings(settings, chosen.format));
+  const note = geminiCliKeyNote(settings.keyState);
+  const message = [
+    `VSCode LiteLLM: Gemini CLI settings for ${settings.baseUrl} copied to the clipboard as ${chosen.what}.`,
+    geminiCliPasteHint(chosen.format),
+    ...(chosen.format === 'json' ? [geminiCliModelSummary(settings)] : []),
+    ...(note === undefined ? [] : [note]),
+  ].join(' ');
+  void vscode.window.showInformationMessage(message);
+}
+
 interface ActionItem extends vscode.QuickPickItem {
   command: string;
 }
@@ -290,6 +349,7 @@ async function showActions(controller: ProxyController): Promise<void> {
     { label: '$(clippy) Copy curl Example', command: COMMANDS.copyCurlExample },
     { label: '$(clippy) Copy Claude Code Settings', command: COMMANDS.copyClaudeCodeSettings },
     { label: '$(clippy) Copy Codex Settings', command: COMMANDS.copyCodexSettings },
+    { label: '$(clippy) Copy Gemini CLI Settings', command: COMMANDS.copyGeminiCliSettings },
     { label: '$(output) Show Logs', command: COMMANDS.showLogs },
   ];
   const chosen = await vscode.window.showQuickPick(items, { title: 'VSCode LiteLLM' });
