@@ -5,7 +5,7 @@
  * Claude Code settings.json. Pure: no `vscode` at run time, so every format
  * is unit-tested; commands.ts puts the text on the clipboard.
  *
- * What Claude Code 2.1.332 reads (/work/shared/AGENT-APIS.md §1, §5):
+ * What Claude Code 2.1.332 reads (README "Use with Claude Code"):
  *   ANTHROPIC_BASE_URL  the gateway without `/v1` (the client adds `/v1/messages`).
  *   ANTHROPIC_AUTH_TOKEN  sent as `Authorization: Bearer …`, which the
  *     gateway accepts (so does `x-api-key`, from ANTHROPIC_API_KEY, but that

@@ -7,7 +7,7 @@
  * The address, the key (a dummy or a placeholder) and the model come from
  * clientSettings.ts, shared with Copy Claude Code Settings.
  *
- * What Codex 0.171.0 reads (/work/shared/AGENT-APIS.md §2.1, §2.2; README
+ * What Codex 0.171.0 reads (README
  * "Use with Codex CLI", whose block tests/integration/codex.test.mjs runs
  * Codex with, and which this one repeats but for the address and model):
  *   model_provider, model  top-level keys of config.toml ($CODEX_HOME, else

@@ -7,7 +7,7 @@
  * on the clipboard. The address, the key (a dummy or a placeholder) and the
  * model come from clientSettings.ts, shared with the other copy commands.
  *
- * What Gemini CLI 0.61.0 reads (/work/shared/GEMINI-API.md; README "Use with
+ * What Gemini CLI 0.61.0 reads (README "Use with
  * Gemini CLI", whose block tests/integration/gemini-cli.test.mjs runs the
  * CLI with, and which this one repeats but for the model and the threshold):
  *   GOOGLE_GEMINI_BASE_URL  the gateway without `/v1beta` (the CLI adds it).
