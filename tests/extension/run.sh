@@ -14,7 +14,11 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
+top_srcdir=$(cd "${top_srcdir:-$here/../..}" && pwd)
+# The unit tests that compare the extension's text with the README's read
+# it here: the checks may run on a copy of extension/ (below).
+LITELLM_README="$top_srcdir/README.md"
+export LITELLM_README
 build_root=$(cd "${top_builddir:-.}" && pwd)
 NPM=${NPM:-npm}
 ext_dir="$top_srcdir/extension"

@@ -73,8 +73,9 @@ describe('Gemini CLI settings: settings.json', () => {
   });
 
   it('has the keys and values of the README block that tests/integration/gemini-cli.test.mjs runs the CLI with, but the model and the threshold', () => {
-    // out/test/ → the repository's README.md
-    const readme = readFileSync(resolve(__dirname, '../../../README.md'), 'utf8');
+    // tests/extension/run.sh names it (the checks may run on a copy of
+    // extension/); else out/test/ → the repository's README.md.
+    const readme = readFileSync(process.env.LITELLM_README ?? resolve(__dirname, '../../../README.md'), 'utf8');
     const section = readme.split(/^## /m).find((text) => text.startsWith('Use with Gemini CLI')) ?? '';
     const block = /```json\n([\s\S]*?)```/.exec(section)?.[1];
     assert.ok(block !== undefined, 'README.md "Use with Gemini CLI" has a ```json block');
