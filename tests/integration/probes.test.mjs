@@ -17,7 +17,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import {
   Stack, openStream, httpRequest, nonce, waitUntil, isAlive, makeTempDir, writeFcgiConfig, withTimeout,
-  assertStreamBody, run, repoRoot, GUARD_MS, GUARD_SCALE,
+  assertStreamBody, run, srcRoot, GUARD_MS, GUARD_SCALE,
 } from './harness.mjs';
 import { beginFcgiRequest } from '../lib/fcgi.mjs';
 
@@ -110,7 +110,7 @@ test('draining: 503 through nginx, probe exits 1, and the responder itself answe
 // build's and a temp directory: its ExecStartPost returns 0 once its
 // ExecStart answers, as systemd would see it.
 test('contrib/litellm-fcgi.service: ExecStartPost (the liveliness probe with --wait) succeeds once ExecStart answers', async () => {
-  const unit = fs.readFileSync(path.join(repoRoot, 'contrib', 'litellm-fcgi.service'), 'utf8').replace(/\\\n/g, ' ');
+  const unit = fs.readFileSync(path.join(srcRoot, 'contrib', 'litellm-fcgi.service'), 'utf8').replace(/\\\n/g, ' ');
   const command = (name) => {
     const line = unit.split('\n').find((l) => l.startsWith(`${name}=`));
     assert.ok(line, `the unit has ${name}=`);
@@ -121,7 +121,7 @@ test('contrib/litellm-fcgi.service: ExecStartPost (the liveliness probe with --w
   const swap = (args) => args.map((arg) => arg
     .replace(/^\/usr\/local\/bin\//, `${binDir}/`)
     .replace(/^\/run\/vscode-litellm\//, `${runDir}/`)
-    .replace(/^\/etc\/vscode-litellm\/litellm-fcgi\.conf$/, path.join(repoRoot, 'contrib', 'litellm-fcgi.conf.example')));
+    .replace(/^\/etc\/vscode-litellm\/litellm-fcgi\.conf$/, path.join(srcRoot, 'contrib', 'litellm-fcgi.conf.example')));
   const start = swap(command('ExecStart'));
   if (process.getuid() !== 0) start.splice(start.indexOf('--fcgi-group'), 2);   // only root may hand the socket to www-data
   const post = swap(command('ExecStartPost'));

@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   Stack, makeTempDir, writeFcgiConfig, nonce, postChat, chatBody, openStream, httpRequest, assertStreamBody,
-  GUARD_MS, repoRoot, waitUntil,
+  GUARD_MS, srcRoot, waitUntil,
 } from './harness.mjs';
 import { launchChromium, requireChromium } from '../lib/chromium.mjs';
 
@@ -198,7 +198,7 @@ test('LITELLM_UPDATE_SCREENSHOT=1: nginx/ui/screenshot.png', { skip: process.env
     try {
       await page.waitForFunction(() => document.getElementById('in-flight')?.textContent === '1', null, { timeout: GUARD_MS });
       await page.waitForFunction(() => document.getElementById('usage-message').textContent !== '', null, { timeout: GUARD_MS });
-      await page.screenshot({ path: path.join(repoRoot, 'nginx', 'ui', 'screenshot.png'), fullPage: true });   // as tall as the page
+      await page.screenshot({ path: path.join(srcRoot, 'nginx', 'ui', 'screenshot.png'), fullPage: true });   // as tall as the page
     } finally {
       stack.worker.command(`release ${request.id}`);
     }

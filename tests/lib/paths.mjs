@@ -64,4 +64,7 @@ export function loadExtensionHarness() {
   return import(pathToFileURL(extensionHarnessPath()).href);
 }
 
-export const repoReadme = path.join(process.env.top_srcdir ? path.resolve(process.env.top_srcdir) : repoRoot, 'README.md');
+// The source tree (top_srcdir): under distcheck the tests run from a copy
+// beside the build, so repoRoot (where this file is) holds the tests alone.
+export const srcRoot = process.env.top_srcdir ? path.resolve(process.env.top_srcdir) : repoRoot;
+export const repoReadme = path.join(srcRoot, 'README.md');
