@@ -117,9 +117,9 @@ test('contrib/litellm-fcgi.service: ExecStartPost (the liveliness probe with --w
     return line.slice(name.length + 1).trim().split(/\s+/);
   };
   const runDir = makeTempDir('unitrun');
-  const binDir = path.dirname(stack.paths.fcgi);
+  const built = { 'litellm-fcgi': stack.paths.fcgi, 'litellm-status': stack.paths.status };
   const swap = (args) => args.map((arg) => arg
-    .replace(/^\/usr\/local\/bin\//, `${binDir}/`)
+    .replace(/^\/usr\/local\/bin\/([\w-]+)$/, (whole, name) => built[name] ?? whole)
     .replace(/^\/run\/vscode-litellm\//, `${runDir}/`)
     .replace(/^\/etc\/vscode-litellm\/litellm-fcgi\.conf$/, path.join(srcRoot, 'contrib', 'litellm-fcgi.conf.example')));
   const start = swap(command('ExecStart'));

@@ -2,7 +2,8 @@
 // `make check` sets, or the build tree), and the extension's harness bundle.
 //
 //   LITELLMCTL         built litellmctl script
-//   LITELLM_FCGI       built responder binary
+//   LITELLM_FCGI       built responder binary (or a wrapper that runs it)
+//   LITELLM_STATUS     built litellm-status (default: beside LITELLM_FCGI)
 //   LITELLM_TEMPLATES  nginx templates directory
 //   TEST_WORKER        tests/worker/test-worker.mjs
 //   LITELLM_EXTENSION_HARNESS  extension/out/harness.mjs (npm run build:harness): the
@@ -33,6 +34,7 @@ export function stackPaths() {
   return {
     litellmctl: resolvePath('LITELLMCTL', [path.join(repoRoot, 'build', 'litellmctl'), path.join(repoRoot, 'contrib', 'litellmctl')]),
     fcgi: resolvePath('LITELLM_FCGI', [path.join(repoRoot, 'build', 'fcgi-app', 'litellm-fcgi'), path.join(repoRoot, 'fcgi-app', 'litellm-fcgi')]),
+    status: resolvePath('LITELLM_STATUS', [path.join(repoRoot, 'build', 'fcgi-app', 'litellm-status'), path.join(repoRoot, 'fcgi-app', 'litellm-status')]),
     templates: resolvePath('LITELLM_TEMPLATES', [path.join(repoRoot, 'nginx')]),
     worker: resolvePath('TEST_WORKER', [path.join(repoRoot, 'tests', 'worker', 'test-worker.mjs')]),
   };
