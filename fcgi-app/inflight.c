@@ -29,6 +29,7 @@ struct inflight {
      * cleared by the pop that finds it empty again.  One write and one read
      * per burst of frames, however many frames the burst holds. */
     bool signalled;
+    bool quiet;                   /* frames come from the box's own thread: no signal */
     struct inflight *bucket_next; /* guarded by table_lock */
 };
 
@@ -157,6 +158,14 @@ inflight_pop(struct inflight *box, enum inflight_event *event, cJSON **frame)
     return false;
 }
 
+void
+inflight_quiet(struct inflight *box, bool quiet)
+{
+    pthread_mutex_lock(&box->lock);
+    box->quiet = quiet;
+    pthread_mutex_unlock(&box->lock);
+}
+
 /* Caller holds box->lock. */
 static bool
 push_locked(struct inflight *box, enum inflight_event event, cJSON *frame)
@@ -178,7 +187,8 @@ push_locked(struct inflight *box, enum inflight_event event, cJSON *frame)
     else
         box->head = queued;
     box->tail = queued;
-    signal_locked(box);
+    if (!box->quiet || event != INFLIGHT_FRAME)
+        signal_locked(box);
     return true;
 }
 

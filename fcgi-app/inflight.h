@@ -1,12 +1,13 @@
 /*
  * inflight: the mailbox of every request waiting on a VS Code window.
  *
- * The pipe reader thread delivers each frame to the request it names; the
- * request's own thread waits on the mailbox's eventfd (poll()-able beside
- * the FastCGI connection, so a client hang-up is noticed at once) and pops
- * the frames.  Events that do not come from the peer (the window vanished,
- * the responder is shutting down) arrive as frames too, so a request has one
- * loop to handle everything.
+ * Whoever reads the pipe (pipe_session.h) delivers each frame to the
+ * request it names; the request's own thread waits on the mailbox's eventfd
+ * (poll()-able beside the FastCGI connection, so a client hang-up is
+ * noticed at once) and pops the frames.  A request thread that reads the
+ * pipe itself gets its own frames without the eventfd (inflight_quiet).  Events that do not come
+ * from the peer (the window vanished, the responder is shutting down) arrive as frames too, so a
+ * request has one loop to handle everything.
  */
 #ifndef LITELLM_INFLIGHT_H
 #define LITELLM_INFLIGHT_H
@@ -34,6 +35,10 @@ int inflight_fd(const struct inflight *box);
 /* Pops the next event; NULL frame and false when the mailbox is empty.
  * The caller owns the returned frame. */
 bool inflight_pop(struct inflight *box, enum inflight_event *event, cJSON **frame);
+
+/* While `quiet`, frames delivered to the box do not signal its eventfd:
+ * its own thread is the one delivering them, and pops them next. */
+void inflight_quiet(struct inflight *box, bool quiet);
 
 /* From the reader of `from`: hands `frame` to request `id`.  Returns false
  * (and keeps ownership with the caller) when no such request is waiting on

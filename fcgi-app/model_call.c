@@ -26,6 +26,7 @@
 #include "inflight.h"
 #include "log.h"
 #include "pipe_conn.h"
+#include "pipe_session.h"
 #include "prompt_count.h"
 #include "ratelimit_policy.h"
 #include "reply_core.h"
@@ -158,13 +159,15 @@ note_first_token(struct request_outcome *outcome, const cJSON *frame)
         outcome->first_token_us = clock_monotonic_us();
 }
 
-/* Hands the mailbox's frames (and a lost window) to the core. */
-static void
+/* Hands the mailbox's frames (and a lost window) to the core; how many. */
+static unsigned
 take_frames(struct chat_exchange *ex)
 {
     enum inflight_event event;
     cJSON *frame;
+    unsigned taken = 0;
     while (!ex->core.finished && inflight_pop(ex->box, &event, &frame)) {
+        taken++;
         if (event == INFLIGHT_FRAME && ex->outcome->first_token_us == 0)
             note_first_token(ex->outcome, frame);
         if (event == INFLIGHT_FRAME)
@@ -175,6 +178,27 @@ take_frames(struct chat_exchange *ex)
                  "the server was stopped) before the reply was complete.");
         cJSON_Delete(frame);
     }
+    return taken;
+}
+
+/* Waits for the window's frames, reading the pipe itself when no other
+ * thread does (pipe_session.h: leader/follower), so that its own reply
+ * needs no other thread woken.  The token goes back before anything is
+ * written to the client. */
+static enum http_wait_result
+wait_for_window(struct chat_exchange *ex, long long wait_us)
+{
+    struct pipe_session *lead = pipe_session_lead(ex->pick.conn);
+    if (lead == NULL)
+        return http_wait(ex->req, inflight_fd(ex->box), -1, wait_us);
+    inflight_quiet(ex->box, true);
+    enum http_wait_result woke = http_wait(ex->req, inflight_fd(ex->box), pipe_session_fd(lead),
+                                           wait_us);
+    if (woke == HTTP_WAIT_READY)
+        (void)pipe_session_pump(lead);
+    inflight_quiet(ex->box, false);
+    pipe_session_release(lead);
+    return woke;
 }
 
 /* Relays the window's frames until the reply is complete or cannot be.  A
@@ -203,14 +227,14 @@ relay(struct chat_exchange *ex)
         long long wait_us = last_frame_us + silence_limit_us - now;
         if (ex->chat.stream && last_write_us + heartbeat_us - now < wait_us)
             wait_us = last_write_us + heartbeat_us - now;
-        enum http_wait_result woke = http_wait(req, inflight_fd(ex->box), wait_us);
+        enum http_wait_result woke = wait_for_window(ex, wait_us);
         if (woke == HTTP_WAIT_CLIENT_GONE)
             break;
         now = clock_monotonic_us();
-        if (woke == HTTP_WAIT_READY || woke == HTTP_WAIT_DRAINING) {
+        /* Ready may mean frames for other requests only (a leader reads
+         * them all): only our own count as the window's sign of life. */
+        if ((woke == HTTP_WAIT_READY || woke == HTTP_WAIT_DRAINING) && take_frames(ex) > 0)
             last_frame_us = now;
-            take_frames(ex);
-        }
         if (ex->writer.sends != sends) {
             sends = ex->writer.sends;
             last_write_us = now;
@@ -304,7 +328,7 @@ serve(struct chat_exchange *ex)
 static enum limit_wait
 wait_for_capacity(void *ctx, int64_t ns)
 {
-    switch (http_wait(ctx, -1, ns / 1000)) {
+    switch (http_wait(ctx, -1, -1, ns / 1000)) {
     case HTTP_WAIT_CLIENT_GONE: return LIMIT_WAIT_CLIENT_GONE;
     case HTTP_WAIT_DRAINING: return LIMIT_WAIT_SHUTDOWN;
     default: return LIMIT_WAIT_ELAPSED;

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pipe_codec.h"
+#include "pipe_session.h"
 
 /* Frames queued while another thread sends; past this, senders wait. */
 #define PIPE_OUTBOX_MAX (1u << 20)
@@ -59,6 +60,7 @@ pipe_conn_unref(struct pipe_conn *conn)
     if (atomic_fetch_sub_explicit(&conn->refs, 1, memory_order_acq_rel) != 1)
         return;
     close(conn->fd);
+    pipe_session_free(conn->session);
     pthread_mutex_destroy(&conn->write_lock);
     pthread_cond_destroy(&conn->outbox_drained);
     dynbuf_free(&conn->outbox);

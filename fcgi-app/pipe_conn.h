@@ -1,8 +1,8 @@
 /*
  * pipe_conn: one VS Code window connected to the pipe.
  *
- * Reference counted: the pipe reader thread holds one reference for as long
- * as the socket is open, and every request routed to the window holds one
+ * Reference counted: the pipe server holds one reference for as long as the
+ * socket is open, and every request routed to the window holds one
  * until it ends, so a request can still send `cancel` (which then fails
  * harmlessly) after the window went away.  Writes come from many threads;
  * each frame is written whole, in the order the sends were called.
@@ -18,6 +18,8 @@
 #include <cjson/cJSON.h>
 
 #include "dynbuf.h"
+
+struct pipe_session;
 
 struct pipe_conn {
     int fd;
@@ -35,6 +37,9 @@ struct pipe_conn {
     struct dynbuf outbox;
     bool sending;       /* a thread is in send_all() */
     bool outbox_closed; /* its last round: others wait */
+
+    /* Reading it (pipe_session.h); NULL for connections made by tests. */
+    struct pipe_session *session;
 
     /* Set once by the reader at hello, for logs. */
     char *client; /* "vscode-litellm/0.1.0" */

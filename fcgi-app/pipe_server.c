@@ -9,30 +9,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "inflight.h"
-#include "json_write.h"
-#include "utf8.h"
-#include "listen_socket.h"
 #include "clock.h"
+#include "inflight.h"
+#include "listen_socket.h"
 #include "log.h"
-#include "metrics.h"
-#include "pipe_codec.h"
 #include "pipe_conn.h"
+#include "pipe_session.h"
 #include "router.h"
 #include "status.h"
 
 #define PIPE_PING_INTERVAL_MS 15000
 #define PIPE_SILENCE_LIMIT_MS 45000
 #define PIPE_SEND_TIMEOUT_S 10
-#define PIPE_READ_CHUNK 65536
 #define PIPE_ERROR_LINGER_MS 2000
 /* Refused peers lingered over at once; past this, closed at once. */
 #define PIPE_REFUSED_LINGER_MAX 4
+/* The watcher's clock for pings and silence. */
+#define PIPE_WATCH_TICK_MS 1000
+#define PIPE_WATCH_BATCH 64
 
 static int pipe_listen_fd = -1;
 static char *pipe_path;
@@ -40,22 +41,28 @@ static pthread_t pipe_accept_thread;
 static bool pipe_accepting;
 static uid_t pipe_allowed_uids[CONFIG_MAX_ALLOWED_UIDS + 1];
 static size_t pipe_allowed_uid_count;
-
-/* Readers still running, so that shutdown can wait for them. */
-static pthread_mutex_t pipe_readers_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pipe_readers_done = PTHREAD_COND_INITIALIZER;
-static unsigned pipe_readers;
-static struct pipe_reader *pipe_reader_list;
 static unsigned long pipe_serial;
 static atomic_uint pipe_refused_lingering;
 
-struct pipe_reader {
-    struct pipe_reader *prev, *next; /* all readers, for shutdown */
-    struct pipe_conn *conn;
-    struct frame_decoder decoder;
-    bool greeted;             /* hello received and answered */
-    const char *close_reason; /* set when a frame ends the connection */
-    long long last_heard_ms;
+/* The watcher: one thread with every window no request thread reads in an
+ * epoll set (pipe_session.h), plus an eventfd (event data NULL) that wakes
+ * it to end windows or to stop. */
+static int watch_fd = -1, kick_fd = -1;
+static pthread_t watch_thread;
+static bool watch_running;
+
+/* Every window, so that shutdown can wait for them; guarded by the lock. */
+static pthread_mutex_t pipe_windows_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pipe_windows_done = PTHREAD_COND_INITIALIZER;
+static unsigned pipe_windows;
+static struct pipe_window *pipe_window_list;
+static bool watch_stopping;
+
+struct pipe_window {
+    struct pipe_window *prev, *next;
+    struct pipe_conn *conn; /* the watcher's reference */
+    struct pipe_session *session;
+    long long last_ping_ms; /* the watcher's */
 };
 
 /* Before closing a connection we refused: end our side, so the peer reads
@@ -120,209 +127,137 @@ close_refused(int fd)
     close(fd);
 }
 
-static void
-send_simple(struct pipe_conn *conn, const char *type, const char *code, const char *message)
-{
-    cJSON *frame = cJSON_CreateObject();
-    if (frame == NULL)
-        return;
-    cJSON_AddStringToObject(frame, "type", type);
-    if (code != NULL)
-        cJSON_AddStringToObject(frame, "code", code);
-    if (message != NULL)
-        cJSON_AddStringToObject(frame, "message", message);
-    (void)pipe_conn_send(conn, frame);
-    cJSON_Delete(frame);
-}
-
-static void
-handle_hello(struct pipe_reader *reader, cJSON *frame)
-{
-    struct pipe_conn *conn = reader->conn;
-    const cJSON *protocol = cJSON_GetObjectItemCaseSensitive(frame, "protocol");
-    if (!cJSON_IsNumber(protocol) || protocol->valuedouble != PIPE_PROTOCOL_VERSION) {
-        send_simple(conn, "error", "protocol",
-                    "unsupported protocol version; this responder speaks 1");
-        reader->close_reason = "unsupported protocol version";
-        return;
-    }
-    if (reader->greeted) {
-        send_simple(conn, "error", "protocol", "hello sent twice");
-        reader->close_reason = "hello sent twice";
-        return;
-    }
-    cJSON *models;
-    char *default_model;
-    if (!router_take_models(frame, &models, &default_model)) {
-        send_simple(conn, "error", "protocol", "hello needs a models array");
-        reader->close_reason = "hello without models";
-        return;
-    }
-    const cJSON *client = cJSON_GetObjectItemCaseSensitive(frame, "client");
-    const cJSON *vscode = cJSON_GetObjectItemCaseSensitive(frame, "vscode");
-    conn->client = strdup(cJSON_IsString(client) ? client->valuestring : "unknown");
-    conn->vscode_version = strdup(cJSON_IsString(vscode) ? vscode->valuestring : "unknown");
-
-    cJSON *welcome = cJSON_CreateObject();
-    if (welcome != NULL) {
-        cJSON_AddStringToObject(welcome, "type", "welcome");
-        cJSON_AddNumberToObject(welcome, "protocol", PIPE_PROTOCOL_VERSION);
-        cJSON_AddStringToObject(welcome, "server", "litellm-fcgi/" PACKAGE_VERSION);
-        (void)pipe_conn_send(conn, welcome);
-        cJSON_Delete(welcome);
-    }
-    int count = cJSON_GetArraySize(models);
-    log_info("pipe: window #%lu connected (%s, VS Code %s, uid %u, pid %d): %d models, default %s",
-             conn->serial, conn->client ? conn->client : "?",
-             conn->vscode_version ? conn->vscode_version : "?", (unsigned)conn->peer_uid,
-             (int)conn->peer_pid, count, default_model ? default_model : "(none)");
-    if (router_add(conn, models, default_model) != 0) {
-        send_simple(conn, "error", "internal", "out of memory");
-        reader->close_reason = "out of memory";
-        return;
-    }
-    reader->greeted = true;
-    status_window_joined(conn);
-}
-
-static void
-handle_models_frame(struct pipe_reader *reader, cJSON *frame)
-{
-    cJSON *models;
-    char *default_model;
-    if (!router_take_models(frame, &models, &default_model)) {
-        log_warn("pipe: window #%lu sent a models frame without a models array",
-                 reader->conn->serial);
-        return;
-    }
-    log_info("pipe: window #%lu now offers %d models, default %s", reader->conn->serial,
-             cJSON_GetArraySize(models), default_model ? default_model : "(none)");
-    router_update(reader->conn, models, default_model);
-    status_changed();
-}
-
-static int
-handle_line(void *ctx, const char *line, size_t len)
-{
-    struct pipe_reader *reader = ctx;
-    struct pipe_conn *conn = reader->conn;
-    metrics_pipe(METRICS_PIPE_FRAMES_IN);
-    /* The protocol is UTF-8, and model names and ids reach clients as they
-     * came (cJSON prints strings byte for byte): refuse anything else. */
-    cJSON *frame = utf8_valid(line, len) ? cJSON_ParseWithLength(line, len) : NULL;
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(frame, "type");
-    if (!cJSON_IsObject(frame) || !cJSON_IsString(type)) {
-        cJSON_Delete(frame);
-        metrics_pipe(METRICS_PIPE_ERRORS);
-        send_simple(conn, "error", "protocol",
-                    "each line must be a JSON object with a \"type\", in UTF-8");
-        reader->close_reason = "a line that is not a UTF-8 JSON object with a type";
-        return 1;
-    }
-    const char *kind = type->valuestring;
-    if (strcmp(kind, "hello") == 0) {
-        handle_hello(reader, frame);
-    } else if (strcmp(kind, "ping") == 0) {
-        send_simple(conn, "pong", NULL, NULL);
-    } else if (strcmp(kind, "pong") == 0) {
-        /* Hearing anything is proof of life; nothing else to do. */
-    } else if (!reader->greeted) {
-        send_simple(conn, "error", "protocol", "send hello first");
-        reader->close_reason = "frames before hello";
-    } else if (strcmp(kind, "models") == 0) {
-        handle_models_frame(reader, frame);
-    } else if (strcmp(kind, "delta") == 0 || strcmp(kind, "tool_call") == 0 ||
-               strcmp(kind, "done") == 0 || strcmp(kind, "error") == 0) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(frame, "id");
-        if (cJSON_IsString(id) && inflight_deliver(id->valuestring, conn, frame))
-            return 0; /* the mailbox owns the frame now */
-        /* Late frames after a cancel or a timeout are normal. */
-        log_debug("pipe: window #%lu: %s frame for unknown request %s", conn->serial, kind,
-                  cJSON_IsString(id) ? id->valuestring : "(no id)");
-    }
-    /* Unknown types are ignored: newer extensions may send more. */
-    cJSON_Delete(frame);
-    return reader->close_reason != NULL;
-}
-
+/* Lets a window we refused read why for a while, then lets it go (with the
+ * watcher's reference, handed over). */
 static void *
-pipe_reader_main(void *arg)
+window_linger_main(void *arg)
 {
-    struct pipe_reader *reader = arg;
-    struct pipe_conn *conn = reader->conn;
-    char *chunk = malloc(PIPE_READ_CHUNK);
-    const char *why = chunk ? "closed by the window" : "out of memory";
-    bool linger = false; /* we refused the peer: let it read why */
-    reader->last_heard_ms = clock_monotonic_ms();
-    long long last_ping_ms = reader->last_heard_ms;
+    struct pipe_conn *conn = arg;
+    close_after_error(conn->fd, PIPE_ERROR_LINGER_MS);
+    pipe_conn_shutdown(conn);
+    pipe_conn_unref(conn);
+    return NULL;
+}
 
-    while (chunk != NULL && !atomic_load(&conn->broken)) {
-        struct pollfd pfd = { .fd = conn->fd, .events = POLLIN };
-        int ready = poll(&pfd, 1, PIPE_PING_INTERVAL_MS);
-        long long now = clock_monotonic_ms();
-        if (ready < 0 && errno != EINTR) {
-            why = strerror(errno);
-            break;
-        }
-        if (ready <= 0) {
-            if (now - reader->last_heard_ms >= PIPE_SILENCE_LIMIT_MS) {
-                why = "silent past its deadline";
-                break;
-            }
-            if (now - last_ping_ms >= PIPE_PING_INTERVAL_MS) {
-                send_simple(conn, "ping", NULL, NULL);
-                last_ping_ms = now;
-            }
-            continue;
-        }
-        ssize_t n = recv(conn->fd, chunk, PIPE_READ_CHUNK, 0);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (n <= 0) {
-            why = n == 0 ? "closed by the window" : strerror(errno);
-            break;
-        }
-        reader->last_heard_ms = now;
-        int rc = frame_decoder_feed(&reader->decoder, chunk, (size_t)n, handle_line, reader);
-        if (rc == FRAME_TOO_BIG) {
-            metrics_pipe(METRICS_PIPE_ERRORS);
-            send_simple(conn, "error", "protocol", "frame larger than 16 MiB");
-            why = "a frame larger than 16 MiB";
-            linger = true;
-            break;
-        }
-        if (rc != FRAME_OK) {
-            why = reader->close_reason ? reader->close_reason : "out of memory";
-            linger = true;
-            break;
-        }
-    }
-    free(chunk);
-
+/* The watcher: a window's connection is over.  Its requests fail (and the
+ * log says why) before the peer is let go; a peer we refused may read why
+ * for a while, in a thread of its own so the watcher goes on. */
+static void
+end_window(struct pipe_window *window)
+{
+    struct pipe_conn *conn = window->conn;
+    bool linger;
+    const char *why = pipe_session_end_reason(window->session, &linger);
     log_info("pipe: window #%lu disconnected: %s", conn->serial, why);
     router_remove(conn);
     status_window_left(conn);
-    /* Requests fail and the log says why before the peer is let go. */
     inflight_window_lost(conn);
-    if (linger)
-        close_after_error(conn->fd, PIPE_ERROR_LINGER_MS);
-    pipe_conn_shutdown(conn);
-    frame_decoder_free(&reader->decoder);
+    (void)epoll_ctl(watch_fd, EPOLL_CTL_DEL, conn->fd, NULL);
 
-    pthread_mutex_lock(&pipe_readers_lock);
-    if (reader->prev != NULL)
-        reader->prev->next = reader->next;
+    pthread_mutex_lock(&pipe_windows_lock);
+    if (window->prev != NULL)
+        window->prev->next = window->next;
     else
-        pipe_reader_list = reader->next;
-    if (reader->next != NULL)
-        reader->next->prev = reader->prev;
-    if (--pipe_readers == 0)
-        pthread_cond_broadcast(&pipe_readers_done);
-    pthread_mutex_unlock(&pipe_readers_lock);
+        pipe_window_list = window->next;
+    if (window->next != NULL)
+        window->next->prev = window->prev;
+    if (--pipe_windows == 0)
+        pthread_cond_broadcast(&pipe_windows_done);
+    pthread_mutex_unlock(&pipe_windows_lock);
+    free(window);
 
-    free(reader);
+    if (linger) {
+        pthread_attr_t attr;
+        pthread_t thread;
+        if (pthread_attr_init(&attr) == 0) {
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            pthread_attr_setstacksize(&attr, 64 * 1024);
+            int rc = pthread_create(&thread, &attr, window_linger_main, conn);
+            pthread_attr_destroy(&attr);
+            if (rc == 0)
+                return; /* it has our reference */
+        }
+    }
+    pipe_conn_shutdown(conn);
     pipe_conn_unref(conn);
-    return NULL;
+}
+
+/* The watcher, once a second: ping a silent window, end one silent past
+ * its deadline (a hung extension host). */
+static void
+check_silence(long long now)
+{
+    pthread_mutex_lock(&pipe_windows_lock);
+    for (struct pipe_window *window = pipe_window_list; window != NULL; window = window->next) {
+        long long heard = pipe_session_last_heard_ms(window->session);
+        if (now - heard >= PIPE_SILENCE_LIMIT_MS) {
+            pipe_session_end(window->session, "silent past its deadline");
+        } else if (now - heard >= PIPE_PING_INTERVAL_MS &&
+                   now - window->last_ping_ms >= PIPE_PING_INTERVAL_MS) {
+            pipe_session_send_simple(window->conn, "ping", NULL, NULL);
+            window->last_ping_ms = now;
+        }
+    }
+    pthread_mutex_unlock(&pipe_windows_lock);
+}
+
+/* Ends every window whose session is over.  Only the watcher ends windows,
+ * after the events of its batch, so an event in hand never names a freed
+ * window. */
+static void
+end_windows_over(void)
+{
+    for (;;) {
+        struct pipe_window *over = NULL;
+        pthread_mutex_lock(&pipe_windows_lock);
+        for (struct pipe_window *window = pipe_window_list; window != NULL; window = window->next)
+            if (pipe_session_over(window->session)) {
+                over = window;
+                break;
+            }
+        pthread_mutex_unlock(&pipe_windows_lock);
+        if (over == NULL)
+            return;
+        end_window(over);
+    }
+}
+
+static void *
+pipe_watch_main(void *arg)
+{
+    (void)arg;
+    struct epoll_event events[PIPE_WATCH_BATCH];
+    long long last_check_ms = clock_monotonic_ms();
+    for (;;) {
+        int n = epoll_wait(watch_fd, events, PIPE_WATCH_BATCH, PIPE_WATCH_TICK_MS);
+        if (n < 0 && errno != EINTR) {
+            log_error("pipe: epoll_wait: %s", strerror(errno));
+            poll(NULL, 0, PIPE_WATCH_TICK_MS);
+        }
+        for (int i = 0; i < n; i++) {
+            if (events[i].data.ptr == NULL) {
+                uint64_t kicks;
+                (void)!read(kick_fd, &kicks, sizeof kicks);
+                continue;
+            }
+            struct pipe_window *window = events[i].data.ptr;
+            if (!pipe_session_take_for_watcher(window->session))
+                continue; /* a request thread reads it now */
+            (void)pipe_session_pump(window->session);
+            pipe_session_release(window->session);
+        }
+        long long now = clock_monotonic_ms();
+        if (now - last_check_ms >= PIPE_WATCH_TICK_MS) {
+            check_silence(now);
+            last_check_ms = now;
+        }
+        end_windows_over();
+        pthread_mutex_lock(&pipe_windows_lock);
+        bool done = watch_stopping && pipe_windows == 0;
+        pthread_mutex_unlock(&pipe_windows_lock);
+        if (done)
+            return NULL;
+    }
 }
 
 static bool
@@ -335,45 +270,39 @@ uid_allowed(uid_t uid)
 }
 
 static void
-start_reader(int fd, const struct ucred *peer)
+start_window(int fd, const struct ucred *peer)
 {
     struct timeval send_timeout = { .tv_sec = PIPE_SEND_TIMEOUT_S };
     /* A window that stops reading must not stall request threads forever. */
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
 
-    struct pipe_reader *reader = calloc(1, sizeof *reader);
-    struct pipe_conn *conn = reader ? pipe_conn_new(fd, ++pipe_serial, peer->uid, peer->pid) : NULL;
+    struct pipe_window *window = calloc(1, sizeof *window);
+    struct pipe_conn *conn = window ? pipe_conn_new(fd, ++pipe_serial, peer->uid, peer->pid) : NULL;
     if (conn == NULL) {
         log_error("pipe: out of memory for a new window");
-        free(reader);
+        free(window);
         close(fd);
         return;
     }
-    reader->conn = conn;
-    frame_decoder_init(&reader->decoder, PIPE_MAX_FRAME);
-
-    pthread_attr_t attr;
-    pthread_t thread;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    pthread_mutex_lock(&pipe_readers_lock);
-    int rc = pthread_create(&thread, &attr, pipe_reader_main, reader);
-    if (rc == 0) {
-        pipe_readers++;
-        reader->next = pipe_reader_list;
-        if (pipe_reader_list != NULL)
-            pipe_reader_list->prev = reader;
-        pipe_reader_list = reader;
-    }
-    pthread_mutex_unlock(&pipe_readers_lock);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
-        log_error("pipe: cannot start a reader thread: %s", strerror(rc));
-        frame_decoder_free(&reader->decoder);
-        free(reader);
+    window->conn = conn;
+    window->last_ping_ms = clock_monotonic_ms();
+    window->session = pipe_session_new(conn, watch_fd, kick_fd, window);
+    if (window->session == NULL) {
+        log_error("pipe: out of memory for a new window");
+        free(window);
         pipe_conn_unref(conn);
+        return;
     }
+    /* Listed before it is watched: the watcher may end it at once. */
+    pthread_mutex_lock(&pipe_windows_lock);
+    pipe_windows++;
+    window->next = pipe_window_list;
+    if (pipe_window_list != NULL)
+        pipe_window_list->prev = window;
+    pipe_window_list = window;
+    pthread_mutex_unlock(&pipe_windows_lock);
+    if (pipe_session_watch(window->session) != 0)
+        end_window(window); /* never watched: no event can name it */
 }
 
 static void *
@@ -408,9 +337,56 @@ pipe_accept_main(void *arg)
             close_refused(fd);
             continue;
         }
-        start_reader(fd, &peer);
+        start_window(fd, &peer);
     }
     return NULL;
+}
+
+static void
+close_watcher_fds(void)
+{
+    if (watch_fd >= 0)
+        close(watch_fd);
+    if (kick_fd >= 0)
+        close(kick_fd);
+    watch_fd = kick_fd = -1;
+}
+
+static int
+start_watcher(void)
+{
+    watch_fd = epoll_create1(EPOLL_CLOEXEC);
+    kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event kick = { .events = EPOLLIN, .data.ptr = NULL };
+    if (watch_fd < 0 || kick_fd < 0 || epoll_ctl(watch_fd, EPOLL_CTL_ADD, kick_fd, &kick) != 0) {
+        log_error("pipe: cannot set up the watcher: %s", strerror(errno));
+        close_watcher_fds();
+        return -1;
+    }
+    watch_stopping = false;
+    int rc = pthread_create(&watch_thread, NULL, pipe_watch_main, NULL);
+    if (rc != 0) {
+        log_error("pipe: cannot start the watcher thread: %s", strerror(rc));
+        close_watcher_fds();
+        return -1;
+    }
+    watch_running = true;
+    return 0;
+}
+
+static void
+stop_watcher(void)
+{
+    if (!watch_running)
+        return;
+    pthread_mutex_lock(&pipe_windows_lock);
+    watch_stopping = true;
+    pthread_mutex_unlock(&pipe_windows_lock);
+    uint64_t one = 1;
+    (void)!write(kick_fd, &one, sizeof one);
+    pthread_join(watch_thread, NULL);
+    watch_running = false;
+    close_watcher_fds();
 }
 
 int
@@ -434,9 +410,16 @@ pipe_server_start(const struct config *cfg)
         pipe_listen_fd = -1;
         return -1;
     }
+    if (start_watcher() != 0) {
+        status_stop();
+        close(pipe_listen_fd);
+        pipe_listen_fd = -1;
+        return -1;
+    }
     int rc = pthread_create(&pipe_accept_thread, NULL, pipe_accept_main, NULL);
     if (rc != 0) {
         log_error("pipe: cannot start the accept thread: %s", strerror(rc));
+        stop_watcher();
         status_stop();
         close(pipe_listen_fd);
         pipe_listen_fd = -1;
@@ -466,12 +449,13 @@ pipe_server_stop(void)
 {
     pipe_server_stop_accepting();
     status_stop();
-    pthread_mutex_lock(&pipe_readers_lock);
-    for (struct pipe_reader *reader = pipe_reader_list; reader != NULL; reader = reader->next)
-        pipe_conn_shutdown(reader->conn);
-    while (pipe_readers > 0)
-        pthread_cond_wait(&pipe_readers_done, &pipe_readers_lock);
-    pthread_mutex_unlock(&pipe_readers_lock);
+    pthread_mutex_lock(&pipe_windows_lock);
+    for (struct pipe_window *window = pipe_window_list; window != NULL; window = window->next)
+        pipe_conn_shutdown(window->conn);
+    while (pipe_windows > 0)
+        pthread_cond_wait(&pipe_windows_done, &pipe_windows_lock);
+    pthread_mutex_unlock(&pipe_windows_lock);
+    stop_watcher();
     free(pipe_path);
     pipe_path = NULL;
 }
