@@ -166,6 +166,15 @@ inflight_quiet(struct inflight *box, bool quiet)
     pthread_mutex_unlock(&box->lock);
 }
 
+bool
+inflight_pending(struct inflight *box)
+{
+    pthread_mutex_lock(&box->lock);
+    bool pending = box->head != NULL || box->has_unqueued;
+    pthread_mutex_unlock(&box->lock);
+    return pending;
+}
+
 /* Caller holds box->lock. */
 static bool
 push_locked(struct inflight *box, enum inflight_event event, cJSON *frame)

@@ -40,6 +40,9 @@ bool inflight_pop(struct inflight *box, enum inflight_event *event, cJSON **fram
  * its own thread is the one delivering them, and pops them next. */
 void inflight_quiet(struct inflight *box, bool quiet);
 
+/* Something waits to be popped. */
+bool inflight_pending(struct inflight *box);
+
 /* From the reader of `from`: hands `frame` to request `id`.  Returns false
  * (and keeps ownership with the caller) when no such request is waiting on
  * that connection, e.g. a late frame after a cancel. */

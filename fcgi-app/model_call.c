@@ -45,6 +45,9 @@
 #define REPLY_BODY_FACTOR 4
 #define REPLY_TEXT_MAX (64u << 20)
 
+/* Request bodies up to this size make frames the socket takes at once. */
+#define PIPE_LEAD_BEFORE_SEND_MAX (32 * 1024)
+
 struct chat_exchange {
     struct http_request *req;
     const struct config *cfg;
@@ -58,6 +61,7 @@ struct chat_exchange {
     struct reply_writer writer;
     struct reply_core core;
     struct inflight *box;
+    struct pipe_session *lead; /* the window's read token, while we hold it */
 };
 
 /* --------------------------------------------------- before dispatch */
@@ -188,14 +192,19 @@ take_frames(struct chat_exchange *ex)
 static enum http_wait_result
 wait_for_window(struct chat_exchange *ex, long long wait_us)
 {
-    struct pipe_session *lead = pipe_session_lead(ex->pick.conn);
+    struct pipe_session *lead = ex->lead != NULL ? ex->lead : pipe_session_lead(ex->pick.conn);
+    ex->lead = NULL;
     if (lead == NULL)
         return http_wait(ex->req, inflight_fd(ex->box), -1, wait_us);
     inflight_quiet(ex->box, true);
-    enum http_wait_result woke = http_wait(ex->req, inflight_fd(ex->box), pipe_session_fd(lead),
-                                           wait_us);
-    if (woke == HTTP_WAIT_READY)
-        (void)pipe_session_pump(lead);
+    long long deadline_us = clock_monotonic_us() + wait_us;
+    enum http_wait_result woke;
+    /* Frames for other requests only: deliver them and wait on. */
+    do {
+        woke = http_wait(ex->req, inflight_fd(ex->box), pipe_session_fd(lead),
+                         deadline_us - clock_monotonic_us());
+    } while (woke == HTTP_WAIT_READY && pipe_session_pump(lead) && !inflight_pending(ex->box) &&
+             clock_monotonic_us() < deadline_us);
     inflight_quiet(ex->box, false);
     pipe_session_release(lead);
     return woke;
@@ -263,6 +272,23 @@ relay(struct chat_exchange *ex)
     }
 }
 
+/* Takes the window's read token before the request goes out, so that a
+ * quick reply cannot reach the watcher first (a thread woken for nothing).
+ * Only for a request frame that goes out in one write: a large one could
+ * hold the window's other replies back while it is written. */
+static int
+send_request(struct chat_exchange *ex, const cJSON *frame)
+{
+    if (ex->req->body.len <= PIPE_LEAD_BEFORE_SEND_MAX)
+        ex->lead = pipe_session_lead(ex->pick.conn);
+    if (pipe_conn_send(ex->pick.conn, frame) == 0)
+        return 0;
+    if (ex->lead != NULL)
+        pipe_session_release(ex->lead);
+    ex->lead = NULL;
+    return -1;
+}
+
 /* Sends the request to the window and relays its reply. */
 static void
 serve(struct chat_exchange *ex)
@@ -295,7 +321,7 @@ serve(struct chat_exchange *ex)
         (frame = chat_request_frame(&ex->chat, req->request_id, ex->pick.model_id)) == NULL) {
         api_error_set(&err, 500, "internal_error", NULL, "Out of memory.");
         respond_error(req, &err);
-    } else if (pipe_conn_send(ex->pick.conn, frame) != 0) {
+    } else if (send_request(ex, frame) != 0) {
         api_error_set(&err, 502, "vscode_unreachable", NULL,
                       "The request could not be sent to the VS Code window; it may have just "
                       "closed. Retry.");

@@ -370,6 +370,7 @@ start_watcher(void)
         close_watcher_fds();
         return -1;
     }
+    (void)pthread_setname_np(watch_thread, "pipe-watch");
     watch_running = true;
     return 0;
 }
@@ -425,6 +426,7 @@ pipe_server_start(const struct config *cfg)
         pipe_listen_fd = -1;
         return -1;
     }
+    (void)pthread_setname_np(pipe_accept_thread, "pipe-accept");
     pipe_accepting = true;
     log_info("pipe: listening on %s", cfg->pipe_path);
     return 0;

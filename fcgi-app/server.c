@@ -86,6 +86,7 @@ start_thread_locked(void)
     int rc = pthread_create(&server_threads[server_thread_count], &server_thread_attr, worker_main,
                             NULL);
     if (rc == 0) {
+        (void)pthread_setname_np(server_threads[server_thread_count], "request");
         server_thread_count++;
         server_running++;
     }

@@ -194,6 +194,7 @@ status_start(void)
         pthread_cond_destroy(&status_wake);
         return -1;
     }
+    (void)pthread_setname_np(status_thread, "status");
     status_running = true;
     return 0;
 }
