@@ -269,18 +269,17 @@ http_client_hung_up(struct http_request *req)
 }
 
 enum http_wait_result
-http_wait(struct http_request *req, int fd, int fd2, long long timeout_us)
+http_wait(struct http_request *req, int fd, long long timeout_us)
 {
     if (req->client_gone)
         return HTTP_WAIT_CLIENT_GONE;
-    struct pollfd fds[4];
-    nfds_t count = 0, own = 0;
-    int drain = -1, client = -1;
-    if (fd >= 0)
+    struct pollfd fds[3];
+    nfds_t count = 0;
+    int own = -1, drain = -1, client = -1;
+    if (fd >= 0) {
+        own = (int)count;
         fds[count++] = (struct pollfd){ .fd = fd, .events = POLLIN };
-    if (fd2 >= 0)
-        fds[count++] = (struct pollfd){ .fd = fd2, .events = POLLIN };
-    own = count;
+    }
     if (drain_fd() >= 0) {
         drain = (int)count;
         fds[count++] = (struct pollfd){ .fd = drain_fd(), .events = POLLIN };
@@ -296,9 +295,8 @@ http_wait(struct http_request *req, int fd, int fd2, long long timeout_us)
         return drain_deadline_reached() ? HTTP_WAIT_DRAINING : HTTP_WAIT_TIMEOUT;
     if (client >= 0 && fds[client].revents != 0 && http_client_hung_up(req))
         return HTTP_WAIT_CLIENT_GONE;
-    for (nfds_t i = 0; i < own; i++)
-        if (fds[i].revents != 0)
-            return HTTP_WAIT_READY;
+    if (own >= 0 && fds[own].revents != 0)
+        return HTTP_WAIT_READY;
     if ((drain >= 0 && fds[drain].revents != 0) || drain_deadline_reached())
         return HTTP_WAIT_DRAINING;
     return HTTP_WAIT_TIMEOUT;

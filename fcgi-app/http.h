@@ -71,14 +71,14 @@ void http_finish_response(struct http_request *req);
 bool http_client_hung_up(struct http_request *req);
 
 enum http_wait_result {
-    HTTP_WAIT_READY, /* `fd` or `fd2` is readable */
+    HTTP_WAIT_READY, /* `fd` is readable */
     HTTP_WAIT_TIMEOUT,
     HTTP_WAIT_CLIENT_GONE, /* the client hung up (req->client_gone, status 499) */
     HTTP_WAIT_DRAINING,    /* the drain deadline passed (drain.h) */
 };
-/* Waits up to `timeout_us` for `fd` or `fd2` (-1: none), watching the
- * client and the drain signal too; a signal's EINTR counts as a timeout,
- * which callers treat as "look again". */
-enum http_wait_result http_wait(struct http_request *req, int fd, int fd2, long long timeout_us);
+/* Waits up to `timeout_us` for `fd` (-1: none), watching the client and
+ * the drain signal too; a signal's EINTR counts as a timeout, which callers
+ * treat as "look again". */
+enum http_wait_result http_wait(struct http_request *req, int fd, long long timeout_us);
 
 #endif

@@ -1,11 +1,14 @@
 #include "inflight.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include "log.h"
 
 #define INFLIGHT_BUCKETS 1024 /* a power of two; chains absorb any excess */
 
@@ -18,7 +21,7 @@ struct queued_event {
 struct inflight {
     char *id;
     const struct pipe_conn *conn;
-    int event_fd;
+    int event_fd;         /* -1 until its thread first waits on it */
     pthread_mutex_t lock; /* guards everything below */
     struct queued_event *head, *tail;
     /* An event that could not be queued for want of memory; reported once
@@ -56,7 +59,8 @@ signal_locked(struct inflight *box)
     if (box->signalled)
         return;
     uint64_t one = 1;
-    (void)!write(box->event_fd, &one, sizeof one);
+    if (box->event_fd >= 0)
+        (void)!write(box->event_fd, &one, sizeof one);
     box->signalled = true;
 }
 
@@ -67,10 +71,8 @@ inflight_open(const char *id, const struct pipe_conn *conn)
     if (box == NULL)
         return NULL;
     box->id = strdup(id);
-    box->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (box->id == NULL || box->event_fd < 0 || pthread_mutex_init(&box->lock, NULL) != 0) {
-        if (box->event_fd >= 0)
-            close(box->event_fd);
+    box->event_fd = -1;
+    if (box->id == NULL || pthread_mutex_init(&box->lock, NULL) != 0) {
         free(box->id);
         free(box);
         return NULL;
@@ -112,16 +114,25 @@ inflight_close(struct inflight *box)
         free(queued);
         queued = next;
     }
-    close(box->event_fd);
+    if (box->event_fd >= 0)
+        close(box->event_fd);
     pthread_mutex_destroy(&box->lock);
     free(box->id);
     free(box);
 }
 
 int
-inflight_fd(const struct inflight *box)
+inflight_fd(struct inflight *box)
 {
-    return box->event_fd;
+    pthread_mutex_lock(&box->lock);
+    if (box->event_fd < 0) {
+        box->event_fd = eventfd(box->signalled ? 1 : 0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (box->event_fd < 0)
+            log_error("request %s: no eventfd to wait on: %s", box->id, strerror(errno));
+    }
+    int fd = box->event_fd;
+    pthread_mutex_unlock(&box->lock);
+    return fd;
 }
 
 bool
@@ -150,7 +161,8 @@ inflight_pop(struct inflight *box, enum inflight_event *event, cJSON **frame)
      * again (the counter is exactly 1 here: one write per signal). */
     if (box->signalled) {
         uint64_t counter;
-        (void)!read(box->event_fd, &counter, sizeof counter);
+        if (box->event_fd >= 0)
+            (void)!read(box->event_fd, &counter, sizeof counter);
         box->signalled = false;
     }
     pthread_mutex_unlock(&box->lock);

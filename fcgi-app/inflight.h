@@ -31,7 +31,9 @@ struct inflight;
 struct inflight *inflight_open(const char *id, const struct pipe_conn *conn);
 /* Unregisters and frees the mailbox with anything still queued. */
 void inflight_close(struct inflight *box);
-int inflight_fd(const struct inflight *box);
+/* The eventfd that is readable while events wait, made on first use (a
+ * thread that reads the pipe itself never needs one); -1 if none can be. */
+int inflight_fd(struct inflight *box);
 /* Pops the next event; NULL frame and false when the mailbox is empty.
  * The caller owns the returned frame. */
 bool inflight_pop(struct inflight *box, enum inflight_event *event, cJSON **frame);

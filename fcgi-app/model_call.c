@@ -194,17 +194,24 @@ wait_for_window(struct chat_exchange *ex, long long wait_us)
 {
     struct pipe_session *lead = ex->lead != NULL ? ex->lead : pipe_session_lead(ex->pick.conn);
     ex->lead = NULL;
-    if (lead == NULL)
-        return http_wait(ex->req, inflight_fd(ex->box), -1, wait_us);
+    if (lead == NULL) {
+        int fd = inflight_fd(ex->box);
+        if (fd >= 0)
+            return http_wait(ex->req, fd, wait_us);
+        fail(ex, 500, "internal_error", true, "Out of file descriptors.");
+        return HTTP_WAIT_TIMEOUT;
+    }
+    /* While we hold the token only we deliver frames, and a lost window is
+     * told after the token comes back: the socket is all there is to watch. */
     inflight_quiet(ex->box, true);
     long long deadline_us = clock_monotonic_us() + wait_us;
-    enum http_wait_result woke;
-    /* Frames for other requests only: deliver them and wait on. */
-    do {
-        woke = http_wait(ex->req, inflight_fd(ex->box), pipe_session_fd(lead),
-                         deadline_us - clock_monotonic_us());
-    } while (woke == HTTP_WAIT_READY && pipe_session_pump(lead) && !inflight_pending(ex->box) &&
-             clock_monotonic_us() < deadline_us);
+    enum http_wait_result woke = HTTP_WAIT_READY;
+    while (!inflight_pending(ex->box)) {
+        woke = http_wait(ex->req, pipe_session_fd(lead), deadline_us - clock_monotonic_us());
+        if (woke != HTTP_WAIT_READY || !pipe_session_pump(lead) ||
+            clock_monotonic_us() >= deadline_us)
+            break; /* frames for other requests only: deliver them and wait on */
+    }
     inflight_quiet(ex->box, false);
     pipe_session_release(lead);
     return woke;
@@ -354,7 +361,7 @@ serve(struct chat_exchange *ex)
 static enum limit_wait
 wait_for_capacity(void *ctx, int64_t ns)
 {
-    switch (http_wait(ctx, -1, -1, ns / 1000)) {
+    switch (http_wait(ctx, -1, ns / 1000)) {
     case HTTP_WAIT_CLIENT_GONE: return LIMIT_WAIT_CLIENT_GONE;
     case HTTP_WAIT_DRAINING: return LIMIT_WAIT_SHUTDOWN;
     default: return LIMIT_WAIT_ELAPSED;

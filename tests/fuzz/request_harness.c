@@ -43,10 +43,8 @@ time_t __wrap_time(time_t *out);
 ssize_t __wrap_getrandom(void *buffer, size_t length, unsigned int flags);
 int __real_clock_gettime(clockid_t clock, struct timespec *now);
 int __wrap_clock_gettime(clockid_t clock, struct timespec *now);
-enum http_wait_result __real_http_wait(struct http_request *req, int fd, int fd2,
-                                       long long timeout_us);
-enum http_wait_result __wrap_http_wait(struct http_request *req, int fd, int fd2,
-                                       long long timeout_us);
+enum http_wait_result __real_http_wait(struct http_request *req, int fd, long long timeout_us);
+enum http_wait_result __wrap_http_wait(struct http_request *req, int fd, long long timeout_us);
 
 static const char window1_models[] =
     "[{\"id\":\"copilot/gpt-4o\",\"vendor\":\"copilot\",\"family\":\"gpt-4o\",\"name\":\"GPT-4o\","
@@ -264,10 +262,10 @@ play(struct pipe_conn *conn)
 /* A request waiting through a #silence: the whole wait passes at once (on
  * the wrapped clock), then the window speaks again. */
 enum http_wait_result
-__wrap_http_wait(struct http_request *req, int fd, int fd2, long long timeout_us)
+__wrap_http_wait(struct http_request *req, int fd, long long timeout_us)
 {
     if (!script.silent || req != script.req)
-        return __real_http_wait(req, fd, fd2, timeout_us);
+        return __real_http_wait(req, fd, timeout_us);
     if (timeout_us > 0)
         monotonic_skipped_us += timeout_us;
     play(script.conn);
