@@ -5,17 +5,24 @@
 #include <string.h>
 
 void
-api_error_set(struct api_error *err, int status, const char *code, const char *param,
-              const char *fmt, ...)
+api_error_vset(struct api_error *err, int status, const char *code, const char *param,
+               const char *fmt, va_list ap)
 {
     err->status = status;
     err->code = code;
     snprintf(err->param, sizeof err->param, "%s", param ? param : "");
     err->headers[0] = '\0';
     err->quota_exhausted = false;
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+}
+
+void
+api_error_set(struct api_error *err, int status, const char *code, const char *param,
+              const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    api_error_vset(err, status, code, param, fmt, ap);
     va_end(ap);
 }
 

@@ -12,6 +12,7 @@
 #ifndef LITELLM_API_ERROR_H
 #define LITELLM_API_ERROR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 #define API_ERROR_MESSAGE_MAX 4096
@@ -32,6 +33,8 @@ struct api_error {
 /* `param` may be NULL.  Clears the headers and quota_exhausted. */
 void api_error_set(struct api_error *err, int status, const char *code, const char *param,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void api_error_vset(struct api_error *err, int status, const char *code, const char *param,
+                    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 /* Adds "Name: value\r\n" to the refusal's headers. */
 void api_error_add_header(struct api_error *err, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -112,16 +112,15 @@ route_find(const struct http_request *req, const char **id)
 static void
 unknown_url(struct http_request *req)
 {
-    struct api_error err;
-    api_error_set(&err, 404, "unknown_url", NULL,
-                  "Unknown request URL: %.32s %.2000s. This server offers POST "
-                  "/v1/chat/completions, POST /v1/messages, POST /v1/messages/count_tokens, POST "
-                  "/v1/responses, POST /v1/responses/input_tokens, GET /v1/models and GET /health.",
-                  req->method, req->path);
-    respond_error(req, &err);
+    respond_refusal(req, 404, "unknown_url",
+                    "Unknown request URL: %.32s %.2000s. This server offers POST "
+                    "/v1/chat/completions, POST /v1/messages, POST /v1/messages/count_tokens, POST "
+                    "/v1/responses, POST /v1/responses/input_tokens, GET /v1/models and GET /health.",
+                    req->method, req->path);
 }
 
-static void
+/* Out of line: see answered_before_handler. */
+static __attribute__((noinline)) void
 method_not_allowed(struct http_request *req, const struct route *route)
 {
     struct api_error err;
@@ -132,26 +131,17 @@ method_not_allowed(struct http_request *req, const struct route *route)
     respond_error(req, &err);
 }
 
-void
-handle_request(struct http_request *req, const struct config *cfg, struct request_outcome *outcome)
+/* Answers what is refused or needs no handler (the web guard, unknown
+ * URLs, methods, preflights, a missing key); false when the route's handler
+ * is to serve it.  Out of line so that its api_error (4 KiB) is not on the
+ * stack under every handler: a thread keeps the pages its deepest call
+ * touched, and a stream holds its thread for minutes. */
+static __attribute__((noinline)) bool
+answered_before_handler(struct http_request *req, const struct config *cfg,
+                        const struct route *route, struct auth_identity *identity,
+                        struct request_outcome *outcome)
 {
-    struct auth_identity identity = { 0 };
-    struct request_context ctx = { .cfg = cfg, .identity = &identity, .outcome = outcome };
     struct api_error err;
-    const struct route *route = route_find(req, &ctx.path_id);
-    /* The shape of every answer, errors included: the route's API, or
-     * Anthropic's for an Anthropic client (anthropic-version) on a path
-     * both APIs have, or none. */
-    bool anthropic_client = http_param(req, "HTTP_ANTHROPIC_VERSION") != NULL;
-    if (route != NULL && !(route->anthropic_on_version && anthropic_client))
-        req->wire = route->wire;
-    else
-        req->wire = anthropic_client ? &messages_wire_format : &chat_wire_format;
-    /* A model call's API labels its metrics, refusals before the handler
-     * (a key, the web guard) included; Gemini's countTokens shares its
-     * route and takes the label back. */
-    if (route != NULL && (route->serve == handle_model_call || route->serve == handle_gemini_action))
-        outcome->api = route->wire->name;
     if (web_guard_check(req, cfg, &err) != 0) {
         outcome->note = err.code;
         respond_error(req, &err);
@@ -166,9 +156,34 @@ handle_request(struct http_request *req, const struct config *cfg, struct reques
         respond_no_content(req);
     } else if (!method_allowed(req, route)) {
         method_not_allowed(req, route);
-    } else if (route->needs_key && auth_check(req, &identity, &err) != 0) {
+    } else if (route->needs_key && auth_check(req, identity, &err) != 0) {
         respond_error(req, &err);
     } else {
+        return false;
+    }
+    return true;
+}
+
+void
+handle_request(struct http_request *req, const struct config *cfg, struct request_outcome *outcome)
+{
+    struct auth_identity identity = { 0 };
+    struct request_context ctx = { .cfg = cfg, .identity = &identity, .outcome = outcome };
+    const struct route *route = route_find(req, &ctx.path_id);
+    /* The shape of every answer, errors included: the route's API, or
+     * Anthropic's for an Anthropic client (anthropic-version) on a path
+     * both APIs have, or none. */
+    bool anthropic_client = http_param(req, "HTTP_ANTHROPIC_VERSION") != NULL;
+    if (route != NULL && !(route->anthropic_on_version && anthropic_client))
+        req->wire = route->wire;
+    else
+        req->wire = anthropic_client ? &messages_wire_format : &chat_wire_format;
+    /* A model call's API labels its metrics, refusals before the handler
+     * (a key, the web guard) included; Gemini's countTokens shares its
+     * route and takes the label back. */
+    if (route != NULL && (route->serve == handle_model_call || route->serve == handle_gemini_action))
+        outcome->api = route->wire->name;
+    if (!answered_before_handler(req, cfg, route, &identity, outcome)) {
         if (identity.has_key)
             snprintf(outcome->key_name, sizeof outcome->key_name, "%s", identity.name);
         route->serve(req, &ctx);

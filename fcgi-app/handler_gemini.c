@@ -33,25 +33,21 @@ count_tokens(struct http_request *req, const struct request_context *ctx)
 static void
 unknown_action(struct http_request *req, const char *action)
 {
-    struct api_error err;
-    api_error_set(&err, 404, "not_found", NULL,
-                  "Unknown method ':%.64s' on %.200s. This server offers :generateContent, "
-                  ":streamGenerateContent and :countTokens on /v1beta/models/{model}.",
-                  action ? action : "", req->path);
-    respond_error(req, &err);
+    respond_refusal(req, 404, "not_found",
+                    "Unknown method ':%.64s' on %.200s. This server offers :generateContent, "
+                    ":streamGenerateContent and :countTokens on /v1beta/models/{model}.",
+                    action ? action : "", req->path);
 }
 
 void
 handle_gemini_unknown(struct http_request *req, const struct request_context *ctx)
 {
     (void)ctx;
-    struct api_error err;
-    api_error_set(&err, 404, "not_found", NULL,
-                  "Unknown request URL: %.32s %.200s. This server offers Gemini's POST "
-                  "/v1beta/models/{model}:generateContent, :streamGenerateContent, :countTokens "
-                  "and GET /v1beta/models.",
-                  req->method, req->path);
-    respond_error(req, &err);
+    respond_refusal(req, 404, "not_found",
+                    "Unknown request URL: %.32s %.200s. This server offers Gemini's POST "
+                    "/v1beta/models/{model}:generateContent, :streamGenerateContent, :countTokens "
+                    "and GET /v1beta/models.",
+                    req->method, req->path);
 }
 
 void
@@ -73,9 +69,7 @@ handle_gemini_action(struct http_request *req, const struct request_context *ctx
     }
     char *model = strndup(ctx->path_id, (size_t)(colon - ctx->path_id));
     if (model == NULL) {
-        struct api_error err;
-        api_error_set(&err, 500, "internal_error", NULL, "Out of memory.");
-        respond_error(req, &err);
+        respond_refusal(req, 500, "internal_error", "Out of memory.");
         return;
     }
     struct request_context call = *ctx;

@@ -145,7 +145,9 @@ check_fits(struct chat_exchange *ex, struct api_error *err)
 
 /* ------------------------------------------------------------ relay */
 
-static void
+/* Out of line, like admit(): its api_error is on the stack only when
+ * something fails. */
+static __attribute__((noinline, cold)) void
 fail(struct chat_exchange *ex, int status, const char *code, bool cancel_window, const char *message)
 {
     struct api_error err;
@@ -322,17 +324,14 @@ serve(struct chat_exchange *ex)
     struct reply_sink sink = { reply_writer_event, &ex->writer };
     ready = reply_core_init(&ex->core, &options, sink) == 0 && ready;
 
-    struct api_error err;
     cJSON *frame = NULL;
     if (!ready || (ex->box = inflight_open(req->request_id, ex->pick.conn)) == NULL ||
         (frame = chat_request_frame(&ex->chat, req->request_id, ex->pick.model_id)) == NULL) {
-        api_error_set(&err, 500, "internal_error", NULL, "Out of memory.");
-        respond_error(req, &err);
+        respond_refusal(req, 500, "internal_error", "Out of memory.");
     } else if (send_request(ex, frame) != 0) {
-        api_error_set(&err, 502, "vscode_unreachable", NULL,
-                      "The request could not be sent to the VS Code window; it may have just "
-                      "closed. Retry.");
-        respond_error(req, &err);
+        respond_refusal(req, 502, "vscode_unreachable",
+                        "The request could not be sent to the VS Code window; it may have just "
+                        "closed. Retry.");
     } else {
         log_debug("request %s: sent to window #%lu as %s", req->request_id, ex->pick.conn->serial,
                   ex->pick.model_id);
@@ -368,68 +367,68 @@ wait_for_capacity(void *ctx, int64_t ns)
     }
 }
 
-/* Admits the request through its limits and serves it; 0, or -1 with
- * `err` when refused. */
-static int
-admit_and_serve(struct chat_exchange *ex, struct api_error *err)
+/* Everything before the request goes to its window: parse, route, fit,
+ * limits and budget; a refusal is answered here.  False: nothing to serve.
+ * Out of line so that its api_error (4 KiB) is not on the stack while the
+ * request is served: a thread keeps the pages its deepest call touched, and
+ * a stream holds its thread for minutes. */
+static __attribute__((noinline)) bool
+admit(struct chat_exchange *ex, const struct request_context *ctx, struct limit_request *limits,
+      bool *limited)
 {
     struct http_request *req = ex->req;
+    struct api_error err;
+    if (read_and_parse(ex, ctx, &err) != 0 || route(ex, &err) != 0 || check_fits(ex, &err) != 0) {
+        /* Refused before admission: the limits as they stand. */
+        ratelimit_policy_idle_status(ex->identity, &req->limits);
+        respond_error(req, &err);
+        return false;
+    }
     long reserve = ex->prompt_tokens + (ex->chat.max_tokens > 0
                                             ? ex->chat.max_tokens
                                             : ex->cfg->default_completion_tokens);
-    struct limit_request limits;
-    if (!ratelimit_policy_prepare(&limits, req->request_id, ex->identity, ex->pick.model_id,
-                                  ex->pick.family, reserve)) {
-        if (usage_policy_admit(ex->identity, ex->pick.model_id, ex->pick.family, ex->outcome,
-                               err) != 0) {
-            ex->outcome->note = "budget exceeded";
-            return -1;
+    *limited = ratelimit_policy_prepare(limits, req->request_id, ex->identity, ex->pick.model_id,
+                                        ex->pick.family, reserve);
+    if (*limited) {
+        switch (ratelimit_policy_admit(limits, wait_for_capacity, req, &req->limits, &err)) {
+        case LIMIT_ADMITTED: break;
+        case LIMIT_CLIENT_LEFT: ex->outcome->note = "client gone while queued"; return false;
+        case LIMIT_REFUSED:
+            ex->outcome->limit_scope = limits->refused_scope;
+            ex->outcome->limit_kind = limits->refused_kind;
+            ex->outcome->note = err.status == 503 ? "server_shutting_down" : "rate limited";
+            respond_error(req, &err);
+            return false;
         }
-        serve(ex);
-        return 0;
     }
-    switch (ratelimit_policy_admit(&limits, wait_for_capacity, req, &req->limits, err)) {
-    case LIMIT_ADMITTED:
-        /* The budget after the limits: a request they refuse spends none. */
-        if (usage_policy_admit(ex->identity, ex->pick.model_id, ex->pick.family, ex->outcome,
-                               err) != 0) {
-            ratelimit_policy_finish(&limits, 0);
-            ex->outcome->note = "budget exceeded";
-            return -1;
-        }
-        serve(ex);
-        ratelimit_policy_finish(&limits, reply_core_tokens_used(&ex->core));
-        return 0;
-    case LIMIT_CLIENT_LEFT: ex->outcome->note = "client gone while queued"; return 0;
-    case LIMIT_REFUSED:
-        ex->outcome->limit_scope = limits.refused_scope;
-        ex->outcome->limit_kind = limits.refused_kind;
-        ex->outcome->note = err->status == 503 ? "server_shutting_down" : "rate limited";
-        return -1;
+    /* The budget after the limits: a request they refuse spends none. */
+    if (usage_policy_admit(ex->identity, ex->pick.model_id, ex->pick.family, ex->outcome, &err) !=
+        0) {
+        if (*limited)
+            ratelimit_policy_finish(limits, 0);
+        ex->outcome->note = "budget exceeded";
+        respond_error(req, &err);
+        return false;
     }
-    return 0;
+    return true;
 }
 
 void
 handle_model_call(struct http_request *req, const struct request_context *ctx)
 {
-    const struct auth_identity *identity = ctx->identity;
     struct chat_exchange ex = {
         .req = req,
         .cfg = ctx->cfg,
-        .identity = identity,
+        .identity = ctx->identity,
         .outcome = ctx->outcome,
         .format = req->wire,
     };
-    struct api_error err;
-    bool refused_early = read_and_parse(&ex, ctx, &err) != 0 || route(&ex, &err) != 0 ||
-                         check_fits(&ex, &err) != 0;
-    if (refused_early) {
-        /* Refused before admission: the limits as they stand. */
-        ratelimit_policy_idle_status(identity, &req->limits);
-        respond_error(req, &err);
-    } else if (admit_and_serve(&ex, &err) != 0) {
-        respond_error(req, &err);
+    struct limit_request limits;
+    bool limited = false;
+    if (admit(&ex, ctx, &limits, &limited)) {
+        serve(&ex);
+        if (limited)
+            ratelimit_policy_finish(&limits, reply_core_tokens_used(&ex.core));
     }
     chat_request_free(&ex.chat);
     router_release(&ex.pick);

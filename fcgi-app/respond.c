@@ -80,11 +80,8 @@ int
 respond_json(struct http_request *req, const cJSON *object)
 {
     char *text = object ? cJSON_PrintUnformatted(object) : NULL;
-    if (text == NULL) {
-        struct api_error err;
-        api_error_set(&err, 500, "internal_error", NULL, "Out of memory.");
-        return respond_error(req, &err);
-    }
+    if (text == NULL)
+        return respond_refusal(req, 500, "internal_error", "Out of memory.");
     int rc = respond_body(req, 200, "application/json", text, strlen(text));
     free(text);
     return rc;
@@ -112,6 +109,17 @@ respond_error(struct http_request *req, const struct api_error *err)
     }
     dynbuf_free(&body);
     return rc;
+}
+
+int
+respond_refusal(struct http_request *req, int status, const char *code, const char *fmt, ...)
+{
+    struct api_error err;
+    va_list ap;
+    va_start(ap, fmt);
+    api_error_vset(&err, status, code, NULL, fmt, ap);
+    va_end(ap);
+    return respond_error(req, &err);
 }
 
 void

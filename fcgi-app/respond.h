@@ -31,6 +31,10 @@ int respond_json(struct http_request *req, const cJSON *object);
 /* The refusal, before the head: its status, its headers, the wire format's
  * error body. */
 int respond_error(struct http_request *req, const struct api_error *err);
+/* The same for a refusal with no param or headers: the api_error is built
+ * here, off the caller's stack. */
+int respond_refusal(struct http_request *req, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The last resort: nothing was sent and the handler is done. */
 void respond_fallback(struct http_request *req);
 
