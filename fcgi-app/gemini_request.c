@@ -12,10 +12,9 @@
 #include <string.h>
 
 #include "gemini_parse.h"
-#include "json_body.h"
+#include "request_parse.h"
 #include "stop_cutter.h"
 
-#define NOTES_MAX 2048
 /* Room for the words the parser adds around a client's text. */
 #define TEXT_SLACK 4096
 
@@ -228,6 +227,7 @@ build_generation_config(struct gemini_builder *b, const cJSON *request, struct c
 static int
 build(struct gemini_builder *b, const cJSON *request, struct chat_request *out)
 {
+    b->root = out->root;
     b->messages = cJSON_AddArrayToObject(b->root, "messages");
     b->unanswered = cJSON_CreateArray();
     if (b->messages == NULL || b->unanswered == NULL)
@@ -242,31 +242,34 @@ build(struct gemini_builder *b, const cJSON *request, struct chat_request *out)
     return 0;
 }
 
+struct gemini_parse {
+    struct gemini_builder b;
+    bool count;
+};
+
+static int
+build_body(void *ctx, const cJSON *body, struct chat_request *out)
+{
+    struct gemini_parse *parse = ctx;
+    /* countTokens takes {contents} or the whole request it would count. */
+    const cJSON *inner = gemini_field(body, "generateContentRequest");
+    parse->b.body = parse->count && cJSON_IsObject(inner) ? inner : body;
+    return build(&parse->b, parse->b.body, out);
+}
+
 static int
 parse(const char *body, size_t len, struct chat_request *out, struct api_error *err, bool count)
 {
-    memset(out, 0, sizeof *out);
-    cJSON *body_root = NULL;
-    if (json_body_parse(body, len, &body_root, err) != 0) {
-        cJSON_Delete(body_root);
-        /* Google's status for every malformed body. */
-        err->code = "invalid_argument";
-        return -1;
-    }
-    const cJSON *request = body_root;
-    /* countTokens takes {contents} or the whole request it would count. */
-    const cJSON *inner = gemini_field(body_root, "generateContentRequest");
-    if (count && cJSON_IsObject(inner))
-        request = inner;
-    struct gemini_builder b = { .body = request, .text_max = len + TEXT_SLACK, .err = err };
-    dynbuf_init(&b.notes, NOTES_MAX);
-    out->root = b.root = cJSON_CreateObject();
-    int rc = out->root != NULL ? build(&b, request, out) : gemini_out_of_memory(&b);
-    if (rc == 0 && b.notes.len > 0)
-        out->notes = dynbuf_take(&b.notes, NULL);
-    dynbuf_free(&b.notes);
-    cJSON_Delete(b.unanswered);
-    cJSON_Delete(body_root);
+    struct gemini_parse parse = { .b = { .text_max = len + TEXT_SLACK, .err = err },
+                                  .count = count };
+    struct request_builder builder = {
+        .build = build_body,
+        .builder = &parse,
+        .notes = &parse.b.notes,
+        .malformed_code = "invalid_argument", /* Google's status for every malformed body */
+    };
+    int rc = request_parse(body, len, out, err, &builder);
+    cJSON_Delete(parse.b.unanswered);
     return rc;
 }
 

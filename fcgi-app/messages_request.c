@@ -8,11 +8,11 @@
 #include <strings.h>
 
 #include "dynbuf.h"
-#include "json_body.h"
 #include "messages_parse.h"
+#include "request_parse.h"
 #include "stop_cutter.h"
 
-#define NOTES_MAX 2048
+#define NOTES_MAX REQUEST_PARSE_NOTES_MAX
 /* Room for the words the parser adds around a client's text. */
 #define TEXT_SLACK 4096
 
@@ -233,28 +233,37 @@ build(struct messages_builder *b, struct chat_request *out, bool need_max_tokens
     return 0;
 }
 
+struct messages_parse {
+    struct messages_builder b;
+    bool need_max_tokens;
+};
+
+static int
+build_body(void *ctx, const cJSON *body, struct chat_request *out)
+{
+    struct messages_parse *parse = ctx;
+    parse->b.body = body;
+    int rc = build(&parse->b, out, parse->need_max_tokens);
+    /* The notes kept room for saying that more was left out. */
+    if (rc == 0 && parse->b.notes.len > 0 && parse->b.notes_full)
+        (void)dynbuf_append_str(&parse->b.notes, "; more not listed");
+    return rc;
+}
+
 static int
 parse(const char *body, size_t len, struct chat_request *out, struct api_error *err,
       bool need_max_tokens)
 {
-    memset(out, 0, sizeof *out);
-    cJSON *request = NULL;
-    if (json_body_parse(body, len, &request, err) != 0) {
-        cJSON_Delete(request);
-        return -1;
-    }
-    struct messages_builder b = { .body = request, .text_max = len + TEXT_SLACK, .err = err };
-    dynbuf_init(&b.notes, NOTES_MAX);
-    out->root = cJSON_CreateObject();
-    int rc = out->root != NULL ? build(&b, out, need_max_tokens) : messages_no_memory(&b);
-    if (rc == 0 && b.notes.len > 0) {
-        if (b.notes_full)
-            (void)dynbuf_append_str(&b.notes, "; more not listed");
-        out->notes = dynbuf_take(&b.notes, NULL);
-    }
-    dynbuf_free(&b.notes);
-    cJSON_Delete(b.unanswered);
-    cJSON_Delete(request);
+    struct messages_parse parse = { .b = { .text_max = len + TEXT_SLACK, .err = err },
+                                    .need_max_tokens = need_max_tokens };
+    struct request_builder builder = {
+        .build = build_body,
+        .builder = &parse,
+        .notes = &parse.b.notes,
+        .malformed_code = NULL,
+    };
+    int rc = request_parse(body, len, out, err, &builder);
+    cJSON_Delete(parse.b.unanswered);
     return rc;
 }
 
