@@ -1,6 +1,7 @@
 #include "ratelimit_shm.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ struct shm_lease {
     uint32_t entries[LIMIT_MAX_SCOPES];
     char id[72];
 };
+
+/* shm_file_probe finds an entry by its hash, first. */
+_Static_assert(offsetof(struct shm_entry, hash) == 0, "an entry begins with its hash");
 
 struct shm_state {
     struct shm_file_header header; /* layout: the two capacities */
@@ -90,28 +94,29 @@ key_hash(const char *key)
     return hash ? hash : 1; /* 0 marks a free entry */
 }
 
-/* Open addressing with linear probing; entries are never removed, so
- * probe chains stay intact.  A full table (4096 scopes) admits the rest
- * unlimited rather than refusing service. */
+static bool
+entry_is(const void *slot, const void *key)
+{
+    return strcmp(((const struct shm_entry *)slot)->key, key) == 0;
+}
+
+/* A full table (4096 scopes) admits the rest unlimited rather than
+ * refusing service. */
 static struct shm_entry *
 entry_find(struct shm_state *state, const char *key, bool create)
 {
     uint64_t hash = key_hash(key);
-    uint32_t mask = SHM_ENTRIES - 1;
-    for (uint32_t probe = 0; probe < SHM_ENTRIES; probe++) {
-        struct shm_entry *entry = &state->entries[(hash + probe) & mask];
-        if (entry->hash == hash && strcmp(entry->key, key) == 0)
-            return entry;
-        if (entry->hash == 0) {
-            if (!create)
-                return NULL;
-            memset(entry, 0, sizeof *entry);
-            entry->hash = hash;
-            snprintf(entry->key, sizeof entry->key, "%s", key);
-            return entry;
-        }
-    }
-    return NULL;
+    bool is_free;
+    struct shm_entry *entry = shm_file_probe(state->entries, sizeof *state->entries, SHM_ENTRIES,
+                                             hash, entry_is, key, &is_free);
+    if (entry == NULL || !is_free)
+        return entry;
+    if (!create)
+        return NULL;
+    memset(entry, 0, sizeof *entry);
+    entry->hash = hash;
+    snprintf(entry->key, sizeof entry->key, "%s", key);
+    return entry;
 }
 
 /* Frees the leases of processes that no longer exist. */
