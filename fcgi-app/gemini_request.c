@@ -41,12 +41,6 @@ gemini_field(const cJSON *object, const char *name)
     return cJSON_IsObject(object) ? cJSON_GetObjectItemCaseSensitive(object, name) : NULL;
 }
 
-bool
-gemini_absent(const cJSON *item)
-{
-    return item == NULL || cJSON_IsNull(item);
-}
-
 int
 gemini_refuse(struct gemini_builder *b, const char *path, const char *fmt, ...)
 {
@@ -85,18 +79,6 @@ gemini_note(struct gemini_builder *b, const char *fmt, ...)
     }
 }
 
-bool
-gemini_append(cJSON *array, cJSON *item)
-{
-    if (item == NULL)
-        return false;
-    if (!cJSON_AddItemToArray(array, item)) {
-        cJSON_Delete(item);
-        return false;
-    }
-    return true;
-}
-
 /* ---------------------------------------------------- generationConfig */
 
 static bool
@@ -133,7 +115,7 @@ static int
 build_json_mode(struct gemini_builder *b, const cJSON *config, struct chat_request *out)
 {
     const cJSON *mime = gemini_field(config, "responseMimeType");
-    if (gemini_absent(mime))
+    if (json_body_absent(mime))
         return 0;
     if (!cJSON_IsString(mime))
         return gemini_refuse(b, "generationConfig.responseMimeType", "expected a string.");
@@ -143,7 +125,7 @@ build_json_mode(struct gemini_builder *b, const cJSON *config, struct chat_reque
     /* A refusal names the field the client sent. */
     const char *schema_path = "generationConfig.responseJsonSchema";
     cJSON *openapi = NULL; /* responseSchema's OpenAPI types, lower-cased */
-    if (gemini_absent(schema)) {
+    if (json_body_absent(schema)) {
         schema = gemini_field(config, "responseSchema");
         schema_path = "generationConfig.responseSchema";
         if (cJSON_IsObject(schema) && (openapi = cJSON_Duplicate(schema, true)) == NULL)
@@ -154,7 +136,7 @@ build_json_mode(struct gemini_builder *b, const cJSON *config, struct chat_reque
         }
     }
     char *schema_text = cJSON_IsObject(schema) ? cJSON_PrintUnformatted(schema) : NULL;
-    bool schema_is_object = cJSON_IsObject(schema), schema_absent = gemini_absent(schema);
+    bool schema_is_object = cJSON_IsObject(schema), schema_absent = json_body_absent(schema);
     cJSON_Delete(openapi);
     struct dynbuf instruction;
     dynbuf_init(&instruction, b->text_max);
@@ -187,13 +169,13 @@ static int
 build_generation_config(struct gemini_builder *b, const cJSON *request, struct chat_request *out)
 {
     const cJSON *config = gemini_field(request, "generationConfig");
-    if (gemini_absent(config))
+    if (json_body_absent(config))
         return 0;
     if (!cJSON_IsObject(config))
         return gemini_refuse(b, "generationConfig", "expected a GenerationConfig object.");
     for (size_t i = 0; i < sizeof sampling_options / sizeof *sampling_options; i++) {
         const cJSON *value = gemini_field(config, sampling_options[i].gemini);
-        if (gemini_absent(value))
+        if (json_body_absent(value))
             continue;
         bool ok = sampling_options[i].integer ? is_integer(value) : cJSON_IsNumber(value);
         char path[GEMINI_PATH_LEN];
@@ -206,18 +188,18 @@ build_generation_config(struct gemini_builder *b, const cJSON *request, struct c
             return gemini_out_of_memory(b);
     }
     const cJSON *max_tokens = gemini_field(config, "maxOutputTokens");
-    if (!gemini_absent(max_tokens)) {
+    if (!json_body_absent(max_tokens)) {
         if (!is_integer(max_tokens) || max_tokens->valuedouble < 1 || max_tokens->valuedouble > 1e9)
             return gemini_refuse(b, "generationConfig.maxOutputTokens",
                                  "expected an integer of at least 1.");
         out->max_tokens = (long)max_tokens->valuedouble;
     }
     const cJSON *candidates = gemini_field(config, "candidateCount");
-    if (!gemini_absent(candidates) && !(is_integer(candidates) && candidates->valuedouble == 1))
+    if (!json_body_absent(candidates) && !(is_integer(candidates) && candidates->valuedouble == 1))
         return gemini_refuse(b, "generationConfig.candidateCount",
                              "only 1: VS Code returns one reply per call.");
     const cJSON *stops = gemini_field(config, "stopSequences");
-    if (!gemini_absent(stops) && build_stop_sequences(b, stops, out) != 0)
+    if (!json_body_absent(stops) && build_stop_sequences(b, stops, out) != 0)
         return -1;
     return build_json_mode(b, config, out);
 }

@@ -32,3 +32,27 @@ request_parse(const char *body, size_t len, struct chat_request *out, struct api
     cJSON_Delete(root);
     return rc;
 }
+
+bool
+request_parse_append(cJSON *array, cJSON *item)
+{
+    if (item == NULL)
+        return false;
+    if (!cJSON_AddItemToArray(array, item)) {
+        cJSON_Delete(item);
+        return false;
+    }
+    return true;
+}
+
+cJSON *
+request_parse_text_message(const char *role, const char *text)
+{
+    cJSON *message = cJSON_CreateObject();
+    if (message == NULL || !cJSON_AddStringToObject(message, "role", role) ||
+        !cJSON_AddStringToObject(message, "content", text)) {
+        cJSON_Delete(message);
+        return NULL;
+    }
+    return message;
+}

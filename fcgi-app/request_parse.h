@@ -3,7 +3,8 @@
  * their builders in: the client's body as a JSON object (json_body), the
  * normalised request's root created, the builder run, and the notes it took
  * for the log moved to the request.  Everything the builder hangs off the
- * root is freed by chat_request_free, whatever the outcome.
+ * root is freed by chat_request_free, whatever the outcome.  Also the two
+ * ways both builders add to what they build.
  */
 #ifndef LITELLM_REQUEST_PARSE_H
 #define LITELLM_REQUEST_PARSE_H
@@ -33,6 +34,11 @@ struct request_builder {
      * json_body's. */
     const char *malformed_code;
 };
+
+/* Adds `item` to `array`; false (and `item` deleted) when either fails. */
+bool request_parse_append(cJSON *array, cJSON *item);
+/* {"role": role, "content": text}, or NULL. */
+cJSON *request_parse_text_message(const char *role, const char *text);
 
 /* 0 with `out` filled in, or -1 with `err` filled in; `out` is the
  * caller's to free with chat_request_free either way. */
