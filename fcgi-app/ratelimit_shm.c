@@ -119,6 +119,20 @@ entry_find(struct shm_state *state, const char *key, bool create)
     return entry;
 }
 
+/* Gives back the concurrency slots `lease` holds and frees it.  Its entry
+ * indexes come from shared memory: one out of range is cut, not trusted. */
+static void
+lease_free(struct shm_state *state, struct shm_lease *lease)
+{
+    uint32_t count = lease->entry_count < LIMIT_MAX_SCOPES ? lease->entry_count : LIMIT_MAX_SCOPES;
+    for (uint32_t j = 0; j < count; j++) {
+        struct shm_entry *entry = &state->entries[lease->entries[j] & (SHM_ENTRIES - 1)];
+        if (entry->in_flight > 0)
+            entry->in_flight--;
+    }
+    memset(lease, 0, sizeof *lease);
+}
+
 /* Frees the leases of processes that no longer exist. */
 static void
 reclaim_dead_leases(struct shm_state *state, pid_t self)
@@ -127,10 +141,7 @@ reclaim_dead_leases(struct shm_state *state, pid_t self)
         struct shm_lease *lease = &state->leases[i];
         if (lease->pid == 0 || lease->pid == self || !lease_owner_gone(lease))
             continue;
-        for (uint32_t j = 0; j < lease->entry_count; j++)
-            if (state->entries[lease->entries[j]].in_flight > 0)
-                state->entries[lease->entries[j]].in_flight--;
-        memset(lease, 0, sizeof *lease);
+        lease_free(state, lease);
     }
 }
 
@@ -252,10 +263,7 @@ shm_release(struct limit_store *base, const struct limit_request *req)
         struct shm_lease *lease = &state->leases[i];
         if (lease->pid != (int32_t)store->pid || strcmp(lease->id, req->lease) != 0)
             continue;
-        for (uint32_t j = 0; j < lease->entry_count; j++)
-            if (state->entries[lease->entries[j]].in_flight > 0)
-                state->entries[lease->entries[j]].in_flight--;
-        memset(lease, 0, sizeof *lease);
+        lease_free(state, lease);
         break;
     }
     shm_file_unlock(&state->header);
@@ -327,10 +335,7 @@ ratelimit_shm_open(const char *path, char *err, size_t err_size)
         struct shm_lease *lease = &state->leases[i];
         if (lease->pid != (int32_t)store->pid || lease->start_time == store->start_time)
             continue;
-        for (uint32_t j = 0; j < lease->entry_count; j++)
-            if (state->entries[lease->entries[j]].in_flight > 0)
-                state->entries[lease->entries[j]].in_flight--;
-        memset(lease, 0, sizeof *lease);
+        lease_free(state, lease);
     }
     shm_file_unlock(&state->header);
     return &store->base;
