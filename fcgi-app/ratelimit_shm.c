@@ -105,17 +105,11 @@ entry_is(const void *slot, const void *key)
 static struct shm_entry *
 entry_find(struct shm_state *state, const char *key, bool create)
 {
-    uint64_t hash = key_hash(key);
-    bool is_free;
+    bool created;
     struct shm_entry *entry = shm_file_probe(state->entries, sizeof *state->entries, SHM_ENTRIES,
-                                             hash, entry_is, key, &is_free);
-    if (entry == NULL || !is_free)
-        return entry;
-    if (!create)
-        return NULL;
-    memset(entry, 0, sizeof *entry);
-    entry->hash = hash;
-    snprintf(entry->key, sizeof entry->key, "%s", key);
+                                             key_hash(key), entry_is, key, create, &created);
+    if (created)
+        snprintf(entry->key, sizeof entry->key, "%s", key);
     return entry;
 }
 

@@ -43,11 +43,12 @@ uint64_t shm_file_hash(uint64_t hash, const char *text);
  * beginning with its uint64_t hash, 0 for a free slot (a real hash of 0 is
  * stored as 1).  Slots are never freed one by one, so probe chains stay
  * intact.  Walks the chain of `hash` from slot hash & (capacity - 1): the
- * first slot of that hash that `same(slot, wanted)` accepts, with *is_free
- * false; else the free slot that ends the chain, *is_free true, for the
- * caller to claim; NULL when every slot is taken by others. */
+ * first slot of that hash that `same(slot, wanted)` accepts; else, with
+ * `create`, the free slot that ends the chain, claimed (zeroed, its hash
+ * set: the caller fills in the rest) and *created set; else NULL, as when
+ * every slot is taken by others. */
 void *shm_file_probe(void *slots, size_t slot_size, uint32_t capacity, uint64_t hash,
                      bool (*same)(const void *slot, const void *wanted), const void *wanted,
-                     bool *is_free);
+                     bool create, bool *created);
 
 #endif

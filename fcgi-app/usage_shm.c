@@ -94,21 +94,19 @@ bucket_is(const void *slot, const void *wanted)
 static struct usage_bucket *
 bucket_find(struct usage_state *state, const char *key, const char *model, int64_t hour, bool create)
 {
-    uint64_t hash = bucket_hash(key, model, hour);
     struct bucket_wanted wanted = { key, model, hour };
-    bool is_free;
+    bool created;
     struct usage_bucket *bucket = shm_file_probe(state->buckets, sizeof *state->buckets,
-                                                 USAGE_BUCKETS, hash, bucket_is, &wanted, &is_free);
-    if (bucket == NULL || !is_free)
-        return bucket;
-    if (!create || state->bucket_count >= USAGE_BUCKETS)
-        return NULL;
-    state->used[state->bucket_count++] = (uint32_t)(bucket - state->buckets);
-    memset(bucket, 0, sizeof *bucket);
-    bucket->hash = hash;
-    bucket->hour = hour;
-    snprintf(bucket->key, sizeof bucket->key, "%s", key);
-    snprintf(bucket->model, sizeof bucket->model, "%s", model);
+                                                 USAGE_BUCKETS, bucket_hash(key, model, hour),
+                                                 bucket_is, &wanted,
+                                                 create && state->bucket_count < USAGE_BUCKETS,
+                                                 &created);
+    if (created) {
+        state->used[state->bucket_count++] = (uint32_t)(bucket - state->buckets);
+        bucket->hour = hour;
+        snprintf(bucket->key, sizeof bucket->key, "%s", key);
+        snprintf(bucket->model, sizeof bucket->model, "%s", model);
+    }
     return bucket;
 }
 
@@ -128,20 +126,15 @@ key_day_is(const void *slot, const void *wanted)
 static struct usage_key_day *
 key_day_find(struct usage_state *state, const char *key, int64_t day, bool create)
 {
-    uint64_t hash = key_day_hash(key, day);
     struct key_day_wanted wanted = { key, day };
-    bool is_free;
+    bool created;
     struct usage_key_day *entry = shm_file_probe(state->key_days, sizeof *state->key_days,
-                                                 USAGE_KEY_DAYS, hash, key_day_is, &wanted,
-                                                 &is_free);
-    if (entry == NULL || !is_free)
-        return entry;
-    if (!create)
-        return NULL;
-    memset(entry, 0, sizeof *entry);
-    entry->hash = hash;
-    entry->day = day;
-    snprintf(entry->key, sizeof entry->key, "%s", key);
+                                                 USAGE_KEY_DAYS, key_day_hash(key, day), key_day_is,
+                                                 &wanted, create, &created);
+    if (created) {
+        entry->day = day;
+        snprintf(entry->key, sizeof entry->key, "%s", key);
+    }
     return entry;
 }
 
