@@ -34,12 +34,6 @@ is_integer(const cJSON *item)
 }
 
 static bool
-is_absent(const cJSON *item)
-{
-    return item == NULL || cJSON_IsNull(item);
-}
-
-static bool
 role_known(const char *role)
 {
     for (size_t i = 0; i < sizeof message_roles / sizeof *message_roles; i++)
@@ -176,14 +170,14 @@ validate_message(const cJSON *message, int index, struct api_error *err)
     bool assistant = strcmp(who, "assistant") == 0;
 
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(message, "name");
-    if (!is_absent(name) && !cJSON_IsString(name)) {
+    if (!json_body_absent(name) && !cJSON_IsString(name)) {
         snprintf(field, sizeof field, "%s.name", path);
         api_error_set(err, 400, "invalid_type", field, "Invalid type for '%s': expected a string.",
                       field);
         return -1;
     }
     const cJSON *tool_calls = cJSON_GetObjectItemCaseSensitive(message, "tool_calls");
-    if (!is_absent(tool_calls)) {
+    if (!json_body_absent(tool_calls)) {
         snprintf(field, sizeof field, "%s.tool_calls", path);
         if (!assistant) {
             api_error_set(err, 400, "invalid_value", field,
@@ -205,9 +199,9 @@ validate_message(const cJSON *message, int index, struct api_error *err)
 
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(message, "content");
     snprintf(field, sizeof field, "%s.content", path);
-    if (is_absent(content)) {
+    if (json_body_absent(content)) {
         bool may_be_empty = assistant &&
-                            (!is_absent(tool_calls) ||
+                            (!json_body_absent(tool_calls) ||
                              cJSON_GetObjectItemCaseSensitive(message, "function_call"));
         if (may_be_empty)
             return 0;
@@ -238,7 +232,7 @@ static int
 validate_tools(const struct chat_request *req, struct api_error *err)
 {
     const cJSON *tools = cJSON_GetObjectItemCaseSensitive(req->root, "tools");
-    if (is_absent(tools))
+    if (json_body_absent(tools))
         return 0;
     if (!cJSON_IsArray(tools)) {
         api_error_set(err, 400, "invalid_type", "tools",
@@ -255,7 +249,7 @@ validate_tools(const struct chat_request *req, struct api_error *err)
         snprintf(path, sizeof path, "tools[%d]", index++);
         if (!cJSON_IsString(type) || strcmp(type->valuestring, "function") != 0 ||
             !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(function, "name")) ||
-            (!is_absent(parameters) && !cJSON_IsObject(parameters))) {
+            (!json_body_absent(parameters) && !cJSON_IsObject(parameters))) {
             api_error_set(err, 400, "invalid_value", path,
                           "Invalid value for '%s': expected {\"type\": \"function\", \"function\": "
                           "{\"name\": ..., \"parameters\": {...}}}.",
@@ -269,7 +263,7 @@ validate_tools(const struct chat_request *req, struct api_error *err)
 static int
 validate_tool_choice(const cJSON *choice, struct api_error *err)
 {
-    if (is_absent(choice))
+    if (json_body_absent(choice))
         return 0;
     if (cJSON_IsString(choice)) {
         const char *value = choice->valuestring;
@@ -294,7 +288,7 @@ read_max_tokens(const cJSON *root, long *out, struct api_error *err)
     *out = 0;
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         const cJSON *value = cJSON_GetObjectItemCaseSensitive(root, names[i]);
-        if (is_absent(value))
+        if (json_body_absent(value))
             continue;
         if (!is_integer(value) || value->valuedouble < 1 || value->valuedouble > 1e9) {
             api_error_set(err, 400, "invalid_value", names[i],
@@ -313,7 +307,7 @@ validate_options(const cJSON *root, struct api_error *err)
     for (size_t i = 0; i < sizeof sampling_options / sizeof *sampling_options; i++) {
         const char *name = sampling_options[i].name;
         const cJSON *value = cJSON_GetObjectItemCaseSensitive(root, name);
-        if (is_absent(value))
+        if (json_body_absent(value))
             continue;
         bool ok = sampling_options[i].integer ? is_integer(value) : cJSON_IsNumber(value);
         if (!ok || value->valuedouble < sampling_options[i].min ||
@@ -325,13 +319,13 @@ validate_options(const cJSON *root, struct api_error *err)
         }
     }
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, "n");
-    if (!is_absent(n) && (!is_integer(n) || n->valuedouble != 1)) {
+    if (!json_body_absent(n) && (!is_integer(n) || n->valuedouble != 1)) {
         api_error_set(err, 400, "invalid_value", "n",
                       "Invalid value for 'n': only 1 is supported, as VS Code's models return one choice.");
         return -1;
     }
     const cJSON *stop = cJSON_GetObjectItemCaseSensitive(root, "stop");
-    if (!is_absent(stop) && !cJSON_IsString(stop)) {
+    if (!json_body_absent(stop) && !cJSON_IsString(stop)) {
         bool ok = cJSON_IsArray(stop) && cJSON_GetArraySize(stop) <= 4;
         const cJSON *item;
         cJSON_ArrayForEach(item, stop)
@@ -420,7 +414,7 @@ static int
 apply_response_format(struct chat_request *req, struct api_error *err)
 {
     const cJSON *format = cJSON_GetObjectItemCaseSensitive(req->root, "response_format");
-    if (is_absent(format))
+    if (json_body_absent(format))
         return 0;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(format, "type");
     if (!cJSON_IsObject(format) || !cJSON_IsString(type)) {
@@ -542,7 +536,7 @@ chat_request_parse(const char *body, size_t len, struct chat_request *req, struc
         return -1;
     }
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
-    if (!is_absent(model) && !cJSON_IsString(model)) {
+    if (!json_body_absent(model) && !cJSON_IsString(model)) {
         api_error_set(err, 400, "invalid_type", "model",
                       "Invalid type for 'model': expected a string.");
         return -1;
@@ -550,7 +544,7 @@ chat_request_parse(const char *body, size_t len, struct chat_request *req, struc
     req->model = cJSON_IsString(model) ? model->valuestring : NULL;
 
     const cJSON *messages = cJSON_GetObjectItemCaseSensitive(root, "messages");
-    if (is_absent(messages)) {
+    if (json_body_absent(messages)) {
         api_error_set(err, 400, "missing_required_parameter", "messages",
                       "Missing required parameter: 'messages'.");
         return -1;
@@ -573,16 +567,17 @@ chat_request_parse(const char *body, size_t len, struct chat_request *req, struc
     req->messages = messages;
 
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
-    if (!is_absent(stream) && !cJSON_IsBool(stream)) {
+    if (!json_body_absent(stream) && !cJSON_IsBool(stream)) {
         api_error_set(err, 400, "invalid_type", "stream",
                       "Invalid type for 'stream': expected a boolean.");
         return -1;
     }
     req->stream = cJSON_IsTrue(stream);
     const cJSON *stream_options = cJSON_GetObjectItemCaseSensitive(root, "stream_options");
-    if (!is_absent(stream_options)) {
+    if (!json_body_absent(stream_options)) {
         const cJSON *include = cJSON_GetObjectItemCaseSensitive(stream_options, "include_usage");
-        if (!cJSON_IsObject(stream_options) || (!is_absent(include) && !cJSON_IsBool(include))) {
+        if (!cJSON_IsObject(stream_options) ||
+            (!json_body_absent(include) && !cJSON_IsBool(include))) {
             api_error_set(err, 400, "invalid_type", "stream_options",
                           "Invalid value for 'stream_options': expected {\"include_usage\": true|false}.");
             return -1;
@@ -597,11 +592,11 @@ chat_request_parse(const char *body, size_t len, struct chat_request *req, struc
     const cJSON *choice = cJSON_GetObjectItemCaseSensitive(root, "tool_choice");
     if (validate_tool_choice(choice, err) != 0)
         return -1;
-    req->tool_choice = is_absent(choice) ? NULL : choice;
+    req->tool_choice = json_body_absent(choice) ? NULL : choice;
     if (read_max_tokens(root, &req->max_tokens, err) != 0 || validate_options(root, err) != 0)
         return -1;
     const cJSON *stop = cJSON_GetObjectItemCaseSensitive(root, "stop");
-    req->stop = is_absent(stop) ? NULL : stop;
+    req->stop = json_body_absent(stop) ? NULL : stop;
     if (cJSON_IsObject(req->tool_choice) && narrow_to_named_tool(req, err) != 0)
         return -1;
     req->has_images = messages_have_images(req->messages);

@@ -20,21 +20,9 @@ static const char PLACEHOLDER_RESULT[] =
 static const char ERROR_PREFIX[] = "The tool reported an error:\n";
 
 static cJSON *
-text_message(const char *role, const char *text)
-{
-    cJSON *message = cJSON_CreateObject();
-    if (message == NULL || !cJSON_AddStringToObject(message, "role", role) ||
-        !cJSON_AddStringToObject(message, "content", text)) {
-        cJSON_Delete(message);
-        return NULL;
-    }
-    return message;
-}
-
-static cJSON *
 tool_message(const char *call_id, const char *text)
 {
-    cJSON *message = text_message("tool", text);
+    cJSON *message = request_parse_text_message("tool", text);
     if (message != NULL && !cJSON_AddStringToObject(message, "tool_call_id", call_id)) {
         cJSON_Delete(message);
         return NULL;
@@ -64,7 +52,7 @@ add_system(struct gemini_builder *b, const cJSON *instruction)
                  : gemini_out_of_memory(b);
     } else {
         const cJSON *parts = gemini_field(instruction, "parts");
-        if (!cJSON_IsObject(instruction) || (!gemini_absent(parts) && !cJSON_IsArray(parts)))
+        if (!cJSON_IsObject(instruction) || (!json_body_absent(parts) && !cJSON_IsArray(parts)))
             rc = gemini_refuse(b, "systemInstruction",
                                "expected a string or a Content ({\"parts\": [{\"text\": ...}]}).");
         const cJSON *part;
@@ -72,7 +60,7 @@ add_system(struct gemini_builder *b, const cJSON *instruction)
         int index = 0;
         cJSON_ArrayForEach(part, list) {
             const cJSON *piece = gemini_field(part, "text");
-            if (!cJSON_IsObject(part) || (!gemini_absent(piece) && !is_string(piece))) {
+            if (!cJSON_IsObject(part) || (!json_body_absent(piece) && !is_string(piece))) {
                 rc = gemini_refuse(b, "systemInstruction.parts",
                                    "part %d: expected {\"text\": string}.", index);
                 break;
@@ -88,7 +76,7 @@ add_system(struct gemini_builder *b, const cJSON *instruction)
         }
     }
     if (rc == 0 && text.len > 0) {
-        cJSON *message = text_message("system", text.data);
+        cJSON *message = request_parse_text_message("system", text.data);
         if (message == NULL || !cJSON_InsertItemInArray(b->messages, 0, message)) {
             cJSON_Delete(message);
             rc = gemini_out_of_memory(b);
@@ -108,7 +96,7 @@ answer_the_rest(struct gemini_builder *b)
     cJSON_ArrayForEach(call, b->unanswered) {
         const cJSON *id = gemini_field(call, "id");
         const cJSON *name = gemini_field(call, "name");
-        if (!gemini_append(b->messages, tool_message(id->valuestring, PLACEHOLDER_RESULT)))
+        if (!request_parse_append(b->messages, tool_message(id->valuestring, PLACEHOLDER_RESULT)))
             return gemini_out_of_memory(b);
         gemini_note(b, "call %.64s of %.64s had no functionResponse: a placeholder result added",
                     id->valuestring, name->valuestring);
@@ -178,8 +166,8 @@ add_function_response(struct gemini_builder *b, const cJSON *answer, const char 
     const cJSON *response = gemini_field(answer, "response");
     if (!cJSON_IsObject(answer) || !is_string(name) || name->valuestring[0] == '\0')
         return gemini_refuse(b, path, "functionResponse needs a name (a string).");
-    if ((!gemini_absent(id) && !is_string(id)) ||
-        (!gemini_absent(response) && !cJSON_IsObject(response)))
+    if ((!json_body_absent(id) && !is_string(id)) ||
+        (!json_body_absent(response) && !cJSON_IsObject(response)))
         return gemini_refuse(b, path,
                              "functionResponse: id must be a string and response an object.");
     char *text = cJSON_IsObject(response) ? response_text(response) : strdup("{}");
@@ -188,7 +176,7 @@ add_function_response(struct gemini_builder *b, const cJSON *answer, const char 
     if (text == NULL) {
         rc = gemini_out_of_memory(b);
     } else if (call_id != NULL) {
-        if (!gemini_append(b->messages, tool_message(call_id, text)))
+        if (!request_parse_append(b->messages, tool_message(call_id, text)))
             rc = gemini_out_of_memory(b);
     } else {
         /* Answers no call of the turn before: the model still reads it. */
@@ -196,7 +184,7 @@ add_function_response(struct gemini_builder *b, const cJSON *answer, const char 
         dynbuf_init(&line, b->text_max);
         if (dynbuf_appendf(&line, "Result of the tool %s:\n", name->valuestring) != DYNBUF_OK ||
             dynbuf_append_str(&line, text) != DYNBUF_OK ||
-            !gemini_append(orphans, cJSON_CreateString(line.data)))
+            !request_parse_append(orphans, cJSON_CreateString(line.data)))
             rc = gemini_out_of_memory(b);
         else
             gemini_note(b, "a functionResponse of %.64s answered no call: sent as user text",
@@ -227,7 +215,7 @@ add_text_part(struct gemini_builder *b, cJSON *parts, const char *text)
         cJSON_Delete(part);
         return gemini_out_of_memory(b);
     }
-    return gemini_append(parts, part) ? 0 : gemini_out_of_memory(b);
+    return request_parse_append(parts, part) ? 0 : gemini_out_of_memory(b);
 }
 
 /* inlineData {mimeType, data}: an image, as an image_url part with a data:
@@ -263,7 +251,7 @@ add_inline_data(struct gemini_builder *b, const cJSON *inline_data, const char *
         return gemini_out_of_memory(b);
     }
     b->has_images = true;
-    return gemini_append(parts, part) ? 0 : gemini_out_of_memory(b);
+    return request_parse_append(parts, part) ? 0 : gemini_out_of_memory(b);
 }
 
 static int
@@ -274,7 +262,8 @@ add_function_call(struct gemini_builder *b, const cJSON *call, const char *path,
     const cJSON *args = gemini_field(call, "args");
     if (!cJSON_IsObject(call) || !is_string(name) || name->valuestring[0] == '\0')
         return gemini_refuse(b, path, "functionCall needs a name (a string).");
-    if ((!gemini_absent(id) && !is_string(id)) || (!gemini_absent(args) && !cJSON_IsObject(args)))
+    if ((!json_body_absent(id) && !is_string(id)) ||
+        (!json_body_absent(args) && !cJSON_IsObject(args)))
         return gemini_refuse(b, path, "functionCall: id must be a string and args an object.");
     char synthesised[32];
     snprintf(synthesised, sizeof synthesised, "call_%u", ++b->calls);
@@ -289,7 +278,7 @@ add_function_call(struct gemini_builder *b, const cJSON *call, const char *path,
     built = function != NULL && cJSON_AddStringToObject(function, "name", name->valuestring) &&
             cJSON_AddStringToObject(function, "arguments", arguments);
     free(arguments);
-    if (!built || !gemini_append(calls, entry)) {
+    if (!built || !request_parse_append(calls, entry)) {
         if (!built)
             cJSON_Delete(entry);
         return gemini_out_of_memory(b);
@@ -300,7 +289,7 @@ add_function_call(struct gemini_builder *b, const cJSON *call, const char *path,
         cJSON_Delete(pending);
         return gemini_out_of_memory(b);
     }
-    return gemini_append(b->unanswered, pending) ? 0 : gemini_out_of_memory(b);
+    return request_parse_append(b->unanswered, pending) ? 0 : gemini_out_of_memory(b);
 }
 
 /* --------------------------------------------------------------- turns */
@@ -315,9 +304,9 @@ add_part(struct gemini_builder *b, const cJSON *part, const char *path, bool mod
         return gemini_refuse(b, path, "expected a Part object.");
     const cJSON *piece = gemini_field(part, "text");
     const cJSON *thought = gemini_field(part, "thought");
-    if (!gemini_absent(piece) && !is_string(piece))
+    if (!json_body_absent(piece) && !is_string(piece))
         return gemini_refuse(b, path, "text must be a string.");
-    if (!gemini_absent(thought) && !cJSON_IsBool(thought))
+    if (!json_body_absent(thought) && !cJSON_IsBool(thought))
         return gemini_refuse(b, path, "thought must be a boolean.");
     /* The model's own earlier reasoning: not for another model. */
     if (cJSON_IsTrue(thought))
@@ -378,7 +367,7 @@ finish_user(struct gemini_builder *b, cJSON *parts, cJSON *orphans)
         cJSON_Delete(message);
         return gemini_out_of_memory(b);
     }
-    return gemini_append(b->messages, message) ? 0 : gemini_out_of_memory(b);
+    return request_parse_append(b->messages, message) ? 0 : gemini_out_of_memory(b);
 }
 
 static int
@@ -400,7 +389,7 @@ finish_model(struct gemini_builder *b, const struct dynbuf *text, cJSON *calls)
         cJSON_Delete(message);
         return gemini_out_of_memory(b);
     }
-    return gemini_append(b->messages, message) ? 0 : gemini_out_of_memory(b);
+    return request_parse_append(b->messages, message) ? 0 : gemini_out_of_memory(b);
 }
 
 static int
@@ -412,7 +401,7 @@ add_content(struct gemini_builder *b, const cJSON *content, int index)
     const cJSON *parts = gemini_field(content, "parts");
     if (!cJSON_IsObject(content))
         return gemini_refuse(b, path, "expected a Content object ({\"role\", \"parts\"}).");
-    if (!gemini_absent(role) && !is_string(role))
+    if (!json_body_absent(role) && !is_string(role))
         return gemini_refuse(b, path, "role must be a string.");
     /* Role "function" is the older name of a user turn of tool results. */
     const char *name = is_string(role) ? role->valuestring : "user";
@@ -465,7 +454,7 @@ gemini_build_contents(struct gemini_builder *b, const cJSON *request)
     if (answer_the_rest(b) != 0)
         return -1;
     const cJSON *system = gemini_field(request, "systemInstruction");
-    if (!gemini_absent(system) && add_system(b, system) != 0)
+    if (!json_body_absent(system) && add_system(b, system) != 0)
         return -1;
     if (cJSON_GetArraySize(b->messages) == 0)
         return gemini_refuse(b, "contents",

@@ -15,6 +15,8 @@
 
 #include "api_error.h"
 #include "dynbuf.h"
+#include "json_body.h"
+#include "request_parse.h"
 
 #define GEMINI_PATH_LEN 128
 
@@ -31,15 +33,12 @@ struct gemini_builder {
 };
 
 const cJSON *gemini_field(const cJSON *object, const char *name);
-bool gemini_absent(const cJSON *item);
 /* A 400 INVALID_ARGUMENT naming the field at `path`; returns -1. */
 int gemini_refuse(struct gemini_builder *b, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int gemini_out_of_memory(struct gemini_builder *b);
 void gemini_note(struct gemini_builder *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Adds `item` to `array`; false (and `item` deleted) when either fails. */
-bool gemini_append(cJSON *array, cJSON *item);
 
 /* OpenAPI's upper-case types ("OBJECT", "STRING"), in `schema` and every
  * schema inside it, as JSON Schema's lower-case ones. */

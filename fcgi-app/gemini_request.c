@@ -12,10 +12,9 @@
 #include <string.h>
 
 #include "gemini_parse.h"
-#include "json_body.h"
+#include "request_parse.h"
 #include "stop_cutter.h"
 
-#define NOTES_MAX 2048
 /* Room for the words the parser adds around a client's text. */
 #define TEXT_SLACK 4096
 
@@ -40,12 +39,6 @@ const cJSON *
 gemini_field(const cJSON *object, const char *name)
 {
     return cJSON_IsObject(object) ? cJSON_GetObjectItemCaseSensitive(object, name) : NULL;
-}
-
-bool
-gemini_absent(const cJSON *item)
-{
-    return item == NULL || cJSON_IsNull(item);
 }
 
 int
@@ -86,18 +79,6 @@ gemini_note(struct gemini_builder *b, const char *fmt, ...)
     }
 }
 
-bool
-gemini_append(cJSON *array, cJSON *item)
-{
-    if (item == NULL)
-        return false;
-    if (!cJSON_AddItemToArray(array, item)) {
-        cJSON_Delete(item);
-        return false;
-    }
-    return true;
-}
-
 /* ---------------------------------------------------- generationConfig */
 
 static bool
@@ -134,7 +115,7 @@ static int
 build_json_mode(struct gemini_builder *b, const cJSON *config, struct chat_request *out)
 {
     const cJSON *mime = gemini_field(config, "responseMimeType");
-    if (gemini_absent(mime))
+    if (json_body_absent(mime))
         return 0;
     if (!cJSON_IsString(mime))
         return gemini_refuse(b, "generationConfig.responseMimeType", "expected a string.");
@@ -144,7 +125,7 @@ build_json_mode(struct gemini_builder *b, const cJSON *config, struct chat_reque
     /* A refusal names the field the client sent. */
     const char *schema_path = "generationConfig.responseJsonSchema";
     cJSON *openapi = NULL; /* responseSchema's OpenAPI types, lower-cased */
-    if (gemini_absent(schema)) {
+    if (json_body_absent(schema)) {
         schema = gemini_field(config, "responseSchema");
         schema_path = "generationConfig.responseSchema";
         if (cJSON_IsObject(schema) && (openapi = cJSON_Duplicate(schema, true)) == NULL)
@@ -155,7 +136,7 @@ build_json_mode(struct gemini_builder *b, const cJSON *config, struct chat_reque
         }
     }
     char *schema_text = cJSON_IsObject(schema) ? cJSON_PrintUnformatted(schema) : NULL;
-    bool schema_is_object = cJSON_IsObject(schema), schema_absent = gemini_absent(schema);
+    bool schema_is_object = cJSON_IsObject(schema), schema_absent = json_body_absent(schema);
     cJSON_Delete(openapi);
     struct dynbuf instruction;
     dynbuf_init(&instruction, b->text_max);
@@ -188,13 +169,13 @@ static int
 build_generation_config(struct gemini_builder *b, const cJSON *request, struct chat_request *out)
 {
     const cJSON *config = gemini_field(request, "generationConfig");
-    if (gemini_absent(config))
+    if (json_body_absent(config))
         return 0;
     if (!cJSON_IsObject(config))
         return gemini_refuse(b, "generationConfig", "expected a GenerationConfig object.");
     for (size_t i = 0; i < sizeof sampling_options / sizeof *sampling_options; i++) {
         const cJSON *value = gemini_field(config, sampling_options[i].gemini);
-        if (gemini_absent(value))
+        if (json_body_absent(value))
             continue;
         bool ok = sampling_options[i].integer ? is_integer(value) : cJSON_IsNumber(value);
         char path[GEMINI_PATH_LEN];
@@ -207,18 +188,18 @@ build_generation_config(struct gemini_builder *b, const cJSON *request, struct c
             return gemini_out_of_memory(b);
     }
     const cJSON *max_tokens = gemini_field(config, "maxOutputTokens");
-    if (!gemini_absent(max_tokens)) {
+    if (!json_body_absent(max_tokens)) {
         if (!is_integer(max_tokens) || max_tokens->valuedouble < 1 || max_tokens->valuedouble > 1e9)
             return gemini_refuse(b, "generationConfig.maxOutputTokens",
                                  "expected an integer of at least 1.");
         out->max_tokens = (long)max_tokens->valuedouble;
     }
     const cJSON *candidates = gemini_field(config, "candidateCount");
-    if (!gemini_absent(candidates) && !(is_integer(candidates) && candidates->valuedouble == 1))
+    if (!json_body_absent(candidates) && !(is_integer(candidates) && candidates->valuedouble == 1))
         return gemini_refuse(b, "generationConfig.candidateCount",
                              "only 1: VS Code returns one reply per call.");
     const cJSON *stops = gemini_field(config, "stopSequences");
-    if (!gemini_absent(stops) && build_stop_sequences(b, stops, out) != 0)
+    if (!json_body_absent(stops) && build_stop_sequences(b, stops, out) != 0)
         return -1;
     return build_json_mode(b, config, out);
 }
@@ -228,6 +209,7 @@ build_generation_config(struct gemini_builder *b, const cJSON *request, struct c
 static int
 build(struct gemini_builder *b, const cJSON *request, struct chat_request *out)
 {
+    b->root = out->root;
     b->messages = cJSON_AddArrayToObject(b->root, "messages");
     b->unanswered = cJSON_CreateArray();
     if (b->messages == NULL || b->unanswered == NULL)
@@ -242,31 +224,34 @@ build(struct gemini_builder *b, const cJSON *request, struct chat_request *out)
     return 0;
 }
 
+struct gemini_parse {
+    struct gemini_builder b;
+    bool count;
+};
+
+static int
+build_body(void *ctx, const cJSON *body, struct chat_request *out)
+{
+    struct gemini_parse *parse = ctx;
+    /* countTokens takes {contents} or the whole request it would count. */
+    const cJSON *inner = gemini_field(body, "generateContentRequest");
+    parse->b.body = parse->count && cJSON_IsObject(inner) ? inner : body;
+    return build(&parse->b, parse->b.body, out);
+}
+
 static int
 parse(const char *body, size_t len, struct chat_request *out, struct api_error *err, bool count)
 {
-    memset(out, 0, sizeof *out);
-    cJSON *body_root = NULL;
-    if (json_body_parse(body, len, &body_root, err) != 0) {
-        cJSON_Delete(body_root);
-        /* Google's status for every malformed body. */
-        err->code = "invalid_argument";
-        return -1;
-    }
-    const cJSON *request = body_root;
-    /* countTokens takes {contents} or the whole request it would count. */
-    const cJSON *inner = gemini_field(body_root, "generateContentRequest");
-    if (count && cJSON_IsObject(inner))
-        request = inner;
-    struct gemini_builder b = { .body = request, .text_max = len + TEXT_SLACK, .err = err };
-    dynbuf_init(&b.notes, NOTES_MAX);
-    out->root = b.root = cJSON_CreateObject();
-    int rc = out->root != NULL ? build(&b, request, out) : gemini_out_of_memory(&b);
-    if (rc == 0 && b.notes.len > 0)
-        out->notes = dynbuf_take(&b.notes, NULL);
-    dynbuf_free(&b.notes);
-    cJSON_Delete(b.unanswered);
-    cJSON_Delete(body_root);
+    struct gemini_parse parse = { .b = { .text_max = len + TEXT_SLACK, .err = err },
+                                  .count = count };
+    struct request_builder builder = {
+        .build = build_body,
+        .builder = &parse,
+        .notes = &parse.b.notes,
+        .malformed_code = "invalid_argument", /* Google's status for every malformed body */
+    };
+    int rc = request_parse(body, len, out, err, &builder);
+    cJSON_Delete(parse.b.unanswered);
     return rc;
 }
 

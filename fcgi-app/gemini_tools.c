@@ -41,9 +41,9 @@ add_declaration(struct gemini_builder *b, const cJSON *declaration, const char *
     const cJSON *openapi = gemini_field(declaration, "parameters");
     if (!cJSON_IsObject(declaration) || !cJSON_IsString(name) || name->valuestring[0] == '\0')
         return gemini_refuse(b, path, "a function declaration needs a name (a string).");
-    if ((!gemini_absent(description) && !cJSON_IsString(description)) ||
-        (!gemini_absent(json_schema) && !cJSON_IsObject(json_schema)) ||
-        (!gemini_absent(openapi) && !cJSON_IsObject(openapi)))
+    if ((!json_body_absent(description) && !cJSON_IsString(description)) ||
+        (!json_body_absent(json_schema) && !cJSON_IsObject(json_schema)) ||
+        (!json_body_absent(openapi) && !cJSON_IsObject(openapi)))
         return gemini_refuse(b, path,
                              "description must be a string, parameters and parametersJsonSchema "
                              "objects.");
@@ -75,7 +75,7 @@ add_declaration(struct gemini_builder *b, const cJSON *declaration, const char *
         cJSON_Delete(entry);
         return gemini_out_of_memory(b);
     }
-    return gemini_append(functions, entry) ? 0 : gemini_out_of_memory(b);
+    return request_parse_append(functions, entry) ? 0 : gemini_out_of_memory(b);
 }
 
 static int
@@ -145,12 +145,12 @@ static int
 build_tool_config(struct gemini_builder *b, const cJSON *request, cJSON *tools)
 {
     const cJSON *config = gemini_field(gemini_field(request, "toolConfig"), "functionCallingConfig");
-    if (gemini_absent(config))
+    if (json_body_absent(config))
         return 0;
     const cJSON *mode = gemini_field(config, "mode");
     const cJSON *names = gemini_field(config, "allowedFunctionNames");
-    if (!cJSON_IsObject(config) || (!gemini_absent(mode) && !cJSON_IsString(mode)) ||
-        (!gemini_absent(names) && !cJSON_IsArray(names)))
+    if (!cJSON_IsObject(config) || (!json_body_absent(mode) && !cJSON_IsString(mode)) ||
+        (!json_body_absent(names) && !cJSON_IsArray(names)))
         return gemini_refuse(b, "toolConfig.functionCallingConfig",
                              "expected {\"mode\": string, \"allowedFunctionNames\": [string]}.");
     const char *kind = cJSON_IsString(mode) ? mode->valuestring : "AUTO";
@@ -176,7 +176,7 @@ int
 gemini_build_tools(struct gemini_builder *b, const cJSON *request)
 {
     const cJSON *tools = gemini_field(request, "tools");
-    if (gemini_absent(tools))
+    if (json_body_absent(tools))
         return build_tool_config(b, request, NULL);
     if (!cJSON_IsArray(tools))
         return gemini_refuse(b, "tools", "tools must be a list of Tool objects.");

@@ -6,8 +6,6 @@
  * window).  Never a made-up 0: Claude Code decides from it when to compact
  * a conversation.  No model runs, so no limit is taken.
  */
-#include <stdio.h>
-
 #include "handlers.h"
 #include "messages_request.h"
 #include "prompt_count.h"
@@ -16,11 +14,5 @@
 void
 handle_count_tokens(struct http_request *req, const struct request_context *ctx)
 {
-    long tokens;
-    if (prompt_count(req, ctx, messages_request_parse_for_count, &tokens) != 0)
-        return;
-    ctx->outcome->prompt_tokens = tokens;
-    char answer[48];
-    int len = snprintf(answer, sizeof answer, "{\"input_tokens\":%ld}", tokens);
-    respond_body(req, 200, "application/json", answer, (size_t)len);
+    prompt_count_answer(req, ctx, messages_request_parse_for_count, "input_tokens");
 }

@@ -9,7 +9,6 @@
  * family of the model that would answer, as the other formats' counts do
  * (never a made-up 0: Gemini CLI sizes its context from it).
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,13 +20,7 @@
 static void
 count_tokens(struct http_request *req, const struct request_context *ctx)
 {
-    long tokens;
-    if (prompt_count(req, ctx, gemini_request_parse_for_count, &tokens) != 0)
-        return;
-    ctx->outcome->prompt_tokens = tokens;
-    char answer[48];
-    int len = snprintf(answer, sizeof answer, "{\"totalTokens\":%ld}", tokens);
-    respond_body(req, 200, "application/json", answer, (size_t)len);
+    prompt_count_answer(req, ctx, gemini_request_parse_for_count, "totalTokens");
 }
 
 static void

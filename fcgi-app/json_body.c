@@ -75,3 +75,9 @@ json_body_image_data_url_valid(const char *url)
     size_t padding = strspn(payload + body, "=");
     return len > 0 && body + padding == len && padding <= 2 && len % 4 == 0;
 }
+
+bool
+json_body_absent(const cJSON *item)
+{
+    return item == NULL || cJSON_IsNull(item);
+}

@@ -21,6 +21,9 @@
  * caller's to free either way (a parse that is not an object, or NULL). */
 int json_body_parse(const char *body, size_t len, cJSON **root, struct api_error *err);
 
+/* A field the client left out or sent as null. */
+bool json_body_absent(const cJSON *item);
+
 /* data:image/(png|jpeg|gif|webp)[;params];base64,<base64>: what VS Code's
  * models can decode.  The payload is checked for the base64 alphabet and
  * length only; decoding is VS Code's. */

@@ -18,6 +18,8 @@
 
 #include "api_error.h"
 #include "dynbuf.h"
+#include "json_body.h"
+#include "request_parse.h"
 
 /* Room for a parameter's path ("messages.12.content.3.source"): only
  * indexes and our own names go in it. */
@@ -46,7 +48,6 @@ int messages_build_tool_choice(struct messages_builder *b, cJSON *root);
 
 /* Helpers for the three. */
 const cJSON *messages_field(const cJSON *object, const char *name);
-bool messages_is_absent(const cJSON *item);
 bool messages_is_type(const cJSON *block, const char *type);
 /* `path` and a suffix into `out`: paths are indices and our own field
  * names, so one cut short only shortens a message. */
@@ -62,9 +63,5 @@ const char *messages_loggable(const char *text, char out[static 72]);
 /* For the log: what was skipped or repaired. */
 void messages_note(struct messages_builder *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Adds `item` to `array`; false (and `item` freed) when either failed. */
-bool messages_append(cJSON *array, cJSON *item);
-/* {"role": role, "content": text} */
-cJSON *messages_text_message(const char *role, const char *text);
 
 #endif

@@ -8,11 +8,11 @@
 #include <strings.h>
 
 #include "dynbuf.h"
-#include "json_body.h"
 #include "messages_parse.h"
+#include "request_parse.h"
 #include "stop_cutter.h"
 
-#define NOTES_MAX 2048
+#define NOTES_MAX REQUEST_PARSE_NOTES_MAX
 /* Room for the words the parser adds around a client's text. */
 #define TEXT_SLACK 4096
 
@@ -31,12 +31,6 @@ const cJSON *
 messages_field(const cJSON *object, const char *name)
 {
     return cJSON_GetObjectItemCaseSensitive(object, name);
-}
-
-bool
-messages_is_absent(const cJSON *item)
-{
-    return item == NULL || cJSON_IsNull(item);
 }
 
 bool
@@ -110,30 +104,6 @@ messages_note(struct messages_builder *b, const char *fmt, ...)
     dynbuf_free(&line);
 }
 
-bool
-messages_append(cJSON *array, cJSON *item)
-{
-    if (item == NULL)
-        return false;
-    if (!cJSON_AddItemToArray(array, item)) {
-        cJSON_Delete(item);
-        return false;
-    }
-    return true;
-}
-
-cJSON *
-messages_text_message(const char *role, const char *text)
-{
-    cJSON *message = cJSON_CreateObject();
-    if (message == NULL || !cJSON_AddStringToObject(message, "role", role) ||
-        !cJSON_AddStringToObject(message, "content", text)) {
-        cJSON_Delete(message);
-        return NULL;
-    }
-    return message;
-}
-
 /* ---------------------------------------------------------- options */
 
 static bool
@@ -148,7 +118,7 @@ build_options(struct messages_builder *b, cJSON *root, struct chat_request *out,
               bool need_max_tokens)
 {
     const cJSON *max_tokens = messages_field(b->body, "max_tokens");
-    if (messages_is_absent(max_tokens)) {
+    if (json_body_absent(max_tokens)) {
         if (need_max_tokens)
             return messages_refuse(b, "missing_required_parameter", "max_tokens", "Field required.");
     } else if (!is_integer(max_tokens) || max_tokens->valuedouble < 1 ||
@@ -161,7 +131,7 @@ build_options(struct messages_builder *b, cJSON *root, struct chat_request *out,
     for (size_t i = 0; i < sizeof sampling_options / sizeof *sampling_options; i++) {
         const char *name = sampling_options[i].name;
         const cJSON *value = messages_field(b->body, name);
-        if (messages_is_absent(value))
+        if (json_body_absent(value))
             continue;
         bool ok = sampling_options[i].integer ? is_integer(value) : cJSON_IsNumber(value);
         if (!ok || value->valuedouble < sampling_options[i].min ||
@@ -173,7 +143,7 @@ build_options(struct messages_builder *b, cJSON *root, struct chat_request *out,
             return messages_no_memory(b);
     }
     const cJSON *stops = messages_field(b->body, "stop_sequences");
-    if (!messages_is_absent(stops)) {
+    if (!json_body_absent(stops)) {
         bool ok = cJSON_IsArray(stops) && cJSON_GetArraySize(stops) <= STOP_CUTTER_MAX_SEQUENCES;
         const cJSON *item;
         cJSON_ArrayForEach(item, stops)
@@ -190,7 +160,7 @@ build_options(struct messages_builder *b, cJSON *root, struct chat_request *out,
         out->stop = copy;
     }
     const cJSON *stream = messages_field(b->body, "stream");
-    if (!messages_is_absent(stream) && !cJSON_IsBool(stream))
+    if (!json_body_absent(stream) && !cJSON_IsBool(stream))
         return messages_refuse(b, "invalid_type", "stream", "Input should be a valid boolean.");
     out->stream = cJSON_IsTrue(stream);
     return 0;
@@ -203,7 +173,7 @@ build(struct messages_builder *b, struct chat_request *out, bool need_max_tokens
 {
     cJSON *root = out->root;
     const cJSON *model = messages_field(b->body, "model");
-    if (!messages_is_absent(model) && !cJSON_IsString(model))
+    if (!json_body_absent(model) && !cJSON_IsString(model))
         return messages_refuse(b, "invalid_type", "model", "Input should be a valid string.");
     if (cJSON_IsString(model)) {
         cJSON *copy = cJSON_AddStringToObject(root, "model", model->valuestring);
@@ -218,7 +188,7 @@ build(struct messages_builder *b, struct chat_request *out, bool need_max_tokens
     if (messages_build_turns(b) != 0)
         return -1;
     const cJSON *system = messages_field(b->body, "system");
-    if (!messages_is_absent(system) && messages_add_system(b, system, "system", 0) != 0)
+    if (!json_body_absent(system) && messages_add_system(b, system, "system", 0) != 0)
         return -1;
     if (cJSON_GetArraySize(b->messages) == 0)
         return messages_refuse(b, "invalid_value", "messages",
@@ -233,28 +203,37 @@ build(struct messages_builder *b, struct chat_request *out, bool need_max_tokens
     return 0;
 }
 
+struct messages_parse {
+    struct messages_builder b;
+    bool need_max_tokens;
+};
+
+static int
+build_body(void *ctx, const cJSON *body, struct chat_request *out)
+{
+    struct messages_parse *parse = ctx;
+    parse->b.body = body;
+    int rc = build(&parse->b, out, parse->need_max_tokens);
+    /* The notes kept room for saying that more was left out. */
+    if (rc == 0 && parse->b.notes.len > 0 && parse->b.notes_full)
+        (void)dynbuf_append_str(&parse->b.notes, "; more not listed");
+    return rc;
+}
+
 static int
 parse(const char *body, size_t len, struct chat_request *out, struct api_error *err,
       bool need_max_tokens)
 {
-    memset(out, 0, sizeof *out);
-    cJSON *request = NULL;
-    if (json_body_parse(body, len, &request, err) != 0) {
-        cJSON_Delete(request);
-        return -1;
-    }
-    struct messages_builder b = { .body = request, .text_max = len + TEXT_SLACK, .err = err };
-    dynbuf_init(&b.notes, NOTES_MAX);
-    out->root = cJSON_CreateObject();
-    int rc = out->root != NULL ? build(&b, out, need_max_tokens) : messages_no_memory(&b);
-    if (rc == 0 && b.notes.len > 0) {
-        if (b.notes_full)
-            (void)dynbuf_append_str(&b.notes, "; more not listed");
-        out->notes = dynbuf_take(&b.notes, NULL);
-    }
-    dynbuf_free(&b.notes);
-    cJSON_Delete(b.unanswered);
-    cJSON_Delete(request);
+    struct messages_parse parse = { .b = { .text_max = len + TEXT_SLACK, .err = err },
+                                    .need_max_tokens = need_max_tokens };
+    struct request_builder builder = {
+        .build = build_body,
+        .builder = &parse,
+        .notes = &parse.b.notes,
+        .malformed_code = NULL,
+    };
+    int rc = request_parse(body, len, out, err, &builder);
+    cJSON_Delete(parse.b.unanswered);
     return rc;
 }
 

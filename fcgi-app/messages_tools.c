@@ -15,7 +15,7 @@ int
 messages_build_tools(struct messages_builder *b, cJSON *root)
 {
     const cJSON *tools = messages_field(b->body, "tools");
-    if (messages_is_absent(tools))
+    if (json_body_absent(tools))
         return 0;
     if (!cJSON_IsArray(tools))
         return messages_refuse(b, "invalid_type", "tools", "Input should be a valid list.");
@@ -35,7 +35,7 @@ messages_build_tools(struct messages_builder *b, cJSON *root)
             rc = messages_refuse(b, "invalid_type", path, "Input should be a valid dictionary.");
             break;
         }
-        if (!messages_is_absent(type) && !cJSON_IsString(type)) {
+        if (!json_body_absent(type) && !cJSON_IsString(type)) {
             messages_path(where, path, ".type");
             rc = messages_refuse(b, "invalid_type", where, "Input should be a valid string.");
             break;
@@ -57,7 +57,7 @@ messages_build_tools(struct messages_builder *b, cJSON *root)
                                  "Field required (a string).");
             break;
         }
-        if (!messages_is_absent(schema) && !cJSON_IsObject(schema)) {
+        if (!json_body_absent(schema) && !cJSON_IsObject(schema)) {
             messages_path(where, path, ".input_schema");
             rc = messages_refuse(b, "invalid_type", where, "Input should be a valid dictionary.");
             break;
@@ -79,7 +79,7 @@ messages_build_tools(struct messages_builder *b, cJSON *root)
             rc = messages_no_memory(b);
             break;
         }
-        if (!messages_append(functions, entry)) {
+        if (!request_parse_append(functions, entry)) {
             rc = messages_no_memory(b);
             break;
         }
@@ -122,7 +122,7 @@ int
 messages_build_tool_choice(struct messages_builder *b, cJSON *root)
 {
     const cJSON *choice = messages_field(b->body, "tool_choice");
-    if (messages_is_absent(choice))
+    if (json_body_absent(choice))
         return 0;
     const cJSON *type = messages_field(choice, "type");
     const cJSON *name = messages_field(choice, "name");
@@ -131,7 +131,7 @@ messages_build_tool_choice(struct messages_builder *b, cJSON *root)
         return messages_refuse(b, "invalid_type", "tool_choice",
                                "expected {\"type\": \"auto\" | \"any\" | \"tool\" | \"none\"}.");
     /* Accepted; VS Code has no switch for parallel calls. */
-    if (!messages_is_absent(parallel) && !cJSON_IsBool(parallel))
+    if (!json_body_absent(parallel) && !cJSON_IsBool(parallel))
         return messages_refuse(b, "invalid_type", "tool_choice.disable_parallel_tool_use",
                                "Input should be a valid boolean.");
     cJSON *tools = cJSON_GetObjectItemCaseSensitive(root, "tools");

@@ -68,7 +68,7 @@ messages_add_system(struct messages_builder *b, const cJSON *content, const char
     dynbuf_init(&text, b->text_max);
     int rc = joined_text(b, content, path, &text);
     if (rc == 0 && text.len > 0) {
-        cJSON *message = messages_text_message("system", text.data);
+        cJSON *message = request_parse_text_message("system", text.data);
         bool added = message != NULL && (at < 0 ? cJSON_AddItemToArray(b->messages, message)
                                                 : cJSON_InsertItemInArray(b->messages, at, message));
         if (!added) {
@@ -140,7 +140,7 @@ add_image(struct messages_builder *b, const cJSON *block, const char *path, cJSO
         cJSON_Delete(part);
         return messages_no_memory(b);
     }
-    if (!messages_append(parts, part))
+    if (!request_parse_append(parts, part))
         return messages_no_memory(b);
     b->has_images = true;
     return 0;
@@ -171,13 +171,13 @@ answer_the_rest(struct messages_builder *b)
     cJSON *entry;
     cJSON_ArrayForEach(entry, b->unanswered) {
         char id[72];
-        cJSON *message = messages_text_message("tool", PLACEHOLDER_RESULT);
+        cJSON *message = request_parse_text_message("tool", PLACEHOLDER_RESULT);
         if (message != NULL &&
             !cJSON_AddStringToObject(message, "tool_call_id", entry->valuestring)) {
             cJSON_Delete(message);
             message = NULL;
         }
-        if (!messages_append(b->messages, message))
+        if (!request_parse_append(b->messages, message))
             return messages_no_memory(b);
         messages_note(b, "tool_use %s had no tool_result: a placeholder result was added",
                       messages_loggable(entry->valuestring, id));
@@ -195,7 +195,7 @@ tool_result_content(struct messages_builder *b, const cJSON *content, const char
 {
     char where[MESSAGES_PATH_MAX];
     messages_path(where, path, ".content");
-    if (messages_is_absent(content))
+    if (json_body_absent(content))
         return 0;
     if (cJSON_IsString(content))
         return dynbuf_append_str(text, content->valuestring) == DYNBUF_OK ? 0
@@ -254,7 +254,7 @@ add_tool_result(struct messages_builder *b, const cJSON *block, const char *path
         return messages_refuse(b, "missing_required_parameter", where, "Field required (a string).");
     }
     const cJSON *is_error = messages_field(block, "is_error");
-    if (!messages_is_absent(is_error) && !cJSON_IsBool(is_error)) {
+    if (!json_body_absent(is_error) && !cJSON_IsBool(is_error)) {
         messages_path(where, path, ".is_error");
         return messages_refuse(b, "invalid_type", where, "Input should be a valid boolean.");
     }
@@ -277,12 +277,12 @@ add_tool_result(struct messages_builder *b, const cJSON *block, const char *path
     char label[LABEL_LEN + 72], shown[72];
     bool answers = rc == 0 && take_unanswered(b, id->valuestring);
     if (rc == 0 && answers) {
-        cJSON *message = messages_text_message("tool", text.data ? text.data : "");
+        cJSON *message = request_parse_text_message("tool", text.data ? text.data : "");
         if (message != NULL && !cJSON_AddStringToObject(message, "tool_call_id", id->valuestring)) {
             cJSON_Delete(message);
             message = NULL;
         }
-        if (!messages_append(b->messages, message))
+        if (!request_parse_append(b->messages, message))
             rc = messages_no_memory(b);
         snprintf(label, sizeof label,
                  "The result of tool call %.64s includes these images:", id->valuestring);
@@ -296,16 +296,16 @@ add_tool_result(struct messages_builder *b, const cJSON *block, const char *path
         dynbuf_init(&orphan, b->text_max);
         if (dynbuf_appendf(&orphan, "%s\n", label) != DYNBUF_OK ||
             dynbuf_append(&orphan, text.data ? text.data : "", text.len) != DYNBUF_OK ||
-            !messages_append(parts, text_part(orphan.data)))
+            !request_parse_append(parts, text_part(orphan.data)))
             rc = messages_no_memory(b);
         dynbuf_free(&orphan);
         label[0] = '\0'; /* the images follow the words */
     }
     if (rc == 0 && cJSON_GetArraySize(images) > 0) {
-        if (label[0] != '\0' && !messages_append(parts, text_part(label)))
+        if (label[0] != '\0' && !request_parse_append(parts, text_part(label)))
             rc = messages_no_memory(b);
         while (rc == 0 && images->child != NULL)
-            if (!messages_append(parts, cJSON_DetachItemViaPointer(images, images->child)))
+            if (!request_parse_append(parts, cJSON_DetachItemViaPointer(images, images->child)))
                 rc = messages_no_memory(b);
     }
     cJSON_Delete(images);
@@ -365,7 +365,7 @@ add_text_block(struct messages_builder *b, const cJSON *block, const char *where
         messages_path(text_path, where, ".text");
         return messages_refuse(b, "invalid_type", text_path, "Input should be a valid string.");
     }
-    if (!messages_append(parts, text_part(text->valuestring)))
+    if (!request_parse_append(parts, text_part(text->valuestring)))
         return messages_no_memory(b);
     return 0;
 }
@@ -379,7 +379,7 @@ add_user(struct messages_builder *b, const cJSON *content, const char *path)
     int rc = 0;
     char where[MESSAGES_PATH_MAX];
     if (cJSON_IsString(content)) {
-        if (!messages_append(parts, text_part(content->valuestring)))
+        if (!request_parse_append(parts, text_part(content->valuestring)))
             rc = messages_no_memory(b);
     } else if (!cJSON_IsArray(content)) {
         messages_path(where, path, ".content");
@@ -420,7 +420,7 @@ add_user(struct messages_builder *b, const cJSON *content, const char *path)
             rc = messages_no_memory(b);
         } else {
             parts = NULL; /* the message's now */
-            if (!messages_append(b->messages, message))
+            if (!request_parse_append(b->messages, message))
                 rc = messages_no_memory(b);
         }
     }
@@ -444,11 +444,11 @@ add_tool_use(struct messages_builder *b, const cJSON *block, const char *path, c
         messages_path(where, path, ".name");
         return messages_refuse(b, "missing_required_parameter", where, "Field required (a string).");
     }
-    if (!messages_is_absent(input) && !cJSON_IsObject(input)) {
+    if (!json_body_absent(input) && !cJSON_IsObject(input)) {
         messages_path(where, path, ".input");
         return messages_refuse(b, "invalid_type", where, "Input should be a valid dictionary.");
     }
-    char *arguments = messages_is_absent(input) ? strdup("{}") : cJSON_PrintUnformatted(input);
+    char *arguments = json_body_absent(input) ? strdup("{}") : cJSON_PrintUnformatted(input);
     cJSON *call = cJSON_CreateObject();
     bool built = arguments != NULL && call != NULL &&
                  cJSON_AddStringToObject(call, "id", id->valuestring) &&
@@ -461,8 +461,8 @@ add_tool_use(struct messages_builder *b, const cJSON *block, const char *path, c
         cJSON_Delete(call);
         return messages_no_memory(b);
     }
-    if (!messages_append(calls, call) ||
-        !messages_append(b->unanswered, cJSON_CreateString(id->valuestring)))
+    if (!request_parse_append(calls, call) ||
+        !request_parse_append(b->unanswered, cJSON_CreateString(id->valuestring)))
         return messages_no_memory(b);
     return 0;
 }
@@ -476,7 +476,8 @@ add_assistant(struct messages_builder *b, const cJSON *content, const char *path
         return -1;
     char where[MESSAGES_PATH_MAX];
     if (cJSON_IsString(content)) {
-        if (!messages_append(b->messages, messages_text_message("assistant", content->valuestring)))
+        if (!request_parse_append(b->messages,
+                                  request_parse_text_message("assistant", content->valuestring)))
             return messages_no_memory(b);
         return 0;
     }
@@ -532,7 +533,7 @@ add_assistant(struct messages_builder *b, const cJSON *content, const char *path
         if (!built) {
             cJSON_Delete(message);
             rc = messages_no_memory(b);
-        } else if (!messages_append(b->messages, message)) {
+        } else if (!request_parse_append(b->messages, message)) {
             rc = messages_no_memory(b);
         }
     }
@@ -545,7 +546,7 @@ int
 messages_build_turns(struct messages_builder *b)
 {
     const cJSON *messages = messages_field(b->body, "messages");
-    if (messages_is_absent(messages))
+    if (json_body_absent(messages))
         return messages_refuse(b, "missing_required_parameter", "messages", "Field required.");
     if (!cJSON_IsArray(messages))
         return messages_refuse(b, "invalid_type", "messages", "Input should be a valid list.");
@@ -564,7 +565,7 @@ messages_build_turns(struct messages_builder *b)
         if (!cJSON_IsString(role))
             return messages_refuse(b, "invalid_type", where,
                                    "Field required (\"user\" or \"assistant\").");
-        if (messages_is_absent(content)) {
+        if (json_body_absent(content)) {
             messages_path(where, path, ".content");
             return messages_refuse(b, "missing_required_parameter", where, "Field required.");
         }

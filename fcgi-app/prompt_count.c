@@ -2,6 +2,7 @@
  * prompt_count: reading a body into the normalised request, and counting
  * its prompt without a model call (prompt_count.h).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -66,4 +67,23 @@ prompt_count(struct http_request *req, const struct request_context *ctx, prompt
               token_estimate_tools(request.tools, family);
     chat_request_free(&request);
     return 0;
+}
+
+void
+prompt_count_answer(struct http_request *req, const struct request_context *ctx,
+                    prompt_parser *parse, const char *field)
+{
+    long tokens;
+    if (prompt_count(req, ctx, parse, &tokens) != 0)
+        return;
+    ctx->outcome->prompt_tokens = tokens;
+    char answer[96];
+    int len = snprintf(answer, sizeof answer, "{\"%s\":%ld}", field, tokens);
+    if (len < 0 || (size_t)len >= sizeof answer) { /* a field name of ours too long: a bug */
+        struct api_error err;
+        api_error_set(&err, 500, "internal_error", NULL, "The count did not fit its answer.");
+        (void)respond_error(req, &err);
+        return;
+    }
+    (void)respond_body(req, 200, "application/json", answer, (size_t)len);
 }

@@ -36,4 +36,9 @@ int prompt_read(struct http_request *req, size_t max_body, prompt_parser *parse,
 int prompt_count(struct http_request *req, const struct request_context *ctx, prompt_parser *parse,
                  long *tokens);
 
+/* A count endpoint's whole answer: prompt_count, the tokens kept in the
+ * request's outcome, and {"<field>": tokens} (`field` one of ours). */
+void prompt_count_answer(struct http_request *req, const struct request_context *ctx,
+                         prompt_parser *parse, const char *field);
+
 #endif

@@ -226,6 +226,19 @@ ratelimit_policy_finish(struct limit_request *lr, long tokens_used)
     policy_store->release(policy_store, lr);
 }
 
+/* One rate's use in /health, under `name`: its limit, what is left, and
+ * when all of it is back. */
+static void
+add_rate_use(cJSON *item, const char *name, long limit, long remaining, int64_t reset_ns)
+{
+    char reset[32];
+    limit_format_duration(reset_ns, reset, sizeof reset);
+    cJSON *rate = cJSON_AddObjectToObject(item, name);
+    cJSON_AddNumberToObject(rate, "limit", (double)limit);
+    cJSON_AddNumberToObject(rate, "remaining", (double)remaining);
+    cJSON_AddStringToObject(rate, "reset", reset);
+}
+
 /* Adds one limit's use to /health: structured in `list`, and as one line
  * for people in `summary` (what `litellmctl status` prints). */
 static void
@@ -243,21 +256,12 @@ describe_rule(cJSON *list, cJSON *summary, const char *scope_key, const char *la
     if (item == NULL)
         return;
     cJSON_AddStringToObject(item, "scope", label);
-    char reset[32];
-    if (rule->rpm > 0) {
-        cJSON *requests = cJSON_AddObjectToObject(item, "requests_per_minute");
-        limit_format_duration(use.status.reset_requests_ns, reset, sizeof reset);
-        cJSON_AddNumberToObject(requests, "limit", (double)rule->rpm);
-        cJSON_AddNumberToObject(requests, "remaining", (double)use.status.remaining_requests);
-        cJSON_AddStringToObject(requests, "reset", reset);
-    }
-    if (rule->tpm > 0) {
-        cJSON *tokens = cJSON_AddObjectToObject(item, "tokens_per_minute");
-        limit_format_duration(use.status.reset_tokens_ns, reset, sizeof reset);
-        cJSON_AddNumberToObject(tokens, "limit", (double)rule->tpm);
-        cJSON_AddNumberToObject(tokens, "remaining", (double)use.status.remaining_tokens);
-        cJSON_AddStringToObject(tokens, "reset", reset);
-    }
+    if (rule->rpm > 0)
+        add_rate_use(item, "requests_per_minute", rule->rpm, use.status.remaining_requests,
+                     use.status.reset_requests_ns);
+    if (rule->tpm > 0)
+        add_rate_use(item, "tokens_per_minute", rule->tpm, use.status.remaining_tokens,
+                     use.status.reset_tokens_ns);
     if (rule->concurrent > 0) {
         cJSON *concurrent = cJSON_AddObjectToObject(item, "concurrent");
         cJSON_AddNumberToObject(concurrent, "limit", (double)rule->concurrent);

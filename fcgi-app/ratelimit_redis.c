@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,15 +123,8 @@ struct redis_store {
     struct redis_link link;
 };
 
-/* Runs a script (plain EVAL: Redis caches each compiled script by its
- * hash anyway); NULL, and Redis marked down, on any failure. */
-static redisReply *
-run_script(struct redis_store *store, int argc, const char **argv, const size_t *argv_len)
-{
-    return redis_link_command(&store->link, argc, argv, argv_len);
-}
-
-/* Builds EVAL's arguments: script, key count, keys, then `extra` args. */
+/* Builds EVAL's arguments: script, key count, keys, then `extra` args.
+ * Plain EVAL: Redis caches each compiled script by its hash anyway. */
 struct script_call {
     const char *argv[2 + 2 * LIMIT_MAX_SCOPES + 4 + 3 * LIMIT_MAX_SCOPES];
     size_t argv_len[2 + 2 * LIMIT_MAX_SCOPES + 4 + 3 * LIMIT_MAX_SCOPES];
@@ -175,15 +169,6 @@ call_lengths(struct script_call *call)
         call->argv_len[i] = strlen(call->argv[i]);
 }
 
-static long long
-reply_integer(const redisReply *reply, size_t index)
-{
-    if (reply->type != REDIS_REPLY_ARRAY || index >= reply->elements)
-        return 0;
-    const redisReply *item = reply->element[index];
-    return item->type == REDIS_REPLY_INTEGER ? item->integer : 0;
-}
-
 static void retry_pending_releases(struct redis_store *store);
 
 static int
@@ -203,7 +188,7 @@ redis_admit(struct limit_store *base, struct limit_request *req, int64_t now_ns,
         call_number(&call, req->scopes[i].rule.concurrent);
     }
     call_lengths(&call);
-    redisReply *reply = run_script(store, call.argc, call.argv, call.argv_len);
+    redisReply *reply = redis_link_command(&store->link, call.argc, call.argv, call.argv_len);
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 10) {
         freeReplyObject(reply);
         req->local_fallback = true;
@@ -213,17 +198,20 @@ redis_admit(struct limit_store *base, struct limit_request *req, int64_t now_ns,
     if (atomic_load(&store->pending_count) > 0)
         retry_pending_releases(store);
     memset(verdict, 0, sizeof *verdict);
-    verdict->allowed = reply_integer(reply, 0) == 1;
-    verdict->kind = (enum limit_kind)reply_integer(reply, 1);
-    verdict->scope = (size_t)reply_integer(reply, 2);
-    long long retry_ms = reply_integer(reply, 3);
+    verdict->allowed = redis_link_reply_integer(reply, 0) == 1;
+    verdict->kind = (enum limit_kind)redis_link_reply_integer(reply, 1);
+    verdict->scope = (size_t)redis_link_reply_integer(reply, 2);
+    long long retry_ms = redis_link_reply_integer(reply, 3);
     verdict->retry_after_ns = retry_ms < 0 ? -1 : retry_ms * 1000000LL;
-    if (reply_integer(reply, 4) >= 0)
-        limit_status_merge(&verdict->status, LIMIT_REQUESTS, (long)reply_integer(reply, 4),
-                           (long)reply_integer(reply, 5), reply_integer(reply, 6) * 1000000LL);
-    if (reply_integer(reply, 7) >= 0)
-        limit_status_merge(&verdict->status, LIMIT_TOKENS, (long)reply_integer(reply, 7),
-                           (long)reply_integer(reply, 8), reply_integer(reply, 9) * 1000000LL);
+    if (redis_link_reply_integer(reply, 4) >= 0)
+        limit_status_merge(&verdict->status, LIMIT_REQUESTS,
+                           (long)redis_link_reply_integer(reply, 4),
+                           (long)redis_link_reply_integer(reply, 5),
+                           redis_link_reply_integer(reply, 6) * 1000000LL);
+    if (redis_link_reply_integer(reply, 7) >= 0)
+        limit_status_merge(&verdict->status, LIMIT_TOKENS, (long)redis_link_reply_integer(reply, 7),
+                           (long)redis_link_reply_integer(reply, 8),
+                           redis_link_reply_integer(reply, 9) * 1000000LL);
     freeReplyObject(reply);
     return 0;
 }
@@ -250,7 +238,7 @@ redis_adjust_tokens(struct limit_store *base, const struct limit_request *req, l
         if (has_tpm(&req->scopes[i]))
             call_number(&call, req->scopes[i].rule.tpm);
     call_lengths(&call);
-    freeReplyObject(run_script(store, call.argc, call.argv, call.argv_len));
+    freeReplyObject(redis_link_command(&store->link, call.argc, call.argv, call.argv_len));
 }
 
 static bool
@@ -269,7 +257,7 @@ release_in_redis(struct redis_store *store, const struct limit_request *req)
         return 0; /* no concurrency limit: nothing to free */
     call.argv[call.argc++] = req->lease;
     call_lengths(&call);
-    redisReply *reply = run_script(store, call.argc, call.argv, call.argv_len);
+    redisReply *reply = redis_link_command(&store->link, call.argc, call.argv, call.argv_len);
     freeReplyObject(reply);
     return reply != NULL ? 0 : -1;
 }
@@ -340,25 +328,27 @@ redis_peek(struct limit_store *base, const struct limit_scope *scope, int64_t no
     struct script_call call;
     call_begin(&call, peek_script, &one, NULL);
     call_lengths(&call);
-    redisReply *reply = run_script(store, call.argc, call.argv, call.argv_len);
+    redisReply *reply = redis_link_command(&store->link, call.argc, call.argv, call.argv_len);
     if (reply == NULL || reply->elements < 4) {
         freeReplyObject(reply);
         return store->fallback->peek(store->fallback, scope, now_ns, use);
     }
     memset(use, 0, sizeof *use);
-    int64_t redis_now = reply_integer(reply, 3) * 1000000LL;
+    int64_t redis_now = redis_link_reply_integer(reply, 3) * 1000000LL;
     struct gcra_result result;
     if (scope->rule.rpm > 0) {
-        gcra_check(reply_integer(reply, 0) * 1000000LL, redis_now, scope->rule.rpm, 0, &result);
+        gcra_check(redis_link_reply_integer(reply, 0) * 1000000LL, redis_now, scope->rule.rpm, 0,
+                   &result);
         limit_status_merge(&use->status, LIMIT_REQUESTS, scope->rule.rpm, result.remaining,
                            result.reset_ns);
     }
     if (scope->rule.tpm > 0) {
-        gcra_check(reply_integer(reply, 1) * 1000000LL, redis_now, scope->rule.tpm, 0, &result);
+        gcra_check(redis_link_reply_integer(reply, 1) * 1000000LL, redis_now, scope->rule.tpm, 0,
+                   &result);
         limit_status_merge(&use->status, LIMIT_TOKENS, scope->rule.tpm, result.remaining,
                            result.reset_ns);
     }
-    use->in_flight = (long)reply_integer(reply, 2);
+    use->in_flight = (long)redis_link_reply_integer(reply, 2);
     freeReplyObject(reply);
     return 0;
 }
@@ -388,16 +378,13 @@ ratelimit_redis_outage(const struct limit_store *base, char *buf, size_t size)
 struct limit_store *
 ratelimit_redis_open(const char *url, struct limit_store *fallback, char *err, size_t err_size)
 {
-    struct redis_store *store = calloc(1, sizeof *store);
-    if (store == NULL) {
-        snprintf(err, err_size, "out of memory");
+    struct redis_store *store = redis_link_new_store(sizeof *store,
+                                                     offsetof(struct redis_store, link), url,
+                                                     "limits",
+                                                     "enforcing limits from the local state file",
+                                                     "limits are shared again", err, err_size);
+    if (store == NULL)
         return NULL;
-    }
-    if (redis_link_open(&store->link, url, "limits", "enforcing limits from the local state file",
-                        "limits are shared again", err, err_size) != 0) {
-        free(store);
-        return NULL;
-    }
     pthread_mutex_init(&store->pending_lock, NULL);
     store->fallback = fallback;
     store->base = (struct limit_store){

@@ -1,6 +1,7 @@
 #include "ratelimit_shm.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ struct shm_lease {
     uint32_t entries[LIMIT_MAX_SCOPES];
     char id[72];
 };
+
+/* shm_file_probe finds an entry by its hash, first. */
+_Static_assert(offsetof(struct shm_entry, hash) == 0, "an entry begins with its hash");
 
 struct shm_state {
     struct shm_file_header header; /* layout: the two capacities */
@@ -90,28 +94,37 @@ key_hash(const char *key)
     return hash ? hash : 1; /* 0 marks a free entry */
 }
 
-/* Open addressing with linear probing; entries are never removed, so
- * probe chains stay intact.  A full table (4096 scopes) admits the rest
- * unlimited rather than refusing service. */
+static bool
+entry_is(const void *slot, const void *key)
+{
+    return strcmp(((const struct shm_entry *)slot)->key, key) == 0;
+}
+
+/* A full table (4096 scopes) admits the rest unlimited rather than
+ * refusing service. */
 static struct shm_entry *
 entry_find(struct shm_state *state, const char *key, bool create)
 {
-    uint64_t hash = key_hash(key);
-    uint32_t mask = SHM_ENTRIES - 1;
-    for (uint32_t probe = 0; probe < SHM_ENTRIES; probe++) {
-        struct shm_entry *entry = &state->entries[(hash + probe) & mask];
-        if (entry->hash == hash && strcmp(entry->key, key) == 0)
-            return entry;
-        if (entry->hash == 0) {
-            if (!create)
-                return NULL;
-            memset(entry, 0, sizeof *entry);
-            entry->hash = hash;
-            snprintf(entry->key, sizeof entry->key, "%s", key);
-            return entry;
-        }
+    bool created;
+    struct shm_entry *entry = shm_file_probe(state->entries, sizeof *state->entries, SHM_ENTRIES,
+                                             key_hash(key), entry_is, key, create, &created);
+    if (created)
+        snprintf(entry->key, sizeof entry->key, "%s", key);
+    return entry;
+}
+
+/* Gives back the concurrency slots `lease` holds and frees it.  Its entry
+ * indexes come from shared memory: one out of range is cut, not trusted. */
+static void
+lease_free(struct shm_state *state, struct shm_lease *lease)
+{
+    uint32_t count = lease->entry_count < LIMIT_MAX_SCOPES ? lease->entry_count : LIMIT_MAX_SCOPES;
+    for (uint32_t j = 0; j < count; j++) {
+        struct shm_entry *entry = &state->entries[lease->entries[j] & (SHM_ENTRIES - 1)];
+        if (entry->in_flight > 0)
+            entry->in_flight--;
     }
-    return NULL;
+    memset(lease, 0, sizeof *lease);
 }
 
 /* Frees the leases of processes that no longer exist. */
@@ -122,10 +135,7 @@ reclaim_dead_leases(struct shm_state *state, pid_t self)
         struct shm_lease *lease = &state->leases[i];
         if (lease->pid == 0 || lease->pid == self || !lease_owner_gone(lease))
             continue;
-        for (uint32_t j = 0; j < lease->entry_count; j++)
-            if (state->entries[lease->entries[j]].in_flight > 0)
-                state->entries[lease->entries[j]].in_flight--;
-        memset(lease, 0, sizeof *lease);
+        lease_free(state, lease);
     }
 }
 
@@ -247,10 +257,7 @@ shm_release(struct limit_store *base, const struct limit_request *req)
         struct shm_lease *lease = &state->leases[i];
         if (lease->pid != (int32_t)store->pid || strcmp(lease->id, req->lease) != 0)
             continue;
-        for (uint32_t j = 0; j < lease->entry_count; j++)
-            if (state->entries[lease->entries[j]].in_flight > 0)
-                state->entries[lease->entries[j]].in_flight--;
-        memset(lease, 0, sizeof *lease);
+        lease_free(state, lease);
         break;
     }
     shm_file_unlock(&state->header);
@@ -322,10 +329,7 @@ ratelimit_shm_open(const char *path, char *err, size_t err_size)
         struct shm_lease *lease = &state->leases[i];
         if (lease->pid != (int32_t)store->pid || lease->start_time == store->start_time)
             continue;
-        for (uint32_t j = 0; j < lease->entry_count; j++)
-            if (state->entries[lease->entries[j]].in_flight > 0)
-                state->entries[lease->entries[j]].in_flight--;
-        memset(lease, 0, sizeof *lease);
+        lease_free(state, lease);
     }
     shm_file_unlock(&state->header);
     return &store->base;

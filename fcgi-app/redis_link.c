@@ -150,6 +150,32 @@ redis_link_open(struct redis_link *link, const char *url, const char *who, const
     return 0;
 }
 
+void *
+redis_link_new_store(size_t size, size_t link_offset, const char *url, const char *who,
+                     const char *fallback, const char *back, char *err, size_t err_size)
+{
+    char *store = calloc(1, size);
+    if (store == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    if (redis_link_open((struct redis_link *)(store + link_offset), url, who, fallback, back, err,
+                        err_size) != 0) {
+        free(store);
+        return NULL;
+    }
+    return store;
+}
+
+long long
+redis_link_reply_integer(const redisReply *reply, size_t index)
+{
+    if (reply->type != REDIS_REPLY_ARRAY || index >= reply->elements)
+        return 0;
+    const redisReply *item = reply->element[index];
+    return item->type == REDIS_REPLY_INTEGER ? item->integer : 0;
+}
+
 void
 redis_link_close(struct redis_link *link)
 {

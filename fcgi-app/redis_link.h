@@ -50,6 +50,15 @@ redisContext *redis_link_connection(struct redis_link *link, bool *reused);
 void redis_link_drop(struct redis_link *link, redisContext *context, bool mark_down);
 void redis_link_succeeded(struct redis_link *link);
 
+/* A store of `size` zeroed bytes whose struct redis_link, at `link_offset`,
+ * is open on `url` (redis_link_open's other arguments); NULL with a reason
+ * in `err`.  The caller's to free, after redis_link_close. */
+void *redis_link_new_store(size_t size, size_t link_offset, const char *url, const char *who,
+                           const char *fallback, const char *back, char *err, size_t err_size);
+
+/* Element `index` of an array reply as an integer; 0 when it is not one. */
+long long redis_link_reply_integer(const redisReply *reply, size_t index);
+
 /* Why Redis is down, into `buf`; NULL while it is up. */
 const char *redis_link_outage(struct redis_link *link, char *buf, size_t size);
 

@@ -34,6 +34,22 @@ error_in_stream(const struct reply_writer *writer, const struct api_error *err)
     return writer->format->error_opens_stream != NULL && writer->format->error_opens_stream(err);
 }
 
+enum opening { OPENED = 0, OPEN_CLIENT_GONE, OPEN_TOO_LARGE };
+
+/* Before a stream's first bytes: the head, then the format's opening bytes
+ * into writer->out (emptied first). */
+static enum opening
+open_stream(struct reply_writer *writer)
+{
+    dynbuf_reset(&writer->out);
+    if (writer->head_sent)
+        return OPENED;
+    if (writer->transport.stream_head(writer->transport.ctx, writer->format->stream_type) != 0)
+        return OPEN_CLIENT_GONE;
+    writer->head_sent = true;
+    return writer->format->stream_start(writer->reply, &writer->out) == 0 ? OPENED : OPEN_TOO_LARGE;
+}
+
 static int
 send_error(struct reply_writer *writer, const struct api_error *err)
 {
@@ -42,14 +58,8 @@ send_error(struct reply_writer *writer, const struct api_error *err)
     if (!error_in_stream(writer, err))
         return writer->transport.send_error(writer->transport.ctx, err, NULL, 0);
     struct reply_event event = { .kind = REPLY_ERROR, .error = err };
-    dynbuf_reset(&writer->out);
-    if (!writer->head_sent) {
-        if (writer->transport.stream_head(writer->transport.ctx, writer->format->stream_type) != 0)
-            return -1;
-        writer->head_sent = true;
-        if (writer->format->stream_start(writer->reply, &writer->out) != 0)
-            return -1;
-    }
+    if (open_stream(writer) != OPENED)
+        return -1;
     if (writer->format->stream_event(writer->reply, &event, &writer->out) != 0)
         return -1;
     return writer->transport.send_error(writer->transport.ctx, err, writer->out.data,
@@ -73,13 +83,10 @@ too_large(struct reply_writer *writer)
 static int
 stream(struct reply_writer *writer, const struct reply_event *event)
 {
-    dynbuf_reset(&writer->out);
-    if (!writer->head_sent) {
-        if (writer->transport.stream_head(writer->transport.ctx, writer->format->stream_type) != 0)
-            return -1;
-        writer->head_sent = true;
-        if (writer->format->stream_start(writer->reply, &writer->out) != 0)
-            return too_large(writer);
+    switch (open_stream(writer)) {
+    case OPENED: break;
+    case OPEN_CLIENT_GONE: return -1;
+    case OPEN_TOO_LARGE: return too_large(writer);
     }
     if (writer->format->stream_event(writer->reply, event, &writer->out) != 0)
         return too_large(writer);

@@ -530,7 +530,7 @@ int
 responses_parse_input(struct responses_parse *p, const cJSON *input)
 {
     struct input_walk w = { .p = p };
-    if (responses_is_absent(input))
+    if (json_body_absent(input))
         return 0;
     if (cJSON_IsString(input)) {
         cJSON *message = append_message(&w, "user");

@@ -18,6 +18,7 @@
 
 #include "api_error.h"
 #include "chat_request.h"
+#include "json_body.h"
 
 /* Room for a parameter's path ("input[12].content[3].image_url"): only
  * indexes and our own names go in it. */
@@ -45,7 +46,6 @@ int responses_parse_tool_choice(struct responses_parse *p, const cJSON *choice, 
 
 /* Helpers for the three. */
 int responses_parse_no_memory(struct responses_parse *p);
-bool responses_is_absent(const cJSON *item);
 /* A reference to `text` (which the parsed body owns), or NULL. */
 cJSON *responses_string_ref(const char *text);
 /* out = `base` and what `fmt` adds ("[3]", ".content"): a nested

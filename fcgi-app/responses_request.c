@@ -22,12 +22,6 @@ responses_parse_no_memory(struct responses_parse *p)
     return -1;
 }
 
-bool
-responses_is_absent(const cJSON *item)
-{
-    return item == NULL || cJSON_IsNull(item);
-}
-
 cJSON *
 responses_string_ref(const char *text)
 {
@@ -76,7 +70,7 @@ static int
 refuse_stateful(const cJSON *root, struct api_error *err)
 {
     const cJSON *previous = cJSON_GetObjectItemCaseSensitive(root, "previous_response_id");
-    if (!responses_is_absent(previous)) {
+    if (!json_body_absent(previous)) {
         api_error_set(err, 400, "previous_response_not_found", "previous_response_id",
                       "Previous response with id '%.200s' not found: this gateway is stateless "
                       "and stores no responses. Send the whole conversation in 'input' instead "
@@ -84,7 +78,7 @@ refuse_stateful(const cJSON *root, struct api_error *err)
                       cJSON_IsString(previous) ? previous->valuestring : "(not a string)");
         return -1;
     }
-    if (!responses_is_absent(cJSON_GetObjectItemCaseSensitive(root, "conversation"))) {
+    if (!json_body_absent(cJSON_GetObjectItemCaseSensitive(root, "conversation"))) {
         api_error_set(err, 400, "invalid_value", "conversation",
                       "Invalid parameter 'conversation': this gateway is stateless and stores no "
                       "conversations. Send the whole conversation in 'input' instead.");
@@ -97,7 +91,7 @@ refuse_stateful(const cJSON *root, struct api_error *err)
                       "with 'stream' true).");
         return -1;
     }
-    if (!responses_is_absent(cJSON_GetObjectItemCaseSensitive(root, "prompt"))) {
+    if (!json_body_absent(cJSON_GetObjectItemCaseSensitive(root, "prompt"))) {
         api_error_set(err, 400, "invalid_value", "prompt",
                       "Invalid parameter 'prompt': stored prompt templates live on OpenAI's "
                       "servers, not here. Send the prompt's text in 'instructions' and 'input'.");
@@ -120,7 +114,7 @@ check_optional(const cJSON *root, const char *field, cJSON_bool (*is)(const cJSO
                const char *expected, struct api_error *err)
 {
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(root, field);
-    if (responses_is_absent(value) || is(value))
+    if (json_body_absent(value) || is(value))
         return 0;
     return refuse_type(err, field, expected);
 }
@@ -132,7 +126,7 @@ sampling_option(const cJSON *body, cJSON *root, const char *field, double min, d
                 struct responses_parse *p)
 {
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(body, field);
-    if (responses_is_absent(value))
+    if (json_body_absent(value))
         return 0;
     if (!cJSON_IsNumber(value) || !isfinite(value->valuedouble) || value->valuedouble < min ||
         value->valuedouble > max) {
@@ -150,7 +144,7 @@ read_max_output_tokens(const cJSON *body, long *out, struct api_error *err)
 {
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(body, "max_output_tokens");
     *out = 0;
-    if (responses_is_absent(value))
+    if (json_body_absent(value))
         return 0;
     if (!cJSON_IsNumber(value) || value->valuedouble != floor(value->valuedouble) ||
         value->valuedouble < 1 || value->valuedouble > 1e9) {
@@ -166,7 +160,7 @@ read_max_output_tokens(const cJSON *body, long *out, struct api_error *err)
 static int
 check_metadata(const cJSON *metadata, struct api_error *err)
 {
-    if (responses_is_absent(metadata))
+    if (json_body_absent(metadata))
         return 0;
     bool ok = cJSON_IsObject(metadata);
     const cJSON *value;
@@ -181,7 +175,7 @@ check_metadata(const cJSON *metadata, struct api_error *err)
 static bool
 echo_value(cJSON *echo, const char *key, const cJSON *value)
 {
-    if (responses_is_absent(value))
+    if (json_body_absent(value))
         return cJSON_AddNullToObject(echo, key) != NULL;
     return cJSON_AddItemReferenceToObject(echo, key, (cJSON *)value);
 }
@@ -202,7 +196,7 @@ finish_echo(struct responses_parse *p, const cJSON *body, cJSON *echo)
         cJSON_Delete(given_instructions);
         return responses_parse_no_memory(p);
     }
-    bool ok = (responses_is_absent(choice)
+    bool ok = (json_body_absent(choice)
                    ? cJSON_AddStringToObject(echo, "tool_choice", "auto") != NULL
                    : echo_value(echo, "tool_choice", choice)) &&
               echo_value(echo, "temperature",
@@ -239,7 +233,7 @@ add_text_format(struct responses_parse *p, const cJSON *text)
 {
     const cJSON *format = cJSON_GetObjectItemCaseSensitive(text, "format");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(format, "type");
-    if (responses_is_absent(text) || responses_is_absent(format))
+    if (json_body_absent(text) || json_body_absent(format))
         return 0;
     if (!cJSON_IsString(type) ||
         (strcmp(type->valuestring, "text") != 0 && strcmp(type->valuestring, "json_object") != 0 &&
@@ -361,7 +355,7 @@ parse(const char *text, size_t len, struct chat_request *req, struct api_error *
         read_max_output_tokens(body, &req->max_tokens, err) != 0)
         return -1;
     const cJSON *input = cJSON_GetObjectItemCaseSensitive(body, "input");
-    if (!counting && responses_is_absent(input)) {
+    if (!counting && json_body_absent(input)) {
         api_error_set(err, 400, "missing_required_parameter", "input",
                       "Missing required parameter: 'input'.");
         return -1;

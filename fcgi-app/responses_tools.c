@@ -148,7 +148,7 @@ check_name(struct responses_parse *p, const char *path, const char *name, const 
 {
     if (name == NULL || *name == '\0')
         return refuse_field(p, path, "name", "a non-empty string");
-    if (!responses_is_absent(description) && !cJSON_IsString(description))
+    if (!json_body_absent(description) && !cJSON_IsString(description))
         return refuse_field(p, path, "description", "a string");
     return 0;
 }
@@ -209,7 +209,7 @@ add_function(struct responses_parse *p, const cJSON *tool, const struct tool_hom
     int rc = check_name(p, path, name, description);
     if (rc != 0)
         return rc;
-    if (!responses_is_absent(parameters) && !cJSON_IsObject(parameters))
+    if (!json_body_absent(parameters) && !cJSON_IsObject(parameters))
         return refuse_field(p, path, "parameters", "a JSON Schema object");
     cJSON *function;
     rc = add_tool_function(p, name, description, NULL, home, false, &function);
@@ -262,7 +262,7 @@ add_custom(struct responses_parse *p, const cJSON *tool, const struct tool_home 
     int rc = check_name(p, path, name, description);
     if (rc != 0)
         return rc;
-    if (!responses_is_absent(format) &&
+    if (!json_body_absent(format) &&
         (format_type == NULL ||
          (strcmp(format_type, "text") != 0 &&
           (strcmp(format_type, "grammar") != 0 || string_of(format, "definition") == NULL))))
@@ -337,7 +337,7 @@ add_namespace(struct responses_parse *p, const cJSON *tool, const char *path)
 int
 responses_parse_tools(struct responses_parse *p, const cJSON *tools, const char *where)
 {
-    if (responses_is_absent(tools))
+    if (json_body_absent(tools))
         return 0;
     if (!cJSON_IsArray(tools)) {
         api_error_set(p->err, 400, "invalid_type", where,
@@ -423,7 +423,7 @@ int
 responses_parse_tool_choice(struct responses_parse *p, const cJSON *choice, cJSON **out)
 {
     *out = NULL;
-    if (responses_is_absent(choice))
+    if (json_body_absent(choice))
         return 0;
     const char *mode = NULL;
     if (cJSON_IsString(choice)) {

@@ -98,3 +98,28 @@ shm_file_hash(uint64_t hash, const char *text)
         hash = (hash ^ *p) * SHM_FILE_HASH_PRIME;
     return hash;
 }
+
+void *
+shm_file_probe(void *slots, size_t slot_size, uint32_t capacity, uint64_t hash,
+               bool (*same)(const void *slot, const void *wanted), const void *wanted, bool create,
+               bool *created)
+{
+    *created = false;
+    uint32_t mask = capacity - 1;
+    for (uint32_t probe = 0; probe < capacity; probe++) {
+        unsigned char *slot = (unsigned char *)slots + (size_t)((hash + probe) & mask) * slot_size;
+        uint64_t slot_hash;
+        memcpy(&slot_hash, slot, sizeof slot_hash);
+        if (slot_hash == hash && same(slot, wanted))
+            return slot;
+        if (slot_hash == 0) {
+            if (!create)
+                return NULL;
+            memset(slot, 0, slot_size);
+            memcpy(slot, &hash, sizeof hash);
+            *created = true;
+            return slot;
+        }
+    }
+    return NULL;
+}

@@ -9,6 +9,7 @@
 #define LITELLM_SHM_FILE_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,5 +37,18 @@ void shm_file_unlock(struct shm_file_header *header);
 #define SHM_FILE_HASH_START 1469598103934665603ULL
 #define SHM_FILE_HASH_PRIME 1099511628211ULL
 uint64_t shm_file_hash(uint64_t hash, const char *text);
+
+/* Open addressing with linear probing, the one lookup of the files' tables:
+ * `capacity` (a power of two) slots of `slot_size` bytes at `slots`, each
+ * beginning with its uint64_t hash, 0 for a free slot (a real hash of 0 is
+ * stored as 1).  Slots are never freed one by one, so probe chains stay
+ * intact.  Walks the chain of `hash` from slot hash & (capacity - 1): the
+ * first slot of that hash that `same(slot, wanted)` accepts; else, with
+ * `create`, the free slot that ends the chain, claimed (zeroed, its hash
+ * set: the caller fills in the rest) and *created set; else NULL, as when
+ * every slot is taken by others. */
+void *shm_file_probe(void *slots, size_t slot_size, uint32_t capacity, uint64_t hash,
+                     bool (*same)(const void *slot, const void *wanted), const void *wanted,
+                     bool create, bool *created);
 
 #endif

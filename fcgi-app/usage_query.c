@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api_keys.h"
+
 void
 usage_query_hours(struct usage_query *query, unsigned hours, int64_t now)
 {
@@ -20,18 +22,13 @@ usage_query_days(struct usage_query *query, int64_t since, int64_t now)
     query->until = usage_day_start(now) + USAGE_DAY;
 }
 
+/* A key's name is kept whole in the usage store. */
+_Static_assert(USAGE_KEY_MAX >= API_KEY_NAME_MAX, "a usage key holds any API key's name");
+
 bool
 usage_key_name_valid(const char *name)
 {
-    if (strcmp(name, USAGE_NO_KEY) == 0)
-        return true;
-    size_t len = strlen(name);
-    if (len == 0 || len > USAGE_KEY_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!isalnum((unsigned char)name[i]) && strchr("-_.@", name[i]) == NULL)
-            return false;
-    return true;
+    return strcmp(name, USAGE_NO_KEY) == 0 || api_key_name_valid(name);
 }
 
 static int

@@ -1,5 +1,6 @@
 #include "usage_redis.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,12 +61,6 @@ struct redis_usage_store {
     int64_t retention;
 };
 
-static redisReply *
-command(struct redis_usage_store *store, int argc, const char **argv, const size_t *argv_len)
-{
-    return redis_link_command(&store->link, argc, argv, argv_len);
-}
-
 /* EVAL's arguments, every one a string of ours. */
 struct script_args {
     const char *argv[64];
@@ -88,15 +83,6 @@ arg_format(struct script_args *args, const char *prefix, long long value)
     char *slot = args->text[args->argc];
     snprintf(slot, sizeof args->text[0], "%s%lld", prefix, value);
     arg_text(args, slot);
-}
-
-static long long
-reply_integer(const redisReply *reply, size_t index)
-{
-    if (reply->type != REDIS_REPLY_ARRAY || index >= reply->elements)
-        return 0;
-    const redisReply *item = reply->element[index];
-    return item->type == REDIS_REPLY_INTEGER ? item->integer : 0;
 }
 
 static long long
@@ -131,18 +117,19 @@ redis_admit(struct usage_store *base, const struct usage_call *call, int64_t now
     arg_format(&args, "", call->budget.period != USAGE_PERIOD_NONE ? call->budget.requests : 0);
     arg_format(&args, "", call->budget.period != USAGE_PERIOD_NONE ? call->budget.tokens : 0);
     arg_format(&args, "", expiry(store));
-    redisReply *reply = command(store, args.argc, args.argv, args.argv_len);
+    redisReply *reply = redis_link_command(&store->link, args.argc, args.argv, args.argv_len);
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) {
         freeReplyObject(reply);
         return store->fallback ? store->fallback->admit(store->fallback, call, now, verdict, spent)
                                : -1;
     }
-    long long outcome = reply_integer(reply, 0);
+    long long outcome = redis_link_reply_integer(reply, 0);
     *verdict = outcome == 1   ? USAGE_OVER_REQUESTS
                : outcome == 2 ? USAGE_OVER_TOKENS
                               : USAGE_ADMITTED;
     if (spent != NULL)
-        *spent = (struct usage_spent){ reply_integer(reply, 1), reply_integer(reply, 2) };
+        *spent = (struct usage_spent){ redis_link_reply_integer(reply, 1),
+                                       redis_link_reply_integer(reply, 2) };
     freeReplyObject(reply);
     return 0;
 }
@@ -165,7 +152,7 @@ redis_finish(struct usage_store *base, const struct usage_call *call, int64_t no
     arg_format(&args, "", call->output_tokens);
     arg_format(&args, "", call->error ? 1 : 0);
     arg_format(&args, "", call->admitted ? 0 : call->premium_milli);
-    redisReply *reply = command(store, args.argc, args.argv, args.argv_len);
+    redisReply *reply = redis_link_command(&store->link, args.argc, args.argv, args.argv_len);
     if (reply == NULL)
         return store->fallback ? store->fallback->finish(store->fallback, call, now) : -1;
     freeReplyObject(reply);
@@ -332,7 +319,7 @@ redis_spent(struct usage_store *base, const char *key, enum usage_period period,
         snprintf(tokens_field, sizeof tokens_field, "%s\tt", key);
         const char *argv[] = { "HMGET", name, requests_field, tokens_field };
         size_t argv_len[] = { 5, strlen(name), strlen(requests_field), strlen(tokens_field) };
-        redisReply *reply = command(store, 4, argv, argv_len);
+        redisReply *reply = redis_link_command(&store->link, 4, argv, argv_len);
         if (reply == NULL)
             return store->fallback ? store->fallback->spent(store->fallback, key, period, now, out)
                                    : -1;
@@ -363,16 +350,14 @@ struct usage_store *
 usage_redis_open(const char *url, unsigned retention_days, struct usage_store *fallback, char *err,
                  size_t err_size)
 {
-    struct redis_usage_store *store = calloc(1, sizeof *store);
-    if (store == NULL) {
-        snprintf(err, err_size, "out of memory");
+    struct redis_usage_store *store = redis_link_new_store(sizeof *store,
+                                                           offsetof(struct redis_usage_store, link),
+                                                           url, "usage",
+                                                           "counting in the local file",
+                                                           "usage is counted there again", err,
+                                                           err_size);
+    if (store == NULL)
         return NULL;
-    }
-    if (redis_link_open(&store->link, url, "usage", "counting in the local file",
-                        "usage is counted there again", err, err_size) != 0) {
-        free(store);
-        return NULL;
-    }
     store->fallback = fallback;
     store->retention = (int64_t)(retention_days ? retention_days : 1) * USAGE_DAY;
     store->base = (struct usage_store){

@@ -1,6 +1,7 @@
 #include "usage_shm.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,10 @@ struct usage_key_day {
     char key[USAGE_KEY_MAX + 1];
     int64_t requests, tokens;
 };
+
+/* shm_file_probe finds both kinds of entry by their hash, first. */
+_Static_assert(offsetof(struct usage_bucket, hash) == 0, "a bucket begins with its hash");
+_Static_assert(offsetof(struct usage_key_day, hash) == 0, "a key-day begins with its hash");
 
 struct usage_state {
     struct shm_file_header header; /* layout: the two capacities */
@@ -71,50 +76,66 @@ key_day_hash(const char *key, int64_t day)
     return hash ? hash : 1;
 }
 
+/* What a lookup wants, for shm_file_probe's comparisons. */
+struct bucket_wanted {
+    const char *key, *model;
+    int64_t hour;
+};
+
+static bool
+bucket_is(const void *slot, const void *wanted)
+{
+    const struct usage_bucket *bucket = slot;
+    const struct bucket_wanted *w = wanted;
+    return bucket->hour == w->hour && strcmp(bucket->key, w->key) == 0 &&
+           strcmp(bucket->model, w->model) == 0;
+}
+
 static struct usage_bucket *
 bucket_find(struct usage_state *state, const char *key, const char *model, int64_t hour, bool create)
 {
-    uint64_t hash = bucket_hash(key, model, hour);
-    for (uint32_t probe = 0; probe < USAGE_BUCKETS; probe++) {
-        uint32_t index = (uint32_t)((hash + probe) & (USAGE_BUCKETS - 1));
-        struct usage_bucket *bucket = &state->buckets[index];
-        if (bucket->hash == hash && bucket->hour == hour && strcmp(bucket->key, key) == 0 &&
-            strcmp(bucket->model, model) == 0)
-            return bucket;
-        if (bucket->hash == 0) {
-            if (!create || state->bucket_count >= USAGE_BUCKETS)
-                return NULL;
-            state->used[state->bucket_count++] = index;
-            memset(bucket, 0, sizeof *bucket);
-            bucket->hash = hash;
-            bucket->hour = hour;
-            snprintf(bucket->key, sizeof bucket->key, "%s", key);
-            snprintf(bucket->model, sizeof bucket->model, "%s", model);
-            return bucket;
-        }
+    struct bucket_wanted wanted = { key, model, hour };
+    bool created;
+    struct usage_bucket *bucket = shm_file_probe(state->buckets, sizeof *state->buckets,
+                                                 USAGE_BUCKETS, bucket_hash(key, model, hour),
+                                                 bucket_is, &wanted,
+                                                 create && state->bucket_count < USAGE_BUCKETS,
+                                                 &created);
+    if (created) {
+        state->used[state->bucket_count++] = (uint32_t)(bucket - state->buckets);
+        bucket->hour = hour;
+        snprintf(bucket->key, sizeof bucket->key, "%s", key);
+        snprintf(bucket->model, sizeof bucket->model, "%s", model);
     }
-    return NULL;
+    return bucket;
+}
+
+struct key_day_wanted {
+    const char *key;
+    int64_t day;
+};
+
+static bool
+key_day_is(const void *slot, const void *wanted)
+{
+    const struct usage_key_day *entry = slot;
+    const struct key_day_wanted *w = wanted;
+    return entry->day == w->day && strcmp(entry->key, w->key) == 0;
 }
 
 static struct usage_key_day *
 key_day_find(struct usage_state *state, const char *key, int64_t day, bool create)
 {
-    uint64_t hash = key_day_hash(key, day);
-    for (uint32_t probe = 0; probe < USAGE_KEY_DAYS; probe++) {
-        struct usage_key_day *entry = &state->key_days[(hash + probe) & (USAGE_KEY_DAYS - 1)];
-        if (entry->hash == hash && entry->day == day && strcmp(entry->key, key) == 0)
-            return entry;
-        if (entry->hash == 0) {
-            if (!create)
-                return NULL;
-            memset(entry, 0, sizeof *entry);
-            entry->hash = hash;
-            entry->day = day;
-            snprintf(entry->key, sizeof entry->key, "%s", key);
-            return entry;
-        }
+    struct key_day_wanted wanted = { key, day };
+    bool created;
+    struct usage_key_day *entry = shm_file_probe(state->key_days, sizeof *state->key_days,
+                                                 USAGE_KEY_DAYS, key_day_hash(key, day), key_day_is,
+                                                 &wanted, create, &created);
+    if (created) {
+        entry->day = day;
+        snprintf(entry->key, sizeof entry->key, "%s", key);
     }
-    return NULL;
+    return entry;
 }
 
 /* Rebuilds both tables without the entries older than the retention

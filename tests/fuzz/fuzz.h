@@ -36,9 +36,39 @@ struct wire_format;
 void fuzz_check_refusal(const struct api_error *err, const struct wire_format *format,
                         const char *const *fields);
 /* An accepted request's pipe frame (for `model`) prints as valid UTF-8 and
- * parses back with the same number of messages. */
+ * parses back with the same id and number of messages. */
 struct chat_request;
 void fuzz_check_frame(const struct chat_request *req, const char *model);
+
+/* One input through a request target's parser (its LLVMFuzzerTestOneInput,
+ * fuzz_refusal.c): an accepted request goes to `accepted`, with the input;
+ * a refusal to fuzz_check_refusal(format, fields).  The request is freed
+ * either way. */
+typedef int (*fuzz_request_parser)(const char *body, size_t len, struct chat_request *out,
+                                   struct api_error *err);
+void fuzz_parse_request(const uint8_t *data, size_t size, fuzz_request_parser parse,
+                        void (*accepted)(struct chat_request *req, const uint8_t *data, size_t size),
+                        const struct wire_format *format, const char *const *fields);
+
+/* What the parsers that build the same normalised request differ in
+ * (fuzz_normalised.c: Messages, Gemini). */
+struct fuzz_request_rules {
+    bool parts_only_from_user; /* content arrays come in user messages only */
+    bool parameters_required;  /* every function tool has a parameters object */
+    long min_max_tokens;       /* the least max_tokens an accepted request has */
+    const char *model;         /* the model its frame is built for */
+};
+/* An accepted request is a valid normalised request: a non-empty messages
+ * array of system, user, assistant and tool messages whose content is a
+ * string or text and image_url (data: URL, user only) parts; every
+ * assistant tool call (an id, a name, arguments that are a JSON object) is
+ * answered by exactly one tool message right after its message, and no tool
+ * message answers anything else; tools are a non-empty list of function
+ * tools; tool_choice is auto, required or none (with tools); has_images says
+ * whether an image part exists; stop is at most STOP_CUTTER_MAX_SEQUENCES
+ * strings; the notes for the log are one line; the frame checks out
+ * (fuzz_check_frame); token estimates are non-negative. */
+void fuzz_check_normalised(const struct chat_request *req, const struct fuzz_request_rules *rules);
 
 /* Takes bytes off the front of the input, for the harness's own choices
  * (split points, sizes); 0 once the input is used up. */

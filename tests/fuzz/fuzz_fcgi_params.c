@@ -192,6 +192,39 @@ check_json_body(int status, const char *body, size_t len)
     cJSON_Delete(parsed);
 }
 
+/* The next event of an SSE body: from body[*at] to its blank line, which
+ * must come (every event is complete); *at moves past it. */
+static size_t
+next_event(const char *body, size_t len, size_t *at, const char **event)
+{
+    *event = body + *at;
+    const char *end = memmem(*event, len - *at, "\n\n", 2);
+    FUZZ_CHECK(end != NULL); /* every event is complete */
+    size_t event_len = (size_t)(end - *event);
+    *at += event_len + 2;
+    return event_len;
+}
+
+/* "event: NAME\ndata: DATA", one line each. */
+struct named_event {
+    const char *name, *data;
+    size_t name_len, data_len;
+};
+
+static struct named_event
+named_event_of(const char *event, size_t event_len)
+{
+    const char *end = event + event_len;
+    const char *newline = memchr(event, '\n', event_len);
+    FUZZ_CHECK(newline != NULL && event_len > 7 && memcmp(event, "event: ", 7) == 0);
+    FUZZ_CHECK((size_t)(end - newline) > 7 && memcmp(newline, "\ndata: ", 7) == 0);
+    FUZZ_CHECK(memchr(newline + 1, '\n', (size_t)(end - newline - 1)) == NULL);
+    return (struct named_event){ .name = event + 7,
+                                 .name_len = (size_t)(newline - event) - 7,
+                                 .data = newline + 7,
+                                 .data_len = (size_t)(end - newline - 7) };
+}
+
 static void
 check_event_stream(const char *body, size_t len)
 {
@@ -199,11 +232,8 @@ check_event_stream(const char *body, size_t len)
     bool done = false, failed = false;
     size_t at = 0;
     while (at < len) {
-        const char *event = body + at;
-        const char *end = memmem(event, len - at, "\n\n", 2);
-        FUZZ_CHECK(end != NULL); /* every event is complete */
-        size_t event_len = (size_t)(end - event);
-        at += event_len + 2;
+        const char *event;
+        size_t event_len = next_event(body, len, &at, &event);
         FUZZ_CHECK(memchr(event, '\n', event_len) == NULL);
         if (event_len == 12 && memcmp(event, ": keep-alive", 12) == 0)
             continue;
@@ -397,21 +427,14 @@ check_anthropic_stream(const char *body, size_t len)
     memset(&st, 0, sizeof st);
     size_t at = 0;
     while (at < len) {
-        const char *event = body + at;
-        const char *end = memmem(event, len - at, "\n\n", 2);
-        FUZZ_CHECK(end != NULL); /* every event is complete */
-        size_t event_len = (size_t)(end - event);
-        at += event_len + 2;
-        const char *newline = memchr(event, '\n', event_len);
-        FUZZ_CHECK(newline != NULL && event_len > 7 && memcmp(event, "event: ", 7) == 0);
-        FUZZ_CHECK(memchr(newline + 1, '\n', (size_t)(end - newline - 1)) == NULL);
-        FUZZ_CHECK(end - newline > 7 && memcmp(newline + 1, "data: ", 6) == 0);
+        const char *event;
+        size_t event_len = next_event(body, len, &at, &event);
+        struct named_event named = named_event_of(event, event_len);
         char name[32];
-        size_t name_len = (size_t)(newline - event) - 7;
-        FUZZ_CHECK(name_len > 0 && name_len < sizeof name);
-        memcpy(name, event + 7, name_len);
-        name[name_len] = '\0';
-        cJSON *data = cJSON_ParseWithLength(newline + 7, (size_t)(end - newline - 7));
+        FUZZ_CHECK(named.name_len > 0 && named.name_len < sizeof name);
+        memcpy(name, named.name, named.name_len);
+        name[named.name_len] = '\0';
+        cJSON *data = cJSON_ParseWithLength(named.data, named.data_len);
         FUZZ_CHECK(cJSON_IsObject(data));
         check_anthropic_event(&st, name, data);
         cJSON_Delete(data);
@@ -432,22 +455,16 @@ check_responses_stream(const char *body, size_t len)
     bool ended = false;
     size_t at = 0;
     while (at < len) {
-        const char *event = body + at;
-        const char *end = memmem(event, len - at, "\n\n", 2);
-        FUZZ_CHECK(end != NULL && !ended);
-        size_t event_len = (size_t)(end - event);
-        at += event_len + 2;
-        const char *newline = memchr(event, '\n', event_len);
-        FUZZ_CHECK(newline != NULL && event_len > 7 && memcmp(event, "event: ", 7) == 0);
-        FUZZ_CHECK((size_t)(end - newline) > 7 && memcmp(newline, "\ndata: ", 7) == 0);
-        FUZZ_CHECK(memchr(newline + 1, '\n', (size_t)(end - newline - 1)) == NULL);
-        cJSON *data = cJSON_ParseWithLength(newline + 7, (size_t)(end - newline - 7));
+        FUZZ_CHECK(!ended); /* nothing after the terminal event */
+        const char *event;
+        size_t event_len = next_event(body, len, &at, &event);
+        struct named_event named = named_event_of(event, event_len);
+        cJSON *data = cJSON_ParseWithLength(named.data, named.data_len);
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(data, "type");
         const cJSON *number = cJSON_GetObjectItemCaseSensitive(data, "sequence_number");
         FUZZ_CHECK(cJSON_IsString(type) && cJSON_IsNumber(number));
-        size_t name_len = (size_t)(newline - event) - 7;
-        FUZZ_CHECK(strlen(type->valuestring) == name_len &&
-                   memcmp(type->valuestring, event + 7, name_len) == 0);
+        FUZZ_CHECK(strlen(type->valuestring) == named.name_len &&
+                   memcmp(type->valuestring, named.name, named.name_len) == 0);
         FUZZ_CHECK(number->valuedouble == (double)sequence);
         FUZZ_CHECK((sequence == 0) == (strcmp(type->valuestring, "response.created") == 0));
         sequence++;

@@ -8,116 +8,16 @@
  * message whose error object is valid JSON in valid UTF-8; countTokens'
  * parse accepts every body the full one does (unless it wraps another
  * request in generateContentRequest).  An accepted body is a valid
- * normalised request: a non-empty messages array of system, user,
- * assistant and tool messages whose content is a string or text and
- * image_url (data: URL) parts; every assistant tool call (an id, a name,
- * arguments that are a JSON object) is answered by exactly one tool message
- * right after its message, and no tool message answers anything else (the
- * pairing and its repairs); tools are a non-empty list of function tools;
- * tool_choice is auto, required or none; has_images says whether an image
- * part exists; max_tokens >= 0; stop is at most 16 strings; the notes for
- * the log are one line; the frame's text parses back; token estimates are
- * non-negative.  Leaks are LeakSanitizer's.
+ * normalised request (fuzz_check_normalised in fuzz.h, the pairing and its
+ * repairs included; only user content comes as parts; every tool has
+ * parameters) with max_tokens >= 0 and neither a model nor stream of its
+ * own (the path's).  Leaks are LeakSanitizer's.
  */
-#include <string.h>
-
 #include <cjson/cJSON.h>
 
 #include "fuzz.h"
 #include "gemini_reply.h"
 #include "gemini_request.h"
-#include "json_body.h"
-#include "stop_cutter.h"
-#include "token_estimate.h"
-
-static const char *
-string_of(const cJSON *object, const char *field)
-{
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(object, field));
-}
-
-/* Content: a string, or text and image_url parts; true if an image. */
-static bool
-check_content(const cJSON *content, const char *role)
-{
-    if (cJSON_IsString(content))
-        return false;
-    if (strcmp(role, "assistant") == 0 && cJSON_IsNull(content))
-        return false;
-    FUZZ_CHECK(cJSON_IsArray(content) && strcmp(role, "user") == 0);
-    bool images = false;
-    const cJSON *part;
-    cJSON_ArrayForEach(part, content) {
-        const char *type = string_of(part, "type");
-        FUZZ_CHECK(type != NULL);
-        if (strcmp(type, "text") == 0) {
-            FUZZ_CHECK(string_of(part, "text") != NULL);
-        } else {
-            FUZZ_CHECK(strcmp(type, "image_url") == 0);
-            const char *url = string_of(cJSON_GetObjectItemCaseSensitive(part, "image_url"), "url");
-            FUZZ_CHECK(url != NULL && json_body_image_data_url_valid(url));
-            images = true;
-        }
-    }
-    return images;
-}
-
-static void
-check_tool_call(const cJSON *call)
-{
-    const cJSON *function = cJSON_GetObjectItemCaseSensitive(call, "function");
-    const char *id = string_of(call, "id");
-    const char *name = string_of(function, "name");
-    const char *arguments = string_of(function, "arguments");
-    FUZZ_CHECK(id != NULL && id[0] != '\0' && name != NULL && name[0] != '\0');
-    FUZZ_CHECK(arguments != NULL);
-    cJSON *parsed = cJSON_Parse(arguments);
-    FUZZ_CHECK(cJSON_IsObject(parsed)); /* what VS Code takes as a call's input */
-    cJSON_Delete(parsed);
-}
-
-/* Every call answered once, right after its message; no other tool message. */
-static bool
-check_messages(const cJSON *messages)
-{
-    FUZZ_CHECK(cJSON_IsArray(messages) && cJSON_GetArraySize(messages) > 0);
-    cJSON *waiting = cJSON_CreateArray(); /* the ids the next tool messages answer */
-    FUZZ_CHECK(waiting != NULL);
-    bool images = false;
-    const cJSON *message;
-    cJSON_ArrayForEach(message, messages) {
-        const char *role = string_of(message, "role");
-        FUZZ_CHECK(role != NULL);
-        if (strcmp(role, "tool") == 0) {
-            const char *id = string_of(message, "tool_call_id");
-            FUZZ_CHECK(id != NULL);
-            cJSON *entry = waiting->child;
-            while (entry != NULL && strcmp(entry->valuestring, id) != 0)
-                entry = entry->next;
-            FUZZ_CHECK(entry != NULL); /* answers a call of the message before */
-            cJSON_Delete(cJSON_DetachItemViaPointer(waiting, entry));
-            FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(message, "content")));
-            continue;
-        }
-        FUZZ_CHECK(waiting->child == NULL); /* every call was answered */
-        FUZZ_CHECK(strcmp(role, "system") == 0 || strcmp(role, "user") == 0 ||
-                   strcmp(role, "assistant") == 0);
-        images = check_content(cJSON_GetObjectItemCaseSensitive(message, "content"), role) ||
-                 images;
-        const cJSON *calls = cJSON_GetObjectItemCaseSensitive(message, "tool_calls");
-        if (calls == NULL)
-            continue;
-        FUZZ_CHECK(strcmp(role, "assistant") == 0 && cJSON_GetArraySize(calls) > 0);
-        const cJSON *call;
-        cJSON_ArrayForEach(call, calls) {
-            check_tool_call(call);
-            FUZZ_CHECK(cJSON_AddItemToArray(waiting, cJSON_CreateString(string_of(call, "id"))));
-        }
-    }
-    FUZZ_CHECK(waiting->child == NULL);
-    cJSON_Delete(waiting);
-    return images;
-}
 
 static bool
 wraps_a_request(const uint8_t *data, size_t size)
@@ -131,32 +31,14 @@ wraps_a_request(const uint8_t *data, size_t size)
 static void
 check_accepted(struct chat_request *req, const uint8_t *data, size_t size)
 {
-    FUZZ_CHECK(req->has_images == check_messages(req->messages));
-    FUZZ_CHECK(req->max_tokens >= 0);
+    static const struct fuzz_request_rules gemini_rules = {
+        .parts_only_from_user = true,
+        .parameters_required = true,
+        .min_max_tokens = 0,
+        .model = "copilot/gpt-4o",
+    };
     FUZZ_CHECK(req->model == NULL && !req->stream); /* the path's, never the body's */
-    FUZZ_CHECK(req->tools == NULL || (cJSON_IsArray(req->tools) && req->tools->child != NULL));
-    const cJSON *tool;
-    cJSON_ArrayForEach(tool, req->tools) {
-        FUZZ_CHECK(strcmp(string_of(tool, "type"), "function") == 0);
-        const cJSON *function = cJSON_GetObjectItemCaseSensitive(tool, "function");
-        FUZZ_CHECK(string_of(function, "name") != NULL);
-        FUZZ_CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(function, "parameters")));
-    }
-    const char *choice = cJSON_GetStringValue(req->tool_choice);
-    FUZZ_CHECK(req->tool_choice == NULL ||
-               (choice != NULL && (strcmp(choice, "auto") == 0 || strcmp(choice, "required") == 0 ||
-                                   strcmp(choice, "none") == 0)));
-    FUZZ_CHECK(req->tool_choice == NULL || req->tools != NULL);
-    FUZZ_CHECK(req->stop == NULL || (cJSON_IsArray(req->stop) &&
-                                     cJSON_GetArraySize(req->stop) <= STOP_CUTTER_MAX_SEQUENCES));
-    FUZZ_CHECK(req->notes == NULL || strchr(req->notes, '\n') == NULL);
-
-    fuzz_check_frame(req, "copilot/gpt-4o");
-
-    for (int family = 0; family < TOKEN_FAMILY_COUNT; family += 4) {
-        FUZZ_CHECK(token_estimate_messages(req->messages, (enum token_family)family) >= 3);
-        FUZZ_CHECK(token_estimate_tools(req->tools, (enum token_family)family) >= 0);
-    }
+    fuzz_check_normalised(req, &gemini_rules);
 
     /* countTokens takes what a model call takes. */
     struct chat_request count;
@@ -171,14 +53,7 @@ check_accepted(struct chat_request *req, const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct chat_request req;
-    struct api_error err;
-    memset(&err, 0, sizeof err);
-    if (gemini_request_parse((const char *)data, size, &req, &err) == 0)
-        check_accepted(&req, data, size);
-    else
-        fuzz_check_refusal(&err, &gemini_wire_format,
-                           (const char *const[]){ "message", "status", NULL });
-    chat_request_free(&req);
+    fuzz_parse_request(data, size, gemini_request_parse, check_accepted, &gemini_wire_format,
+                       (const char *const[]){ "message", "status", NULL });
     return 0;
 }

@@ -248,7 +248,7 @@ render(const struct chat_request *req, bool stream, const char *arguments)
 }
 
 static void
-check_accepted(const uint8_t *data, size_t size, struct chat_request *req)
+check_accepted(struct chat_request *req, const uint8_t *data, size_t size)
 {
     FUZZ_CHECK(cJSON_GetArraySize(req->messages) > 0);
     check_messages(req->messages);
@@ -279,13 +279,7 @@ check_accepted(const uint8_t *data, size_t size, struct chat_request *req)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct chat_request req;
-    struct api_error err;
-    memset(&err, 0, sizeof err);
-    if (responses_request_parse((const char *)data, size, &req, &err) == 0)
-        check_accepted(data, size, &req);
-    else
-        fuzz_check_refusal(&err, &responses_wire_format, NULL);
-    chat_request_free(&req);
+    fuzz_parse_request(data, size, responses_request_parse, check_accepted, &responses_wire_format,
+                       NULL);
     return 0;
 }

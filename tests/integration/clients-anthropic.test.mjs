@@ -17,6 +17,7 @@ import Anthropic, {
   APIError, AuthenticationError, BadRequestError, NotFoundError, RateLimitError,
 } from '@anthropic-ai/sdk';
 import { validatingFetch, useStacks, writeFcgiConfig, nonce, httpRequest, waitUntil } from './harness.mjs';
+import { expectApiError } from '../lib/sdk.mjs';
 
 const [stack, keyed, limited] = useStacks({ before, after }, 3, ({ dir }) => [
   {},
@@ -27,18 +28,6 @@ const [stack, keyed, limited] = useStacks({ before, after }, 3, ({ dir }) => [
 /** An SDK client of `on` (default: the first stack); every response validated, no retries. */
 function client(on = stack, options = {}) {
   return new Anthropic({ fetch: validatingFetch, baseURL: on.baseUrl, apiKey: 'unused', authToken: null, maxRetries: 0, ...options });
-}
-
-/** Runs fn, expects it to throw an instance of `errorClass`; returns the error. */
-async function expectApiError(fn, errorClass) {
-  try {
-    await fn();
-  } catch (err) {
-    assert.ok(err instanceof errorClass, `expected ${errorClass.name}, got ${err?.constructor?.name}: ${err?.message}`);
-    assert.ok(err.requestID, 'the SDK read a request-id header');
-    return err;
-  }
-  assert.fail(`expected ${errorClass.name}, but the call succeeded`);
 }
 
 const user = (content) => [{ role: 'user', content }];

@@ -19,6 +19,7 @@ import OpenAI, {
 import {
   useStacks, validatingFetch, nonce, writeFcgiConfig, waitUntil, httpRequest,
 } from './harness.mjs';
+import { expectApiError } from '../lib/sdk.mjs';
 
 // [0]: open on loopback; [1]: keys required (one key) and limits-rpm = 1.
 const [stack, limited] = useStacks({ before, after }, 2, ({ dir }) => [
@@ -44,18 +45,6 @@ const clientOf = (target, options = {}) => new OpenAI({
 });
 let openai;
 const client = () => (openai ??= clientOf(stack));
-
-/** Runs fn, expects an instance of errorClass with an x-request-id; returns it. */
-async function expectApiError(fn, errorClass) {
-  try {
-    await fn();
-  } catch (err) {
-    assert.ok(err instanceof errorClass, `expected ${errorClass.name}, got ${err?.constructor?.name}: ${err?.message}`);
-    assert.ok(err.requestID, 'the SDK saw an x-request-id');
-    return err;
-  }
-  assert.fail(`expected ${errorClass.name}, but the call succeeded`);
-}
 
 const WEATHER = {
   type: 'function', name: 'get_weather', description: 'The weather in a city', strict: false,

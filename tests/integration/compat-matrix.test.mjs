@@ -18,6 +18,7 @@ import {
   Stack, makeTempDir, writeFcgiConfig, postChat, httpRequest, openStream, assertCompletion, assertStreamBody,
   sseData, openAiError, nonce, validatingFetch,
 } from './harness.mjs';
+import { compatibilityRows } from '../lib/compat-table.mjs';
 
 const dir = makeTempDir('lcompat');
 const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), {
@@ -540,14 +541,7 @@ const SAMPLES = {
   web_search_options: { ok: [{}] },
 };
 
-function compatibilityTable() {
-  const rows = new Map();
-  for (const line of fs.readFileSync(TABLE_FILE, 'utf8').split('\n')) {
-    const match = /^\| `([a-z_]+)` \| ([a-z ]+) \| (.+) \|$/.exec(line);
-    if (match) rows.set(match[1], { status: match[2], text: match[3] });
-  }
-  return rows;
-}
+const compatibilityTable = () => compatibilityRows(TABLE_FILE);
 
 test('COMPATIBILITY.md has one row for every parameter of OpenAI\'s CreateChatCompletionRequest, and no other', async () => {
   const { load } = await import('../spec/openapi.mjs');

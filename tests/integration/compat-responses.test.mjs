@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { useStack, postChat, openAiError, repoReadme } from './harness.mjs';
 import { load } from '../spec/openapi.mjs';
+import { compatibilityRows } from '../lib/compat-table.mjs';
 
 const stack = useStack({ before, after });
 
@@ -77,15 +78,7 @@ const SAMPLES = {
   prompt_cache_options: { ok: [{}] },
 };
 
-
-function compatibilityTable() {
-  const rows = new Map();
-  for (const line of fs.readFileSync(TABLE_FILE, 'utf8').split('\n')) {
-    const match = /^\| `([a-z_]+)` \| ([a-z ]+) \| (.+) \|$/.exec(line);
-    if (match) rows.set(match[1], { status: match[2], text: match[3], line });
-  }
-  return rows;
-}
+const compatibilityTable = () => compatibilityRows(TABLE_FILE);
 
 test('RESPONSES-COMPATIBILITY.md has one row for every parameter of OpenAI\'s CreateResponse, and no other', async () => {
   const parameters = (await load()).responsesRequestParameters.map((p) => p.name).sort();

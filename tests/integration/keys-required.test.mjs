@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  useStacks, writeFcgiConfig, nonce, postChat, chatBody, openAiError, httpRequest, waitUntil,
+  useStacks, writeFcgiConfig, nonce, postChat, chatBody, httpRequest, waitUntil, assertInvalidKey,
 } from './harness.mjs';
 
 /** A non-loopback IPv4 address of this machine, or null. */
@@ -32,13 +32,7 @@ const [remote, required] = useStacks({ before, after }, 2, ({ dir }) => [
   { ctlArgs: ['--fcgi-config', writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), { auth: 'required' })] },
 ], { tag: 'lkreq' });
 
-function assert401(response) {
-  const error = openAiError(assert, response, 401);
-  assert.equal(error.code, 'invalid_api_key');
-  assert.equal(error.type, 'authentication_error');
-  assert.equal(response.headers['x-should-retry'], 'false');
-  return error;
-}
+const assert401 = (response) => assertInvalidKey(assert, response);
 
 test('listening beyond loopback with no key defined: every API request gets 401, /health stays open', { skip: skipRemote }, async () => {
   assert.equal(remote.baseUrl, `http://${address}:${remote.port}`);

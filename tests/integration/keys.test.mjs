@@ -13,7 +13,7 @@ import path from 'node:path';
 import OpenAI, { AuthenticationError, PermissionDeniedError } from 'openai';
 import { validatingFetch,
   Stack, makeTempDir, writeFcgiConfig, nonce, postChat, chatBody, openAiError, openStream, httpRequest,
-  waitUntil,
+  waitUntil, assertInvalidKey,
 } from './harness.mjs';
 
 const KEY_FORMAT = /^sk-litellm-[A-Za-z0-9_-]{40,}$/;
@@ -54,14 +54,7 @@ async function listJson() {
   return JSON.parse(result.stdout);
 }
 
-/** Asserts a 401 invalid_api_key as the responder sends it. */
-function assert401(response) {
-  const error = openAiError(assert, response, 401);
-  assert.equal(error.code, 'invalid_api_key');
-  assert.equal(error.type, 'authentication_error');
-  assert.equal(response.headers['x-should-retry'], 'false');
-  return error;
-}
+const assert401 = (response) => assertInvalidKey(assert, response);
 
 /** Waits until the responder has (re)read the keys file: `probe` answers `status`. */
 function waitStatus(probe, status, what) {

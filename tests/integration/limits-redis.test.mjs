@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import OpenAI, { RateLimitError } from 'openai';
 import { validatingFetch,
-  Stack, RedisServer, makeTempDir, writeFcgiConfig, nonce, postChat, chatBody, openAiError, openRequest,
+  useRedisStacks, writeFcgiConfig, nonce, postChat, chatBody, openAiError, openRequest,
   rateLimitHeaders, waitUntil, COMMAND_GUARD_MS,
 } from './harness.mjs';
 
@@ -17,33 +17,13 @@ const MODELS = 'gpt-4o,claude-3.5-sonnet,o1';
 const RPM = 4;
 
 const skip = process.env.LITELLM_SKIP_REDIS === '1' ? 'LITELLM_SKIP_REDIS=1' : false;
-const a = new Stack();        // first: a missing binary fails here, before any temp file exists
-const b = new Stack();
-const redis = new RedisServer();
-const dir = makeTempDir('lredis');
-let config;
-
-before(async () => {
-  if (skip) return;
-  await redis.start();
-  config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), {
-    'limits-store': redis.url,
+const { redis, stacks: [a, b] } = useRedisStacks({ before, after }, 2, ({ dir, redis: server }) => {
+  const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), {
+    'limits-store': server.url,
     'limits-model': [`gpt-4o:rpm=${RPM}`, 'claude-3.5-sonnet:rpm=1000,concurrent=10', 'o1:rpm=2'],
   });
-  for (const stack of [a, b]) {
-    await stack.start({ ctlArgs: ['--fcgi-config', config], workerArgs: ['--models', MODELS] });
-  }
-});
-
-after(async () => {
-  const failures = [];
-  for (const stack of [a, b]) {
-    try { await stack.teardown(); } catch (err) { failures.push(err); }
-  }
-  await redis.teardown();
-  fs.rmSync(dir, { recursive: true, force: true });
-  if (failures.length) throw failures[0];
-});
+  return [0, 1].map(() => ({ ctlArgs: ['--fcgi-config', config], workerArgs: ['--models', MODELS] }));
+}, { tag: 'lredis', skip });
 
 async function store(stack) {
   const health = await stack.health();

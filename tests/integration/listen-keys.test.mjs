@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Stack, makeTempDir, writeFcgiConfig, nonce, postChat, chatBody, openAiError, canConnect, freePort,
-  isAlive, processesMentioning, waitUntil,
+  Stack, makeTempDir, writeFcgiConfig, nonce, postChat, chatBody, canConnect, freePort,
+  isAlive, processesMentioning, waitUntil, assertInvalidKey,
 } from './harness.mjs';
 
 const stacks = [];
@@ -54,10 +54,7 @@ async function assertNothingRunning(stack) {
   assert.equal(stateOf(stack), null, 'no state recorded');
 }
 
-function assert401(response) {
-  const error = openAiError(assert, response, 401);
-  assert.equal(error.code, 'invalid_api_key');
-}
+const assert401 = (response) => assertInvalidKey(assert, response);
 
 /** The running responder's command line, as its argv. */
 async function responderArgv(stack) {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { loadAnthropic } from '../spec/anthropic.mjs';
 import { useStack, httpRequest, openStream, nonce, repoReadme } from './harness.mjs';
+import { compatibilityRows } from '../lib/compat-table.mjs';
 
 // claude-3.5-sonnet takes images, gpt-4o does not.
 const stack = useStack({ before, after }, { workerArgs: ['--image-input', 'claude-3.5-sonnet'] });
@@ -18,14 +19,7 @@ const STATUSES = ['supported', 'best effort', 'passed on', 'ignored', 'refused']
 /** Rows for fields of earlier API versions that clients still send (not in the SDK 1.17.0 types). */
 const EARLIER_FIELDS = ['temperature', 'top_p', 'top_k', 'context_management'];
 
-function compatibilityTable() {
-  const rows = new Map();
-  for (const line of fs.readFileSync(TABLE_FILE, 'utf8').split('\n')) {
-    const match = /^\| `([a-z_]+)` \| ([a-z ]+) \| (.+) \|$/.exec(line);
-    if (match) rows.set(match[1], { status: match[2], text: match[3] });
-  }
-  return rows;
-}
+const compatibilityTable = () => compatibilityRows(TABLE_FILE);
 
 /** The fields of `interface MessageCreateParamsBase` in the installed SDK's types. */
 function sdkRequestFields() {

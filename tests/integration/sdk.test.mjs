@@ -6,6 +6,7 @@ import OpenAI, {
   APIError, BadRequestError, NotFoundError, PermissionDeniedError, RateLimitError, InternalServerError,
 } from 'openai';
 import { validatingFetch, useStack, nonce } from './harness.mjs';
+import { expectApiError } from '../lib/sdk.mjs';
 
 const stack = useStack({ before, after });
 let openai;
@@ -17,18 +18,6 @@ const client = {
 function sdk() {
   openai ??= new OpenAI({ fetch: validatingFetch, baseURL: `http://127.0.0.1:${stack.port}/v1`, apiKey: 'unused', maxRetries: 0 });
   return openai;
-}
-
-/** Runs fn, expects it to throw an instance of `errorClass`; returns the error. */
-async function expectApiError(fn, errorClass) {
-  try {
-    await fn();
-  } catch (err) {
-    assert.ok(err instanceof errorClass, `expected ${errorClass.name}, got ${err?.constructor?.name}: ${err?.message}`);
-    assert.ok(err.requestID, 'the SDK saw an x-request-id');
-    return err;
-  }
-  assert.fail(`expected ${errorClass.name}, but the call succeeded`);
 }
 
 test('SDK: non-stream completion', async () => {

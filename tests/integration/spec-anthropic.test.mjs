@@ -8,11 +8,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
+import { fakeServer } from '../lib/fake-server.mjs';
 import Anthropic from '@anthropic-ai/sdk';
 import { ANTHROPIC_SDK_VERSION, loadAnthropic } from '../spec/anthropic.mjs';
 import {
-  checkResponse, drainSpecViolations, freePort, httpRequest, openStream, responseSchema, responseValidator, SpecViolation, validatingFetch,
+  checkResponse, drainSpecViolations, httpRequest, openStream, responseSchema, responseValidator, SpecViolation, validatingFetch,
 } from './harness.mjs';
 
 const anthropic = loadAnthropic();
@@ -191,14 +191,6 @@ test('errors: the type must be the status\'s, request_id the request-id header, 
 });
 
 // ---------------------------------------------------------------- the helpers fail on a fake server
-
-/** A server that answers every request with `respond(req, res)`. */
-async function fakeServer(respond) {
-  const port = await freePort();
-  const server = http.createServer((req, res) => { req.resume(); req.on('end', () => respond(req, res)); });
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { port, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }) };
-}
 
 let servers = [];
 after(async () => { for (const s of servers) await s.close(); servers = []; });

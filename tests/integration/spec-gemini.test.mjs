@@ -12,12 +12,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
+import { fakeServer } from '../lib/fake-server.mjs';
 import { GoogleGenAI } from '@google/genai';
 import { GEMINI_SDK_VERSION, GEMINI_SCHEMA_FILE, errorProblems, loadGemini, usageProblems } from '../spec/gemini.mjs';
 import { GeminiStreamReader, readGeminiStream, streamText } from '../lib/gemini-stream.mjs';
 import {
-  checkResponse, drainSpecViolations, freePort, httpRequest, openStream, responseSchema, SpecViolation, validatingFetch,
+  checkResponse, drainSpecViolations, httpRequest, openStream, responseSchema, SpecViolation, validatingFetch,
 } from './harness.mjs';
 
 const gemini = loadGemini();
@@ -184,14 +184,6 @@ test('checkResponse: a Gemini error must carry its HTTP status as code; an OpenA
 });
 
 // ---------------------------------------------------------------- the helpers and the SDK fail on a fake server
-
-/** A server that answers every request with `respond(req, res)`. */
-async function fakeServer(respond) {
-  const port = await freePort();
-  const server = http.createServer((req, res) => { req.resume(); req.on('end', () => respond(req, res)); });
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { port, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }) };
-}
 
 let servers = [];
 after(async () => { for (const s of servers) await s.close(); servers = []; });

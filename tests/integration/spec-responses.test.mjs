@@ -13,11 +13,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
+import { fakeServer } from '../lib/fake-server.mjs';
 import OpenAI from 'openai';
 import { load } from '../spec/openapi.mjs';
 import {
-  httpRequest, openStream, validatingFetch, drainSpecViolations, SpecViolation, freePort,
+  httpRequest, openStream, validatingFetch, drainSpecViolations, SpecViolation,
 } from './harness.mjs';
 
 const spec = await load();
@@ -139,32 +139,27 @@ const JSON_BODIES = {
   '/v1/responses/resp_1': { status: 404, body: JSON.stringify({ error: { message: 'No response found', type: 'invalid_request_error', code: null } }), problem: /param/ },
 };
 
-async function fakeServer() {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const which = new URL(req.url, 'http://x').searchParams.get('case');
-      const stream = req.url.startsWith('/v1/responses?') ? STREAMS[which] : undefined;
-      const json = JSON_BODIES[req.url];
-      if (stream) {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.end(stream.body);
-      } else if (json) {
-        res.writeHead(json.status ?? 200, { 'content-type': 'application/json' });
-        res.end(json.body);
-      } else {
-        res.writeHead(500);
-        res.end();
-      }
-    });
+/** The fake gateway: each stream and JSON body above at its own URL. */
+function fakeResponses() {
+  return fakeServer((req, res) => {
+    const which = new URL(req.url, 'http://x').searchParams.get('case');
+    const stream = req.url.startsWith('/v1/responses?') ? STREAMS[which] : undefined;
+    const json = JSON_BODIES[req.url];
+    if (stream) {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(stream.body);
+    } else if (json) {
+      res.writeHead(json.status ?? 200, { 'content-type': 'application/json' });
+      res.end(json.body);
+    } else {
+      res.writeHead(500);
+      res.end();
+    }
   });
-  const port = await freePort();
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { port, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 test('harness: openStream accepts OpenAI\'s Responses streams and catches each broken one (schema and stream rules)', async () => {
-  const fake = await fakeServer();
+  const fake = await fakeResponses();
   try {
     for (const [name, { problem }] of Object.entries(STREAMS)) {
       const stream = await openStream(fake.port, {}, { path: `/v1/responses?case=${name}` });
@@ -182,7 +177,7 @@ test('harness: openStream accepts OpenAI\'s Responses streams and catches each b
 });
 
 test('harness: httpRequest checks Response bodies, input token counts and errors on /v1/responses paths', async () => {
-  const fake = await fakeServer();
+  const fake = await fakeResponses();
   try {
     for (const [urlPath, { problem, status = 200 }] of Object.entries(JSON_BODIES)) {
       const method = urlPath === '/v1/responses/resp_1' ? 'GET' : 'POST';
@@ -200,7 +195,7 @@ test('harness: httpRequest checks Response bodies, input token counts and errors
 });
 
 test('harness: validatingFetch under the openai SDK — responses.stream() of a valid stream gives finalResponse() and records nothing; a broken stream is recorded', async () => {
-  const fake = await fakeServer();
+  const fake = await fakeResponses();
   try {
     const client = (name) => new OpenAI({
       baseURL: `http://127.0.0.1:${fake.port}/v1`, apiKey: 'unused', maxRetries: 0, defaultQuery: { case: name },

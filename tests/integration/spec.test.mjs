@@ -9,10 +9,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
+import { fakeServer } from '../lib/fake-server.mjs';
 import { load, SCHEMAS } from '../spec/openapi.mjs';
 import {
-  useStack, httpRequest, postChat, openStream, curl, validatingFetch, drainSpecViolations, SpecViolation, sseData, freePort,
+  useStack, httpRequest, postChat, openStream, curl, validatingFetch, drainSpecViolations, SpecViolation, sseData,
 } from './harness.mjs';
 
 const stack = useStack({ before, after });
@@ -112,16 +112,13 @@ test('spec: the extraction gave 3.0-style nullable its meaning exactly where the
 // ---------------------------------------------------------------- the harness fails a test on a violation
 
 /** A fake gateway that answers whatever `routes[path]` says. */
-async function fakeServer(routes) {
-  const server = http.createServer((req, res) => {
+function fakeRoutes(routes) {
+  return fakeServer((req, res) => {
     const route = routes[req.url.split('?')[0]];
     if (!route) { res.writeHead(500); res.end(); return; }
     res.writeHead(route.status ?? 200, { 'content-type': route.type ?? 'application/json' });
     res.end(route.body);
   });
-  const port = await freePort();
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { port, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 const BAD_ROUTES = {
@@ -135,7 +132,7 @@ const BAD_ROUTES = {
 };
 
 test('harness: httpRequest, openStream, curl and validatingFetch each catch a violation', async () => {
-  const fake = await fakeServer(BAD_ROUTES);
+  const fake = await fakeRoutes(BAD_ROUTES);
   try {
     await assert.rejects(httpRequest(fake.port, { path: '/v1/models' }), (err) => err instanceof SpecViolation && /data/.test(err.message));
     const stream = await openStream(fake.port, {});

@@ -6,39 +6,21 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Stack, RedisServer, makeTempDir, writeFcgiConfig, nonce, postChat, httpRequest, chatBody,
+  useRedisStacks, writeFcgiConfig, nonce, postChat, httpRequest, chatBody,
   openAiError, waitUntil, COMMAND_GUARD_MS,
 } from './harness.mjs';
 import { assertUsage } from '../spec/usage.mjs';
 
 const MODELS = 'gpt-4o,claude-3.5-sonnet';
 const skip = process.env.LITELLM_SKIP_REDIS === '1' ? 'LITELLM_SKIP_REDIS=1' : false;
-const a = new Stack();
-const b = new Stack();
-const redis = new RedisServer();
-const dir = makeTempDir('luredis');
 let ctlArgs;
-
-before(async () => {
-  if (skip) return;
-  await redis.start();
-  const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), { 'limits-store': redis.url });
+const { redis, stacks: [a, b] } = useRedisStacks({ before, after }, 2, ({ dir, redis: server }) => {
+  const config = writeFcgiConfig(path.join(dir, 'litellm-fcgi.conf'), { 'limits-store': server.url });
   ctlArgs = ['--fcgi-config', config];
-  for (const stack of [a, b]) await stack.start({ ctlArgs, workerArgs: ['--models', MODELS] });
-});
-
-after(async () => {
-  const failures = [];
-  for (const stack of [a, b]) {
-    try { await stack.teardown(); } catch (err) { failures.push(err); }
-  }
-  await redis.teardown();
-  fs.rmSync(dir, { recursive: true, force: true });
-  if (failures.length) throw failures[0];
-});
+  return [0, 1].map(() => ({ ctlArgs, workerArgs: ['--models', MODELS] }));
+}, { tag: 'luredis', skip });
 
 async function usageDoc(stack, query = '') {
   const response = await httpRequest(stack.port, { path: `/usage${query}` });

@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { installPinned } from './cache.mjs';
 import { makeTempDir, run } from './procs.mjs';
+import { sealedBaseEnv } from './sealed.mjs';
 
 export const CLAUDE_CODE_VERSION = '2.1.332';
 const PACKAGE = '@anthropic-ai/claude-code';
@@ -43,34 +44,15 @@ export async function ensureClaudeCode(version = CLAUDE_CODE_VERSION) {
   return { dir, bin, version: printed, installed };
 }
 
-/** A port nothing listens on (9, discard: closed on this machine) for the proxies. */
-const DEAD_PROXY = 'http://127.0.0.1:9';
-
 /**
- * The whole environment of a sealed run (nothing inherited but PATH and the
- * locale): HOME a temp directory, the gateway as ANTHROPIC_BASE_URL (no /v1:
+ * The whole environment of a sealed run (sealed.mjs): the gateway as ANTHROPIC_BASE_URL (no /v1:
  * the client adds it), the token as ANTHROPIC_AUTH_TOKEN (sent as
  * `Authorization: Bearer`) or ANTHROPIC_API_KEY (`x-api-key`).
  */
 export function sealedEnv({ home, baseUrl, token, apiKey, extra = {} }) {
   const env = {
-    PATH: process.env.PATH,
-    LANG: process.env.LANG || 'C.UTF-8',
-    HOME: home,
-    XDG_CONFIG_HOME: path.join(home, '.config'),
-    XDG_CACHE_HOME: path.join(home, '.cache'),
-    XDG_DATA_HOME: path.join(home, '.local', 'share'),
-    TMPDIR: process.env.TMPDIR || '/tmp',
+    ...sealedBaseEnv(home),
     ANTHROPIC_BASE_URL: baseUrl,
-    // Stray egress fails locally and at once: every proxy is a closed port,
-    // and only the gateway on loopback goes direct.
-    HTTP_PROXY: DEAD_PROXY,
-    HTTPS_PROXY: DEAD_PROXY,
-    http_proxy: DEAD_PROXY,
-    https_proxy: DEAD_PROXY,
-    ALL_PROXY: DEAD_PROXY,
-    NO_PROXY: '127.0.0.1,localhost',
-    no_proxy: '127.0.0.1,localhost',
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     DISABLE_AUTOUPDATER: '1',
     DISABLE_TELEMETRY: '1',

@@ -29,6 +29,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { installPinned } from './cache.mjs';
 import { freePort, makeTempDir, run } from './procs.mjs';
+import { sealedBaseEnv } from './sealed.mjs';
 import { responseValidator } from './spec-guard.mjs';
 
 export const CODEX_VERSION = '0.171.0';
@@ -73,33 +74,11 @@ export async function ensureCodex(version = CODEX_VERSION) {
   return { dir, bin, binary, version, installed };
 }
 
-/** A port nothing listens on (9, discard: closed on this machine) for the proxies. */
-export const DEAD_PROXY = 'http://127.0.0.1:9';
-
-/**
- * The whole environment of a sealed run (nothing inherited but PATH, which the
- * launcher's `#!/usr/bin/env node` needs, and the locale).
- */
+/** The whole environment of a sealed run (sealed.mjs), CODEX_HOME its own. */
 export function sealedEnv({ home, codexHome, extra = {} }) {
   return {
-    PATH: process.env.PATH,
-    LANG: process.env.LANG || 'C.UTF-8',
-    HOME: home,
+    ...sealedBaseEnv(home),
     CODEX_HOME: codexHome,
-    XDG_CONFIG_HOME: path.join(home, '.config'),
-    XDG_CACHE_HOME: path.join(home, '.cache'),
-    XDG_DATA_HOME: path.join(home, '.local', 'share'),
-    TMPDIR: process.env.TMPDIR || '/tmp',
-    // Stray egress fails locally and at once: every proxy is a closed port,
-    // and only loopback (the gateway) goes direct.
-    HTTP_PROXY: DEAD_PROXY,
-    HTTPS_PROXY: DEAD_PROXY,
-    http_proxy: DEAD_PROXY,
-    https_proxy: DEAD_PROXY,
-    ALL_PROXY: DEAD_PROXY,
-    all_proxy: DEAD_PROXY,
-    NO_PROXY: '127.0.0.1,localhost',
-    no_proxy: '127.0.0.1,localhost',
     NO_COLOR: '1',
     ...extra,
   };

@@ -25,12 +25,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { installPinned } from './cache.mjs';
 import { makeTempDir, run } from './procs.mjs';
+import { DEAD_PROXY, sealedBaseEnv } from './sealed.mjs';
 
 export const GEMINI_CLI_VERSION = '0.61.0';
 const PACKAGE = '@google/gemini-cli';
-
-/** A port nothing listens on (9, discard: closed on this machine) for the proxies. */
-export const DEAD_PROXY = 'http://127.0.0.1:9';
 
 /**
  * ~/.gemini/settings.json of a sealed run: the API-key auth type pinned (the
@@ -48,37 +46,21 @@ export function sealedSettings(extra = {}) {
 }
 
 /**
- * The whole environment of a sealed run (nothing inherited but PATH, which the
- * launcher's `#!/usr/bin/env node` needs, and the locale): the gateway as
+ * The whole environment of a sealed run (sealed.mjs): the gateway as
  * GOOGLE_GEMINI_BASE_URL (no /v1beta: the SDK adds it), the key as
  * GEMINI_API_KEY (sent as x-goog-api-key).
  */
 export function sealedEnv({ home, baseUrl, apiKey = 'unused', extra = {} }) {
   return {
-    PATH: process.env.PATH,
-    LANG: process.env.LANG || 'C.UTF-8',
-    HOME: home,
+    ...sealedBaseEnv(home),
     // The CLI writes gemini-client-error-*.json into the OS temp dir on every API error.
     TMPDIR: path.join(home, 'tmp'),
-    XDG_CONFIG_HOME: path.join(home, '.config'),
-    XDG_CACHE_HOME: path.join(home, '.cache'),
-    XDG_DATA_HOME: path.join(home, '.local', 'share'),
     TERM: 'dumb',
     SHELL: '/bin/bash',
     NO_COLOR: '1',
     GOOGLE_GEMINI_BASE_URL: baseUrl,
     GEMINI_API_KEY: apiKey,
     GEMINI_CLI_NO_RELAUNCH: 'true',
-    // Stray egress fails locally and at once: every proxy is a closed port,
-    // and only loopback (the gateway) goes direct.
-    HTTP_PROXY: DEAD_PROXY,
-    HTTPS_PROXY: DEAD_PROXY,
-    http_proxy: DEAD_PROXY,
-    https_proxy: DEAD_PROXY,
-    ALL_PROXY: DEAD_PROXY,
-    all_proxy: DEAD_PROXY,
-    NO_PROXY: '127.0.0.1,localhost',
-    no_proxy: '127.0.0.1,localhost',
     ...extra,
   };
 }

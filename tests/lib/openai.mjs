@@ -20,6 +20,15 @@ export function openAiError(assert, response, status) {
   return error;
 }
 
+/** Asserts a 401 invalid_api_key as the responder sends it (no retry); returns the error. */
+export function assertInvalidKey(assert, response) {
+  const error = openAiError(assert, response, 401);
+  assert.equal(error.code, 'invalid_api_key');
+  assert.equal(error.type, 'authentication_error');
+  assert.equal(response.headers['x-should-retry'], 'false');
+  return error;
+}
+
 
 /** The x-ratelimit-* and retry headers of a response (lower-case names; absent ones left out). */
 export function rateLimitHeaders(headers) {

@@ -437,4 +437,23 @@ export function useStacks(hooks, count, optionsOf = () => [], { tag = 'stacks' }
   return stacks;
 }
 
+/**
+ * `count` stacks (useStacks) sharing one real redis-server, started before
+ * them and stopped after them, whatever their teardown says:
+ * `optionsOf({ dir, redis })` gives each stack's options. With `skip`
+ * (LITELLM_SKIP_REDIS=1, say) nothing starts. Returns {redis, stacks}.
+ */
+export function useRedisStacks(hooks, count, optionsOf, { tag = 'redis', skip = false } = {}) {
+  const redis = new RedisServer();
+  const stopsRedis = (fn) => hooks.after(async () => {
+    try { await fn(); } finally { await redis.teardown(); }
+  });
+  const stacks = useStacks({ before: hooks.before, after: stopsRedis }, count, async ({ dir }) => {
+    if (skip) return Array(count).fill(null);
+    await redis.start();
+    return optionsOf({ dir, redis });
+  }, { tag });
+  return { redis, stacks };
+}
+
 export const tmpRoot = os.tmpdir();

@@ -1,8 +1,9 @@
 // anthropic.mjs: validates the gateway's Anthropic Messages API responses
 // against anthropic-messages.schema.json (beside this file; hand-written from
 // the @anthropic-ai/sdk types and Anthropic's docs, cited in the file), with
-// ajv's JSON Schema 2020-12 validator in strict mode, plus what a schema cannot
-// say and the SDK and Claude Code rely on: the order of a stream's events.
+// ajv's JSON Schema 2020-12 validator in strict mode (ajv-defs.mjs), plus what
+// a schema cannot say and the SDK and Claude Code rely on: the order of a
+// stream's events.
 //
 //   const anthropic = loadAnthropic();
 //   anthropic.validate(name, value)   → [] or ["/path message (schema …)", …]
@@ -14,11 +15,9 @@
 //                                     order of a stream's events
 //   ERROR_TYPE_BY_STATUS, EVENT_SCHEMAS
 
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Ajv2020 from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import { compileDefs } from './ajv-defs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ANTHROPIC_SCHEMA_FILE = path.join(here, 'anthropic-messages.schema.json');
@@ -64,31 +63,8 @@ let loaded = null;
 /** Compiles the schema once: {schema, validate(name, value), requestParameters}. */
 export function loadAnthropic() {
   loaded ??= (() => {
-    const schema = JSON.parse(fs.readFileSync(ANTHROPIC_SCHEMA_FILE, 'utf8'));
-    const ajv = new Ajv2020({
-      strict: true, // a keyword ajv does not know is an error, never silently ignored
-      allowUnionTypes: true,
-      allErrors: true,
-      validateFormats: true,
-    });
-    addFormats(ajv);
-    ajv.addSchema({ ...schema, $id: 'anthropic' });
-    const validators = {};
-    for (const name of ANTHROPIC_SCHEMAS) {
-      validators[name] = ajv.getSchema(`anthropic#/$defs/${name}`);
-      if (!validators[name]) throw new Error(`${ANTHROPIC_SCHEMA_FILE} has no $defs/${name}`);
-    }
-    return {
-      schema,
-      requestParameters: Object.keys(schema.$defs.MessageCreateParams.properties),
-      validate(name, value) {
-        const check = validators[name];
-        if (!check) throw new Error(`no Anthropic validator for ${name}`);
-        if (check(value)) return [];
-        return check.errors.map((e) => `${e.instancePath || '/'} ${e.message}` +
-          `${e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''} (schema ${e.schemaPath})`);
-      },
-    };
+    const compiled = compileDefs({ file: ANTHROPIC_SCHEMA_FILE, id: 'anthropic', names: ANTHROPIC_SCHEMAS, what: 'Anthropic validator for' });
+    return { ...compiled, requestParameters: Object.keys(compiled.schema.$defs.MessageCreateParams.properties) };
   })();
   return loaded;
 }

@@ -1,9 +1,9 @@
 // gemini.mjs: validates the gateway's Gemini API (v1beta) responses against
 // gemini.schema.json (beside this file; hand-written from the @google/genai
 // types and Google's API reference, cited in the file), with ajv's JSON Schema
-// 2020-12 validator in strict mode, plus what a schema cannot say and Gemini
-// CLI relies on: an error's code is its HTTP status and its status name fits
-// the code; usage counts add up.
+// 2020-12 validator in strict mode (ajv-defs.mjs), plus what a schema cannot
+// say and Gemini CLI relies on: an error's code is its HTTP status and its
+// status name fits the code; usage counts add up.
 //
 //   const gemini = loadGemini();
 //   gemini.validate(name, value)      → [] or ["/path message (schema …)", …]
@@ -12,11 +12,9 @@
 //   usageProblems(usageMetadata)      totalTokenCount is the sum of its parts
 //   GEMINI_SCHEMAS, GEMINI_SDK_VERSION, STATUS_NAMES_BY_CODE
 
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Ajv2020 from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import { compileDefs } from './ajv-defs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const GEMINI_SCHEMA_FILE = path.join(here, 'gemini.schema.json');
@@ -50,31 +48,7 @@ let loaded = null;
 
 /** Compiles the schema once: {schema, validate(name, value)}. */
 export function loadGemini() {
-  loaded ??= (() => {
-    const schema = JSON.parse(fs.readFileSync(GEMINI_SCHEMA_FILE, 'utf8'));
-    const ajv = new Ajv2020({
-      strict: true, // a keyword ajv does not know is an error, never silently ignored
-      allowUnionTypes: true,
-      allErrors: true,
-      validateFormats: true,
-    });
-    addFormats(ajv);
-    ajv.addSchema({ ...schema, $id: 'gemini' });
-    const validators = {};
-    for (const name of GEMINI_SCHEMAS) {
-      validators[name] = ajv.getSchema(`gemini#/$defs/${name}`);
-      if (!validators[name]) throw new Error(`${GEMINI_SCHEMA_FILE} has no $defs/${name}`);
-    }
-    return {
-      schema,
-      validate(name, value) {
-        const validator = validators[name];
-        if (!validator) throw new Error(`no Gemini schema ${name}`);
-        if (validator(value)) return [];
-        return validator.errors.map((e) => `${e.instancePath || '/'} ${e.message} (schema ${e.schemaPath})`);
-      },
-    };
-  })();
+  loaded ??= compileDefs({ file: GEMINI_SCHEMA_FILE, id: 'gemini', names: GEMINI_SCHEMAS, what: 'Gemini schema' });
   return loaded;
 }
 

@@ -36,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import crypto from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { ajvErrorLines } from './ajv-defs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SPEC_FILE = path.join(here, 'openai-openapi.yaml');
@@ -224,9 +225,7 @@ export async function load() {
 function validateWith(validators, name, value) {
   const check = validators(name);
   if (!check) throw new Error(`no validator for schema ${name}`);
-  if (check(value)) return [];
-  return check.errors.map((e) => `${e.instancePath || '/'} ${e.message}` +
-    `${e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''} (schema ${e.schemaPath})`);
+  return check(value) ? [] : ajvErrorLines(check.errors);
 }
 
 /**

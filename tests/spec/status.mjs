@@ -7,32 +7,24 @@
 //   import { statusErrors, assertStatus } from '../spec/status.mjs';
 //   assertStatus('document', await (await fetch(`${base}/health`)).json());
 
-import fs from 'node:fs';
 import assert from 'node:assert/strict';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { compileDefs, STRICT_AJV_OPTIONS } from './ajv-defs.mjs';
 
 export const STATUS_SCHEMA_FILE = new URL('./status.schema.json', import.meta.url);
 export const STATUS_SHAPES = ['document', 'frame', 'litellmctl'];
 
-let validators;
-
-function compile() {
-  const schema = JSON.parse(fs.readFileSync(STATUS_SCHEMA_FILE, 'utf8'));
-  const ajv = new Ajv2020({ strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, allErrors: true });
-  ajv.addSchema(schema, 'status');
-  const compiled = {};
-  for (const name of STATUS_SHAPES) compiled[name] = ajv.getSchema(`status#/$defs/${name}`);
-  return compiled;
-}
+let compiled;
 
 /** [] or ["/path message (schema …)", …]. */
 export function statusErrors(shape, value) {
-  validators ??= compile();
-  const check = validators[shape];
-  if (!check) throw new Error(`no status shape ${shape}; one of ${STATUS_SHAPES.join(', ')}`);
-  if (check(value)) return [];
-  return check.errors.map((e) => `${e.instancePath || '/'} ${e.message}` +
-    `${e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''} (schema ${e.schemaPath})`);
+  compiled ??= compileDefs({
+    file: STATUS_SCHEMA_FILE,
+    id: 'status',
+    names: STATUS_SHAPES,
+    what: 'status shape',
+    options: { ...STRICT_AJV_OPTIONS, strictTypes: false, strictRequired: false },
+  });
+  return compiled.validate(shape, value);
 }
 
 export function assertStatus(shape, value, what = shape) {

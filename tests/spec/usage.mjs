@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020.js';
+import { ajvErrorLines } from './ajv-defs.mjs';
 
 export const USAGE_SCHEMA_FILE = new URL('./usage.schema.json', import.meta.url);
 
@@ -19,7 +20,7 @@ export function usageErrors(value) {
     validate = ajv.compile(JSON.parse(fs.readFileSync(USAGE_SCHEMA_FILE, 'utf8')));
   }
   if (validate(value)) return [];
-  return validate.errors.map((e) => `${e.instancePath || '/'} ${e.message} (schema ${e.schemaPath})`);
+  return ajvErrorLines(validate.errors);
 }
 
 export function assertUsage(value, what = 'usage document') {

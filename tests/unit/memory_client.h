@@ -3,8 +3,9 @@
  * core, the writer and a renderer without a request (test_reply.c,
  * test_responses_reply.c): a reply transport (reply_writer.h) that writes
  * the head as "HEAD 200 <content type>\n", the bytes as they come, and an
- * error before the head as "ERROR <status> <code>\n"; and a window's frame,
- * as JSON text, fed to the core.
+ * error before the head as "ERROR <status> <code>\n"; the core started the
+ * way every such test starts it; and a window's frame, as JSON text, fed
+ * to the core.
  */
 #ifndef LITELLM_MEMORY_CLIENT_H
 #define LITELLM_MEMORY_CLIENT_H
@@ -87,6 +88,23 @@ static inline void
 memory_client_free(struct memory_client *client)
 {
     dynbuf_free(&client->bytes);
+}
+
+/* The core as the tests run it, feeding `writer`: request "r1", 7 prompt
+ * tokens, a reply of up to 1 MiB; `max_tokens` and `stop` as given (0,
+ * NULL: none). */
+static inline void
+memory_core_start(struct reply_core *core, struct reply_writer *writer, long max_tokens,
+                  const cJSON *stop)
+{
+    struct reply_core_options options = {
+        .request_id = "r1",
+        .prompt_tokens = 7,
+        .max_tokens = max_tokens,
+        .stop = stop,
+        .max_reply_bytes = 1u << 20,
+    };
+    CHECK(reply_core_init(core, &options, (struct reply_sink){ reply_writer_event, writer }) == 0);
 }
 
 /* A window's frame (JSON text) into the core. */

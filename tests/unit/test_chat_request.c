@@ -5,30 +5,20 @@
 
 #include "chat_request.h"
 #include "check.h"
+#include "parse_check.h"
 
 static int
 parse(const char *body, struct chat_request *req, struct api_error *err)
 {
-    memset(err, 0, sizeof *err);
-    return chat_request_parse(body, strlen(body), req, err);
+    return parse_check_run(chat_request_parse, body, req, err);
 }
 
 static void
 expect_error(const char *body, const char *code, const char *param)
 {
-    struct chat_request req;
     struct api_error err;
-    int rc = parse(body, &req, &err);
-    CHECK(rc == -1);
-    if (rc == -1) {
-        CHECK(err.status == 400);
-        CHECK_STR(err.code, code);
-        CHECK_STR(err.param, param);
+    if (parse_check_refused(chat_request_parse, body, code, param, &err))
         CHECK(strlen(err.message) > 10);
-    } else {
-        fprintf(stderr, "  accepted: %s\n", body);
-    }
-    chat_request_free(&req);
 }
 
 static void

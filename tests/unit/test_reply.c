@@ -29,13 +29,7 @@ start(struct reply_under_test *t, bool stream)
     struct reply_transport transport = memory_client_init(&t->client);
     CHECK(chat_reply_init(&t->reply, "r1", "copilot/gpt-4o", false, false, 1u << 20) == 0);
     reply_writer_init(&t->writer, &chat_wire_format, &t->reply, transport, stream);
-    struct reply_core_options options = {
-        .request_id = "r1",
-        .prompt_tokens = 7,
-        .max_reply_bytes = 1u << 20,
-    };
-    CHECK(reply_core_init(&t->core, &options,
-                          (struct reply_sink){ reply_writer_event, &t->writer }) == 0);
+    memory_core_start(&t->core, &t->writer, 0, NULL);
 }
 
 static void
@@ -126,14 +120,7 @@ test_stop_and_usage(void)
     start(&t, false);
     reply_core_free(&t.core);
     cJSON *stop_list = cJSON_Parse("[\"END\"]");
-    struct reply_core_options options = {
-        .request_id = "r1",
-        .prompt_tokens = 7,
-        .stop = stop_list,
-        .max_reply_bytes = 1u << 20,
-    };
-    CHECK(reply_core_init(&t.core, &options,
-                          (struct reply_sink){ reply_writer_event, &t.writer }) == 0);
+    memory_core_start(&t.core, &t.writer, 0, stop_list);
     frame(&t, "{\"type\":\"delta\",\"text\":\"one two E\"}");
     frame(&t, "{\"type\":\"delta\",\"text\":\"ND three\"}");
     CHECK(t.core.finished && t.core.cancel_window);

@@ -40,14 +40,7 @@ start(struct reply_under_test *t, const char *body)
     };
     CHECK(responses_wire_format.reply_init(&t->reply, &setup) == 0);
     reply_writer_init(&t->writer, &responses_wire_format, &t->reply, transport, t->request.stream);
-    struct reply_core_options options = {
-        .request_id = "r1",
-        .prompt_tokens = 7,
-        .max_tokens = t->request.max_tokens,
-        .max_reply_bytes = 1u << 20,
-    };
-    CHECK(reply_core_init(&t->core, &options,
-                          (struct reply_sink){ reply_writer_event, &t->writer }) == 0);
+    memory_core_start(&t->core, &t->writer, t->request.max_tokens, NULL);
 }
 
 static void

@@ -5,33 +5,21 @@
 #include <string.h>
 
 #include "check.h"
+#include "parse_check.h"
 #include "responses_request.h"
 
 static int
 parse(const char *body, struct chat_request *req, struct api_error *err)
 {
-    memset(err, 0, sizeof *err);
-    return responses_request_parse(body, strlen(body), req, err);
+    return parse_check_run(responses_request_parse, body, req, err);
 }
 
 static void
 expect_error(const char *body, const char *code, const char *param)
 {
-    struct chat_request req;
     struct api_error err;
-    int rc = parse(body, &req, &err);
-    CHECK(rc == -1);
-    if (rc == -1) {
-        CHECK(err.status == 400);
-        CHECK_STR(err.code, code);
-        CHECK_STR(err.param, param);
+    if (parse_check_refused(responses_request_parse, body, code, param, &err))
         CHECK(strlen(err.message) > 10);
-        if (err.code == NULL || strcmp(err.code, code) != 0 || strcmp(err.param, param) != 0)
-            fprintf(stderr, "  for %s\n  got %s %s: %s\n", body, err.code, err.param, err.message);
-    } else {
-        fprintf(stderr, "  accepted: %s\n", body);
-    }
-    chat_request_free(&req);
 }
 
 /* The request printed as JSON (root and what the renderer reads). */
