@@ -269,6 +269,8 @@ class PipeConnection implements FrameChannel {
   /** Frames received after welcome but before release(). */
   private held: InboundFrame[] | undefined = [];
   private lastReceived = Date.now();
+  /** Set while frames are being gathered for one write (see send). */
+  private corked = false;
   private readonly decoder: FrameDecoder;
   private readonly frameEmitter = new Emitter<InboundFrame>();
   private readonly closeEmitter = new Emitter<void>();
@@ -322,9 +324,24 @@ class PipeConnection implements FrameChannel {
     if (this.closedValue) {
       return false;
     }
-    this.socket.write(encodeFrame(frame, this.options.maxFrameBytes));
+    const line = encodeFrame(frame, this.options.maxFrameBytes);
+    if (!this.corked) {
+      // A write is a system call, and it was most of this process's CPU per
+      // request (tests/bench/README.md): the frames sent in one turn of the
+      // event loop (a reply's delta and done, the replies to the frames of
+      // one read) leave in one writev once the turn's promise jobs are done.
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.socket.write(line);
     return true;
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   whenWritable(): Promise<void> {
     if (this.closedValue || !this.socket.writableNeedDrain) {
