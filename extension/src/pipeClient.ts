@@ -16,7 +16,7 @@ import * as net from 'node:net';
 
 import type { Disposable, Event } from './events';
 import { Emitter } from './events';
-import { FrameDecoder, FrameError, encodeFrame } from './frameCodec';
+import { FrameDecoder, FrameError, encodeFrameLine } from './frameCodec';
 import type { Logger } from './logger';
 import { describeError } from './logger';
 import type { Announcement, InboundFrame, OutboundFrame } from './protocol';
@@ -324,7 +324,7 @@ class PipeConnection implements FrameChannel {
     if (this.closedValue) {
       return false;
     }
-    const line = encodeFrame(frame, this.options.maxFrameBytes);
+    const line = encodeFrameLine(frame, this.options.maxFrameBytes);
     if (!this.corked) {
       // A write is a system call, and it was most of this process's CPU per
       // request (tests/bench/README.md): the frames sent in one turn of the

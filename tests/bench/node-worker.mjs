@@ -113,6 +113,9 @@ function estimate(value) {
   return Math.ceil(chars / 4);
 }
 
+/** An async iterable that ends at once, shared: no generator per request. */
+const NO_TEXT = { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ done: true, value: undefined }) }) };
+
 /** A vscode.LanguageModelChat that answers at once. */
 class InstantModel {
   constructor(family) {
@@ -126,7 +129,7 @@ class InstantModel {
 
   sendRequest(messages, _options, token) {
     // ModelCalls reads `stream` only; `text` is there for the type's sake.
-    return Promise.resolve({ stream: reply(lastText(messages), token), text: (async function* none() {})() });
+    return Promise.resolve({ stream: reply(lastText(messages), token), text: NO_TEXT });
   }
 
   countTokens(value) {
