@@ -383,6 +383,11 @@ class PipeConnection implements FrameChannel {
     this.held = undefined;
     clearTimeout(this.handshakeTimer);
     clearInterval(this.pingTimer);
+    // Frames sent earlier in this turn are still gathered (send): they are
+    // written first, as they would have been had each gone out at once.
+    if (this.corked) {
+      this.uncork();
+    }
     if (flush) {
       this.socket.end();
       setTimeout(() => this.socket.destroy(), 1_000).unref();

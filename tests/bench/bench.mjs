@@ -27,7 +27,9 @@
 // BENCH_NODE_WORKER (0: skip the real-worker row), LITELLM_EXTENSION_HARNESS
 // (the extension's harness bundle; run.sh builds it), BENCH_NODE_WORKER_PROF
 // (a directory: the Node workers run with --cpu-prof and write their profiles
-// there when stopped; tests/bench/cpuprofile-top.mjs summarises them).
+// there when stopped; tests/bench/cpuprofile-top.mjs summarises them),
+// BENCH_NODE_WORKER_BASELINE (another harness bundle, e.g. built from an
+// older commit: a second real-worker row beside the first, same round).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -61,6 +63,7 @@ const config = {
   json: env.BENCH_JSON || '',
   nodeWorker: env.BENCH_NODE_WORKER !== '0',
   nodeWorkerProf: env.BENCH_NODE_WORKER_PROF || '',
+  nodeWorkerBaseline: env.BENCH_NODE_WORKER_BASELINE || '',
   concurrency: [1, 16, 64],
 };
 const wrkScript = path.join(here, 'wrk-report.lua');
@@ -212,9 +215,10 @@ cleanups.push(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
 
 class Gateway {
   /** worker: true (instant_worker), 'node' (node-worker.mjs, one process a window) or false. */
-  constructor(name, { fcgiConfig = {}, templates = config.templates, env: extraEnv = {}, connPerClient = 4096, fcgi = config.fcgi, worker = true } = {}) {
+  constructor(name, { fcgiConfig = {}, templates = config.templates, env: extraEnv = {}, connPerClient = 4096, fcgi = config.fcgi, worker = true, harness = '' } = {}) {
     this.name = name;
     this.withWorker = worker;
+    this.harness = harness;
     this.workers = [];
     this.prefix = path.join(tmpRoot, name);
     this.fcgiConfig = fcgiConfig;
@@ -246,7 +250,8 @@ class Gateway {
     if (this.withWorker === 'node') {
       const prof = config.nodeWorkerProf ? ['--cpu-prof', `--cpu-prof-dir=${config.nodeWorkerProf}`] : [];
       for (let i = 0; i < config.connections; i++) {
-        this.workers.push(await startChild(process.execPath, [...prof, nodeWorker, '--pipe', this.pipe], /^ready/, { what: 'node-worker' }));
+        this.workers.push(await startChild(process.execPath, [...prof, nodeWorker, '--pipe', this.pipe], /^ready/,
+          { what: 'node-worker', env: this.harness ? { LITELLM_EXTENSION_HARNESS: this.harness } : {} }));
       }
     } else if (this.withWorker) {
       this.workers.push(await startChild(instantWorker, ['--pipe', this.pipe, '--connections', String(config.connections)],
@@ -411,9 +416,9 @@ async function hold(target, n, sample) {
 
 // ---------------------------------------------------------------- the run
 
-async function measureRound(index, baseline, gateway, peer, variants, nulls, nodeGateway) {
+async function measureRound(index, baseline, gateway, peer, variants, nulls, nodeGateways) {
   const everyPid = () => [...baseline.pids(), ...gateway.pids(), ...peer.pids(), ...variants.flatMap((g) => g.pids()),
-    ...nulls.flatMap((g) => g.pids()), ...(nodeGateway ? nodeGateway.pids() : [])];
+    ...nulls.flatMap((g) => g.pids()), ...nodeGateways.flatMap((g) => g.pids())];
   const machine0 = machineCpu();
   const ours0 = everyPid().reduce((s, p) => s + cpuSeconds(p), 0) + cpuSeconds(process.pid, true);
   const round = { index, nonStream: {}, streaming: {}, variants: {} };
@@ -421,7 +426,7 @@ async function measureRound(index, baseline, gateway, peer, variants, nulls, nod
     round.nonStream[c] = { nginx: await wrk(baseline, c) };
     for (const n of nulls) round.nonStream[c][n.key] = await wrk(n, c);
     round.nonStream[c].gateway = await wrk(gateway, c);
-    if (nodeGateway) round.nonStream[c].gatewayNodeWorker = await wrk(nodeGateway, c);
+    for (const g of nodeGateways) round.nonStream[c][g.key] = await wrk(g, c);
     round.nonStream[c].peer = await wrk(peer, c);
     for (const g of variants) (round.variants[g.label] ??= { nonStream: {} }).nonStream[c] = await wrk(g, c);
     log(`round ${index + 1}: c=${c} nginx ${f0(round.nonStream[c].nginx.rps)}/s gateway ${f0(round.nonStream[c].gateway.rps)}/s peer ${f0(round.nonStream[c].peer.rps)}/s`);
@@ -434,9 +439,9 @@ async function measureRound(index, baseline, gateway, peer, variants, nulls, nod
     gatewayBurst: await streams(gateway, burst),
     peerBurst: await streams(peer, burst),
   };
-  if (nodeGateway) {
-    round.streaming.gatewayNodeWorkerPaced = await streams(nodeGateway, paced);
-    round.streaming.gatewayNodeWorkerBurst = await streams(nodeGateway, burst);
+  for (const g of nodeGateways) {
+    round.streaming[`${g.key}Paced`] = await streams(g, paced);
+    round.streaming[`${g.key}Burst`] = await streams(g, burst);
   }
   for (const g of variants.filter((v) => v.streaming)) {
     round.variants[g.label].streaming = { paced: await streams(g, paced), burst: await streams(g, burst) };
@@ -579,6 +584,7 @@ function report(rounds, best, scale, meta) {
       ...(row.fcgiNullKeepalive ? [['FastCGI null, ka', row.fcgiNullKeepalive]] : []),
       ['gateway', row.gateway],
       ...(row.gatewayNodeWorker ? [['gw, Node worker', row.gatewayNodeWorker]] : []),
+      ...(row.gatewayNodeWorkerBaseline ? [['gw, Node baseline', row.gatewayNodeWorkerBaseline]] : []),
       ['peer (node:http)', row.peer],
     ];
     for (const [name, m] of lines) {
@@ -599,6 +605,16 @@ function report(rounds, best, scale, meta) {
       out.push(`  c=${padr(c, 3)} worker CPU us/request: Node ${f1(node)}, instant_worker ${f1(instant)} (${f1(node / instant)}x); ` +
         `req/s ${f0(row.gatewayNodeWorker.rps)} vs ${f0(row.gateway.rps)} (${f2(row.gatewayNodeWorker.rps / row.gateway.rps)}x), ` +
         `vs the peer ${f2(row.gatewayNodeWorker.rps / row.peer.rps)}x; p50 ${f0(row.gatewayNodeWorker.p50)} vs ${f0(row.gateway.p50)} us`);
+    }
+    if (r.nonStream[config.concurrency[0]].gatewayNodeWorkerBaseline) {
+      out.push(`  "gw, Node baseline" runs the harness bundle ${config.nodeWorkerBaseline}:`);
+      for (const c of config.concurrency) {
+        const row = r.nonStream[c];
+        const node = row.gatewayNodeWorker.cpuUsPerRequest.worker;
+        const base = row.gatewayNodeWorkerBaseline.cpuUsPerRequest.worker;
+        out.push(`  c=${padr(c, 3)} worker CPU us/request: this tree ${f1(node)}, baseline ${f1(base)} (${f2(node / base)}x); ` +
+          `req/s ${f0(row.gatewayNodeWorker.rps)} vs ${f0(row.gatewayNodeWorkerBaseline.rps)} (${f2(row.gatewayNodeWorker.rps / row.gatewayNodeWorkerBaseline.rps)}x)`);
+      }
     }
   }
   if (Object.keys(r.variants).length > 0) {
@@ -624,6 +640,8 @@ function report(rounds, best, scale, meta) {
     ['peer (node:http)', 'back to back, 32 streams, 16 at once', s.peerBurst],
     ...(s.gatewayNodeWorkerPaced ? [['gw, Node worker', `paced ${config.paceUs} us, 3 streams one by one`, s.gatewayNodeWorkerPaced],
       ['gw, Node worker', 'back to back, 32 streams, 16 at once', s.gatewayNodeWorkerBurst]] : []),
+    ...(s.gatewayNodeWorkerBaselinePaced ? [['gw, Node baseline', `paced ${config.paceUs} us, 3 streams one by one`, s.gatewayNodeWorkerBaselinePaced],
+      ['gw, Node baseline', 'back to back, 32 streams, 16 at once', s.gatewayNodeWorkerBaselineBurst]] : []),
   ];
   for (const [name, mode, m] of streamRows) {
     const cpu = Object.entries(m.cpuUsPerChunk).map(([k, v]) => `${k} ${f1(v)}`).join(', ');
@@ -765,15 +783,25 @@ async function main() {
   }
 
   // The gateway again, with the extension's own code as the windows.
-  const nodeGateway = config.nodeWorker ? await new Gateway('gw-node', { worker: 'node' }).start() : null;
-  const everyTarget = [baseline, gateway, peer, ...variants, ...nulls, ...(nodeGateway ? [nodeGateway] : [])];
+  const nodeGateways = [];
+  if (config.nodeWorker) {
+    const g = await new Gateway('gw-node', { worker: 'node' }).start();
+    g.key = 'gatewayNodeWorker';
+    nodeGateways.push(g);
+  }
+  if (config.nodeWorker && config.nodeWorkerBaseline) {
+    const g = await new Gateway('gw-node-base', { worker: 'node', harness: config.nodeWorkerBaseline }).start();
+    g.key = 'gatewayNodeWorkerBaseline';
+    nodeGateways.push(g);
+  }
+  const everyTarget = [baseline, gateway, peer, ...variants, ...nulls, ...nodeGateways];
 
   // Warm-up: JIT, caches, first connections.
   for (const t of everyTarget) await wrk(t, 16, 1);
-  for (const t of [gateway, peer, ...(nodeGateway ? [nodeGateway] : [])]) await streams(t, { paceUs: 0, count: 4, concurrency: 4 });
+  for (const t of [gateway, peer, ...nodeGateways]) await streams(t, { paceUs: 0, count: 4, concurrency: 4 });
 
   const rounds = [];
-  for (let i = 0; i < config.rounds; i++) rounds.push(await measureRound(i, baseline, gateway, peer, variants, nulls, nodeGateway));
+  for (let i = 0; i < config.rounds; i++) rounds.push(await measureRound(i, baseline, gateway, peer, variants, nulls, nodeGateways));
   let best = 0;
   rounds.forEach((x, i) => { if (x.foreignCpu < rounds[best].foreignCpu) best = i; });
   for (const t of everyTarget) await t.stop();

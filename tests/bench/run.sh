@@ -7,7 +7,7 @@
 # LITELLM_TEMPLATES BENCH_BIN_DIR NODE.  Knobs (environment): BENCH_ROUNDS,
 # BENCH_DURATION, BENCH_CONNECTIONS, BENCH_CHUNKS, BENCH_PACE_US, BENCH_SCALE,
 # BENCH_LIBFCGI, BENCH_CANDIDATE, BENCH_JSON, BENCH_NODE_WORKER,
-# BENCH_NODE_WORKER_PROF (see bench.mjs).
+# BENCH_NODE_WORKER_PROF, BENCH_NODE_WORKER_BASELINE (see bench.mjs).
 #
 # The real-worker row (BENCH_NODE_WORKER, on unless 0) runs the extension's
 # harness bundle, extension/out/harness.mjs: built here when missing or older

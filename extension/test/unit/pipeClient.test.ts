@@ -140,6 +140,21 @@ describe('pipe client', () => {
     }
   });
 
+  it('writes the frames of the turn before closing the connection', async () => {
+    const responder = new FakeResponder(socketPath());
+    await responder.listen();
+    const pipe = client(responder.path);
+    const channel = nextChannel(pipe);
+    await pipe.connect();
+    const connection = await channel;
+    connection.send({ type: 'error', id: 'r1', code: 'cancelled', message: 'shutting down' });
+    pipe.close();
+    assert.equal(connection.closed, true);
+    const [error] = await responder.waitFor((f) => f.type === 'error');
+    assert.equal(error?.id, 'r1');
+    await responder.close();
+  });
+
   it('reconnects with backoff after the responder restarts, and says hello again', async () => {
     const responder = new FakeResponder(socketPath());
     await responder.listen();
