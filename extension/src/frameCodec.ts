@@ -95,7 +95,7 @@ export class FrameDecoder {
     }
     let value: unknown;
     try {
-      value = JSON.parse(this.utf8.decode(line.subarray(0, length)));
+      value = JSON.parse(this.utf8.decode(length === line.length ? line : line.subarray(0, length)));
     } catch (err) {
       return new FrameError(`line is not valid UTF-8 JSON: ${err instanceof Error ? err.message : String(err)}`);
     }
