@@ -326,7 +326,7 @@ class PipeConnection implements FrameChannel {
     }
     const line = encodeFrameLine(frame, this.options.maxFrameBytes);
     if (!this.corked) {
-      // A write is a system call, and it was most of this process's CPU per
+      // A write is a system call, and it was this process's largest cost per
       // request (tests/bench/README.md): the frames sent in one turn of the
       // event loop (a reply's delta and done, the replies to the frames of
       // one read) leave in one writev once the turn's promise jobs are done.
