@@ -95,7 +95,7 @@ export class FrameDecoder {
     }
     let value: unknown;
     try {
-      value = JSON.parse(this.utf8.decode(line.subarray(0, length)));
+      value = JSON.parse(this.utf8.decode(length === line.length ? line : line.subarray(0, length)));
     } catch (err) {
       return new FrameError(`line is not valid UTF-8 JSON: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -123,13 +123,21 @@ export class FrameDecoder {
  * Throws FrameError when the line would exceed the limit.
  */
 export function encodeFrame(frame: OutboundFrame, maxFrameBytes: number = MAX_FRAME_BYTES): Buffer {
+  return Buffer.from(encodeFrameLine(frame, maxFrameBytes), 'utf8');
+}
+
+/**
+ * encodeFrame as a string, for a socket that encodes it as it writes: no
+ * Buffer of our own per frame. Its UTF-8 length is only counted when it
+ * could be over the limit (a UTF-16 code unit is at most 3 UTF-8 bytes).
+ */
+export function encodeFrameLine(frame: OutboundFrame, maxFrameBytes: number = MAX_FRAME_BYTES): string {
   const text = JSON.stringify(frame);
-  const length = Buffer.byteLength(text, 'utf8');
-  if (length > maxFrameBytes) {
-    throw new FrameError(`${frame.type} frame of ${length} bytes exceeds the ${maxFrameBytes}-byte limit`);
+  if (text.length * 3 > maxFrameBytes) {
+    const length = Buffer.byteLength(text, 'utf8');
+    if (length > maxFrameBytes) {
+      throw new FrameError(`${frame.type} frame of ${length} bytes exceeds the ${maxFrameBytes}-byte limit`);
+    }
   }
-  const line = Buffer.allocUnsafe(length + 1);
-  line.write(text, 0, 'utf8');
-  line[length] = NEWLINE;
-  return line;
+  return `${text}\n`;
 }

@@ -332,10 +332,11 @@ function trySend(channel: FrameChannel, frame: ReplyFrame, logger: Logger): void
  */
 function raceCancellation<T>(promise: PromiseLike<T>, token: vscode.CancellationToken): Promise<T> {
   const settled = Promise.resolve(promise);
-  settled.catch(() => undefined);
   if (token.isCancellationRequested) {
+    settled.catch(() => undefined);
     return Promise.reject(new CancelledError());
   }
+  // settled.then below observes a rejection too: no extra catch per part.
   return new Promise<T>((resolve, reject) => {
     const listener = token.onCancellationRequested(() => {
       listener.dispose();

@@ -16,7 +16,7 @@ import * as net from 'node:net';
 
 import type { Disposable, Event } from './events';
 import { Emitter } from './events';
-import { FrameDecoder, FrameError, encodeFrame } from './frameCodec';
+import { FrameDecoder, FrameError, encodeFrameLine } from './frameCodec';
 import type { Logger } from './logger';
 import { describeError } from './logger';
 import type { Announcement, InboundFrame, OutboundFrame } from './protocol';
@@ -269,6 +269,8 @@ class PipeConnection implements FrameChannel {
   /** Frames received after welcome but before release(). */
   private held: InboundFrame[] | undefined = [];
   private lastReceived = Date.now();
+  /** Set while frames are being gathered for one write (see send). */
+  private corked = false;
   private readonly decoder: FrameDecoder;
   private readonly frameEmitter = new Emitter<InboundFrame>();
   private readonly closeEmitter = new Emitter<void>();
@@ -322,9 +324,24 @@ class PipeConnection implements FrameChannel {
     if (this.closedValue) {
       return false;
     }
-    this.socket.write(encodeFrame(frame, this.options.maxFrameBytes));
+    const line = encodeFrameLine(frame, this.options.maxFrameBytes);
+    if (!this.corked) {
+      // A write is a system call, and it was this process's largest cost per
+      // request (tests/bench/README.md): the frames sent in one turn of the
+      // event loop (a reply's delta and done, the replies to the frames of
+      // one read) leave in one writev once the turn's promise jobs are done.
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.socket.write(line);
     return true;
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   whenWritable(): Promise<void> {
     if (this.closedValue || !this.socket.writableNeedDrain) {
@@ -366,6 +383,11 @@ class PipeConnection implements FrameChannel {
     this.held = undefined;
     clearTimeout(this.handshakeTimer);
     clearInterval(this.pingTimer);
+    // Frames sent earlier in this turn are still gathered (send): they are
+    // written first, as they would have been had each gone out at once.
+    if (this.corked) {
+      this.uncork();
+    }
     if (flush) {
       this.socket.end();
       setTimeout(() => this.socket.destroy(), 1_000).unref();

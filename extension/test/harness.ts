@@ -146,9 +146,14 @@ export async function serveModels(options: ServeModelsOptions): Promise<ServedMo
  * such method; this reaches the PipeConnection's private socket.
  */
 export function dropConnection(channel: FrameChannel): void {
-  const socket = (channel as unknown as { socket?: { destroy(): void } }).socket;
+  const socket = (channel as unknown as { socket?: { destroy(): void; uncork(): void; writableCorked: number } }).socket;
   if (!socket || typeof socket.destroy !== 'function') {
     throw new Error('dropConnection: this channel has no socket (is it a PipeClient connection?)');
+  }
+  // The frames the client gathered in this turn (PipeConnection.send) reach
+  // the peer before the drop, as frames sent before a failure do.
+  while (socket.writableCorked > 0) {
+    socket.uncork();
   }
   socket.destroy();
 }

@@ -7,6 +7,9 @@
 //   - the gateway: litellmctl -> nginx -> litellm-fcgi -> pipe -> instant_worker,
 //     and variants of it (libfcgi's poll timeouts, FastCGI keep-alive, a candidate),
 //   - the peer: node peer-shim.mjs (node:http, in-process instant model),
+//   - the gateway with the real worker: the same, but the windows on the pipe
+//     are node-worker.mjs, the extension's own pipe client and model calls
+//     (its harness bundle) with a model that answers at once,
 // measures them in rounds (non-stream with wrk at concurrency 1, 16, 64;
 // 1,000-chunk streams with sse_client), then the scale test (idle open
 // streams: RSS and threads), and prints one table from the quietest round.
@@ -20,7 +23,13 @@
 // the gateway variants), BENCH_CANDIDATE (another litellm-fcgi binary, or a
 // script that sets its environment and execs one, measured beside the built
 // one: non-stream, streaming and scale) and BENCH_CANDIDATE_TEMPLATES (its
-// nginx templates), BENCH_JSON (write every figure there), WRK, LITELLM_NGINX.
+// nginx templates), BENCH_JSON (write every figure there), WRK, LITELLM_NGINX,
+// BENCH_NODE_WORKER (0: skip the real-worker row), LITELLM_EXTENSION_HARNESS
+// (the extension's harness bundle; run.sh builds it), BENCH_NODE_WORKER_PROF
+// (a directory: the Node workers run with --cpu-prof and write their profiles
+// there when stopped; tests/bench/cpuprofile-top.mjs summarises them),
+// BENCH_NODE_WORKER_BASELINE (another harness bundle, e.g. built from an
+// older commit: a second real-worker row beside the first, same round).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -52,6 +61,9 @@ const config = {
   candidate: env.BENCH_CANDIDATE || '',
   candidateTemplates: env.BENCH_CANDIDATE_TEMPLATES || '',
   json: env.BENCH_JSON || '',
+  nodeWorker: env.BENCH_NODE_WORKER !== '0',
+  nodeWorkerProf: env.BENCH_NODE_WORKER_PROF || '',
+  nodeWorkerBaseline: env.BENCH_NODE_WORKER_BASELINE || '',
   concurrency: [1, 16, 64],
 };
 const wrkScript = path.join(here, 'wrk-report.lua');
@@ -59,6 +71,7 @@ const peerShim = path.join(here, 'peer-shim.mjs');
 const instantWorker = path.join(config.binDir, 'instant_worker');
 const sseClient = path.join(config.binDir, 'sse_client');
 const fcgiNull = path.join(config.binDir, 'fcgi_null');
+const nodeWorker = path.join(here, 'node-worker.mjs');
 const CLK_TCK = 100;
 const MAX_STREAMS = Math.max(...config.scale, 1);
 
@@ -201,9 +214,12 @@ fs.chmodSync(tmpRoot, 0o755);   // nginx workers run as www-data when we are roo
 cleanups.push(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
 
 class Gateway {
-  constructor(name, { fcgiConfig = {}, templates = config.templates, env: extraEnv = {}, connPerClient = 4096, fcgi = config.fcgi, worker = true } = {}) {
+  /** worker: true (instant_worker), 'node' (node-worker.mjs, one process a window) or false. */
+  constructor(name, { fcgiConfig = {}, templates = config.templates, env: extraEnv = {}, connPerClient = 4096, fcgi = config.fcgi, worker = true, harness = '' } = {}) {
     this.name = name;
     this.withWorker = worker;
+    this.harness = harness;
+    this.workers = [];
     this.prefix = path.join(tmpRoot, name);
     this.fcgiConfig = fcgiConfig;
     this.templates = templates;
@@ -231,9 +247,17 @@ class Gateway {
     this.responderPid = status.responder_pid;
     this.nginxPid = status.nginx_pid;
     this.pipe = status.pipe;
+    if (this.withWorker === 'node') {
+      const prof = config.nodeWorkerProf ? ['--cpu-prof', `--cpu-prof-dir=${config.nodeWorkerProf}`] : [];
+      for (let i = 0; i < config.connections; i++) {
+        this.workers.push(await startChild(process.execPath, [...prof, nodeWorker, '--pipe', this.pipe], /^ready/,
+          { what: 'node-worker', env: this.harness ? { LITELLM_EXTENSION_HARNESS: this.harness } : {} }));
+      }
+    } else if (this.withWorker) {
+      this.workers.push(await startChild(instantWorker, ['--pipe', this.pipe, '--connections', String(config.connections)],
+        /^ready/, { what: 'instant_worker' }));
+    }
     if (this.withWorker) {
-      this.worker = await startChild(instantWorker, ['--pipe', this.pipe, '--connections', String(config.connections)],
-        /^ready/, { what: 'instant_worker' });
       await waitUntil(async () => JSON.parse((await httpGet(this.port, '/health')).body).windows >= config.connections,
         `/health to count ${config.connections} windows`);
     }
@@ -245,11 +269,11 @@ class Gateway {
     return {
       nginx: cpuSeconds(this.nginxPid) + this.nginxWorkers.reduce((s, p) => s + cpuSeconds(p), 0),
       responder: cpuSeconds(this.responderPid),
-      ...(this.worker ? { worker: cpuSeconds(this.worker.pid) } : {}),
+      ...(this.workers.length > 0 ? { worker: this.workers.reduce((s, w) => s + cpuSeconds(w.pid), 0) } : {}),
     };
   }
 
-  pids() { return [this.nginxPid, ...this.nginxWorkers, this.responderPid, ...(this.worker ? [this.worker.pid] : [])]; }
+  pids() { return [this.nginxPid, ...this.nginxWorkers, this.responderPid, ...this.workers.map((w) => w.pid)]; }
 
   memory() {
     const responder = statusOf(this.responderPid);
@@ -261,7 +285,7 @@ class Gateway {
     if (this.stopped || !this.port) return;
     this.stopped = true;
     await this.ctl(['shutdown']);
-    if (this.worker) await this.worker.stop();
+    for (const w of this.workers) await w.stop();
   }
 }
 
@@ -392,9 +416,9 @@ async function hold(target, n, sample) {
 
 // ---------------------------------------------------------------- the run
 
-async function measureRound(index, baseline, gateway, peer, variants, nulls) {
+async function measureRound(index, baseline, gateway, peer, variants, nulls, nodeGateways) {
   const everyPid = () => [...baseline.pids(), ...gateway.pids(), ...peer.pids(), ...variants.flatMap((g) => g.pids()),
-    ...nulls.flatMap((g) => g.pids())];
+    ...nulls.flatMap((g) => g.pids()), ...nodeGateways.flatMap((g) => g.pids())];
   const machine0 = machineCpu();
   const ours0 = everyPid().reduce((s, p) => s + cpuSeconds(p), 0) + cpuSeconds(process.pid, true);
   const round = { index, nonStream: {}, streaming: {}, variants: {} };
@@ -402,6 +426,7 @@ async function measureRound(index, baseline, gateway, peer, variants, nulls) {
     round.nonStream[c] = { nginx: await wrk(baseline, c) };
     for (const n of nulls) round.nonStream[c][n.key] = await wrk(n, c);
     round.nonStream[c].gateway = await wrk(gateway, c);
+    for (const g of nodeGateways) round.nonStream[c][g.key] = await wrk(g, c);
     round.nonStream[c].peer = await wrk(peer, c);
     for (const g of variants) (round.variants[g.label] ??= { nonStream: {} }).nonStream[c] = await wrk(g, c);
     log(`round ${index + 1}: c=${c} nginx ${f0(round.nonStream[c].nginx.rps)}/s gateway ${f0(round.nonStream[c].gateway.rps)}/s peer ${f0(round.nonStream[c].peer.rps)}/s`);
@@ -414,6 +439,10 @@ async function measureRound(index, baseline, gateway, peer, variants, nulls) {
     gatewayBurst: await streams(gateway, burst),
     peerBurst: await streams(peer, burst),
   };
+  for (const g of nodeGateways) {
+    round.streaming[`${g.key}Paced`] = await streams(g, paced);
+    round.streaming[`${g.key}Burst`] = await streams(g, burst);
+  }
   for (const g of variants.filter((v) => v.streaming)) {
     round.variants[g.label].streaming = { paced: await streams(g, paced), burst: await streams(g, burst) };
   }
@@ -554,6 +583,8 @@ function report(rounds, best, scale, meta) {
       ...(row.fcgiNull ? [['FastCGI null', row.fcgiNull]] : []),
       ...(row.fcgiNullKeepalive ? [['FastCGI null, ka', row.fcgiNullKeepalive]] : []),
       ['gateway', row.gateway],
+      ...(row.gatewayNodeWorker ? [['gw, Node worker', row.gatewayNodeWorker]] : []),
+      ...(row.gatewayNodeWorkerBaseline ? [['gw, Node baseline', row.gatewayNodeWorkerBaseline]] : []),
       ['peer (node:http)', row.peer],
     ];
     for (const [name, m] of lines) {
@@ -561,6 +592,29 @@ function report(rounds, best, scale, meta) {
       out.push(`  ${padr(name === 'nginx return 200' ? c : '', 5)}${padr(name, 18)}${pad(f0(m.p50), 8)}${pad(f0(m.p99), 8)}${pad(f0(m.rps), 9)}` +
         `${pad(name === 'nginx return 200' ? '1' : f2(m.p50 / row.nginx.p50), 13)}${pad(name === 'nginx return 200' ? '1' : f2(m.rps / row.nginx.rps), 15)}` +
         `${pad(name === 'peer (node:http)' ? '1' : f2(m.rps / row.peer.rps), 14)}${pad(m.errors, 5)}   ${cpu}`);
+    }
+  }
+  if (r.nonStream[config.concurrency[0]].gatewayNodeWorker) {
+    out.push('');
+    out.push('  The real worker: "gw, Node worker" is the gateway with the extension\'s own pipe client and model calls (node-worker.mjs, ' +
+      `${config.connections} Node processes, one a window) on the pipe instead of instant_worker (C); worker = those processes' CPU:`);
+    for (const c of config.concurrency) {
+      const row = r.nonStream[c];
+      const node = row.gatewayNodeWorker.cpuUsPerRequest.worker;
+      const instant = row.gateway.cpuUsPerRequest.worker;
+      out.push(`  c=${padr(c, 3)} worker CPU us/request: Node ${f1(node)}, instant_worker ${f1(instant)} (${f1(node / instant)}x); ` +
+        `req/s ${f0(row.gatewayNodeWorker.rps)} vs ${f0(row.gateway.rps)} (${f2(row.gatewayNodeWorker.rps / row.gateway.rps)}x), ` +
+        `vs the peer ${f2(row.gatewayNodeWorker.rps / row.peer.rps)}x; p50 ${f0(row.gatewayNodeWorker.p50)} vs ${f0(row.gateway.p50)} us`);
+    }
+    if (r.nonStream[config.concurrency[0]].gatewayNodeWorkerBaseline) {
+      out.push(`  "gw, Node baseline" runs the harness bundle ${config.nodeWorkerBaseline}:`);
+      for (const c of config.concurrency) {
+        const row = r.nonStream[c];
+        const node = row.gatewayNodeWorker.cpuUsPerRequest.worker;
+        const base = row.gatewayNodeWorkerBaseline.cpuUsPerRequest.worker;
+        out.push(`  c=${padr(c, 3)} worker CPU us/request: this tree ${f1(node)}, baseline ${f1(base)} (${f2(node / base)}x); ` +
+          `req/s ${f0(row.gatewayNodeWorker.rps)} vs ${f0(row.gatewayNodeWorkerBaseline.rps)} (${f2(row.gatewayNodeWorker.rps / row.gatewayNodeWorkerBaseline.rps)}x)`);
+      }
     }
   }
   if (Object.keys(r.variants).length > 0) {
@@ -584,6 +638,10 @@ function report(rounds, best, scale, meta) {
     ['peer (node:http)', `paced ${config.paceUs} us, 3 streams one by one`, s.peerPaced],
     ['gateway', 'back to back, 32 streams, 16 at once', s.gatewayBurst],
     ['peer (node:http)', 'back to back, 32 streams, 16 at once', s.peerBurst],
+    ...(s.gatewayNodeWorkerPaced ? [['gw, Node worker', `paced ${config.paceUs} us, 3 streams one by one`, s.gatewayNodeWorkerPaced],
+      ['gw, Node worker', 'back to back, 32 streams, 16 at once', s.gatewayNodeWorkerBurst]] : []),
+    ...(s.gatewayNodeWorkerBaselinePaced ? [['gw, Node baseline', `paced ${config.paceUs} us, 3 streams one by one`, s.gatewayNodeWorkerBaselinePaced],
+      ['gw, Node baseline', 'back to back, 32 streams, 16 at once', s.gatewayNodeWorkerBaselineBurst]] : []),
   ];
   for (const [name, mode, m] of streamRows) {
     const cpu = Object.entries(m.cpuUsPerChunk).map(([k, v]) => `${k} ${f1(v)}`).join(', ');
@@ -656,12 +714,15 @@ function report(rounds, best, scale, meta) {
   out.push(`  ${mark(lastTotal < lastPeer.rssKiB)} responder + nginx below the peer at ${last.n} idle streams: ` +
     `${mib(lastTotal)} vs ${mib(lastPeer.rssKiB)} MiB`);
   out.push('');
-  out.push('Every round (req/s gateway/nginx at c=1,16,64 | gateway/peer at c=1,16,64 | chunk p99 us gateway/peer | other CPUs | load average):');
+  out.push('Every round (req/s gateway/nginx at c=1,16,64 | gateway/peer at c=1,16,64 | chunk p99 us gateway/peer | other CPUs | load average' +
+    `${r.nonStream[config.concurrency[0]].gatewayNodeWorker ? ' | worker CPU us/request Node/instant_worker at c=1,16,64' : ''}):`);
   for (const x of rounds) {
     const a = config.concurrency.map((c) => f2(x.nonStream[c].gateway.rps / x.nonStream[c].nginx.rps)).join(' ');
     const b = config.concurrency.map((c) => f2(x.nonStream[c].gateway.rps / x.nonStream[c].peer.rps)).join(' ');
     
-    out.push(`  round ${x.index + 1}: ${a} | ${b} | ${f0(x.streaming.gatewayPaced.p99_us)}/${f0(x.streaming.peerPaced.p99_us)} | ${f2(x.foreignCpu)} | load ${x.loadavg.map(f2).join('/')}`);
+    const w = x.nonStream[config.concurrency[0]].gatewayNodeWorker
+      ? ` | ${config.concurrency.map((c) => `${f1(x.nonStream[c].gatewayNodeWorker.cpuUsPerRequest.worker)}/${f1(x.nonStream[c].gateway.cpuUsPerRequest.worker)}`).join(' ')}` : '';
+    out.push(`  round ${x.index + 1}: ${a} | ${b} | ${f0(x.streaming.gatewayPaced.p99_us)}/${f0(x.streaming.peerPaced.p99_us)} | ${f2(x.foreignCpu)} | load ${x.loadavg.map(f2).join('/')}${w}`);
   }
   return out.join('\n');
 }
@@ -721,16 +782,29 @@ async function main() {
     variants.push(g);
   }
 
+  // The gateway again, with the extension's own code as the windows.
+  const nodeGateways = [];
+  if (config.nodeWorker) {
+    const g = await new Gateway('gw-node', { worker: 'node' }).start();
+    g.key = 'gatewayNodeWorker';
+    nodeGateways.push(g);
+  }
+  if (config.nodeWorker && config.nodeWorkerBaseline) {
+    const g = await new Gateway('gw-node-base', { worker: 'node', harness: config.nodeWorkerBaseline }).start();
+    g.key = 'gatewayNodeWorkerBaseline';
+    nodeGateways.push(g);
+  }
+  const everyTarget = [baseline, gateway, peer, ...variants, ...nulls, ...nodeGateways];
+
   // Warm-up: JIT, caches, first connections.
-  for (const t of [baseline, gateway, peer, ...variants, ...nulls]) await wrk(t, 16, 1);
-  await streams(gateway, { paceUs: 0, count: 4, concurrency: 4 });
-  await streams(peer, { paceUs: 0, count: 4, concurrency: 4 });
+  for (const t of everyTarget) await wrk(t, 16, 1);
+  for (const t of [gateway, peer, ...nodeGateways]) await streams(t, { paceUs: 0, count: 4, concurrency: 4 });
 
   const rounds = [];
-  for (let i = 0; i < config.rounds; i++) rounds.push(await measureRound(i, baseline, gateway, peer, variants, nulls));
+  for (let i = 0; i < config.rounds; i++) rounds.push(await measureRound(i, baseline, gateway, peer, variants, nulls, nodeGateways));
   let best = 0;
   rounds.forEach((x, i) => { if (x.foreignCpu < rounds[best].foreignCpu) best = i; });
-  for (const t of [baseline, gateway, peer, ...variants, ...nulls]) await t.stop();
+  for (const t of everyTarget) await t.stop();
 
   log('scale test');
   const scale = await scaleTest();

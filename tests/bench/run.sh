@@ -6,7 +6,13 @@
 # `make bench` sets: top_srcdir top_builddir LITELLMCTL LITELLM_FCGI
 # LITELLM_TEMPLATES BENCH_BIN_DIR NODE.  Knobs (environment): BENCH_ROUNDS,
 # BENCH_DURATION, BENCH_CONNECTIONS, BENCH_CHUNKS, BENCH_PACE_US, BENCH_SCALE,
-# BENCH_LIBFCGI, BENCH_CANDIDATE, BENCH_JSON (see bench.mjs).
+# BENCH_LIBFCGI, BENCH_CANDIDATE, BENCH_JSON, BENCH_NODE_WORKER,
+# BENCH_NODE_WORKER_PROF, BENCH_NODE_WORKER_BASELINE (see bench.mjs).
+#
+# The real-worker row (BENCH_NODE_WORKER, on unless 0) runs the extension's
+# harness bundle, extension/out/harness.mjs: built here when missing or older
+# than its sources (tests/worker/build-harness.sh: `npm ci`, `npm run
+# build:harness`), unless LITELLM_EXTENSION_HARNESS names one.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,6 +45,17 @@ if ! command -v "$nginx" >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
 fi
 command -v "$nginx" >/dev/null 2>&1 || LITELLM_NGINX=/usr/sbin/nginx
 command -v "$NODE" >/dev/null 2>&1 || { echo "bench: node (20 or later) is required" >&2; exit 1; }
+
+if [ "${BENCH_NODE_WORKER:-1}" != 0 ] && [ -z "${LITELLM_EXTENSION_HARNESS:-}" ]; then
+    top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
+    copy_dir=$(cd "${top_builddir:-.}" && pwd)/bench-extension
+    LITELLM_EXTENSION_HARNESS=$(top_srcdir=$top_srcdir sh "$top_srcdir/tests/worker/build-harness.sh" "$copy_dir") || {
+        echo "bench: could not build the extension's harness bundle (npm ci && npm run build:harness in extension/);" \
+            "BENCH_NODE_WORKER=0 skips the real-worker row" >&2
+        exit 1
+    }
+    export LITELLM_EXTENSION_HARNESS
+fi
 
 # A sanitizer build measures the sanitizer.
 if [ -n "${LITELLM_FCGI:-}" ] && ldd "$LITELLM_FCGI" 2>/dev/null | grep -q 'lib[at]san'; then

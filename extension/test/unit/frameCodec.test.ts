@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { FrameDecoder, FrameError, encodeFrame } from '../../src/frameCodec';
+import { FrameDecoder, FrameError, encodeFrame, encodeFrameLine } from '../../src/frameCodec';
 import type { InboundFrame, OutboundFrame } from '../../src/protocol';
 import { MAX_FRAME_BYTES } from '../../src/protocol';
 
@@ -110,6 +110,19 @@ describe('frame codec', () => {
 
   it('refuses to encode a frame over the limit', () => {
     assert.throws(() => encodeFrame({ type: 'delta', id: 'x', text: 'a'.repeat(100) }, 64), FrameError);
+  });
+
+  it('counts the limit in UTF-8 bytes when encoding a line, newline excluded', () => {
+    const shell = JSON.stringify({ type: 'delta', id: 'x', text: '' }).length;
+    // 'é' is 2 UTF-8 bytes, '€' 3: lines of exactly 80 bytes, checked against 80 and 79.
+    for (const [text, bytes] of [['é'.repeat(10) + 'a'.repeat(60 - shell), 80], ['€'.repeat(10) + 'a'.repeat(50 - shell), 80]] as const) {
+      const line = encodeFrameLine({ type: 'delta', id: 'x', text }, bytes);
+      assert.equal(Buffer.byteLength(line), bytes + 1);
+      assert.equal(line.at(-1), '\n');
+      assert.deepEqual(new FrameDecoder(bytes).push(Buffer.from(line)).frames, [{ type: 'delta', id: 'x', text }]);
+      assert.throws(() => encodeFrameLine({ type: 'delta', id: 'x', text }, bytes - 1), FrameError);
+      assert.deepEqual(encodeFrame({ type: 'delta', id: 'x', text }, bytes), Buffer.from(line));
+    }
   });
 
   for (const [what, line] of [

@@ -3,6 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -97,6 +98,60 @@ describe('pipe client', () => {
       ['request', 'future_thing'],
     );
     pipe.close();
+    await responder.close();
+  });
+
+  it('sends the frames of one turn in one write, and those of a later turn after them', async () => {
+    const responder = new FakeResponder(socketPath());
+    await responder.listen();
+    const pipe = client(responder.path);
+    const channel = nextChannel(pipe);
+    await pipe.connect();
+    const connection = await channel;
+    // Each _write/_writev of a net.Socket is one system call on the socket.
+    const writes: string[] = [];
+    const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => void>;
+    const originals = { _write: proto._write, _writev: proto._writev };
+    for (const name of ['_write', '_writev'] as const) {
+      proto[name] = function (this: net.Socket, ...args: unknown[]): void {
+        if (!responder.peers.includes(this)) {
+          writes.push(name);
+        }
+        originals[name].apply(this, args);
+      };
+    }
+    try {
+      assert.equal(connection.send({ type: 'delta', id: 'r1', text: 'a' }), true);
+      connection.send({ type: 'delta', id: 'r1', text: 'é🌍' });
+      connection.send({ type: 'done', id: 'r1', finish_reason: 'stop', usage: { prompt_tokens: 1, completion_tokens: 2 } });
+      await responder.waitFor((f) => f.type === 'done');
+      assert.deepEqual(writes, ['_writev']);
+      connection.send({ type: 'delta', id: 'r2', text: 'b' });
+      await responder.waitFor((f) => f.type === 'delta' && f.id === 'r2');
+      assert.equal(writes.length, 2);
+      assert.deepEqual(
+        responder.received.filter((f) => f.type !== 'hello').map((f) => `${f.type}:${String(f.id)}:${typeof f.text === 'string' ? f.text : ''}`),
+        ['delta:r1:a', 'delta:r1:é🌍', 'done:r1:', 'delta:r2:b'],
+      );
+    } finally {
+      Object.assign(proto, originals);
+      pipe.close();
+      await responder.close();
+    }
+  });
+
+  it('writes the frames of the turn before closing the connection', async () => {
+    const responder = new FakeResponder(socketPath());
+    await responder.listen();
+    const pipe = client(responder.path);
+    const channel = nextChannel(pipe);
+    await pipe.connect();
+    const connection = await channel;
+    connection.send({ type: 'error', id: 'r1', code: 'cancelled', message: 'shutting down' });
+    pipe.close();
+    assert.equal(connection.closed, true);
+    const [error] = await responder.waitFor((f) => f.type === 'error');
+    assert.equal(error?.id, 'r1');
     await responder.close();
   });
 
