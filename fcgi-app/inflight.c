@@ -37,7 +37,7 @@ struct inflight {
 };
 
 /* The table's lock is held only to find, link or unlink a mailbox; a
- * mailbox's own lock guards its queue, so the pipe readers and the request
+ * mailbox's own lock guards its queue, so whoever reads the pipe and the request
  * threads of different requests do not wait for each other. */
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct inflight *inflight_table[INFLIGHT_BUCKETS];
