@@ -5,8 +5,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
 import {
-  useStack, openStream, openRequest, waitUntil, postChat, nonce, sseData, assertStreamBody, assertStreamError, openAiError, httpRequest,
+  useStack, openStream, openRequest, waitUntil, withTimeout, postChat, nonce, sseData, assertStreamBody, assertStreamError, openAiError, httpRequest,
 } from './harness.mjs';
 
 const stack = useStack({ before, after });
@@ -108,6 +110,52 @@ test('the worker disconnects during a non-stream request → 502', async () => {
   const response = await postChat(stack.port, { model: 'gpt-4o', messages: [{ role: 'user', content: `[[disconnect]] ${marker}` }] });
   openAiError(assert, response, 502);
   await stack.waitReady();
+});
+
+// Enough SSE (about 200 bytes a chunk) to fill every buffer between the
+// responder and a client that reads nothing: the client's socket, nginx's,
+// and the FastCGI socket.
+const STALL_CHUNKS = 60000;
+
+/** Threads of `pid` asleep in a socket write, waiting for the peer to read. */
+function threadsBlockedWriting(pid) {
+  const tasks = fs.readdirSync(`/proc/${pid}/task`);
+  return tasks.filter((tid) => {
+    try {
+      return /sock_alloc_send|wait_for_wmem|unix_stream_sendmsg/.test(fs.readFileSync(`/proc/${pid}/task/${tid}/wchan`, 'utf8'));
+    } catch {
+      return false;   // the thread ended meanwhile
+    }
+  }).length;
+}
+
+// The thread of a stream whose client stopped reading sits in its write to
+// nginx. It must not be the one reading the window's pipe then, or every
+// other request on that window would wait for that client: the read token
+// goes back before anything is written to a client (fcgi-app/pipe_session.h).
+test('a client that stops reading stalls only its own stream: the next request on the same window is answered', async () => {
+  const pid = await stack.responderPid();
+  const marker = nonce('stalled');
+  const body = JSON.stringify(streamBody(`[[chunks:${STALL_CHUNKS}]] ${marker}`));
+  const stalled = net.connect(stack.port, '127.0.0.1');
+  stalled.on('error', () => {});
+  stalled.pause();   // reads nothing, ever
+  stalled.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  try {
+    const request = await stack.worker.waitRequest(marker);
+    await waitUntil(() => threadsBlockedWriting(pid) >= 1, 'a responder thread blocked writing to the client that reads nothing');
+    const quick = nonce('quick');
+    const answer = await withTimeout(postChat(stack.port, { model: 'gpt-4o', messages: [{ role: 'user', content: `[[reply:${quick}]]` }] }),
+      'the answer to a request on the window whose other stream is stalled');
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.json.choices[0].message.content, quick);
+    assert.ok(threadsBlockedWriting(pid) >= 1, 'the stalled stream is still stuck in its write');
+    stalled.destroy();
+    await expectCancel(request.id);
+  } finally {
+    stalled.destroy();
+  }
 });
 
 test('a slow model still streams every delta in order', async () => {
