@@ -27,11 +27,9 @@ handle_responses_input_tokens(struct http_request *req, const struct request_con
 void
 handle_responses_get(struct http_request *req, const struct request_context *ctx)
 {
-    struct api_error err;
-    api_error_set(&err, 404, "response_not_found", NULL,
-                  "Response with id '%.200s' not found: this gateway is stateless and stores no "
-                  "responses, so there is nothing to retrieve. Keep what POST /v1/responses "
-                  "returned, and send the whole conversation in 'input'.",
-                  ctx->path_id);
-    respond_error(req, &err);
+    respond_refusal(req, 404, "response_not_found",
+                    "Response with id '%.200s' not found: this gateway is stateless and stores no "
+                    "responses, so there is nothing to retrieve. Keep what POST /v1/responses "
+                    "returned, and send the whole conversation in 'input'.",
+                    ctx->path_id);
 }

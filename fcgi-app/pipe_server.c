@@ -103,6 +103,22 @@ refused_linger_main(void *arg)
     return NULL;
 }
 
+/* Runs a linger (close_after_error's wait) in a small detached thread, so
+ * that the thread that refused the peer goes on; false if none started. */
+static bool
+start_linger_thread(void *(*linger_main)(void *), void *arg)
+{
+    pthread_attr_t attr;
+    pthread_t thread;
+    if (pthread_attr_init(&attr) != 0)
+        return false;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    int rc = pthread_create(&thread, &attr, linger_main, arg);
+    pthread_attr_destroy(&attr);
+    return rc == 0;
+}
+
 /* Closes a connection refused on accept once its peer could read why (a
  * window says hello as it connects, and closing with that unread would cut
  * the refusal off).  In a thread of its own, so the accept thread never
@@ -110,18 +126,9 @@ refused_linger_main(void *arg)
 static void
 close_refused(int fd)
 {
-    if (atomic_fetch_add(&pipe_refused_lingering, 1) < PIPE_REFUSED_LINGER_MAX) {
-        pthread_attr_t attr;
-        pthread_t thread;
-        if (pthread_attr_init(&attr) == 0) {
-            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-            pthread_attr_setstacksize(&attr, 64 * 1024);
-            int rc = pthread_create(&thread, &attr, refused_linger_main, (void *)(intptr_t)fd);
-            pthread_attr_destroy(&attr);
-            if (rc == 0)
-                return;
-        }
-    }
+    if (atomic_fetch_add(&pipe_refused_lingering, 1) < PIPE_REFUSED_LINGER_MAX &&
+        start_linger_thread(refused_linger_main, (void *)(intptr_t)fd))
+        return;
     atomic_fetch_sub(&pipe_refused_lingering, 1);
     close_after_error(fd, 0);
     close(fd);
@@ -166,18 +173,8 @@ end_window(struct pipe_window *window)
     pthread_mutex_unlock(&pipe_windows_lock);
     free(window);
 
-    if (linger) {
-        pthread_attr_t attr;
-        pthread_t thread;
-        if (pthread_attr_init(&attr) == 0) {
-            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-            pthread_attr_setstacksize(&attr, 64 * 1024);
-            int rc = pthread_create(&thread, &attr, window_linger_main, conn);
-            pthread_attr_destroy(&attr);
-            if (rc == 0)
-                return; /* it has our reference */
-        }
-    }
+    if (linger && start_linger_thread(window_linger_main, conn))
+        return; /* it has our reference */
     pipe_conn_shutdown(conn);
     pipe_conn_unref(conn);
 }

@@ -95,12 +95,6 @@ pipe_session_free(struct pipe_session *session)
     free(session);
 }
 
-struct pipe_conn *
-pipe_session_conn(const struct pipe_session *session)
-{
-    return session->conn;
-}
-
 int
 pipe_session_fd(const struct pipe_session *session)
 {

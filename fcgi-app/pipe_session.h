@@ -53,7 +53,6 @@ int pipe_session_fd(const struct pipe_session *session);
  * False: someone else reads; drop the event. */
 bool pipe_session_take_for_watcher(struct pipe_session *session);
 
-struct pipe_conn *pipe_session_conn(const struct pipe_session *session);
 /* The connection is over and waits for the watcher to end it. */
 bool pipe_session_over(struct pipe_session *session);
 /* Why it ended, and whether the peer should be let read an error first. */

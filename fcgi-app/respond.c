@@ -127,11 +127,9 @@ respond_fallback(struct http_request *req)
 {
     log_error("request %s: BUG: the handler of %s %s returned without answering; sending 500",
               req->request_id, req->method, req->path);
-    struct api_error err;
-    api_error_set(&err, 500, "internal_error", NULL,
-                  "The gateway failed to answer this request (a bug, logged as request %s).",
-                  req->request_id);
-    (void)respond_error(req, &err);
+    (void)respond_refusal(req, 500, "internal_error",
+                          "The gateway failed to answer this request (a bug, logged as request %s).",
+                          req->request_id);
 }
 
 int
