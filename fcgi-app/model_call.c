@@ -33,6 +33,7 @@
 #include "reply_writer.h"
 #include "respond.h"
 #include "router.h"
+#include "stack_trim.h"
 #include "token_estimate.h"
 #include "usage_policy.h"
 
@@ -238,6 +239,7 @@ relay(struct chat_exchange *ex)
     long long last_frame_us = clock_monotonic_us();
     long long last_write_us = last_frame_us;
     unsigned long sends = ex->writer.sends;
+    bool stack_trimmed = false;
 
     while (!ex->core.finished) {
         long long heartbeat_us = ex->writer.head_sent ? keepalive_us : head_wait_us;
@@ -251,8 +253,10 @@ relay(struct chat_exchange *ex)
         now = clock_monotonic_us();
         /* Ready may mean frames for other requests only (a leader reads
          * them all): only our own count as the window's sign of life. */
-        if ((woke == HTTP_WAIT_READY || woke == HTTP_WAIT_DRAINING) && take_frames(ex) > 0)
+        if ((woke == HTTP_WAIT_READY || woke == HTTP_WAIT_DRAINING) && take_frames(ex) > 0) {
             last_frame_us = now;
+            stack_trimmed = false;
+        }
         if (ex->writer.sends != sends) {
             sends = ex->writer.sends;
             last_write_us = now;
@@ -273,6 +277,11 @@ relay(struct chat_exchange *ex)
             reply_core_heartbeat(&ex->core);
             sends = ex->writer.sends;
             last_write_us = now;
+            /* A model silent for a heartbeat may stay so for minutes: the
+             * stack its reply went deep in need not stay resident. */
+            if (!stack_trimmed)
+                stack_trim();
+            stack_trimmed = true;
         }
     }
     if (req->client_gone) {

@@ -406,7 +406,11 @@ async function hold(target, n, sample) {
     null, { stdin: 'pipe', what: 'sse_client hold' });
   const line = await client.waitLine(/^\{/, 120_000);
   const opened = JSON.parse(line);
-  await sleep(500);          // let every thread settle in its wait
+  // Idle means silent past one heartbeat (--keepalive-interval, 2 s by
+  // default): the first one is when a quiet stream's thread gives back the
+  // stack its reply went deep in (fcgi-app/stack_trim.h).  The peer waits as
+  // long.
+  await sleep(2500);
   const memory = sample();
   client.stdin.end();
   await client.exited;
@@ -657,7 +661,7 @@ function report(rounds, best, scale, meta) {
   out.push(`  gateway / peer: paced p50 ${f2(s.gatewayPaced.p50_us / s.peerPaced.p50_us)}x, paced p99 ${f2(s.gatewayPaced.p99_us / s.peerPaced.p99_us)}x, burst chunks/s ${f2(s.gatewayBurst.chunks_per_s / s.peerBurst.chunks_per_s)}x`);
 
   out.push('');
-  out.push(`Scale: idle open streams (one delta, then the model waits); VmRSS and Threads from /proc/PID/status; responder --threads ${scale.threads}, nginx worker_connections ${scale.workerConnections}`);
+  out.push(`Scale: idle open streams (one delta, then the model waits; sampled 2.5 s later, past the first heartbeat); VmRSS and Threads from /proc/PID/status; responder --threads ${scale.threads}, nginx worker_connections ${scale.workerConnections}`);
   out.push(`  ${pad('streams', 8)}${pad('opened gw/peer', 16)}${pad('responder MiB', 15)}${pad('threads', 9)}${pad('nginx MiB', 11)}${pad('gw total MiB', 14)}${pad('peer MiB', 10)}${pad('peer thr', 10)}${pad('peer - responder', 18)}${pad('peer - gw total', 17)}`);
   for (let i = 0; i < scale.gateway.length; i++) {
     const g = scale.gateway[i];
