@@ -3,8 +3,8 @@
 // and without ?alt=sse), :countTokens, GET /v1beta/models; a function-call
 // round trip; errors in Google's shape that keep their HTTP status (and the
 // last `data: {"error":...}` chunk after the head; nginx's own refusals
-// too); the blank-line heartbeat
-// of a silent model; keys (x-goog-api-key, ?key=, Bearer) and one rate-limit
+// too); the blank-line heartbeat of a silent model; keys (x-goog-api-key,
+// ?key=, Bearer; a ?key= never in nginx's access log) and one rate-limit
 // budget shared with chat completions.
 //
 // Every stream is read with the strict rules Gemini CLI's bundled parser
@@ -343,4 +343,12 @@ test('keys (x-goog-api-key, ?key=, Bearer) and one rate-limit budget shared with
   assert.match(over.details[0].retryDelay, /^\d+s$/);
   const chatOver = await postChat(limited.port, { model: 'gpt-4o', messages: [{ role: 'user', content: 'chat too' }] }, { headers: { authorization: `Bearer ${key}` } });
   openAiError(assert, chatOver, 429);
+
+  // nginx's access log keeps the request lines, not the keys in them.
+  await geminiRequest(limited.port, { method: 'GET', path: `/v1beta/models?key=${key}&pageSize=5&key=${key}`, headers: { 'x-goog-api-key': '' } });
+  const logged = () => limited.logText('access.log').split('\n').filter((line) => line.includes('/v1beta/models'));
+  await waitUntil(() => logged().some((line) => line.includes('[query redacted]')), 'the last request\'s access-log line');
+  assert.ok(logged().some((line) => line.includes('"GET /v1beta/models?key=[redacted] HTTP/1.1"')), logged().join('\n'));
+  assert.ok(logged().some((line) => /streamGenerateContent\?alt=sse&key=\[redacted\] HTTP/.test(line)), logged().join('\n'));
+  assert.ok(!limited.logText('access.log').includes(key.slice('sk-litellm-'.length)), 'a key reached the access log');
 });
