@@ -3,9 +3,10 @@
 // while no API key exists, leaving nothing running; --allow-no-keys starts
 // anyway with a warning; once `keys add` made one it starts without the flag
 // and keyless requests get 401. The responder's configuration may name the
-// keys file instead. --allowed-hosts/--allowed-origins: checked, recorded in
-// the state file, handed to the responder (its command line), and a running
-// responder that keeps other values is named in a warning.
+// keys file instead, and `keys` then edits that file. --allowed-hosts and
+// --allowed-origins: checked, recorded in the state file, handed to the
+// responder (its command line), and a running responder that keeps other
+// values is named in a warning.
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -138,6 +139,14 @@ test('0.0.0.0: the keys file that counts is the one the responder reads (keys-fi
   assert.equal(started.code, 0, started.stderr);
   await stack.attach({ worker: false });
   assert.equal((await stack.health()).json.auth.keys, 1, 'the responder has the key litellmctl counted');
+  // keys with the same --fcgi-config edit that file too, with no variable.
+  const second = await stack.ctl(['--fcgi-config', config, 'keys', 'add', 'second']);
+  assert.equal(second.code, 0, second.stderr);
+  const listed = await stack.ctl(['--fcgi-config', config, 'keys', 'list', '--json']);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.deepEqual(JSON.parse(listed.stdout).map((k) => k.name).sort(), ['second', 'team']);
+  await waitUntil(async () => (await stack.health()).json.auth.keys === 2,
+    'the responder to read the key added to its keys-file');
 });
 
 test('--allowed-hosts / --allowed-origins: a list with blanks or empty items is refused before anything starts', async () => {
