@@ -98,31 +98,12 @@ send_all(struct pipe_conn *conn, const char *data, size_t len)
     return 0;
 }
 
-int
-pipe_conn_send_line(struct pipe_conn *conn, const char *line, size_t len)
+/* The caller holds write_lock and has just set conn->sending: sends data,
+ * then, a round each, whatever other threads queued meanwhile; hands the
+ * socket back and releases the lock. */
+static int
+send_and_drain(struct pipe_conn *conn, const char *data, size_t data_len)
 {
-    if (atomic_load(&conn->broken))
-        return -1;
-    metrics_pipe(METRICS_PIPE_FRAMES_OUT);
-    pthread_mutex_lock(&conn->write_lock);
-    /* Back-pressure: a window that reads slowly holds new frames here, not
-     * in an ever longer queue.  The sender also stops taking the queue
-     * after a while (below), so that it can get back to its own request. */
-    while (conn->sending && (conn->outbox.len + len > PIPE_OUTBOX_MAX || conn->outbox_closed) &&
-           !atomic_load(&conn->broken))
-        pthread_cond_wait(&conn->outbox_drained, &conn->write_lock);
-    if (atomic_load(&conn->broken)) {
-        pthread_mutex_unlock(&conn->write_lock);
-        return -1;
-    }
-    if (conn->sending) {
-        int rc = dynbuf_append(&conn->outbox, line, len) == DYNBUF_OK ? 0 : -1;
-        pthread_mutex_unlock(&conn->write_lock);
-        return rc;
-    }
-    conn->sending = true;
-    const char *data = line;
-    size_t data_len = len;
     char *taken = NULL;
     int rc;
     for (unsigned round = 1;; round++) {
@@ -153,6 +134,70 @@ pipe_conn_send_line(struct pipe_conn *conn, const char *line, size_t len)
     if (rc != 0)
         pipe_conn_shutdown(conn);
     return rc;
+}
+
+int
+pipe_conn_send_line(struct pipe_conn *conn, const char *line, size_t len)
+{
+    if (atomic_load(&conn->broken))
+        return -1;
+    metrics_pipe(METRICS_PIPE_FRAMES_OUT);
+    pthread_mutex_lock(&conn->write_lock);
+    /* Back-pressure: a window that reads slowly holds new frames here, not
+     * in an ever longer queue.  The sender also stops taking the queue
+     * after a while (send_and_drain), so that it can get back to its own
+     * request. */
+    while (conn->sending && (conn->outbox.len + len > PIPE_OUTBOX_MAX || conn->outbox_closed) &&
+           !atomic_load(&conn->broken))
+        pthread_cond_wait(&conn->outbox_drained, &conn->write_lock);
+    if (atomic_load(&conn->broken)) {
+        pthread_mutex_unlock(&conn->write_lock);
+        return -1;
+    }
+    if (conn->sending) {
+        int rc = dynbuf_append(&conn->outbox, line, len) == DYNBUF_OK ? 0 : -1;
+        pthread_mutex_unlock(&conn->write_lock);
+        return rc;
+    }
+    conn->sending = true;
+    return send_and_drain(conn, line, len);
+}
+
+int
+pipe_conn_try_send_line(struct pipe_conn *conn, const char *line, size_t len)
+{
+    if (atomic_load(&conn->broken))
+        return -1;
+    pthread_mutex_lock(&conn->write_lock);
+    if (conn->sending || atomic_load(&conn->broken)) {
+        pthread_mutex_unlock(&conn->write_lock);
+        return PIPE_CONN_BUSY;
+    }
+    /* Under the lock, which nobody holds across a write: a send that does
+     * not wait takes a moment. */
+    ssize_t n;
+    do
+        n = send(conn->fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)len || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+        pthread_mutex_unlock(&conn->write_lock);
+        if (n < 0)
+            return PIPE_CONN_BUSY;
+        metrics_pipe(METRICS_PIPE_FRAMES_OUT);
+        return 0;
+    }
+    if (n < 0) {
+        pthread_mutex_unlock(&conn->write_lock);
+        metrics_pipe(METRICS_PIPE_ERRORS);
+        log_warn("pipe: window #%lu: write failed: %s", conn->serial, strerror(errno));
+        pipe_conn_shutdown(conn);
+        return -1;
+    }
+    /* Part of the frame went out: the rest must follow before any other
+     * frame, so this thread finishes it as any sender does. */
+    metrics_pipe(METRICS_PIPE_FRAMES_OUT);
+    conn->sending = true;
+    return send_and_drain(conn, line + n, len - (size_t)n);
 }
 
 int

@@ -59,6 +59,11 @@ int pipe_conn_refs(const struct pipe_conn *conn);
  * made here failed. */
 int pipe_conn_send(struct pipe_conn *conn, const cJSON *frame);
 int pipe_conn_send_line(struct pipe_conn *conn, const char *line, size_t len);
+/* For a frame that may be skipped (the watcher's ping): sends it only if
+ * that needs no wait, neither for another sender nor for room in the
+ * socket.  0 sent; PIPE_CONN_BUSY not sent; -1 as pipe_conn_send. */
+#define PIPE_CONN_BUSY 1
+int pipe_conn_try_send_line(struct pipe_conn *conn, const char *line, size_t len);
 /* Sends {"type":"cancel","id":id}; failures are ignored (nothing to save). */
 void pipe_conn_send_cancel(struct pipe_conn *conn, const char *id);
 void pipe_conn_shutdown(struct pipe_conn *conn);

@@ -180,18 +180,23 @@ end_window(struct pipe_window *window)
 }
 
 /* The watcher, once a second: ping a silent window, end one silent past
- * its deadline (a hung extension host). */
+ * its deadline (a hung extension host).  A ping never waits: a window that
+ * stops reading must not hold back the watcher, and with it every other
+ * window's frames and new windows.  One that cannot take it now (another
+ * thread is writing to it, or its socket is full) is tried again at the
+ * next tick. */
 static void
 check_silence(long long now)
 {
+    static const char ping[] = "{\"type\":\"ping\"}\n";
     pthread_mutex_lock(&pipe_windows_lock);
     for (struct pipe_window *window = pipe_window_list; window != NULL; window = window->next) {
         long long heard = pipe_session_last_heard_ms(window->session);
         if (now - heard >= PIPE_SILENCE_LIMIT_MS) {
             pipe_session_end(window->session, "silent past its deadline");
         } else if (now - heard >= PIPE_PING_INTERVAL_MS &&
-                   now - window->last_ping_ms >= PIPE_PING_INTERVAL_MS) {
-            pipe_session_send_simple(window->conn, "ping", NULL, NULL);
+                   now - window->last_ping_ms >= PIPE_PING_INTERVAL_MS &&
+                   pipe_conn_try_send_line(window->conn, ping, sizeof ping - 1) != PIPE_CONN_BUSY) {
             window->last_ping_ms = now;
         }
     }
