@@ -49,7 +49,7 @@ took_want(void)
 }
 
 enum kept_conn_next
-kept_conn_wait(int fd)
+kept_conn_wait(int fd, bool (*acceptor_wanted)(void))
 {
     pthread_once(&kept_once, create_events);
     if (kept_wanted < 0 || kept_stopping < 0 || atomic_load(&kept_stopped))
@@ -74,7 +74,7 @@ kept_conn_wait(int fd)
             next = KEPT_CONN_READABLE;
             break;
         }
-        if (fds[1].revents != 0 || (fds[2].revents != 0 && took_want()))
+        if (fds[1].revents != 0 || (fds[2].revents != 0 && took_want() && acceptor_wanted()))
             break;
     }
     atomic_fetch_sub(&kept_idle, 1);

@@ -10,14 +10,19 @@
 #ifndef LITELLM_KEPT_CONN_H
 #define LITELLM_KEPT_CONN_H
 
+#include <stdbool.h>
+
 enum kept_conn_next {
     KEPT_CONN_READABLE, /* the next request (or nginx's close): let libfcgi read it */
     KEPT_CONN_GIVE_UP,  /* close the connection and go back to accept */
 };
 
 /* Waits until the kept connection `fd` has something to read or must be
- * given up.  Counted in kept_conn_idle() meanwhile. */
-enum kept_conn_next kept_conn_wait(int fd);
+ * given up.  Counted in kept_conn_idle() meanwhile.  A thread told to give
+ * its connection up (kept_conn_want_acceptor) does so only if
+ * acceptor_wanted() still says so: a request for one that the burst which
+ * made it has outlived is dropped, not paid with a connection. */
+enum kept_conn_next kept_conn_wait(int fd, bool (*acceptor_wanted)(void));
 
 /* Threads waiting in kept_conn_wait now. */
 unsigned kept_conn_idle(void);

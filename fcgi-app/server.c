@@ -121,6 +121,15 @@ keep_one_thread_accepting(unsigned busy)
         kept_conn_want_acceptor();
 }
 
+/* Whether a new connection would now find no thread in accept (the
+ * caller, idle on a kept connection, counted in kept_conn_idle). */
+static bool
+no_thread_accepting(void)
+{
+    return atomic_load(&server_busy) + kept_conn_idle() >=
+           atomic_load_explicit(&server_thread_count, memory_order_relaxed);
+}
+
 /* Whether the thread that just served a request on a connection nginx
  * keeps may wait on it for the next one: only while another thread stays
  * in accept (started now if need be), so kept connections never leave new
@@ -144,7 +153,8 @@ may_keep_connection(void)
 static void
 wait_on_kept_connection(FCGX_Request *fcgi)
 {
-    if (may_keep_connection() && kept_conn_wait(fcgi->ipcFd) == KEPT_CONN_READABLE)
+    if (may_keep_connection() &&
+        kept_conn_wait(fcgi->ipcFd, no_thread_accepting) == KEPT_CONN_READABLE)
         return;
     FCGX_Free(fcgi, 1);
 }
