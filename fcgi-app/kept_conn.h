@@ -20,8 +20,8 @@ enum kept_conn_next {
 /* Waits until the kept connection `fd` has something to read or must be
  * given up.  Counted in kept_conn_idle() meanwhile.  A thread told to give
  * its connection up (kept_conn_want_acceptor) does so only if
- * acceptor_wanted() still says so: a request for one that the burst which
- * made it has outlived is dropped, not paid with a connection. */
+ * acceptor_wanted() still says so: a request made during a burst that has
+ * since passed is dropped, not paid with a connection. */
 enum kept_conn_next kept_conn_wait(int fd, bool (*acceptor_wanted)(void));
 
 /* Threads waiting in kept_conn_wait now. */

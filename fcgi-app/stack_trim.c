@@ -9,8 +9,8 @@
  * madvise's; generous, since the x86-64 red zone alone is 128 bytes. */
 #define TRIM_SPARE 512
 
-/* The lowest usable address of this thread's stack; 1 once it proved
- * unreadable. */
+/* The lowest usable address of this thread's stack; 1 where there is
+ * nothing to trim. */
 static _Thread_local uintptr_t stack_low;
 
 static uintptr_t
@@ -22,6 +22,11 @@ lowest_stack_address(void)
     void *addr = NULL;
     size_t size = 0;
     stack_low = 1;
+    /* The main thread's stack grows on demand, and glibc reports its
+     * bounds from RLIMIT_STACK, not from a mapping of its own: left alone
+     * (the request harness and the fuzzers serve requests on it). */
+    if (gettid() == getpid())
+        return stack_low;
     if (pthread_getattr_np(pthread_self(), &attr) != 0)
         return stack_low;
     if (pthread_attr_getstack(&attr, &addr, &size) == 0 && addr != NULL)

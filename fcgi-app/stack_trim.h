@@ -12,8 +12,9 @@
 #define LITELLM_STACK_TRIM_H
 
 /* Drops the pages of the calling thread's stack below the caller's frame.
- * Only for threads started with pthread_create (their stack is a mapping
- * of its own); a no-op where the bounds cannot be read. */
+ * Only in threads started with pthread_create (their stack is a mapping
+ * of its own); a no-op in the main thread and where the bounds cannot be
+ * read. */
 void stack_trim(void);
 
 #endif

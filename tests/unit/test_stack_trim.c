@@ -1,7 +1,8 @@
 /*
  * stack_trim: a thread that went deep and came back gives the pages below
  * its frame back (mincore says they are no longer resident), keeps what its
- * own frame holds, and goes deep again as before.
+ * own frame holds, and goes deep again as before; the main thread's stack
+ * is left alone.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -16,11 +17,15 @@
 /* The server's request threads have this stack (server.c). */
 #define THREAD_STACK (256 * 1024)
 
+/* Where go_deep's buffer was last (an address, not a pointer to use). */
+static uintptr_t deep_at;
+
 /* Touches DEEP_BYTES of stack below the caller; returns a checksum. */
 static __attribute__((noinline)) unsigned
 go_deep(unsigned seed)
 {
     volatile unsigned char deep[DEEP_BYTES];
+    deep_at = (uintptr_t)deep;
     for (size_t i = 0; i < sizeof deep; i++)
         deep[i] = (unsigned char)(seed + i);
     unsigned sum = 0;
@@ -90,9 +95,32 @@ thread_main(void *arg)
     return NULL;
 }
 
+/* Resident pages among the whole pages of go_deep's last buffer. */
+static long
+deep_pages_resident(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t start = (deep_at + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t end = (deep_at + DEEP_BYTES) & ~((uintptr_t)page - 1);
+    unsigned char vec[DEEP_BYTES / 4096];
+    if (end <= start || (end - start) / (uintptr_t)page > sizeof vec ||
+        mincore((void *)start, end - start, vec) != 0)
+        return -1;
+    long resident = 0;
+    for (size_t i = 0; i < (end - start) / (uintptr_t)page; i++)
+        resident += vec[i] & 1;
+    return resident;
+}
+
 int
 main(void)
 {
+    /* The main thread's stack is left alone: its bounds are not a mapping
+     * of its own. */
+    go_deep(2);
+    stack_trim();
+    CHECK(deep_pages_resident() >= DEEP_BYTES / 4096 - 2);
+
     pthread_attr_t attr;
     pthread_t thread;
     CHECK(pthread_attr_init(&attr) == 0);
