@@ -105,9 +105,7 @@ describe('pipe client', () => {
     const responder = new FakeResponder(socketPath());
     await responder.listen();
     const pipe = client(responder.path);
-    const channel = nextChannel(pipe);
-    await pipe.connect();
-    const connection = await channel;
+    const connection = await nextChannelAfter(pipe, () => pipe.connect());
     // Each _write/_writev of a net.Socket is one system call on the socket.
     const writes: string[] = [];
     const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => void>;
@@ -144,9 +142,7 @@ describe('pipe client', () => {
     const responder = new FakeResponder(socketPath());
     await responder.listen();
     const pipe = client(responder.path);
-    const channel = nextChannel(pipe);
-    await pipe.connect();
-    const connection = await channel;
+    const connection = await nextChannelAfter(pipe, () => pipe.connect());
     connection.send({ type: 'error', id: 'r1', code: 'cancelled', message: 'shutting down' });
     pipe.close();
     assert.equal(connection.closed, true);
@@ -178,9 +174,7 @@ describe('pipe client', () => {
     const responder = new FakeResponder(socketPath());
     await responder.listen();
     const pipe = client(responder.path, { reconnectInitialMs: 10_000 });
-    const channel = nextChannel(pipe);
-    await pipe.connect();
-    const live = await channel;
+    const live = await nextChannelAfter(pipe, () => pipe.connect());
     const closed = new Promise<void>((resolve) => live.onClose(resolve));
     responder.write('[1,2,3]\n');
     await closed;
@@ -211,9 +205,7 @@ describe('pipe client', () => {
     const responder = new FakeResponder(socketPath());
     await responder.listen();
     const pipe = client(responder.path, { pingIntervalMs: 20, idleTimeoutMs: 60, reconnectInitialMs: 10_000 });
-    const channel = nextChannel(pipe);
-    await pipe.connect();
-    const live = await channel;
+    const live = await nextChannelAfter(pipe, () => pipe.connect());
     await new Promise<void>((resolve) => live.onClose(resolve));
     assert.equal(pipe.state, 'reconnecting');
     // It pinged before giving up.
