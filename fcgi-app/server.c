@@ -93,20 +93,28 @@ start_thread_locked(void)
     return rc;
 }
 
+/* Whether a new connection would now find no thread in accept: every
+ * started thread is busy with a request or idle on a kept connection. */
+static bool
+no_thread_accepting(void)
+{
+    return atomic_load(&server_busy) + kept_conn_idle() >=
+           atomic_load_explicit(&server_thread_count, memory_order_relaxed);
+}
+
 /* Called by a thread that just took a request: if no other thread is left
  * waiting in accept, start one, so the next request does not queue behind
  * this one (a stream can hold its thread for minutes).  Threads idle on a
  * kept FastCGI connection do not accept either: with every thread started,
  * one of them gives its connection up. */
 static void
-keep_one_thread_accepting(unsigned busy)
+keep_one_thread_accepting(void)
 {
-    busy += kept_conn_idle();
-    if (busy < atomic_load_explicit(&server_thread_count, memory_order_relaxed))
+    if (!no_thread_accepting())
         return;
     bool at_max = false;
     pthread_mutex_lock(&server_exit_lock);
-    if (server_accepting && busy >= server_thread_count) {
+    if (server_accepting && no_thread_accepting()) {
         if (server_thread_count < server_cfg->threads) {
             int rc = start_thread_locked();
             if (rc != 0)
@@ -119,15 +127,6 @@ keep_one_thread_accepting(unsigned busy)
     pthread_mutex_unlock(&server_exit_lock);
     if (at_max && kept_conn_idle() > 0)
         kept_conn_want_acceptor();
-}
-
-/* Whether a new connection would now find no thread in accept (the
- * caller, idle on a kept connection, counted in kept_conn_idle). */
-static bool
-no_thread_accepting(void)
-{
-    return atomic_load(&server_busy) + kept_conn_idle() >=
-           atomic_load_explicit(&server_thread_count, memory_order_relaxed);
 }
 
 /* Whether the thread that just served a request on a connection nginx
@@ -179,7 +178,8 @@ worker_main(void *arg)
                 continue;
             break;
         }
-        keep_one_thread_accepting(atomic_fetch_add(&server_busy, 1) + 1);
+        atomic_fetch_add(&server_busy, 1);
+        keep_one_thread_accepting();
         struct http_request req;
         struct request_outcome outcome = { .note = NULL };
         http_request_init(&req, &fcgi);
