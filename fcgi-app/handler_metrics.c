@@ -22,8 +22,7 @@ handle_metrics(struct http_request *req, const struct request_context *ctx)
     struct dynbuf text;
     dynbuf_init(&text, METRICS_TEXT_MAX);
     if (metrics_render(&text, ctx->cfg) != 0) {
-        api_error_set(&err, 500, "internal_error", NULL, "Out of memory while writing metrics.");
-        respond_error(req, &err);
+        respond_refusal(req, 500, "internal_error", "Out of memory while writing metrics.");
     } else {
         respond_body(req, 200, METRICS_TEXT_CONTENT_TYPE, text.data ? text.data : "", text.len);
     }

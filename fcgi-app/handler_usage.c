@@ -26,8 +26,7 @@ handle_usage(struct http_request *req, const struct request_context *ctx)
     char reason[256];
     if (usage_query_parse(http_param(req, "QUERY_STRING"), now, &query, reason, sizeof reason) !=
         0) {
-        api_error_set(&err, 400, "invalid_query", NULL, "%s", reason);
-        respond_error(req, &err);
+        respond_refusal(req, 400, "invalid_query", "%s", reason);
         return;
     }
     struct usage_store *store = usage_policy_store();
@@ -38,8 +37,7 @@ handle_usage(struct http_request *req, const struct request_context *ctx)
         doc = usage_report(store, &query, budgets, budget_count, now);
     free(budgets);
     if (doc == NULL) {
-        api_error_set(&err, 500, "internal_error", NULL, "The usage could not be read.");
-        respond_error(req, &err);
+        respond_refusal(req, 500, "internal_error", "The usage could not be read.");
         return;
     }
     respond_json(req, doc);

@@ -80,9 +80,7 @@ prompt_count_answer(struct http_request *req, const struct request_context *ctx,
     char answer[96];
     int len = snprintf(answer, sizeof answer, "{\"%s\":%ld}", field, tokens);
     if (len < 0 || (size_t)len >= sizeof answer) { /* a field name of ours too long: a bug */
-        struct api_error err;
-        api_error_set(&err, 500, "internal_error", NULL, "The count did not fit its answer.");
-        (void)respond_error(req, &err);
+        (void)respond_refusal(req, 500, "internal_error", "The count did not fit its answer.");
         return;
     }
     (void)respond_body(req, 200, "application/json", answer, (size_t)len);
