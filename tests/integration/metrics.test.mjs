@@ -85,10 +85,13 @@ async function addKeys() {
   const limited = await a.keys(['add', 'bob', '--rpm', '1']);
   assert.equal(limited.code, 0, limited.stderr);
   bob = limited.stdout.trim();
-  // The responder reads the keys file within a second: wait until keys are
-  // required (asking /v1/models, which is no model call: not counted).
-  await waitUntil(async () => (await httpRequest(a.port, { path: '/v1/models' })).status === 401,
-    'stack A to require its keys');
+  // The responder reads the keys file within a second, and may read it
+  // between the two adds: wait until keys are required and both keys work
+  // (asking /v1/models, which is no model call: not counted).
+  const models = async (headers = {}) => (await httpRequest(a.port, { path: '/v1/models', headers })).status;
+  await waitUntil(async () => await models() === 401 &&
+      await models({ authorization: `Bearer ${alice}` }) === 200 && await models({ authorization: `Bearer ${bob}` }) === 200,
+    'stack A to require its keys and know both');
 }
 
 const seen = {}; // label set → what this file sent with it
